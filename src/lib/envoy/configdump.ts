@@ -1,0 +1,173 @@
+import {badDataError, MeshdbgError} from '../errors.js'
+import {arrayField, field, type Json} from './fields.js'
+
+export const ADMIN_V3 = 'type.googleapis.com/envoy.admin.v3.'
+
+export type SectionKind =
+  | 'Bootstrap'
+  | 'Clusters'
+  | 'Listeners'
+  | 'Routes'
+  | 'ScopedRoutes'
+  | 'Secrets'
+  | 'Endpoints'
+  | 'Ecds'
+
+/**
+ * An Envoy /config_dump, parsed once. Sections are picked by `@type`; the last section of a type
+ * wins (as in istioctl), except ECDS, where every section counts. Unknown types are kept but
+ * ignored, so a newer Envoy does not break the reader.
+ */
+export interface ConfigDump {
+  /** Where the bytes came from, for error messages ("dump.json", "stdin", "pod x.ns"). */
+  readonly origin: string
+  /** The parsed top-level object (`{configs: [...]}`), as given. */
+  readonly raw: Json
+  readonly sections: ReadonlyMap<SectionKind, Json>
+  readonly ecdsSections: readonly Json[]
+}
+
+const SECTION_SUFFIXES: ReadonlyArray<[string, SectionKind]> = [
+  ['BootstrapConfigDump', 'Bootstrap'],
+  ['ClustersConfigDump', 'Clusters'],
+  ['ListenersConfigDump', 'Listeners'],
+  ['RoutesConfigDump', 'Routes'],
+  ['ScopedRoutesConfigDump', 'ScopedRoutes'],
+  ['SecretsConfigDump', 'Secrets'],
+  ['EndpointsConfigDump', 'Endpoints'],
+  ['EcdsConfigDump', 'Ecds'],
+]
+
+const SECTION_BY_TYPE = new Map<string, SectionKind>(
+  SECTION_SUFFIXES.map(([suffix, kind]) => [ADMIN_V3 + suffix, kind]),
+)
+
+/** Describes what text that failed to parse looks like, so the one-line error is useful. */
+export function describeUnparsable(text: string): string {
+  const head = text.trimStart().slice(0, 200).toLowerCase()
+  if (text.trim() === '') return 'it is empty'
+  if (head.startsWith('<!doctype html') || head.startsWith('<html') || head.startsWith('<')) {
+    return 'it looks like an HTML page, not JSON'
+  }
+  return ''
+}
+
+/** JSON.parse with a one-line, origin-naming error (exit 6) for bad bytes. */
+export function parseJsonText(text: string, origin: string, expected: string): Json {
+  const described = describeUnparsable(text)
+  if (described) throw badDataError(`${origin}: ${described}; expected ${expected}`)
+  try {
+    return JSON.parse(text)
+  } catch (error) {
+    const reason = (error as Error).message.split('\n')[0]
+    const truncated = /end of (JSON )?input|Unterminated/i.test(reason) ? ' (truncated?)' : ''
+    throw badDataError(`${origin}: not valid JSON${truncated}: ${reason}; expected ${expected}`)
+  }
+}
+
+const EXPECTED_DUMP = 'an Envoy /config_dump (an object with a "configs" list)'
+
+export function parseConfigDump(text: string, origin: string): ConfigDump {
+  return configDumpFromJson(parseJsonText(text, origin, EXPECTED_DUMP), origin)
+}
+
+export function configDumpFromJson(raw: Json, origin: string): ConfigDump {
+  const configs = raw !== null && typeof raw === 'object' && !Array.isArray(raw) ? raw.configs : undefined
+  if (!Array.isArray(configs)) {
+    const shape = Array.isArray(raw) ? 'a JSON list' : raw === null ? 'null' : typeof raw === 'object' ? 'an object without "configs"' : `a JSON ${typeof raw}`
+    throw badDataError(`${origin}: got ${shape}; expected ${EXPECTED_DUMP}`)
+  }
+  const sections = new Map<SectionKind, Json>()
+  const ecdsSections: Json[] = []
+  for (const section of configs) {
+    const type = section?.['@type']
+    if (typeof type !== 'string') continue
+    const kind = SECTION_BY_TYPE.get(type)
+    if (kind === undefined) {
+      if (type.includes('envoy.admin.v2alpha.')) {
+        throw new MeshdbgError(
+          'bad-data',
+          `${origin}: unsupported legacy config dump format (${type.slice(type.lastIndexOf('/') + 1)}, Envoy v2 API, Istio 1.5 or older); meshdbg reads envoy.admin.v3 dumps`,
+        )
+      }
+      continue
+    }
+    if (kind === 'Ecds') ecdsSections.push(section)
+    sections.set(kind, section)
+  }
+  return {origin, raw, sections, ecdsSections}
+}
+
+export function section(dump: ConfigDump, kind: SectionKind): Json | undefined {
+  return dump.sections.get(kind)
+}
+
+/** istioctl's wording for a required section that is absent. */
+export function requireSection(dump: ConfigDump, kind: SectionKind): Json {
+  const found = dump.sections.get(kind)
+  if (found === undefined) {
+    throw badDataError(`${dump.origin}: config dump has no configuration type ${ADMIN_V3}${kind}ConfigDump`)
+  }
+  return found
+}
+
+/** Clusters: dynamic active, then static (warming clusters are not shown, as in istioctl). */
+export function collectClusters(dump: ConfigDump): Json[] {
+  const clusters = requireSection(dump, 'Clusters')
+  const result: Json[] = []
+  for (const entry of arrayField(clusters, 'dynamic_active_clusters')) {
+    const cluster = field(entry, 'cluster')
+    if (cluster) result.push(cluster)
+  }
+  for (const entry of arrayField(clusters, 'static_clusters')) {
+    const cluster = field(entry, 'cluster')
+    if (cluster) result.push(cluster)
+  }
+  return result
+}
+
+/** Listeners: dynamic ones with an active state, then static. */
+export function collectListeners(dump: ConfigDump): Json[] {
+  const listeners = requireSection(dump, 'Listeners')
+  const result: Json[] = []
+  for (const entry of arrayField(listeners, 'dynamic_listeners')) {
+    const listener = field(field(entry, 'active_state'), 'listener')
+    if (listener) result.push(listener)
+  }
+  for (const entry of arrayField(listeners, 'static_listeners')) {
+    const listener = field(entry, 'listener')
+    if (listener) result.push(listener)
+  }
+  return result
+}
+
+/** Route configurations: dynamic, then static. */
+export function collectRouteConfigs(dump: ConfigDump): Json[] {
+  const routes = requireSection(dump, 'Routes')
+  const result: Json[] = []
+  for (const entry of arrayField(routes, 'dynamic_route_configs')) {
+    const config = field(entry, 'route_config')
+    if (config) result.push(config)
+  }
+  for (const entry of arrayField(routes, 'static_route_configs')) {
+    const config = field(entry, 'route_config')
+    if (config) result.push(config)
+  }
+  return result
+}
+
+/** ClusterLoadAssignments from an `?include_eds` dump (absent section = none): dynamic, then static. */
+export function collectEndpointConfigs(dump: ConfigDump): Json[] {
+  const endpoints = section(dump, 'Endpoints')
+  if (endpoints === undefined) return []
+  const result: Json[] = []
+  for (const entry of arrayField(endpoints, 'dynamic_endpoint_configs')) {
+    const config = field(entry, 'endpoint_config')
+    if (config) result.push(config)
+  }
+  for (const entry of arrayField(endpoints, 'static_endpoint_configs')) {
+    const config = field(entry, 'endpoint_config')
+    if (config) result.push(config)
+  }
+  return result
+}

@@ -1,0 +1,19 @@
+import type {ClusterSummary} from '../envoy/clusters.js'
+import {tabwrite} from './tabwriter.js'
+
+/**
+ * proxy-config tables, laid out exactly as istioctl's (see tabwriter.ts). `namePrefix` turns on
+ * the NAME column that `proxy-config all` adds (`cluster/<name>`).
+ */
+export function renderClusterTable(rows: readonly ClusterSummary[], options: {withName?: boolean} = {}): string {
+  const lines: string[] = []
+  const header = 'SERVICE FQDN\tPORT\tSUBSET\tDIRECTION\tTYPE\tDESTINATION RULE'
+  lines.push(options.withName ? `NAME\t${header}` : header)
+  for (const row of rows) {
+    const cells = row.parsed
+      ? [row.fqdn, String(row.port), row.subset === '' ? '-' : row.subset, row.direction, row.type, row.destinationRule]
+      : [row.fqdn, '-', '-', '-', row.type, row.destinationRule]
+    lines.push((options.withName ? `cluster/${row.name}\t` : '') + cells.join('\t'))
+  }
+  return tabwrite(lines, {padding: 5})
+}

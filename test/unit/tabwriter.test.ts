@@ -1,0 +1,36 @@
+import {describe, expect, it} from 'vitest'
+
+import {tabwrite} from '../../src/lib/render/tabwriter.js'
+
+describe('tabwrite (Go text/tabwriter layout)', () => {
+  it('pads every terminated cell to the column width plus padding and never pads the last cell', () => {
+    expect(tabwrite(['A\tBB\tlast', 'CCC\tD\tx'], {padding: 2})).toBe('A    BB  last\nCCC  D   x\n')
+  })
+
+  it('keeps trailing spaces when the last cell is empty', () => {
+    expect(tabwrite(['NAME\tTYPE\t', 'a\tSTATIC\t'], {padding: 5})).toBe('NAME     TYPE       \na        STATIC     \n')
+  })
+
+  it('computes widths per column block: a line with fewer cells ends the block', () => {
+    const out = tabwrite(['aaaa\tb\tc', 'x\ty', 'long-cell\tz\tw'], {padding: 1})
+    // Column 0 spans all three lines; column 1 is only terminated on lines 1 and 3, which are
+    // separated by line 2, so each forms its own block.
+    expect(out).toBe('aaaa      b c\nx         y\nlong-cell z w\n')
+  })
+
+  it('flushes at a line without tabs', () => {
+    expect(tabwrite(['a\tb', 'plain', 'cccc\td'], {padding: 1})).toBe('a b\nplain\ncccc d\n')
+  })
+
+  it('counts code points, not UTF-16 units', () => {
+    expect(tabwrite(['é\tx', 'ab\ty'], {padding: 1})).toBe('é  x\nab y\n')
+  })
+
+  it('honours minwidth', () => {
+    expect(tabwrite(['a\tb'], {padding: 1, minwidth: 4})).toBe('a   b\n')
+  })
+
+  it('renders nothing for no lines', () => {
+    expect(tabwrite([], {padding: 5})).toBe('')
+  })
+})
