@@ -1,0 +1,69 @@
+import {join} from 'node:path'
+
+import {describe, expect, it} from 'vitest'
+
+import {runCli} from '../helpers/cli.js'
+
+const dump = join(import.meta.dirname, '..', 'fixtures', 'clusters', 'dump.json')
+
+// Bad input gets one line on stderr, a documented exit code, no stack trace and no hang.
+describe('errors and exit codes', () => {
+  it.each([
+    ['malformed JSON', ['pc', 'c', '-f', '-'], '{"configs": [{"@type": ', 6, /^Error: stdin: not valid JSON \(truncated\?\)/],
+    ['an HTML error page', ['pc', 'c', '-f', '-'], '<!DOCTYPE html><html>502 Bad Gateway</html>', 6, /^Error: stdin: it looks like an HTML page, not JSON/],
+    ['an empty file', ['pc', 'c', '-f', '-'], '', 6, /^Error: stdin: it is empty/],
+    ['a JSON list', ['pc', 'c', '-f', '-'], '[]', 6, /^Error: stdin: got a JSON list/],
+  ])('%s', async (_name, args, input, code, message) => {
+    const result = await runCli(args as string[], {input: input as string})
+    expect(result.code).toBe(code)
+    expect(result.stdout).toBe('')
+    expect(result.stderr).toMatch(message as RegExp)
+    expect(result.stderr.trim().split('\n')).toHaveLength(1)
+  })
+
+  it('a missing file is a usage error (exit 2)', async () => {
+    const result = await runCli(['pc', 'c', '-f', '/nonexistent/dump.json'])
+    expect(result.code).toBe(2)
+    expect(result.stderr).toBe('Error: cannot read /nonexistent/dump.json: no such file\n')
+  })
+
+  it('neither target nor --file is a usage error (exit 2)', async () => {
+    const result = await runCli(['pc', 'c'])
+    expect(result.code).toBe(2)
+    expect(result.stderr).toBe('Error: proxy-config cluster requires a pod/workload name or --file\n')
+  })
+
+  it('an unsupported -o is a usage error (exit 2)', async () => {
+    const result = await runCli(['pc', 'c', '-f', dump, '-o', 'xml'])
+    expect(result.code).toBe(2)
+    expect(result.stderr).toBe('Error: output format "xml" not supported (use short, json, yaml)\n')
+  })
+
+  it('a bad --timeout is a usage error (exit 2)', async () => {
+    const result = await runCli(['pc', 'c', '-f', dump, '--timeout', 'soon'])
+    expect(result.code).toBe(2)
+    expect(result.stderr).toContain('invalid --timeout "soon"')
+  })
+
+  it('an unknown flag is a usage error (exit 2)', async () => {
+    const result = await runCli(['pc', 'c', '-f', dump, '--bogus'])
+    expect(result.code).toBe(2)
+    expect(result.stderr).toContain('--bogus')
+  })
+
+  it('--json reports errors as JSON on stdout with the exit code', async () => {
+    const result = await runCli(['pc', 'c', '-f', '-', '--json'], {input: 'nope'})
+    expect(result.code).toBe(6)
+    const body = JSON.parse(result.stdout)
+    expect(body.status).toBe(6)
+    expect(body.error.kind).toBe('bad-data')
+    expect(body.error.message).toMatch(/^stdin: not valid JSON/)
+  })
+
+  it('DEBUG=meshdbg adds the stack trace', async () => {
+    const result = await runCli(['pc', 'c', '-f', '-'], {input: '[]', env: {DEBUG: 'meshdbg'}})
+    expect(result.code).toBe(6)
+    expect(result.stderr).toMatch(/^Error: stdin: got a JSON list/)
+    expect(result.stderr).toContain('at ')
+  })
+})

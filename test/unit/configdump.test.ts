@@ -1,0 +1,103 @@
+import {describe, expect, it} from 'vitest'
+
+import {collectClusters, parseConfigDump, requireSection} from '../../src/lib/envoy/configdump.js'
+import {enumField, field, numberField, path} from '../../src/lib/envoy/fields.js'
+import {isMeshdbgError} from '../../src/lib/errors.js'
+
+function errorOf(fn: () => unknown): {message: string; exitCode: number} {
+  try {
+    fn()
+  } catch (error) {
+    if (isMeshdbgError(error)) return {message: error.message, exitCode: error.exitCode}
+    throw error
+  }
+  throw new Error('expected an error')
+}
+
+describe('parseConfigDump', () => {
+  const dump = (configs: unknown[]) => JSON.stringify({configs})
+
+  it('picks sections by @type, keeps the last of a type, and ignores unknown types', () => {
+    const parsed = parseConfigDump(
+      dump([
+        {'@type': 'type.googleapis.com/envoy.admin.v3.ClustersConfigDump', static_clusters: [{cluster: {name: 'first'}}]},
+        {'@type': 'type.googleapis.com/envoy.admin.v3.FutureConfigDump', x: 1},
+        {'@type': 'type.googleapis.com/envoy.admin.v3.ClustersConfigDump', static_clusters: [{cluster: {name: 'second'}}]},
+      ]),
+      'd.json',
+    )
+    expect(collectClusters(parsed).map((c) => c.name)).toEqual(['second'])
+  })
+
+  it('collects dynamic active clusters before static ones and skips warming clusters', () => {
+    const parsed = parseConfigDump(
+      dump([
+        {
+          '@type': 'type.googleapis.com/envoy.admin.v3.ClustersConfigDump',
+          static_clusters: [{cluster: {name: 's'}}],
+          dynamic_active_clusters: [{cluster: {name: 'd'}}],
+          dynamic_warming_clusters: [{cluster: {name: 'w'}}],
+        },
+      ]),
+      'd.json',
+    )
+    expect(collectClusters(parsed).map((c) => c.name)).toEqual(['d', 's'])
+  })
+
+  it('reads camelCase section fields', () => {
+    const parsed = parseConfigDump(
+      dump([{'@type': 'type.googleapis.com/envoy.admin.v3.ClustersConfigDump', dynamicActiveClusters: [{cluster: {name: 'camel'}}]}]),
+      'd.json',
+    )
+    expect(collectClusters(parsed).map((c) => c.name)).toEqual(['camel'])
+  })
+
+  it('names the missing section as istioctl does', () => {
+    const parsed = parseConfigDump(dump([]), 'empty.json')
+    expect(errorOf(() => requireSection(parsed, 'Routes'))).toEqual({
+      message: 'empty.json: config dump has no configuration type type.googleapis.com/envoy.admin.v3.RoutesConfigDump',
+      exitCode: 6,
+    })
+  })
+
+  it.each([
+    ['', 'x.json: it is empty; expected an Envoy /config_dump'],
+    ['   \n', 'x.json: it is empty; expected an Envoy /config_dump'],
+    ['<html><body>503</body></html>', 'x.json: it looks like an HTML page, not JSON'],
+    ['{"configs": [', 'x.json: not valid JSON (truncated?)'],
+    ['[]', 'x.json: got a JSON list; expected an Envoy /config_dump'],
+    ['{"kind": "Pod"}', 'x.json: got an object without "configs"'],
+    ['42', 'x.json: got a JSON number'],
+    ['null', 'x.json: got null'],
+  ])('rejects %j with one line and exit 6', (text, start) => {
+    const error = errorOf(() => parseConfigDump(text, 'x.json'))
+    expect(error.exitCode).toBe(6)
+    expect(error.message.startsWith(start)).toBe(true)
+    expect(error.message).not.toContain('\n')
+  })
+
+  it('rejects v2alpha dumps as an unsupported legacy format', () => {
+    const text = dump([{'@type': 'type.googleapis.com/envoy.admin.v2alpha.ClustersConfigDump'}])
+    const error = errorOf(() => parseConfigDump(text, 'old.json'))
+    expect(error.exitCode).toBe(6)
+    expect(error.message).toContain('unsupported legacy config dump format')
+  })
+})
+
+describe('field accessors', () => {
+  it('read snake_case and lowerCamelCase', () => {
+    expect(field({route_config: 1}, 'route_config')).toBe(1)
+    expect(field({routeConfig: 2}, 'route_config')).toBe(2)
+    expect(path({a_b: {c_d: {e: 3}}}, 'a_b', 'c_d', 'e')).toBe(3)
+    expect(path({aB: {cD: null}}, 'a_b', 'c_d', 'e')).toBeUndefined()
+  })
+
+  it('apply proto defaults to enums and numbers', () => {
+    const names = ['STATIC', 'STRICT_DNS', 'LOGICAL_DNS', 'EDS', 'ORIGINAL_DST']
+    expect(enumField({}, 'type', names)).toBe('STATIC')
+    expect(enumField({type: 3}, 'type', names)).toBe('EDS')
+    expect(enumField({type: 'EDS'}, 'type', names)).toBe('EDS')
+    expect(numberField({}, 'port_value')).toBe(0)
+    expect(numberField({portValue: '15001'}, 'port_value')).toBe(15001)
+  })
+})

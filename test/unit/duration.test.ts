@@ -1,0 +1,34 @@
+import {describe, expect, it} from 'vitest'
+
+import {normaliseBooleanAssignments} from '../../src/lib/base-command.js'
+import {parseDuration} from '../../src/lib/duration.js'
+
+describe('parseDuration', () => {
+  it.each([
+    ['500ms', 500],
+    ['3s', 3000],
+    ['2m', 120_000],
+    ['1h', 3_600_000],
+    ['1m30s', 90_000],
+    ['1.5s', 1500],
+    ['10', 10_000],
+  ])('%s = %i ms', (text, ms) => {
+    expect(parseDuration(text)).toBe(ms)
+  })
+
+  it.each(['', 'soon', '5 s', '3x', 's'])('rejects %j as a usage error', (text) => {
+    expect(() => parseDuration(text, 'timeout')).toThrow(/invalid --timeout/)
+  })
+})
+
+describe('normaliseBooleanAssignments', () => {
+  it('rewrites istioctl-style --flag=false for boolean flags only', () => {
+    const booleans = new Set(['verbose'])
+    expect(normaliseBooleanAssignments(['--verbose=false', '--verbose=true', '--name=false', 'x'], booleans)).toEqual([
+      '--no-verbose',
+      '--verbose',
+      '--name=false',
+      'x',
+    ])
+  })
+})
