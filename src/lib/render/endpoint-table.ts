@@ -1,0 +1,24 @@
+import type {EdsEndpointRow, HostEndpointRow} from '../envoy/endpoints.js'
+import {tabwrite} from './tabwriter.js'
+
+/** `proxy-config endpoint` from `/clusters?format=json` (istioctl padding 5). */
+export function renderHostEndpointTable(rows: readonly HostEndpointRow[]): string {
+  const lines = ['ENDPOINT\tSTATUS\tOUTLIER CHECK\tCLUSTER']
+  for (const row of rows) {
+    const endpoint = row.port === 0 ? row.address : `${row.address}:${row.port}`
+    lines.push([endpoint, row.status, row.failedOutlierCheck ? 'FAILED' : 'OK', row.cluster].join('\t'))
+  }
+  return tabwrite(lines, {padding: 5})
+}
+
+/**
+ * EDS endpoints from an `?include_eds` dump (istioctl's `eds`, padding 5). `withName` gives the
+ * `endpoint/<name>` cells that `proxy-config all` prints.
+ */
+export function renderEdsEndpointTable(rows: readonly EdsEndpointRow[], options: {withName?: boolean} = {}): string {
+  const lines = ['NAME\tSTATUS\tLOCALITY\tCLUSTER']
+  for (const row of rows) {
+    lines.push([options.withName ? `endpoint/${row.name}` : row.name, row.status, row.locality, row.cluster].join('\t'))
+  }
+  return tabwrite(lines, {padding: 5})
+}
