@@ -1,0 +1,63 @@
+import {Flags} from '@oclif/core'
+
+import {MeshdbgCommand} from '../../lib/base-command.js'
+import {parseConfigDump} from '../../lib/envoy/configdump.js'
+import {selectRoutes, type RouteConfigSummary} from '../../lib/envoy/routes.js'
+import {AdminPath, loadAdminText} from '../../lib/envoy/source.js'
+import {fileFlag, proxyAdminPortFlag, targetArg} from '../../lib/flags.js'
+import {renderStructured} from '../../lib/render/formats.js'
+import {renderRouteTable} from '../../lib/render/route-table.js'
+
+export interface RouteResult {
+  routes: RouteConfigSummary[]
+}
+
+export default class ProxyConfigRoute extends MeshdbgCommand<typeof ProxyConfigRoute> {
+  static override summary = 'Show the route configurations of an Envoy proxy (istioctl proxy-config route).'
+  static override description = `Columns, filters, order and padding match istioctl byte for byte. By default one row per (virtual host, route): NAME VHOST NAME DOMAINS MATCH VIRTUAL SERVICE; routes to PassthroughCluster are hidden and a virtual host without routes shows "/*" and "404". --verbose=false prints NAME and the virtual host count. --name is an exact match. Configurations keep dump order (dynamic, then static), except that runs of numeric names (80, 9080, ...) are sorted between non-numeric ones, as istioctl does. An empty result prints the header only and exits 0.
+-o short (default) | json (the matching RouteConfiguration objects as Envoy prints them) | yaml.
+
+EXIT CODES
+${MeshdbgCommand.exitCodesHelp}`
+
+  static override aliases = ['proxy-config:routes', 'proxy-config:r', 'pc:route', 'pc:routes', 'pc:r']
+  static override examples = [
+    '<%= config.bin %> proxy-config route deploy/istio-ingressgateway -n istio-system --name http.8080',
+    '<%= config.bin %> pc r productpage-v1-123.default --name 9080 -o json',
+    'kubectl exec POD -c istio-proxy -- curl -s localhost:15000/config_dump | <%= config.bin %> pc r -f - --verbose=false',
+  ]
+
+  static override args = {target: targetArg}
+  static override flags = {
+    file: fileFlag,
+    name: Flags.string({summary: 'Only the route configuration with exactly this name.'}),
+    verbose: Flags.boolean({
+      summary: 'One row per virtual host and route (default); --verbose=false or --no-verbose for one row per configuration.',
+      default: true,
+      allowNo: true,
+    }),
+    'proxy-admin-port': proxyAdminPortFlag,
+  }
+
+  async run(): Promise<RouteResult> {
+    const {args, flags} = this
+    const input = await loadAdminText(this.runContext(), {
+      command: 'proxy-config route',
+      target: args.target,
+      file: flags.file,
+      path: AdminPath.routes,
+      proxyAdminPort: flags['proxy-admin-port'],
+    })
+    const selected = selectRoutes(parseConfigDump(input.text, input.origin), {name: flags.name})
+    if (this.outputFormat === 'short') this.write(renderRouteTable(selected.summaries, {verbose: flags.verbose}))
+    else this.write(renderStructured(selected.routeConfigs, this.outputFormat as 'json' | 'yaml'))
+    return {routes: selected.summaries}
+  }
+
+  // Here --verbose is istioctl's table switch (default true), not the base command's stack-trace
+  // switch: without this every expected error would print a stack. DEBUG=meshdbg still shows it.
+  protected override async catch(error: Error & {exitCode?: number; oclif?: {exit?: number}; code?: string}): Promise<never> {
+    if (this.flags) (this.flags as {verbose?: boolean}).verbose = false
+    return super.catch(error)
+  }
+}

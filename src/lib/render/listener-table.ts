@@ -1,0 +1,27 @@
+import type {ListenerSummary} from '../envoy/listeners.js'
+import {tabwrite} from './tabwriter.js'
+
+export interface ListenerTableOptions {
+  /** One row per filter chain with MATCH and DESTINATION (default, as istioctl's --verbose=true); else one row per listener with TYPE. */
+  verbose?: boolean
+  /** The NAME column (`listener/<name>`) that `proxy-config all` adds in front. */
+  withName?: boolean
+}
+
+/** `proxy-config listener`, laid out as istioctl's (tabwriter padding 1). */
+export function renderListenerTable(rows: readonly ListenerSummary[], options: ListenerTableOptions = {}): string {
+  const verbose = options.verbose ?? true
+  const namePrefix = (row: ListenerSummary): string => (options.withName ? `listener/${row.name}\t` : '')
+  const lines: string[] = []
+  const header = verbose ? 'ADDRESSES\tPORT\tMATCH\tDESTINATION' : 'ADDRESSES\tPORT\tTYPE'
+  lines.push(options.withName ? `NAME\t${header}` : header)
+  for (const row of rows) {
+    const addresses = row.additionalAddresses.length === 0 ? row.address : [row.address, ...row.additionalAddresses].join(',')
+    if (!verbose) {
+      lines.push(`${namePrefix(row)}${addresses}\t${row.port}\t${row.type}`)
+      continue
+    }
+    for (const chain of row.chains) lines.push(`${namePrefix(row)}${addresses}\t${row.port}\t${chain.match}\t${chain.destination}`)
+  }
+  return tabwrite(lines, {padding: 1})
+}
