@@ -1,0 +1,50 @@
+import {SYNC_TYPES, type SyncState, type SyncStatusRow} from '../istio/sync-status.js'
+import {tabwrite} from './tabwriter.js'
+
+const HEADER = ['NAME', 'CLUSTER', ...SYNC_TYPES, 'ISTIOD', 'VERSION']
+const PADDING = 5
+/** Index of the first status column (CDS). */
+const FIRST_STATUS = 2
+
+const ANSI: Readonly<Record<SyncState, string>> = {
+  SYNCED: '\u001B[32m',
+  'NOT SENT': '\u001B[2m',
+  STALE: '\u001B[33m',
+  'STALE (Never Acknowledged)': '\u001B[33m',
+  ERROR: '\u001B[31m',
+  IGNORED: '\u001B[2m',
+}
+const RESET = '\u001B[0m'
+
+function cellsOf(row: SyncStatusRow): string[] {
+  return [row.proxy, row.clusterId, ...SYNC_TYPES.map((type) => row.types[type].display), row.istiod, row.version]
+}
+
+/**
+ * The per-type table Istio 1.17 users know (`NAME CLUSTER CDS LDS EDS RDS ECDS ISTIOD VERSION`),
+ * laid out by the tabwriter port with istioctl's padding. Colour is applied after layout, so
+ * escape codes never count towards column widths.
+ */
+export function renderSyncStatusTable(rows: readonly SyncStatusRow[], options: {color?: boolean} = {}): string {
+  const cells = [HEADER, ...rows.map(cellsOf)]
+  const text = tabwrite(
+    cells.map((line) => line.join('\t')),
+    {padding: PADDING},
+  )
+  if (!options.color || rows.length === 0) return text
+  // Every line has the same number of cells, so they form one column block: each column's width is
+  // its widest cell plus the padding, exactly as the tabwriter computed it.
+  const widths = HEADER.map((_, column) => Math.max(...cells.map((line) => [...line[column]].length)) + PADDING)
+  const lines = text.split('\n')
+  for (let i = 0; i < rows.length; i++) {
+    // Code points, as the tabwriter counts them.
+    const chars = [...lines[i + 1]]
+    for (let t = SYNC_TYPES.length - 1; t >= 0; t--) {
+      const start = widths.slice(0, FIRST_STATUS + t).reduce((sum, w) => sum + w, 0)
+      const status = rows[i].types[SYNC_TYPES[t]]
+      chars.splice(start, status.display.length, ANSI[status.state] + status.display + RESET)
+    }
+    lines[i + 1] = chars.join('')
+  }
+  return lines.join('\n')
+}
