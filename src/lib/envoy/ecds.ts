@@ -14,7 +14,7 @@ export interface EcdsSummary {
 export interface SelectedEcds {
   /**
    * Every ECDS section merged into one EcdsConfigDump object (the `-o json/yaml` document): the
-   * `ecds_filters` entries in dump order, with the key spelled as the input spells it. Envoy
+   * `ecds_filters` entries in dump order, with the key spelled as the first section spells it. Envoy
    * prints one section per filter category, and istioctl merges them the same way.
    */
   section: Json
@@ -27,11 +27,10 @@ export interface SelectedEcds {
  */
 export function selectEcds(dump: ConfigDump): SelectedEcds {
   const entries: Json[] = []
-  let camel = false
-  for (const ecdsSection of dump.ecdsSections) {
-    if (ecdsSection.ecds_filters === undefined && ecdsSection.ecdsFilters !== undefined) camel = true
-    entries.push(...arrayField(ecdsSection, 'ecds_filters'))
-  }
+  for (const ecdsSection of dump.ecdsSections) entries.push(...arrayField(ecdsSection, 'ecds_filters'))
+  // The merged list takes the first section's spelling (Envoy writes snake_case, istiod camelCase).
+  const first = dump.ecdsSections[0]
+  const camel = first !== undefined && first.ecds_filters === undefined && first.ecdsFilters !== undefined
   const summaries: EcdsSummary[] = []
   for (const entry of entries) {
     const filter = field(entry, 'ecds_filter')
