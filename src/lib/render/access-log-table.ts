@@ -1,0 +1,101 @@
+import type {AccessLogEntry, AccessLogSummary} from '../envoy/access-log.js'
+import type {Explanation} from '../istio/explain.js'
+import {tabwrite} from './tabwriter.js'
+
+/**
+ * Access-log views. The table goes through tabwrite (padding 2, like kubectl) rather than
+ * cli-table3: one plain line per request, no borders, so `| grep`, `| awk '{print $4}'` and
+ * `| sort` keep working, and a --follow stream can be laid out one batch at a time.
+ */
+
+export const ACCESS_LOG_HEADER = ['TIME', 'METHOD', 'PATH', 'CODE', 'FLAGS', 'DETAILS', 'DURATION', 'UPSTREAM HOST', 'UPSTREAM CLUSTER']
+
+const cell = (value: string | number | null | undefined): string => (value === null || value === undefined || value === '' ? '-' : String(value))
+
+/** One row's cells; a tab or newline in a value would break the layout, so they become spaces. */
+export function accessLogRowCells(entry: AccessLogEntry): string[] {
+  return [
+    cell(entry.startTime ?? entry.logTimestamp),
+    cell(entry.kind === 'tcp' ? 'TCP' : entry.method),
+    cell(entry.path),
+    String(entry.responseCode),
+    cell(entry.responseFlags.join(',')),
+    cell(entry.responseCodeDetails),
+    entry.durationMs === null ? '-' : `${entry.durationMs}ms`,
+    cell(entry.upstreamHost),
+    cell(entry.upstreamCluster),
+  ].map((value) => value.replace(/[\t\r\n]/g, ' '))
+}
+
+/** The table, header included (the header alone for no entries). */
+export function renderAccessLogTable(entries: readonly AccessLogEntry[], options: {header?: boolean} = {}): string {
+  const lines = entries.map((entry) => accessLogRowCells(entry).join('\t'))
+  if (options.header !== false) lines.unshift(ACCESS_LOG_HEADER.join('\t'))
+  // The last cell is terminated too, so every column (the last included) belongs to one block.
+  return tabwrite(lines.map((line) => line + '\t'), {padding: 2}).replace(/ +$/gm, '')
+}
+
+/** `-o json`: one object per entry and line (NDJSON), so a stream can be piped into `jq -c`. */
+export function renderNdjson(values: readonly unknown[]): string {
+  return values.map((value) => JSON.stringify(value) + '\n').join('')
+}
+
+/** The human form of one explanation. */
+export function renderExplanation(entry: AccessLogEntry, explanation: Explanation): string {
+  const head = entry.kind === 'tcp'
+    ? `TCP ${entry.responseCode} ${cell(entry.responseFlags.join(','))}`
+    : `${cell(entry.method)} ${cell(entry.path)} -> ${entry.responseCode} ${cell(entry.responseFlags.join(','))}`
+  const when = entry.startTime ?? entry.logTimestamp
+  const lines = [`${when ? `[${when}] ` : ''}${head}${entry.authority ? `  (${entry.authority})` : ''}`, `  ${explanation.summary}`]
+  if (explanation.causes.length > 0) {
+    lines.push('  Why:')
+    for (const cause of explanation.causes) lines.push(`    ${cause.flag ?? cause.detail}: ${cause.meaning}`)
+  }
+  if (explanation.next.length > 0) {
+    lines.push('  Next:')
+    for (const command of explanation.next) lines.push(`    ${command}`)
+  }
+  return lines.join('\n') + '\n'
+}
+
+/** Explanations of many entries, each distinct one once, with how often it occurred. */
+export function renderGroupedExplanations(items: ReadonlyArray<{entry: AccessLogEntry; explanation: Explanation}>): string {
+  const groups = new Map<string, {entry: AccessLogEntry; explanation: Explanation; count: number}>()
+  for (const item of items) {
+    const key = `${item.entry.responseCode}|${item.entry.responseFlags.join(',')}|${item.explanation.summary}`
+    const group = groups.get(key)
+    if (group) group.count++
+    else groups.set(key, {...item, count: 1})
+  }
+  return [...groups.values()]
+    .map((group) => (group.count > 1 ? `${group.count}x ` : '') + renderExplanation(group.entry, group.explanation))
+    .join('\n')
+}
+
+const percent = (share: number): string => `${Math.round(share * 100)}%`
+const ms = (value: number | null): string => (value === null ? '-' : `${value}ms`)
+
+/** Counts by code and flag, then per upstream host with latency and 5xx share; outliers marked. */
+export function renderSummary(summary: AccessLogSummary): string {
+  const out: string[] = []
+  out.push(`${summary.total} request${summary.total === 1 ? '' : 's'}`)
+  out.push('')
+  out.push(tabwrite(['CODE\tCOUNT', ...summary.byCode.map((item) => `${item.code}\t${item.count}`)], {padding: 2}).trimEnd())
+  if (summary.byFlag.length > 0) {
+    out.push('')
+    out.push(tabwrite(['FLAG\tCOUNT', ...summary.byFlag.map((item) => `${item.flag}\t${item.count}`)], {padding: 2}).trimEnd())
+  }
+  out.push('')
+  const rows = summary.byHost.map((host) => [
+    host.upstreamHost,
+    host.upstreamClusters.join(',') || '-',
+    String(host.requests),
+    String(host.errors5xx),
+    percent(host.share5xx),
+    ms(host.p50Ms),
+    ms(host.maxMs),
+    host.outlier ? `<- ${host.outlier}` : '',
+  ].join('\t'))
+  out.push(tabwrite(['UPSTREAM HOST\tUPSTREAM CLUSTER\tREQUESTS\t5XX\t5XX%\tP50\tMAX\t', ...rows], {padding: 2}).replace(/ +$/gm, '').trimEnd())
+  return out.join('\n') + '\n'
+}
