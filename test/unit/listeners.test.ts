@@ -228,3 +228,23 @@ describe('proxy-config listener (CLI)', () => {
     expect(result.stderr).toMatch(/^Error: --type "UDP" is not a listener type/)
   })
 })
+
+describe('mesh story 1: the ingress gateway', () => {
+  it('shows the RDS route and the health/metrics inline routes (current istioctl headers)', () => {
+    const inline = (prefix: string, cluster: string) => ({
+      name: 'envoy.filters.network.http_connection_manager',
+      typed_config: {route_config: {virtual_hosts: [{name: 'backend', domains: ['*'], routes: [{match: {prefix}, route: {cluster}}]}]}},
+    })
+    const dump = listenerDump(
+      {address: {socket_address: {address: '0.0.0.0', port_value: 15090}}, filter_chains: [{filters: [inline('/stats/prometheus', 'prometheus_stats')]}]},
+      {address: {socket_address: {address: '0.0.0.0', port_value: 15021}}, filter_chains: [{filters: [inline('/healthz/ready', 'agent')]}]},
+      {name: '0.0.0.0_8080', address: {socket_address: {address: '0.0.0.0', port_value: 8080}}, filter_chains: [{filters: [hcmRds('http.8080')]}]},
+    )
+    expect(renderListenerTable(selectListeners(dump, {}).summaries)).toBe(
+      'ADDRESSES PORT  MATCH DESTINATION\n' +
+        '0.0.0.0   8080  ALL   Route: http.8080\n' +
+        '0.0.0.0   15021 ALL   Inline Route: /healthz/ready*\n' +
+        '0.0.0.0   15090 ALL   Inline Route: /stats/prometheus*\n',
+    )
+  })
+})

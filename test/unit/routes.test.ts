@@ -195,3 +195,49 @@ describe('proxy-config route (CLI)', () => {
     expect(result.stderr).toMatch(/^Error: stdin: not valid JSON/)
   })
 })
+
+describe('mesh story 1: the gateway route to subsets', () => {
+  it('shows the weighted route with its VirtualService', () => {
+    const dump = configDumpFromJson(
+      {
+        configs: [
+          {
+            '@type': 'type.googleapis.com/envoy.admin.v3.RoutesConfigDump',
+            dynamic_route_configs: [
+              {
+                route_config: {
+                  name: 'http.8080',
+                  virtual_hosts: [
+                    {
+                      name: 'catalog.istioinaction.io:80',
+                      domains: ['catalog.istioinaction.io'],
+                      routes: [
+                        {
+                          match: {prefix: '/'},
+                          route: {
+                            weighted_clusters: {
+                              clusters: [
+                                {name: 'outbound|80|version-v1|catalog.istioinaction.svc.cluster.local', weight: 20},
+                                {name: 'outbound|80|version-v2|catalog.istioinaction.svc.cluster.local', weight: 80},
+                              ],
+                            },
+                          },
+                          metadata: {filter_metadata: {istio: {config: '/apis/networking.istio.io/v1alpha3/namespaces/istioinaction/virtual-service/catalog-v1-v2'}}},
+                        },
+                      ],
+                    },
+                  ],
+                },
+              },
+            ],
+          },
+        ],
+      },
+      'inline',
+    )
+    expect(renderRouteTable(selectRoutes(dump, {name: 'http.8080'}).summaries)).toBe(
+      'NAME          VHOST NAME                      DOMAINS                      MATCH     VIRTUAL SERVICE\n' +
+        'http.8080     catalog.istioinaction.io:80     catalog.istioinaction.io     /*        catalog-v1-v2.istioinaction\n',
+    )
+  })
+})
