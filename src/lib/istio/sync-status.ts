@@ -168,17 +168,17 @@ function flatRow(entry: Json, istiod: string, options: SyncParseOptions): SyncSt
     }
   }
   const istioVersion = stringField(entry, 'istio_version')
+  const namespace = namespaceOf(proxy, '')
   const row: SyncStatusRow = {
     proxy,
+    ...(namespace === undefined ? {} : {namespace}),
     clusterId: stringField(entry, 'cluster_id'),
     istiod,
     // istioctl's fallback for istiods (1.1) that did not report the Istio version.
     version: istioVersion !== '' ? istioVersion : `${stringField(entry, 'proxy_version')}*`,
+    ...(proxyType === '' ? {} : {proxyType}),
     types,
   }
-  const namespace = namespaceOf(proxy, '')
-  if (namespace !== undefined) row.namespace = namespace
-  if (proxyType !== '') row.proxyType = proxyType
   return row
 }
 
@@ -217,15 +217,15 @@ function clientConfigRow(config: Json, istiod: string, options: SyncParseOptions
   }
   // A type the control plane does not report is one the proxy does not watch.
   for (const type of SYNC_TYPES) types[type] ??= typeStatus(type, 'IGNORED', options)
+  const namespace = namespaceOf(proxy, stringField(metadata, 'NAMESPACE'))
   const row: SyncStatusRow = {
     proxy,
+    ...(namespace === undefined ? {} : {namespace}),
     clusterId: stringField(metadata, 'CLUSTER_ID'),
     istiod,
     version: stringField(metadata, 'ISTIO_VERSION'),
     types,
   }
-  const namespace = namespaceOf(proxy, stringField(metadata, 'NAMESPACE'))
-  if (namespace !== undefined) row.namespace = namespace
   return row
 }
 
