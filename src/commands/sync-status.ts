@@ -3,7 +3,7 @@ import {Args, Flags} from '@oclif/core'
 import {MeshdbgCommand} from '../lib/base-command.js'
 import type {RunContext} from '../lib/context.js'
 import {MeshdbgError, usageError} from '../lib/errors.js'
-import {readInputText} from '../lib/input.js'
+import {readInputText, type InputText} from '../lib/input.js'
 import {diffProxyConfig, parseEnvoyDump, parseIstiodDump, renderProxyConfigDiff, type ProxyConfigDiff} from '../lib/istio/sync-diff.js'
 import {
   FAIL_ON_CLASSES,
@@ -39,12 +39,35 @@ export async function loadSyncSources(_ctx: RunContext, flags: SyncSourceFlags):
   if (!flags.file || flags.file.length === 0) {
     throw usageError('live sync-status needs cluster access: not available yet; use -f')
   }
+  if (flags.file.filter((file) => file === '-').length > 1) throw usageError('only one -f can read stdin ("-")')
   const sources: SyncSource[] = []
   for (const file of flags.file) {
     const input = await readInputText(file)
     sources.push({istiod: file === '-' ? 'stdin' : istiodNameFromFile(file), text: input.text, origin: input.origin})
   }
   return sources
+}
+
+export interface DiffSourceFlags {
+  'diff-istiod'?: string
+  'diff-envoy'?: string
+}
+
+/**
+ * istiod's view of one proxy and the proxy's own config dump: from files now; the live mode
+ * (istiod's debug config_dump for `<pod>.<ns>`, and the pod's admin API) replaces the target branch.
+ */
+export async function loadDiffSources(_ctx: RunContext, target: string | undefined, flags: DiffSourceFlags): Promise<{istiod: InputText; envoy: InputText}> {
+  const istiodFile = flags['diff-istiod']
+  const envoyFile = flags['diff-envoy']
+  if (target !== undefined) {
+    throw usageError('sync-status <proxy> needs cluster access: not available yet; use --diff-istiod FILE --diff-envoy FILE')
+  }
+  if (istiodFile === undefined || envoyFile === undefined) {
+    throw usageError('the proxy diff needs both --diff-istiod FILE and --diff-envoy FILE')
+  }
+  if (istiodFile === '-' && envoyFile === '-') throw usageError('only one of --diff-istiod and --diff-envoy can read stdin')
+  return {istiod: await readInputText(istiodFile), envoy: await readInputText(envoyFile)}
 }
 
 export default class SyncStatus extends MeshdbgCommand<typeof SyncStatus> {
@@ -129,17 +152,7 @@ ${MeshdbgCommand.exitCodesHelp}`
   }
 
   private async runDiff(target: string | undefined): Promise<ProxyConfigDiff> {
-    const istiodFile = this.flags['diff-istiod']
-    const envoyFile = this.flags['diff-envoy']
-    if (target !== undefined) {
-      throw usageError('sync-status <proxy> needs cluster access: not available yet; use --diff-istiod FILE --diff-envoy FILE')
-    }
-    if (istiodFile === undefined || envoyFile === undefined) {
-      throw usageError('the proxy diff needs both --diff-istiod FILE and --diff-envoy FILE')
-    }
-    if (istiodFile === '-' && envoyFile === '-') throw usageError('only one of --diff-istiod and --diff-envoy can read stdin')
-    const istiodInput = await readInputText(istiodFile)
-    const envoyInput = await readInputText(envoyFile)
+    const {istiod: istiodInput, envoy: envoyInput} = await loadDiffSources(this.runContext(), target, this.flags)
     const result = diffProxyConfig(parseIstiodDump(istiodInput.text, istiodInput.origin), parseEnvoyDump(envoyInput.text, envoyInput.origin))
     if (this.outputFormat === 'table') this.write(renderProxyConfigDiff(result))
     else this.write(renderStructured(result, this.outputFormat as 'json' | 'yaml'))
