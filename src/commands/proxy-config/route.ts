@@ -15,7 +15,7 @@ export interface RouteResult {
 export default class ProxyConfigRoute extends MeshdbgCommand<typeof ProxyConfigRoute> {
   static override summary = 'Show the route configurations of an Envoy proxy (istioctl proxy-config route).'
   static override description = `Columns, filters, order and padding match istioctl byte for byte. By default one row per (virtual host, route): NAME VHOST NAME DOMAINS MATCH VIRTUAL SERVICE; routes to PassthroughCluster are hidden and a virtual host without routes shows "/*" and "404". --verbose=false prints NAME and the virtual host count. --name is an exact match. Configurations keep dump order (dynamic, then static), except that runs of numeric names (80, 9080, ...) are sorted between non-numeric ones, as istioctl does. An empty result prints the header only and exits 0.
--o short (default) | json (the matching RouteConfiguration objects as Envoy prints them) | yaml.
+-o short (default) | json (the matching RouteConfiguration objects as Envoy prints them, in table order) | yaml.
 
 EXIT CODES
 ${MeshdbgCommand.exitCodesHelp}`
