@@ -123,8 +123,9 @@ ${MeshdbgCommand.exitCodesHelp}`
   async run(): Promise<SyncStatusCommandResult> {
     const {args, flags} = this
     const failOn = flags['fail-on'] === undefined ? undefined : parseFailOn(flags['fail-on'])
-    if (failOn && failOn.unknown.length > 0) {
-      throw usageError(`--fail-on: unknown status "${failOn.unknown[0]}" (use ${Object.keys(FAIL_ON_CLASSES).join(', ')})`)
+    if (failOn && (failOn.unknown.length > 0 || failOn.states.size === 0)) {
+      const what = failOn.unknown.length > 0 ? `unknown status "${failOn.unknown[0]}"` : 'no status given'
+      throw usageError(`--fail-on: ${what} (use ${Object.keys(FAIL_ON_CLASSES).join(', ')})`)
     }
     const diffMode = flags['diff-istiod'] !== undefined || flags['diff-envoy'] !== undefined || args.target !== undefined
     if (diffMode) {
