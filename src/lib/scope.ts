@@ -5,6 +5,16 @@
 export class Scope {
   private readonly closers: Array<() => unknown> = []
   private closed = false
+  private readonly memos = new Map<symbol, unknown>()
+
+  /**
+   * Per-command state (a Kubernetes client, a port-forward) created on first use and shared by
+   * every later caller in the same command; it lives exactly as long as the scope.
+   */
+  memo<T>(key: symbol, create: () => T): T {
+    if (!this.memos.has(key)) this.memos.set(key, create())
+    return this.memos.get(key) as T
+  }
 
   defer(closer: () => unknown): void {
     if (this.closed) {
