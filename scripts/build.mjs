@@ -2,10 +2,41 @@
 // `--clean` removes dist/ first (CI starts from a clean clone anyway).
 import {execFileSync} from 'node:child_process'
 import {rmSync} from 'node:fs'
-import {dirname, join} from 'node:path'
+import {dirname, join, relative, resolve as resolvePath, sep} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 if (process.argv.includes('--clean')) rmSync(join(root, 'dist'), {recursive: true, force: true})
 execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', root], {stdio: 'inherit'})
+// Bundle the live Kubernetes layer (src/lib/kube + src/lib/transport with client-node, undici, ws)
+// into one file: importing client-node's 2,700 modules costs ~560 ms, the bundle ~200 ms. Other
+// src modules stay external so there is one MeshdbgError class (exit codes rely on instanceof).
+// src/lib/kube/load.ts uses the bundle only when it is newer than the tsc output.
+const {build: esbuild} = await import('esbuild')
+const srcLib = join(root, 'src', 'lib')
+const bundledDirs = [join(srcLib, 'kube'), join(srcLib, 'transport')].map((dir) => dir + sep)
+await esbuild({
+  entryPoints: [join(srcLib, 'kube', 'live.ts')],
+  outfile: join(root, 'dist', 'lib', 'kube-bundle.js'),
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  logLevel: 'warning',
+  banner: {js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);"},
+  plugins: [
+    {
+      name: 'meshdbg-shared-modules-external',
+      setup(builder) {
+        builder.onResolve({filter: /^\.\.?\//}, (args) => {
+          const target = resolvePath(args.resolveDir, args.path)
+          if (!target.startsWith(srcLib + sep) || bundledDirs.some((dir) => target.startsWith(dir))) return undefined
+          // A shared module (errors, duration, ...): import the tsc output next to the bundle.
+          const fromBundle = relative(join(srcLib), target).split(sep).join('/')
+          return {path: './' + fromBundle, external: true}
+        })
+      },
+    },
+  ],
+})
 execFileSync(process.execPath, [join(root, 'scripts/manifest.mjs')], {stdio: 'inherit'})

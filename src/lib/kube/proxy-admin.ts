@@ -1,13 +1,12 @@
 import type {RunContext} from '../context.js'
-import {MeshdbgError} from '../errors.js'
 import type {InputText} from '../input.js'
+import {loadLive} from './load.js'
 
-// Live access (target resolution, port-forward, HTTP) is built in the live-access issue.
-export async function fetchProxyAdmin(
-  _ctx: RunContext,
-  target: string,
-  _path: string,
-  _options: {proxyAdminPort?: number},
-): Promise<InputText> {
-  throw new MeshdbgError('usage', `live targets are not available yet (${target}); use --file`)
+/**
+ * Fetches an Envoy admin path (without the leading slash, e.g. `config_dump?mask=...`) from a
+ * target's proxy: resolves the pod, picks the admin port (flag, annotation, 15000), port-forwards
+ * and GETs it, with a spinner. `origin` is `<pod>.<namespace>`.
+ */
+export async function fetchProxyAdmin(ctx: RunContext, target: string, path: string, options: {proxyAdminPort?: number}): Promise<InputText> {
+  return (await loadLive()).fetchProxyAdmin(ctx, target, path, options)
 }

@@ -1,0 +1,15 @@
+// The public face of live cluster access. Everything here is cheap to import: the Kubernetes layer
+// (client-node, undici, ws) is loaded on the first call.
+import type {RunContext} from '../context.js'
+import {loadLive} from './load.js'
+import type {KubeSession} from './session.js'
+
+export {fetchFromPod, type FetchFromPodOptions, type PodHttpResponse} from './pod-http.js'
+export {fetchProxyAdmin} from './proxy-admin.js'
+export {parseTarget, resolveTargetPod, resolveTargetPods, type ResolvedPod, type ResolvePodsRequest} from './target.js'
+export type {KubeSession} from './session.js'
+
+/** The command's Kubernetes session: kubeconfig, default namespace, API clients (created once). */
+export async function openKube(ctx: RunContext): Promise<KubeSession> {
+  return (await loadLive()).openKube(ctx)
+}

@@ -1,0 +1,32 @@
+// The live Kubernetes layer: the entry point of dist/lib/kube-bundle.js (client-node, undici, ws and
+// these modules in one file, so a live command pays ~200 ms to load them instead of ~600 ms).
+// Import it only through ./load.js.
+import type {RunContext} from '../context.js'
+import type {InputText} from '../input.js'
+import {chooseAdminPort} from './admin-port.js'
+import {fetchFromPod} from './pod-fetch.js'
+import {resolveTargetPod} from './resolve.js'
+
+export {chooseAdminPort} from './admin-port.js'
+export {fetchFromPod, type FetchFromPodOptions, type PodHttpResponse} from './pod-fetch.js'
+export {resolveTargetPod, resolveTargetPods, type ResolvedPod, type ResolvePodsRequest, type ResolveTargetOptions} from './resolve.js'
+export {openKube, type KubeSession} from './session.js'
+
+/** GETs an Envoy admin path from a target's istio-proxy: resolve, pick the admin port, fetch. */
+export async function fetchProxyAdmin(ctx: RunContext, target: string, path: string, options: {proxyAdminPort?: number}): Promise<InputText> {
+  const resolved = await resolveTargetPod(ctx, target)
+  const choice = chooseAdminPort(options.proxyAdminPort, resolved.pod.metadata?.annotations)
+  if (choice.warning) ctx.note(`Warning: pod ${resolved.name}.${resolved.namespace}: ${choice.warning}`)
+  const origin = `${resolved.name}.${resolved.namespace}`
+  const pathOnly = path.split('?')[0]
+  const response = await ctx.spin(
+    `Fetching /${pathOnly.replace(/^\//, '')} from ${origin}`,
+    fetchFromPod(ctx, resolved, choice.port, path, {
+      refusedHint:
+        choice.source === 'flag'
+          ? 'is that the Envoy admin port? (port-forward reaches 127.0.0.1 inside the pod only, not [::1])'
+          : `Envoy's admin API is not on port ${choice.port}: pass --proxy-admin-port (port-forward reaches 127.0.0.1 inside the pod only, not [::1])`,
+    }),
+  )
+  return {text: response.text, origin}
+}

@@ -1,0 +1,131 @@
+import {AppsV1Api, BatchV1Api, CoreV1Api, type KubeConfig} from '@kubernetes/client-node'
+
+import type {RunContext} from '../context.js'
+import {MeshdbgError} from '../errors.js'
+import {loadKubeconfig} from './kubeconfig.js'
+
+/** What one command shares for all its Kubernetes calls (created once, owned by ctx.scope). */
+export interface KubeSession {
+  readonly kubeConfig: KubeConfig
+  readonly contextName: string
+  /** -n, else the context's namespace, else "default". */
+  readonly namespace: string
+  readonly server: string
+  core(): CoreV1Api
+  apps(): AppsV1Api
+  batch(): BatchV1Api
+  /** Per-call options for client-node API methods: ties the call to the command's deadline. */
+  callOptions(): ApiCallOptions
+}
+
+// client-node's per-call configuration: middleware that hands the deadline's signal to fetch.
+type ApiCallOptions = Parameters<CoreV1Api['readNamespacedPod']>[1]
+
+const SESSION = Symbol.for('meshdbg.kube.session')
+
+/**
+ * Loads the kubeconfig and creates API clients on first use in a command. The result is cached in
+ * the command's scope, so every helper of one command shares one config and one set of clients.
+ */
+export function openKube(ctx: RunContext): KubeSession {
+  return ctx.scope.memo(SESSION, () => createSession(ctx))
+}
+
+function createSession(ctx: RunContext): KubeSession {
+  const loaded = loadKubeconfig({kubeconfig: ctx.kubeconfig, context: ctx.context, namespace: ctx.namespace})
+  const lazily = <T>(create: () => T): (() => T) => {
+    let value: T | undefined
+    return () => (value ??= create())
+  }
+  const signalMiddleware = {
+    pre: async (request: {setSignal(signal: AbortSignal): void}) => {
+      request.setSignal(ctx.signal)
+      return request
+    },
+    post: async <R>(response: R) => response,
+  }
+  return {
+    kubeConfig: loaded.kubeConfig,
+    contextName: loaded.contextName,
+    namespace: loaded.namespace,
+    server: loaded.server,
+    core: lazily(() => loaded.kubeConfig.makeApiClient(CoreV1Api)),
+    apps: lazily(() => loaded.kubeConfig.makeApiClient(AppsV1Api)),
+    batch: lazily(() => loaded.kubeConfig.makeApiClient(BatchV1Api)),
+    callOptions: () => ({middleware: [signalMiddleware], middlewareMergeStrategy: 'append'}) as unknown as ApiCallOptions,
+  }
+}
+
+/**
+ * Runs one API call under the command's deadline and turns client-node's failures into one-line
+ * errors: `what` names the object ("deployment "x" in namespace "y"").
+ */
+export async function callApi<T>(ctx: RunContext, session: KubeSession, what: string, call: () => Promise<T>): Promise<T> {
+  if (ctx.signal.aborted) throw abortError(ctx)
+  try {
+    return await call()
+  } catch (error) {
+    throw apiError(ctx, session, what, error)
+  }
+}
+
+function abortError(ctx: RunContext): MeshdbgError {
+  const reason = ctx.signal.reason
+  return reason instanceof MeshdbgError ? reason : new MeshdbgError('timeout', `timed out after ${ctx.timeoutMs}ms (raise --timeout)`)
+}
+
+export function apiError(ctx: RunContext, session: KubeSession, what: string, error: unknown): MeshdbgError {
+  if (error instanceof MeshdbgError) return error
+  if (ctx.signal.aborted) {
+    const reason = abortError(ctx)
+    return new MeshdbgError('timeout', `${reason.message.replace(/ \(raise --timeout\)$/, '')} waiting for the Kubernetes API (${what})`, {hint: 'raise --timeout'})
+  }
+  const code = (error as {code?: unknown}).code
+  if (typeof code === 'number') {
+    const status = statusMessage((error as {body?: unknown}).body)
+    switch (code) {
+      case 404:
+        return new MeshdbgError('not-found', `${what} not found`)
+      case 401:
+        return new MeshdbgError('connection', `the Kubernetes API server rejected the credentials of context "${session.contextName}" (401 Unauthorized)`, {
+          hint: 'log in again or refresh the kubeconfig token',
+        })
+      case 403:
+        return new MeshdbgError('forbidden', `forbidden to read ${what}${status ? `: ${status}` : ''}`)
+      default:
+        return new MeshdbgError('connection', `Kubernetes API error ${code} reading ${what}${status ? `: ${status}` : ''}`)
+    }
+  }
+  const cause = (error as {cause?: {code?: string; message?: string}}).cause
+  const causeCode = cause?.code ?? (error as {code?: string}).code
+  if (causeCode && /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ECONNRESET|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|UND_ERR_\w+)$/.test(causeCode)) {
+    return new MeshdbgError('connection', `cannot reach the Kubernetes API server at ${session.server} (${causeCode})`, {
+      hint: `check the cluster of context "${session.contextName}" is up and reachable`,
+    })
+  }
+  if (causeCode && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(causeCode)) {
+    return new MeshdbgError('connection', `TLS error talking to the Kubernetes API server at ${session.server}: ${cause?.message ?? causeCode}`)
+  }
+  const message = firstLine(cause?.message ?? (error as Error)?.message ?? String(error))
+  return new MeshdbgError('connection', `Kubernetes API request failed (${what}): ${message}`)
+}
+
+/** The `message` of a Kubernetes Status body (client-node 2.x gives the raw JSON string). */
+export function statusMessage(body: unknown): string | undefined {
+  let value: unknown = body
+  if (typeof body === 'string') {
+    try {
+      value = JSON.parse(body)
+    } catch {
+      return body.trim() === '' ? undefined : firstLine(body).slice(0, 300)
+    }
+  }
+  if (value && typeof value === 'object' && typeof (value as {message?: unknown}).message === 'string') {
+    return (value as {message: string}).message
+  }
+  return undefined
+}
+
+function firstLine(text: string): string {
+  return (text.split('\n').find((line) => line.trim() !== '') ?? text).trim()
+}

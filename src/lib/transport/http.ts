@@ -1,0 +1,154 @@
+import {Agent, request} from 'undici'
+
+import {usageError} from '../errors.js'
+
+export type HttpMethod = 'GET' | 'POST'
+
+/** Bodies larger than this are refused unless a caller raises the cap (V8 strings stop near 512 MB). */
+export const DEFAULT_MAX_BYTES = 256 * 1024 * 1024
+
+/**
+ * Admin API paths meshdbg must never call: they stop, drain or fail a live proxy. Checked on the
+ * decoded path, whatever a command asks for, so no flag or typo can reach them.
+ */
+const FORBIDDEN_PATHS = [/^\/quitquitquit(\/|$)/, /^\/drain/, /^\/healthcheck\/fail(\/|$)/]
+/** POST is only for deliberate changes (log levels). */
+const POST_ALLOWED = [/^\/logging(\/|$)/]
+
+/** Validates and normalises a request target; throws a usage error (exit 2) for forbidden ones. */
+export function safeRequestPath(method: string, path: string): string {
+  if (method !== 'GET' && method !== 'POST') throw usageError(`HTTP method ${method} is not allowed (meshdbg only reads, plus POST for log levels)`)
+  const withSlash = path.startsWith('/') ? path : `/${path}`
+  const queryAt = withSlash.indexOf('?')
+  const rawPath = queryAt >= 0 ? withSlash.slice(0, queryAt) : withSlash
+  const query = queryAt >= 0 ? withSlash.slice(queryAt + 1) : ''
+  let decoded: string
+  try {
+    decoded = decodeURIComponent(rawPath)
+  } catch {
+    throw usageError(`malformed request path "${path}"`)
+  }
+  const canonical = decoded.replace(/\/{2,}/g, '/').replace(/\/\.(?=\/|$)/g, '').toLowerCase()
+  if (FORBIDDEN_PATHS.some((pattern) => pattern.test(canonical))) {
+    throw usageError(`refusing to call ${rawPath}: it would stop, drain or fail the proxy`)
+  }
+  const params = new URLSearchParams(query)
+  for (const [key, value] of params) {
+    if (key.toLowerCase() === 'push' && value.toLowerCase() !== 'false') {
+      throw usageError(`refusing to send ${key}=${value}: meshdbg never triggers a config push`)
+    }
+  }
+  if (method === 'POST' && !POST_ALLOWED.some((pattern) => pattern.test(canonical))) {
+    throw usageError(`refusing to POST to ${rawPath}: only log-level changes (/logging) may be posted`)
+  }
+  return withSlash
+}
+
+/** One keep-alive agent per forward: requests of one command reuse its tunnels. */
+export function createForwardAgent(timeoutMs: number): Agent {
+  return new Agent({
+    connections: 8,
+    pipelining: 1,
+    keepAliveTimeout: 10_000,
+    headersTimeout: timeoutMs,
+    bodyTimeout: timeoutMs,
+    connectTimeout: timeoutMs,
+  })
+}
+
+export interface HttpRequest {
+  origin: string
+  path: string
+  method: HttpMethod
+  headers?: Record<string, string>
+  dispatcher: Agent
+  signal: AbortSignal
+  maxBytes: number
+}
+
+export interface HttpResponse {
+  status: number
+  headers: Record<string, string | string[] | undefined>
+  body: Buffer
+}
+
+/** What went wrong in transport terms; the caller knows which pod and port to name. */
+export type TransportFailure =
+  | {kind: 'aborted'}
+  | {kind: 'timeout'; phase: 'headers' | 'body' | 'connect'}
+  | {kind: 'socket'; phase: 'headers' | 'body'; received: number; declared?: number; code?: string; message: string}
+  | {kind: 'too-large'; limit: number; received: number}
+
+export class TransportError extends Error {
+  constructor(readonly failure: TransportFailure) {
+    super(`transport failure: ${failure.kind}`)
+    this.name = 'TransportError'
+  }
+}
+
+/**
+ * Sends one request and reads the whole body, bounded by maxBytes and the signal. Never resolves
+ * with a short body when the framing says more was due (that surfaces as a `socket` failure with
+ * `declared` set).
+ */
+export async function httpRequest(req: HttpRequest): Promise<HttpResponse> {
+  let response: Awaited<ReturnType<typeof request>>
+  try {
+    response = await request(req.origin + req.path, {
+      method: req.method,
+      headers: req.headers,
+      dispatcher: req.dispatcher,
+      signal: req.signal,
+    })
+  } catch (error) {
+    throw new TransportError(classify(error, req.signal, 'headers', 0, undefined))
+  }
+  const declaredHeader = response.headers['content-length']
+  const declared = typeof declaredHeader === 'string' && /^\d+$/.test(declaredHeader) ? Number(declaredHeader) : undefined
+  if (declared !== undefined && declared > req.maxBytes) {
+    response.body.destroy()
+    throw new TransportError({kind: 'too-large', limit: req.maxBytes, received: declared})
+  }
+  const chunks: Buffer[] = []
+  let received = 0
+  try {
+    for await (const chunk of response.body) {
+      received += (chunk as Buffer).length
+      if (received > req.maxBytes) {
+        response.body.destroy()
+        throw new TransportError({kind: 'too-large', limit: req.maxBytes, received})
+      }
+      chunks.push(chunk as Buffer)
+    }
+  } catch (error) {
+    if (error instanceof TransportError) throw error
+    throw new TransportError(classify(error, req.signal, 'body', received, declared))
+  }
+  return {status: response.statusCode, headers: response.headers, body: Buffer.concat(chunks, received)}
+}
+
+function classify(error: unknown, signal: AbortSignal, phase: 'headers' | 'body', received: number, declared: number | undefined): TransportFailure {
+  if (signal.aborted) return {kind: 'aborted'}
+  const code = (error as {code?: string}).code
+  if (code === 'UND_ERR_HEADERS_TIMEOUT') return {kind: 'timeout', phase: 'headers'}
+  if (code === 'UND_ERR_BODY_TIMEOUT') return {kind: 'timeout', phase: 'body'}
+  if (code === 'UND_ERR_CONNECT_TIMEOUT') return {kind: 'timeout', phase: 'connect'}
+  return {kind: 'socket', phase, received, declared, code, message: (error as Error)?.message ?? String(error)}
+}
+
+/**
+ * True when a JSON body visibly stops early: its last character cannot close it. Cheap on 20 MB;
+ * the parse that follows catches the rest. Envoy's admin API often labels JSON as text/plain, so a
+ * body that starts like JSON counts too.
+ */
+export function looksCutOffJson(contentType: string | undefined, body: string): boolean {
+  const trimmed = body.trimEnd()
+  const declaredJson = contentType !== undefined && /json/i.test(contentType)
+  if (!declaredJson && !/^\s*[[{]/.test(trimmed.slice(0, 64))) return false
+  if (trimmed === '') return false
+  const first = trimmed.trimStart()[0]
+  const last = trimmed[trimmed.length - 1]
+  if (first === '{') return last !== '}'
+  if (first === '[') return last !== ']'
+  return false
+}
