@@ -1,0 +1,222 @@
+// The Kubernetes REST surface of the fake apiserver.
+import {createHmac} from 'node:crypto'
+import type {IncomingMessage, ServerResponse} from 'node:http'
+import {podJson, serviceJson, workloadJson} from './kube-objects.js'
+import type {Scenario, SimWorkload} from './model.js'
+import {SelectorError, matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector} from './selectors.js'
+
+type J = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
+
+export function status(code: number, reason: string, message: string, details?: J): J {
+  return {kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, ...(details ? {details} : {}), code}
+}
+
+export function notFound(resource: string, name: string, group = ''): J {
+  return status(404, 'NotFound', `${resource}${group ? '.' + group : ''} "${name}" not found`, {name, ...(group ? {group} : {}), kind: resource})
+}
+
+export function sendJson(res: ServerResponse, code: number, body: unknown): void {
+  const text = JSON.stringify(body)
+  res.writeHead(code, {'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), 'Audit-Id': '00000000-0000-0000-0000-000000000000', 'Cache-Control': 'no-cache, private'})
+  res.end(text)
+}
+
+const ISTIO_KINDS: Record<string, {kind: string; group: 'networking.istio.io' | 'security.istio.io'}> = {
+  virtualservices: {kind: 'VirtualService', group: 'networking.istio.io'},
+  destinationrules: {kind: 'DestinationRule', group: 'networking.istio.io'},
+  gateways: {kind: 'Gateway', group: 'networking.istio.io'},
+  serviceentries: {kind: 'ServiceEntry', group: 'networking.istio.io'},
+  sidecars: {kind: 'Sidecar', group: 'networking.istio.io'},
+  peerauthentications: {kind: 'PeerAuthentication', group: 'security.istio.io'},
+  authorizationpolicies: {kind: 'AuthorizationPolicy', group: 'security.istio.io'},
+  requestauthentications: {kind: 'RequestAuthentication', group: 'security.istio.io'},
+}
+const WORKLOADS: Record<string, {kind: SimWorkload['kind']; group: 'apps' | 'batch'}> = {
+  deployments: {kind: 'Deployment', group: 'apps'}, statefulsets: {kind: 'StatefulSet', group: 'apps'}, daemonsets: {kind: 'DaemonSet', group: 'apps'},
+  replicasets: {kind: 'ReplicaSet', group: 'apps'}, jobs: {kind: 'Job', group: 'batch'},
+}
+
+function resourceList(groupVersion: string, resources: Array<[string, string, boolean, string[]?]>): J {
+  return {kind: 'APIResourceList', apiVersion: 'v1', groupVersion, resources: resources.map(([name, kind, namespaced, shortNames]) => ({
+    name, singularName: name.includes('/') ? '' : kind.toLowerCase(), namespaced, kind, verbs: name.includes('/') ? ['get', 'create'] : ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'], ...(shortNames ? {shortNames} : {}),
+  }))}
+}
+
+const DISCOVERY: Record<string, J> = {
+  '/api': {kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{clientCIDR: '0.0.0.0/0', serverAddress: '172.18.0.2:6443'}]},
+  '/apis': {kind: 'APIGroupList', apiVersion: 'v1', groups: [
+    ...[['apps', ['v1']], ['batch', ['v1']], ['networking.istio.io', ['v1', 'v1beta1', 'v1alpha3']], ['security.istio.io', ['v1', 'v1beta1']]].map(([name, versions]) => ({
+      name, versions: (versions as string[]).map((v) => ({groupVersion: `${name}/${v}`, version: v})), preferredVersion: {groupVersion: `${name}/${(versions as string[])[0]}`, version: (versions as string[])[0]},
+    })),
+  ]},
+  '/api/v1': resourceList('v1', [['namespaces', 'Namespace', false, ['ns']], ['pods', 'Pod', true, ['po']], ['pods/log', 'Pod', true], ['pods/portforward', 'PodPortForwardOptions', true],
+    ['services', 'Service', true, ['svc']], ['configmaps', 'ConfigMap', true, ['cm']], ['serviceaccounts', 'ServiceAccount', true, ['sa']], ['serviceaccounts/token', 'TokenRequest', true]]),
+  '/apis/apps/v1': resourceList('apps/v1', [['deployments', 'Deployment', true, ['deploy']], ['statefulsets', 'StatefulSet', true, ['sts']], ['daemonsets', 'DaemonSet', true, ['ds']], ['replicasets', 'ReplicaSet', true, ['rs']]]),
+  '/apis/batch/v1': resourceList('batch/v1', [['jobs', 'Job', true]]),
+}
+for (const v of ['v1', 'v1beta1', 'v1alpha3']) {
+  DISCOVERY[`/apis/networking.istio.io/${v}`] = resourceList(`networking.istio.io/${v}`, Object.entries(ISTIO_KINDS).filter(([, k]) => k.group === 'networking.istio.io').map(([n, k]) => [n, k.kind, true]))
+  DISCOVERY[`/apis/security.istio.io/${v}`] = resourceList(`security.istio.io/${v}`, Object.entries(ISTIO_KINDS).filter(([, k]) => k.group === 'security.istio.io').map(([n, k]) => [n, k.kind, true]))
+}
+
+export interface ApiContext {
+  scenario: Scenario
+  issuedTokens: Set<string>
+  serveLog(req: IncomingMessage, res: ServerResponse, namespace: string, pod: string, query: URLSearchParams): void
+}
+
+function listOf(kind: string, apiVersion: string, items: J[]): J {
+  return {kind: `${kind}List`, apiVersion, metadata: {resourceVersion: '123456'}, items: items.map(({kind: _k, apiVersion: _a, ...rest}) => rest)}
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
+    req.on('error', reject)
+  })
+}
+
+function fakeJwt(sub: string, audiences: string[], exp: number): string {
+  const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url')
+  const head = b64({alg: 'RS256', kid: 'sim'})
+  const body = b64({aud: audiences, exp, iat: exp - 3600, iss: 'https://kubernetes.default.svc.cluster.local', sub})
+  const sig = createHmac('sha256', 'meshdbg-sim').update(`${head}.${body}`).digest('base64url')
+  return `${head}.${body}.${sig}`
+}
+
+export async function handleRest(ctx: ApiContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://localhost')
+  const path = url.pathname.replace(/\/+$/, '') || '/'
+  const q = url.searchParams
+  const s = ctx.scenario
+  const method = req.method ?? 'GET'
+
+  if (path === '/version') {
+    return sendJson(res, 200, {major: '1', minor: '32', gitVersion: 'v1.32.2', gitCommit: '67a30c0adcf52bd3f56ff0893ce19966be12991f', gitTreeState: 'clean', buildDate: '2025-02-12T21:19:47Z', goVersion: 'go1.23.6', compiler: 'gc', platform: 'linux/amd64'})
+  }
+  if (DISCOVERY[path]) return sendJson(res, 200, DISCOVERY[path])
+  if (path === '/healthz' || path === '/readyz' || path === '/livez') {
+    res.writeHead(200, {'Content-Type': 'text/plain; charset=utf-8'})
+    return void res.end('ok')
+  }
+
+  let labelReqs
+  let fieldReqs
+  try {
+    labelReqs = q.get('labelSelector') ? parseLabelSelector(q.get('labelSelector')!) : []
+    fieldReqs = q.get('fieldSelector') ? parseFieldSelector(q.get('fieldSelector')!) : []
+  } catch (error) {
+    if (error instanceof SelectorError) return sendJson(res, 400, status(400, 'BadRequest', error.message))
+    throw error
+  }
+  const filterItems = (items: J[], fieldNames: string[]) => {
+    try {
+      return items.filter((o) => matchesLabels(labelReqs, o.metadata.labels) && matchesFields(fieldReqs, o, fieldNames))
+    } catch (error) {
+      if (error instanceof SelectorError) return error
+      throw error
+    }
+  }
+  const respondList = (kind: string, apiVersion: string, items: J[], fieldNames: string[] = ['metadata.name', 'metadata.namespace']) => {
+    const filtered = filterItems(items, fieldNames)
+    if (filtered instanceof SelectorError) return sendJson(res, 400, status(400, 'BadRequest', filtered.message))
+    return sendJson(res, 200, listOf(kind, apiVersion, filtered))
+  }
+  const forbiddenVerb = () => sendJson(res, 405, status(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource'))
+
+  // Core v1
+  let m = /^\/api\/v1\/namespaces(?:\/([^/]+))?$/.exec(path)
+  if (m) {
+    if (method !== 'GET') return forbiddenVerb()
+    const nsJson = (n: {name: string; labels: Record<string, string>}) => ({kind: 'Namespace', apiVersion: 'v1', metadata: {name: n.name, uid: `ns-${n.name}`, resourceVersion: '100', creationTimestamp: '2025-05-01T07:46:00Z', labels: {...n.labels, 'kubernetes.io/metadata.name': n.name}}, spec: {finalizers: ['kubernetes']}, status: {phase: 'Active'}})
+    if (!m[1]) return respondList('Namespace', 'v1', s.namespaces.map(nsJson), ['metadata.name', 'status.phase'])
+    const ns = s.namespaces.find((n) => n.name === m![1])
+    return ns ? sendJson(res, 200, nsJson(ns)) : sendJson(res, 404, notFound('namespaces', m[1]))
+  }
+
+  m = /^\/api\/v1\/(?:namespaces\/([^/]+)\/)?(pods|services|configmaps|serviceaccounts)(?:\/([^/]+))?(?:\/(log|portforward|token))?$/.exec(path)
+  if (m) {
+    const [, ns, resource, name, sub] = m
+    if (sub === 'log' && ns && name) {
+      if (method !== 'GET') return forbiddenVerb()
+      if (!s.pods.some((p) => p.namespace === ns && p.name === name)) return sendJson(res, 404, notFound('pods', name))
+      return ctx.serveLog(req, res, ns, name, q)
+    }
+    if (sub === 'portforward' && ns && name) {
+      if (!s.pods.some((p) => p.namespace === ns && p.name === name)) return sendJson(res, 404, notFound('pods', name))
+      return sendJson(res, 400, status(400, 'BadRequest', 'Upgrade request required'))
+    }
+    if (sub === 'token' && resource === 'serviceaccounts' && ns && name) {
+      if (method !== 'POST') return forbiddenVerb()
+      if (!s.serviceAccounts.some((a) => a.namespace === ns && a.name === name)) return sendJson(res, 404, notFound('serviceaccounts', name))
+      const body = JSON.parse((await readBody(req)) || '{}') as J
+      const audiences: string[] = body.spec?.audiences ?? ['https://kubernetes.default.svc.cluster.local']
+      const seconds: number = body.spec?.expirationSeconds ?? 3600
+      const exp = Math.floor(Date.now() / 1000) + seconds
+      const token = fakeJwt(`system:serviceaccount:${ns}:${name}`, audiences, exp)
+      ctx.issuedTokens.add(token)
+      return sendJson(res, 201, {kind: 'TokenRequest', apiVersion: 'authentication.k8s.io/v1', metadata: {name, namespace: ns, creationTimestamp: null}, spec: {audiences, expirationSeconds: seconds, boundObjectRef: null}, status: {token, expirationTimestamp: new Date(exp * 1000).toISOString().replace(/\.\d+Z$/, 'Z')}})
+    }
+    if (sub) return sendJson(res, 404, status(404, 'NotFound', 'the server could not find the requested resource'))
+    if (method !== 'GET') return forbiddenVerb()
+    const inNs = <T extends {namespace?: string}>(items: T[]) => (ns ? items.filter((i) => i.namespace === ns) : items)
+    let items: J[]
+    let kind: string
+    let fields = ['metadata.name', 'metadata.namespace']
+    switch (resource) {
+      case 'pods':
+        items = inNs(s.pods).map((p) => podJson(p, s))
+        kind = 'Pod'
+        fields = [...fields, 'status.phase', 'spec.nodeName', 'spec.serviceAccountName', 'status.podIP', 'spec.restartPolicy', 'spec.schedulerName']
+        break
+      case 'services':
+        items = inNs(s.services).map(serviceJson)
+        kind = 'Service'
+        break
+      case 'configmaps':
+        items = s.configMaps.filter((c) => !ns || c.metadata.namespace === ns).map((c) => ({...c, metadata: {uid: `cm-${c.metadata.name}`, resourceVersion: '500', creationTimestamp: '2025-05-01T07:46:00Z', ...c.metadata}}))
+        kind = 'ConfigMap'
+        break
+      default:
+        items = inNs(s.serviceAccounts).map((a) => ({kind: 'ServiceAccount', apiVersion: 'v1', metadata: {name: a.name, namespace: a.namespace, uid: `sa-${a.namespace}-${a.name}`, resourceVersion: '300', creationTimestamp: '2025-05-01T07:46:00Z'}}))
+        kind = 'ServiceAccount'
+    }
+    if (name) {
+      const found = ns ? items.find((i) => i.metadata.name === name && i.metadata.namespace === ns) : undefined
+      return found ? sendJson(res, 200, found) : sendJson(res, 404, notFound(resource, name))
+    }
+    return respondList(kind, 'v1', items, fields)
+  }
+
+  m = /^\/apis\/(apps|batch)\/v1\/(?:namespaces\/([^/]+)\/)?([a-z]+)(?:\/([^/]+))?(?:\/(scale|status))?$/.exec(path)
+  if (m) {
+    const [, group, ns, resource, name, sub] = m
+    const w = WORKLOADS[resource]
+    if (!w || w.group !== group || sub) return sendJson(res, 404, status(404, 'NotFound', 'the server could not find the requested resource'))
+    if (method !== 'GET') return forbiddenVerb()
+    const items: J[] = s.workloads.filter((x) => x.kind === w.kind && (!ns || x.namespace === ns)).map((x) => workloadJson(x, s))
+    if (name) {
+      const found = items.find((i) => i.metadata.name === name)
+      return found ? sendJson(res, 200, found) : sendJson(res, 404, notFound(resource, name, group))
+    }
+    return respondList(w.kind, `${group}/v1`, items)
+  }
+
+  m = /^\/apis\/(networking\.istio\.io|security\.istio\.io)\/(v1|v1beta1|v1alpha3)\/(?:namespaces\/([^/]+)\/)?([a-z]+)(?:\/([^/]+))?$/.exec(path)
+  if (m) {
+    const [, group, version, ns, resource, name] = m
+    const k = ISTIO_KINDS[resource]
+    if (!k || k.group !== group) return sendJson(res, 404, status(404, 'NotFound', 'the server could not find the requested resource'))
+    if (method !== 'GET') return forbiddenVerb()
+    const items = s.istioConfigs.filter((c) => c.kind === k.kind && (!ns || c.metadata.namespace === ns)).map((c) => ({...c, apiVersion: `${group}/${version}`}) as J)
+    if (name) {
+      const found = items.find((i) => i.metadata.name === name)
+      return found ? sendJson(res, 200, found) : sendJson(res, 404, notFound(resource, name, group))
+    }
+    return respondList(k.kind, `${group}/${version}`, items)
+  }
+
+  return sendJson(res, 404, status(404, 'NotFound', 'the server could not find the requested resource'))
+}

@@ -1,0 +1,364 @@
+// Envoy's admin API (the subset Istio tools use), served per simulated proxy.
+import {X509Certificate} from 'node:crypto'
+import type {IncomingMessage, ServerResponse} from 'node:http'
+import {readCert, workloadCert} from './certs.js'
+import {buildConfigDump, bootstrapNode, envoyVersionFor, liveClusters, listenerAddresses} from './envoy-config.js'
+import type {Scenario, SimPod} from './model.js'
+
+type J = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const LEVELS = ['trace', 'debug', 'info', 'warning', 'error', 'critical', 'off']
+const LOGGERS = ['admin', 'alternate_protocols_cache', 'aws', 'assert', 'backtrace', 'cache_filter', 'client', 'config', 'connection', 'conn_handler', 'decompression', 'dns', 'dubbo', 'envoy_bug', 'ext_authz', 'ext_proc', 'file', 'filter', 'forward_proxy', 'grpc', 'happy_eyeballs', 'hc', 'health_checker', 'http', 'http2', 'hystrix', 'init', 'io', 'jwt', 'kafka', 'key_value_store', 'lua', 'main', 'matcher', 'misc', 'mongo', 'multi_connection', 'oauth2', 'quic', 'quic_stream', 'pool', 'rbac', 'rds', 'redis', 'router', 'runtime', 'stats', 'secret', 'tap', 'testing', 'thrift', 'tracing', 'upstream', 'udp', 'wasm', 'websocket'].sort()
+
+const DUMP_FIELDS: Record<string, Record<string, string | null>> = {
+  // field -> inner @type of its repeated items (null: not repeated)
+  BootstrapConfigDump: {bootstrap: null, last_updated: null},
+  ClustersConfigDump: {version_info: null, static_clusters: 'ClustersConfigDump.StaticCluster', dynamic_active_clusters: 'ClustersConfigDump.DynamicCluster', dynamic_warming_clusters: 'ClustersConfigDump.DynamicCluster'},
+  EndpointsConfigDump: {static_endpoint_configs: 'EndpointsConfigDump.StaticEndpointConfig', dynamic_endpoint_configs: 'EndpointsConfigDump.DynamicEndpointConfig'},
+  ListenersConfigDump: {version_info: null, static_listeners: 'ListenersConfigDump.StaticListener', dynamic_listeners: 'ListenersConfigDump.DynamicListener'},
+  ScopedRoutesConfigDump: {inline_scoped_route_configs: 'ScopedRoutesConfigDump.InlineScopedRouteConfigs', dynamic_scoped_route_configs: 'ScopedRoutesConfigDump.DynamicScopedRouteConfigs'},
+  RoutesConfigDump: {static_route_configs: 'RoutesConfigDump.StaticRouteConfig', dynamic_route_configs: 'RoutesConfigDump.DynamicRouteConfig'},
+  SecretsConfigDump: {static_secrets: 'SecretsConfigDump.StaticSecret', dynamic_active_secrets: 'SecretsConfigDump.DynamicSecret', dynamic_warming_secrets: 'SecretsConfigDump.DynamicSecret'},
+  EcdsConfigDump: {ecds_filters: 'EcdsConfigDump.EcdsFilterConfig'},
+}
+const ITEM_FIELDS: Record<string, string[]> = {
+  'ClustersConfigDump.StaticCluster': ['cluster', 'last_updated'],
+  'ClustersConfigDump.DynamicCluster': ['version_info', 'cluster', 'last_updated', 'error_state', 'client_status'],
+  'EndpointsConfigDump.StaticEndpointConfig': ['endpoint_config', 'last_updated'],
+  'EndpointsConfigDump.DynamicEndpointConfig': ['version_info', 'endpoint_config', 'last_updated', 'client_status'],
+  'ListenersConfigDump.StaticListener': ['listener', 'last_updated'],
+  'ListenersConfigDump.DynamicListener': ['name', 'active_state', 'warming_state', 'draining_state', 'error_state', 'client_status'],
+  'RoutesConfigDump.StaticRouteConfig': ['route_config', 'last_updated'],
+  'RoutesConfigDump.DynamicRouteConfig': ['version_info', 'route_config', 'last_updated', 'client_status'],
+  'SecretsConfigDump.StaticSecret': ['name', 'last_updated', 'secret'],
+  'SecretsConfigDump.DynamicSecret': ['name', 'version_info', 'last_updated', 'secret', 'client_status'],
+  'EcdsConfigDump.EcdsFilterConfig': ['version_info', 'ecds_filter', 'last_updated', 'client_status'],
+  'ScopedRoutesConfigDump.InlineScopedRouteConfigs': ['name', 'scoped_route_configs', 'last_updated'],
+  'ScopedRoutesConfigDump.DynamicScopedRouteConfigs': ['name', 'version_info', 'scoped_route_configs', 'last_updated', 'client_status'],
+}
+
+const HELP: Array<[string, string, boolean]> = [
+  ['/', 'Admin home page', false], ['/certs', 'print certs on machine', false], ['/clusters', 'upstream cluster status', false],
+  ['/config_dump', 'dump current Envoy configs (experimental)', false], ['/contention', 'dump current Envoy mutex contention stats (if enabled)', false],
+  ['/cpuprofiler', 'enable/disable the CPU profiler', true], ['/drain_listeners', 'drain listeners', true], ['/healthcheck/fail', 'cause the server to fail health checks', true],
+  ['/healthcheck/ok', 'cause the server to pass health checks', true], ['/heapprofiler', 'enable/disable the heap profiler', true], ['/help', 'print out list of admin commands', false],
+  ['/hot_restart_version', 'print the hot restart compatibility version', false], ['/init_dump', 'dump current Envoy init manager information (experimental)', false],
+  ['/listeners', 'print listener info', false], ['/logging', 'query/change logging levels', true], ['/memory', 'print current allocation/heap usage', false],
+  ['/quitquitquit', 'exit the server', true], ['/ready', 'print server state, return 200 if LIVE, otherwise return 503', false],
+  ['/reopen_logs', 'reopen access logs', true], ['/reset_counters', 'reset all counters to zero', true], ['/runtime', 'print runtime values', false],
+  ['/runtime_modify', 'Adds or modifies runtime values as passed in query parameters. To delete a previously added key, use an empty string as the value. Note that deletion only applies to overrides added via this endpoint; values loaded from disk can be modified via override but not deleted. E.g. ?key1=value1&key2=value2...', true],
+  ['/server_info', 'print server version/status information', false], ['/stats', 'print server stats', false],
+  ['/stats/prometheus', 'print server stats in prometheus format', false], ['/stats/recentlookups', 'Show recent stat-name lookups', false],
+]
+
+export function helpText(): string {
+  return HELP.map(([p, h, post]) => `  ${p}${post ? ' (POST)' : ''}: ${h}\n`).join('')
+}
+
+export function envoyJson(value: unknown): string {
+  return JSON.stringify(value, null, 1)
+}
+
+function certInfo(pem: string, isCa: boolean): J {
+  const x = new X509Certificate(pem)
+  const validTo = new Date(x.validTo)
+  const days = Math.floor((validTo.getTime() - Date.now()) / 86_400_000)
+  const sans = (x.subjectAltName ?? '').split(/,\s*/).filter(Boolean).map((s) => {
+    const [kind, ...rest] = s.split(':')
+    const v = rest.join(':')
+    return kind === 'URI' ? {uri: v} : kind === 'DNS' ? {dns: v} : {ip_address: v}
+  })
+  return {path: '<inline>', serial_number: x.serialNumber.toLowerCase(), subject_alt_names: isCa ? [] : sans, days_until_expiration: String(days), valid_from: new Date(x.validFrom).toISOString().replace('.000Z', 'Z'), expiration_time: validTo.toISOString().replace('.000Z', 'Z')}
+}
+
+export class EnvoyAdmin {
+  readonly loggers = new Map<string, string>()
+  configDumpText?: string
+  private startedAt = Date.now()
+
+  constructor(readonly pod: SimPod, readonly scenario: Scenario, private dumpCache: Map<string, J>) {
+    for (const l of LOGGERS) this.loggers.set(l, l === 'misc' ? 'error' : 'warning')
+  }
+
+  private dump(includeEds: boolean): J {
+    if (this.configDumpText !== undefined) return JSON.parse(this.configDumpText) as J
+    const key = `${this.pod.namespace}/${this.pod.name}/${includeEds}`
+    const cached = this.scenario.cacheDumps ? this.dumpCache.get(key) : undefined
+    if (cached) return cached
+    const built = buildConfigDump(this.pod, this.scenario, includeEds)
+    if (this.scenario.cacheDumps) this.dumpCache.set(key, built)
+    return built
+  }
+
+  private activeLoggers(): string {
+    return `active loggers:\n${[...this.loggers].map(([n, l]) => `  ${n}: ${l}\n`).join('')}\n`
+  }
+
+  handle(req: IncomingMessage, res: ServerResponse, send: (status: number, body: string, contentType?: string) => void): void {
+    const url = new URL(req.url ?? '/', 'http://localhost')
+    const path = url.pathname
+    const q = url.searchParams
+    const method = req.method ?? 'GET'
+    const post = HELP.find(([p]) => p === path)?.[2]
+    if (post && method !== 'POST') return send(405, `Method ${method} not allowed, POST required.`)
+    const json = (value: unknown) => send(200, envoyJson(value), 'application/json')
+    switch (path) {
+      case '/config_dump': return this.configDump(q, send)
+      case '/clusters': return q.get('format') === 'json' ? json(this.clustersJson()) : send(200, this.clustersText())
+      case '/listeners': {
+        const ls = listenerAddresses(this.pod, this.scenario)
+        return q.get('format') === 'json'
+          ? json({listener_statuses: ls.map((l) => ({name: l.name, local_address: {socket_address: {address: l.address, port_value: l.port}}}))})
+          : send(200, ls.map((l) => `${l.name}::${l.address}:${l.port}\n`).join(''))
+      }
+      case '/certs': return json(this.certs())
+      case '/server_info': return json(this.serverInfo())
+      case '/ready': return send(200, 'LIVE\n')
+      case '/logging': return this.logging(q, send)
+      case '/stats': return this.stats(q, send)
+      case '/stats/prometheus': return send(200, this.prometheus())
+      case '/memory': return json({allocated: '12024744', heap_size: '14680064', pageheap_unmapped: '0', pageheap_free: '0', total_thread_cache: '2785280', total_physical_bytes: '17301504'})
+      case '/runtime': return json({layers: ['global config', 'admin'], entries: {'re2.max_program_size.error_level': {layer_values: ['32768', ''], final_value: '32768'}}})
+      case '/hot_restart_version': return send(200, '11.104')
+      case '/help': return send(200, `admin commands are:\n${helpText()}`)
+      case '/': return send(200, '<html><head><title>Envoy Admin</title></head><body><table class=\'home-table\'></table></body></html>', 'text/html; charset=UTF-8')
+      case '/quitquitquit': case '/healthcheck/fail': case '/healthcheck/ok': case '/reset_counters': case '/drain_listeners': case '/reopen_logs':
+        return send(200, 'OK\n')
+      default: return send(404, `invalid path. admin commands are:\n${helpText()}`)
+    }
+  }
+
+  private configDump(q: URLSearchParams, send: (status: number, body: string, contentType?: string) => void): void {
+    const resource = q.get('resource') ?? ''
+    const mask = q.get('mask') ?? ''
+    const nameRegex = q.get('name_regex') ?? ''
+    if (!resource && !mask && !nameRegex && this.configDumpText !== undefined) return send(200, this.configDumpText, 'application/json')
+    let dump: J
+    try {
+      dump = this.dump(q.has('include_eds'))
+    } catch {
+      return send(200, this.configDumpText ?? '', 'application/json') // a deliberately broken dump stays broken
+    }
+    let regex: RegExp | undefined
+    if (nameRegex) {
+      try {
+        regex = new RegExp(nameRegex)
+      } catch (error) {
+        return send(400, `INVALID_ARGUMENT: Error while parsing name_regex from ${nameRegex}: ${(error as Error).message}`)
+      }
+    }
+    const configs: J[] = (dump.configs as J[]).map((c) => (regex ? filterByName(c, regex) : c))
+    const maskPaths = mask ? mask.split(',').map((p) => p.trim()).filter(Boolean) : []
+    if (resource) {
+      const items: J[] = []
+      let found = false
+      for (const c of configs) {
+        const fields = DUMP_FIELDS[shortType(c['@type'])]
+        if (!fields || !(resource in fields)) continue
+        const inner = fields[resource]
+        if (inner === null) return send(400, `${resource} is not a repeated field. Use ?mask=${resource} to get only this field`)
+        found = true
+        for (const item of (c[resource] as J[] | undefined) ?? []) {
+          let out: J = {'@type': `type.googleapis.com/envoy.admin.v3.${inner}`, ...item}
+          if (maskPaths.length) {
+            if (!maskPaths.every((p) => ITEM_FIELDS[inner]?.includes(p.split('.')[0]))) return send(400, `FieldMask paths: "${maskPaths.join('" paths: "')}" could not be successfully used.`)
+            out = {'@type': out['@type'], ...applyMask(item, maskPaths)}
+          }
+          items.push(out)
+        }
+      }
+      if (!found) return send(404, `${resource} not found in config dump`)
+      return send(200, envoyJson({configs: items}), 'application/json')
+    }
+    if (maskPaths.length) {
+      const kept: J[] = []
+      for (const c of configs) {
+        const fields = DUMP_FIELDS[shortType(c['@type'])]
+        if (!fields || !maskPaths.every((p) => p.split('.')[0] in fields)) continue
+        kept.push({'@type': c['@type'], ...applyMask(c, maskPaths)})
+      }
+      if (kept.length === 0) return send(400, `FieldMask paths: "${maskPaths.join('" paths: "')}" could not be successfully applied to any configs.`)
+      return send(200, envoyJson({configs: kept}), 'application/json')
+    }
+    return send(200, envoyJson({configs}), 'application/json')
+  }
+
+  clustersJson(): J {
+    return {cluster_statuses: liveClusters(this.pod, this.scenario).map(({cluster, added_via_api, hosts}) => ({
+      name: cluster.name,
+      ...(added_via_api ? {added_via_api: true} : {}),
+      ...(cluster.type === 'EDS' ? {observability_name: cluster.name, eds_service_name: cluster.name} : {observability_name: cluster.name}),
+      circuit_breakers: {thresholds: [{max_connections: 4294967295, max_pending_requests: 4294967295, max_requests: 4294967295, max_retries: 4294967295}, {priority: 'HIGH', max_connections: 1024, max_pending_requests: 1024, max_requests: 1024, max_retries: 3}]},
+      ...(hosts.length ? {host_statuses: hosts.map((h, i) => ({
+        address: h.port === 0 && !/^\d/.test(h.ip) ? {pipe: {path: h.ip}} : {socket_address: {address: h.ip, port_value: h.port}},
+        stats: [{name: 'cx_connect_fail'}, {name: 'cx_total', value: String(3 + i)}, {name: 'rq_error'}, {name: 'rq_success', value: String(10 + i)}, {name: 'rq_timeout'}, {name: 'rq_total', value: String(10 + i)}, {type: 'GAUGE', name: 'cx_active', value: '1'}, {type: 'GAUGE', name: 'rq_active'}],
+        health_status: {eds_health_status: h.healthy ? 'HEALTHY' : 'UNHEALTHY'},
+        weight: 1,
+        locality: {},
+      }))} : {}),
+    }))}
+  }
+
+  clustersText(): string {
+    const lines: string[] = []
+    for (const {cluster, added_via_api, hosts} of liveClusters(this.pod, this.scenario)) {
+      const n = cluster.name
+      for (const prio of ['default_priority', 'high_priority']) {
+        const hi = prio === 'high_priority'
+        lines.push(`${n}::${prio}::max_connections::${hi ? 1024 : 4294967295}`, `${n}::${prio}::max_pending_requests::${hi ? 1024 : 4294967295}`, `${n}::${prio}::max_requests::${hi ? 1024 : 4294967295}`, `${n}::${prio}::max_retries::${hi ? 3 : 4294967295}`)
+      }
+      lines.push(`${n}::added_via_api::${added_via_api}`)
+      if (cluster.type === 'EDS') lines.push(`${n}::eds_service_name::${n}`)
+      hosts.forEach((h, i) => {
+        const a = `${h.ip}:${h.port}`
+        lines.push(`${n}::${a}::cx_active::1`, `${n}::${a}::cx_connect_fail::0`, `${n}::${a}::cx_total::${3 + i}`, `${n}::${a}::rq_active::0`, `${n}::${a}::rq_error::0`, `${n}::${a}::rq_success::${10 + i}`, `${n}::${a}::rq_timeout::0`, `${n}::${a}::rq_total::${10 + i}`,
+          `${n}::${a}::hostname::`, `${n}::${a}::health_flags::${h.healthy ? 'healthy' : '/failed_eds_health'}`, `${n}::${a}::weight::1`, `${n}::${a}::region::`, `${n}::${a}::zone::`, `${n}::${a}::sub_zone::`, `${n}::${a}::canary::false`, `${n}::${a}::priority::0`, `${n}::${a}::success_rate::-1`, `${n}::${a}::local_origin_success_rate::-1`)
+      })
+    }
+    return lines.join('\n') + '\n'
+  }
+
+  private certs(): J {
+    const chain = certInfo(workloadCert(this.pod.namespace, this.pod.serviceAccount), false)
+    const ca = certInfo(readCert('mesh-root.pem'), true)
+    const contexts = this.pod.proxy?.kind === 'router' ? 2 : 4
+    return {certificates: Array.from({length: contexts}, () => ({ca_cert: [ca], cert_chain: [chain]}))}
+  }
+
+  serverInfo(): J {
+    const v = envoyVersionFor(this.pod.proxy!.istioVersion)
+    const uptime = `${Math.floor((Date.now() - this.startedAt) / 1000) + 86400}s`
+    return {
+      version: `${v.sha}/${v.major}.${v.minor}.${v.patch}/Clean/RELEASE/BoringSSL`,
+      state: 'LIVE',
+      hot_restart_version: '11.104',
+      command_line_options: {base_id: '0', use_dynamic_base_id: false, base_id_path: '', concurrency: 2, config_path: 'etc/istio/proxy/envoy-rev.json', config_yaml: '', allow_unknown_static_fields: false, reject_unknown_dynamic_fields: false, ignore_unknown_dynamic_fields: false, admin_address_path: '', local_address_ip_version: 'v4', log_level: 'warning', component_log_level: 'misc:error', log_format: '%Y-%m-%dT%T.%fZ\t%l\tenvoy %n %g:%#\t%v\tthread=%t', log_format_escaped: false, log_path: '', service_cluster: '', service_node: '', service_zone: '', drain_strategy: 'Immediate', mode: 'Serve', disable_hot_restart: false, enable_mutex_tracing: false, restart_epoch: 0, cpuset_threads: false, disabled_extensions: [], enable_fine_grain_logging: false, socket_path: '@envoy_domain_socket', socket_mode: 0, enable_core_dump: false, stats_tag: [], drain_time: '45s', parent_shutdown_time: '60s', file_flush_interval: '10s'},
+      node: {...bootstrapNode(this.pod, this.scenario), extensions: [{name: 'envoy.filters.http.rbac', category: 'envoy.filters.http'}, {name: 'envoy.filters.network.http_connection_manager', category: 'envoy.filters.network'}, {name: 'envoy.filters.network.tcp_proxy', category: 'envoy.filters.network'}]},
+      uptime_current_epoch: uptime,
+      uptime_all_epochs: uptime,
+    }
+  }
+
+  private logging(q: URLSearchParams, send: (status: number, body: string) => void): void {
+    const params = [...q.entries()]
+    const usage = 'usage: /logging?<name>=<level> (change single level)\nusage: /logging?paths=name1:level1,name2:level2,... (change multiple levels)\nusage: /logging?level=<level> (change all levels)\nlevels: trace debug info warning error critical off \n'
+    const fail = (why: string) => send(400, `error: ${why}\n\n${usage}${this.activeLoggers()}`)
+    if (params.length === 0) return send(200, this.activeLoggers())
+    if (params.length > 1) return fail('invalid number of parameters')
+    const [name, value] = params[0]
+    if (name === 'level') {
+      if (!LEVELS.includes(value)) return fail('unknown logger level')
+      for (const l of this.loggers.keys()) this.loggers.set(l, value)
+      return send(200, this.activeLoggers())
+    }
+    if (name === 'paths') {
+      const pairs = value.split(',').filter(Boolean).map((p) => p.split(':'))
+      if (pairs.some((p) => p.length !== 2 || !p[0] || !p[1])) return fail('empty logger name or empty logger level')
+      if (pairs.some(([, l]) => !LEVELS.includes(l))) return fail('unknown logger level')
+      if (pairs.some(([n]) => !this.loggers.has(n))) return fail('unknown logger name')
+      const seen = new Set<string>()
+      for (const [n, l] of pairs) {
+        if (seen.has(n)) continue // the first match wins
+        seen.add(n)
+        this.loggers.set(n, l)
+      }
+      return send(200, this.activeLoggers())
+    }
+    if (!name || !value) return fail('empty logger name or empty logger level')
+    if (!LEVELS.includes(value)) return fail('unknown logger level')
+    if (!this.loggers.has(name)) return fail('unknown logger name')
+    this.loggers.set(name, value)
+    return send(200, this.activeLoggers())
+  }
+
+  private statValues(): Array<[string, number]> {
+    const clusters = liveClusters(this.pod, this.scenario)
+    const dyn = clusters.filter((c) => c.added_via_api).length
+    const seed = [...this.pod.name].reduce((a, c) => a + c.charCodeAt(0), 0)
+    const values: Array<[string, number]> = [
+      ['cluster_manager.active_clusters', clusters.length], ['cluster_manager.cds.update_attempt', 12], ['cluster_manager.cds.update_rejected', 0], ['cluster_manager.cds.update_success', 11],
+      ['cluster_manager.warming_clusters', 0], ['listener_manager.lds.update_attempt', 12], ['listener_manager.lds.update_rejected', this.pod.proxy?.sync?.lds === 'ERROR' ? 1 : 0],
+      ['listener_manager.lds.update_success', 11], ['listener_manager.total_listeners_active', listenerAddresses(this.pod, this.scenario).length], ['listener_manager.workers_started', 1],
+      ['server.concurrency', 2], ['server.live', 1], ['server.state', 0], ['server.total_connections', 3 + (seed % 7)], ['server.uptime', 86400],
+      ['cluster.xds-grpc.upstream_cx_total', 1], ['cluster.xds-grpc.upstream_rq_total', 4],
+      ['cluster_manager.cluster_added', dyn + 5],
+    ]
+    return values.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+  }
+
+  private stats(q: URLSearchParams, send: (status: number, body: string, contentType?: string) => void): void {
+    const format = q.get('format')
+    if (format && !['json', 'prometheus', 'text'].includes(format)) return send(404, 'usage: /stats?format=json  or /stats?format=prometheus')
+    if (format === 'prometheus') return send(200, this.prometheus())
+    let filter: RegExp | undefined
+    const f = q.get('filter')
+    if (f) {
+      try {
+        filter = new RegExp(f)
+      } catch (error) {
+        return send(400, `Invalid re2 regex: ${(error as Error).message}`)
+      }
+    }
+    const values = this.statValues().filter(([n]) => !filter || filter.test(n))
+    if (format === 'json') return send(200, JSON.stringify({stats: [...values.map(([name, value]) => ({name, value})), {histograms: {supported_quantiles: [0, 25, 50, 75, 90, 95, 99, 99.5, 99.9, 100], computed_quantiles: []}}]}), 'application/json')
+    send(200, values.map(([n, v]) => `${n}: ${v}\n`).join(''))
+  }
+
+  prometheus(): string {
+    const lines: string[] = []
+    for (const [name, value] of this.statValues()) {
+      const metric = `envoy_${name.replace(/[.-]/g, '_')}`
+      lines.push(`# TYPE ${metric} ${/update_|total|cluster_added/.test(name) ? 'counter' : 'gauge'}`, `${metric}{} ${value}`)
+    }
+    if (this.pod.proxy?.kind) {
+      const app = this.pod.labels.app ?? this.pod.name
+      const version = this.pod.labels.version ?? 'unknown'
+      lines.push('# TYPE istio_requests_total counter')
+      lines.push(`istio_requests_total{reporter="destination",source_workload="istio-ingressgateway",source_workload_namespace="istio-system",destination_workload="${app}",destination_workload_namespace="${this.pod.namespace}",destination_service="${app}.${this.pod.namespace}.svc.cluster.local",destination_version="${version}",response_code="200",response_flags="-"} 172`)
+      if (this.pod.slow) lines.push(`istio_requests_total{reporter="destination",source_workload="istio-ingressgateway",source_workload_namespace="istio-system",destination_workload="${app}",destination_workload_namespace="${this.pod.namespace}",destination_service="${app}.${this.pod.namespace}.svc.cluster.local",destination_version="${version}",response_code="0",response_flags="DC"} 41`)
+    }
+    return lines.join('\n') + '\n'
+  }
+}
+
+function shortType(t: string | undefined): string {
+  return (t ?? '').replace(/^type\.googleapis\.com\/envoy\.admin\.v[0-9a-z]+\./, '')
+}
+
+function applyMask(obj: J, paths: string[]): J {
+  const out: J = {}
+  for (const p of paths) {
+    const [head, ...rest] = p.split('.')
+    if (!(head in obj)) continue
+    if (rest.length === 0) out[head] = obj[head]
+    else if (obj[head] && typeof obj[head] === 'object' && !Array.isArray(obj[head])) {
+      const sub = applyMask(obj[head], [rest.join('.')])
+      if (Object.keys(sub).length) out[head] = {...(out[head] ?? {}), ...sub}
+    }
+  }
+  return out
+}
+
+function itemName(field: string, item: J): string | undefined {
+  switch (field) {
+    case 'static_clusters': case 'dynamic_active_clusters': case 'dynamic_warming_clusters': return item.cluster?.name
+    case 'static_listeners': return item.listener?.name
+    case 'dynamic_listeners': return item.name
+    case 'static_route_configs': case 'dynamic_route_configs': return item.route_config?.name ?? ''
+    case 'static_secrets': case 'dynamic_active_secrets': case 'dynamic_warming_secrets': return item.name
+    case 'static_endpoint_configs': case 'dynamic_endpoint_configs': return item.endpoint_config?.cluster_name
+    case 'ecds_filters': return item.ecds_filter?.name
+    default: return undefined
+  }
+}
+
+function filterByName(config: J, regex: RegExp): J {
+  const out: J = {}
+  for (const [k, v] of Object.entries(config)) {
+    if (Array.isArray(v) && itemName(k, v[0] ?? {}) !== undefined) {
+      const kept = v.filter((item) => regex.test(itemName(k, item) ?? ''))
+      if (kept.length) out[k] = kept
+    } else out[k] = v
+  }
+  return out
+}

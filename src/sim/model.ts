@@ -1,0 +1,128 @@
+// The simulated mesh: plain mutable data. Every Kubernetes object, Envoy dump and istiod answer is
+// derived from it on request, so a test can change the model and see the change on the wire.
+
+export type XdsType = 'cds' | 'lds' | 'rds' | 'eds' | 'ecds'
+/** How istiod's view of one xDS type for one proxy should read. */
+export type SyncState = 'SYNCED' | 'NOT_SENT' | 'STALE' | 'STALE_NEVER_ACKED' | 'ERROR'
+
+export interface ContainerPort {
+  containerPort: number
+  name?: string
+  protocol?: 'TCP' | 'UDP'
+}
+
+export interface SimContainer {
+  name: string
+  image: string
+  args?: string[]
+  ports?: ContainerPort[]
+}
+
+export interface SimProxy {
+  kind: 'sidecar' | 'router'
+  istioVersion: string
+  /** Envoy admin port (annotation `proxy.istio.io/config` proxyAdminPort or default 15000). */
+  adminPort: number
+  /** pilot-agent XDS debug tap on 15004 (Istio 1.11-1.24). */
+  agentDebugPort: boolean
+  /** istiod pod name this proxy is connected to. */
+  istiod?: string
+  sync?: Partial<Record<XdsType, SyncState>>
+  /** NACK text when a type is in ERROR state. */
+  syncError?: string
+  serviceAccount: string
+}
+
+export interface SimPod {
+  name: string
+  namespace: string
+  uid: string
+  labels: Record<string, string>
+  annotations: Record<string, string>
+  phase: 'Running' | 'Pending' | 'Succeeded' | 'Failed' | 'Unknown'
+  ready: boolean
+  ip: string
+  hostIP: string
+  nodeName: string
+  serviceAccount: string
+  creationTimestamp: string
+  restarts: number
+  containers: SimContainer[]
+  initContainers?: SimContainer[]
+  owner?: {kind: string; name: string; apiVersion: string}
+  proxy?: SimProxy
+  /** Marks an istiod pod (serves 8080/15014 debug). */
+  istiod?: {version: string; revision: string}
+  /** Scripted log lines per container (without timestamps). */
+  logs?: Record<string, string[]>
+  /** Milliseconds of added latency this pod shows in its access log story (story 2). */
+  slow?: boolean
+}
+
+export interface SimWorkload {
+  kind: 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'ReplicaSet' | 'Job'
+  name: string
+  namespace: string
+  uid: string
+  labels: Record<string, string>
+  selector: Record<string, string>
+  replicas: number
+  templateLabels: Record<string, string>
+  templateAnnotations?: Record<string, string>
+  serviceAccount: string
+  containers: SimContainer[]
+  creationTimestamp: string
+  owner?: {kind: string; name: string; apiVersion: string}
+}
+
+export interface SimServicePort {
+  name?: string
+  port: number
+  targetPort: number
+  protocol?: 'TCP' | 'UDP'
+}
+
+export interface SimService {
+  name: string
+  namespace: string
+  uid: string
+  labels: Record<string, string>
+  selector?: Record<string, string>
+  clusterIP: string
+  type?: 'ClusterIP' | 'LoadBalancer' | 'NodePort'
+  ports: SimServicePort[]
+  creationTimestamp: string
+}
+
+export interface SimObject {
+  apiVersion: string
+  kind: string
+  metadata: {name: string; namespace?: string; uid?: string; labels?: Record<string, string>; annotations?: Record<string, string>; [k: string]: unknown}
+  [k: string]: unknown
+}
+
+export interface IstioConfig {
+  apiVersion: string // e.g. networking.istio.io/v1
+  kind: 'VirtualService' | 'DestinationRule' | 'Gateway' | 'PeerAuthentication' | 'AuthorizationPolicy' | 'RequestAuthentication' | string
+  metadata: {name: string; namespace: string; uid?: string; resourceVersion?: string; creationTimestamp?: string; labels?: Record<string, string>; annotations?: Record<string, string>; generation?: number}
+  spec: Record<string, unknown>
+}
+
+export interface Scenario {
+  name: string
+  /** Fixed "now" for every generated timestamp, so outputs are deterministic. */
+  now: string
+  clusterId: string
+  meshConfig: {accessLogEncoding: 'TEXT' | 'JSON'; rootNamespace: string; trustDomain: string}
+  namespaces: Array<{name: string; labels: Record<string, string>}>
+  pods: SimPod[]
+  workloads: SimWorkload[]
+  services: SimService[]
+  configMaps: SimObject[]
+  serviceAccounts: Array<{name: string; namespace: string}>
+  istioConfigs: IstioConfig[]
+  /** Proxies istiod has connected that have no pod in this API server (remote clusters, VMs). */
+  remoteProxies?: import('./sync.js').ConnectedProxy[]
+  /** Cache Envoy dumps per pod (large generated meshes); the catalog regenerates on each request. */
+  cacheDumps?: boolean
+}

@@ -1,0 +1,148 @@
+// pods/portforward over WebSocket, as the kubelet's wsstream serves it (v4.channel.k8s.io).
+import type {IncomingMessage} from 'node:http'
+import {connect, type Socket} from 'node:net'
+import type {Duplex} from 'node:stream'
+import type {WebSocket, WebSocketServer} from 'ws'
+import {notFound, status} from './apiserver.js'
+import type {Scenario, SimPod} from './model.js'
+
+export type Fault =
+  | {kind: 'forbidden'} | {kind: 'not-found'} | {kind: 'upgrade-500'}
+  | {kind: 'refused'}
+  | {kind: 'close-after'; bytes: number} | {kind: 'reset-after'; bytes: number} | {kind: 'stall'; afterBytes?: number}
+  | {kind: 'slow-first-byte'; ms: number} | {kind: 'truncated-json'} | {kind: 'http-status'; status: number; body?: string}
+  | {kind: 'istiod-401'}
+
+export interface ForwardContext {
+  scenario: Scenario
+  wss: WebSocketServer
+  liveSockets: Set<WebSocket>
+  timers: Set<NodeJS.Timeout>
+  faultFor(pod: SimPod, port: number): Fault | undefined
+  /** The local port of the server behind `pod:port`, or undefined when nothing listens there. */
+  portServer(pod: SimPod, port: number): Promise<number | undefined>
+}
+
+const SUPPORTED = ['v4.channel.k8s.io']
+
+function rejectUpgrade(socket: Duplex, code: number, body: unknown): void {
+  const text = JSON.stringify(body)
+  const reason = {400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 500: 'Internal Server Error'}[code] ?? 'Error'
+  socket.end(`HTTP/1.1 ${code} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`)
+}
+
+function portPrefix(channel: number, port: number): Buffer {
+  const b = Buffer.alloc(3)
+  b[0] = channel
+  b.writeUInt16LE(port, 1)
+  return b
+}
+
+export function handlePortForwardUpgrade(ctx: ForwardContext, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  const url = new URL(req.url ?? '/', 'http://localhost')
+  const m = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/portforward\/?$/.exec(url.pathname)
+  if (!m) return rejectUpgrade(socket, 404, status(404, 'NotFound', 'the server could not find the requested resource'))
+  const [, namespace, name] = m
+  const pod = ctx.scenario.pods.find((p) => p.namespace === namespace && p.name === name)
+  if (!pod) return rejectUpgrade(socket, 404, notFound('pods', name))
+  const ports = url.searchParams.getAll('ports').flatMap((p) => p.split(',')).map((p) => p.trim()).filter(Boolean).map(Number)
+  if (ports.length === 0 || ports.some((p) => !Number.isInteger(p) || p < 1 || p > 65535)) {
+    return rejectUpgrade(socket, 400, status(400, 'BadRequest', ports.length === 0 ? 'query parameter "port" is required' : `invalid port "${url.searchParams.get('ports')}"`))
+  }
+  const fault = ports.map((p) => ctx.faultFor(pod, p)).find(Boolean)
+  if (fault?.kind === 'forbidden') return rejectUpgrade(socket, 403, status(403, 'Forbidden', `pods "${name}" is forbidden: User "sim-user" cannot create resource "pods/portforward" in API group "" in the namespace "${namespace}"`, {name, kind: 'pods'}))
+  if (fault?.kind === 'not-found') return rejectUpgrade(socket, 404, notFound('pods', name))
+  if (fault?.kind === 'upgrade-500') return rejectUpgrade(socket, 500, status(500, 'InternalError', `error dialing backend: dial tcp ${pod.hostIP}:10250: connect: connection refused`))
+  if (!pod.nodeName) return rejectUpgrade(socket, 400, status(400, 'BadRequest', `pod ${name} does not have a host assigned`))
+
+  const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim()).filter(Boolean)
+  if (offered.length > 0 && !offered.some((p) => SUPPORTED.includes(p))) {
+    return rejectUpgrade(socket, 400, status(400, 'BadRequest', `requested protocol(s) are not supported: ${offered.join(', ')}`))
+  }
+  ctx.wss.handleUpgrade(req, socket, head, (ws) => serveForward(ctx, ws, pod, ports))
+}
+
+function serveForward(ctx: ForwardContext, ws: WebSocket, pod: SimPod, ports: number[]): void {
+  ctx.liveSockets.add(ws)
+  const targets: Array<Socket | undefined> = []
+  let open = ports.length
+  const finishOne = () => {
+    open--
+    if (open <= 0 && ws.readyState === ws.OPEN) ws.close(1000)
+  }
+  ws.on('close', () => {
+    ctx.liveSockets.delete(ws)
+    for (const t of targets) t?.destroy()
+  })
+  ws.on('error', () => ws.terminate())
+  ws.on('message', (data: Buffer, isBinary: boolean) => {
+    if (!isBinary || data.length === 0) return
+    const channel = data[0]
+    const index = channel >> 1
+    if (channel % 2 === 0 && targets[index]) targets[index]!.write(data.subarray(1))
+  })
+
+  ports.forEach((port, i) => {
+    ws.send(portPrefix(2 * i, port))
+    ws.send(portPrefix(2 * i + 1, port))
+    const fault = ctx.faultFor(pod, port)
+    const fail = (cause: string) => {
+      if (ws.readyState === ws.OPEN) ws.send(Buffer.concat([Buffer.from([2 * i + 1]), Buffer.from(`error forwarding port ${port} to pod ${pod.uid.replace(/-/g, '')}, uid : failed to execute portforward in network namespace "/var/run/netns/cni-${pod.uid}": failed to connect to localhost:${port} inside namespace "${pod.uid.replace(/-/g, '')}", IPv4: ${cause} IPv6 dial tcp6 [::1]:${port}: connect: connection refused `)]))
+      finishOne()
+    }
+    if (fault?.kind === 'refused' || pod.phase !== 'Running') return fail(`dial tcp4 127.0.0.1:${port}: connect: connection refused`)
+    ctx.portServer(pod, port).then((local) => {
+      if (ws.readyState !== ws.OPEN) return
+      if (local === undefined) return fail(`dial tcp4 127.0.0.1:${port}: connect: connection refused`)
+      const target = connect({host: '127.0.0.1', port: local})
+      targets[i] = target
+      let sent = 0
+      let firstByteAt: number | undefined
+      const pending: Buffer[] = []
+      const forward = (chunk: Buffer) => {
+        if (ws.readyState !== ws.OPEN) return
+        let piece = chunk
+        if (fault?.kind === 'close-after' || fault?.kind === 'reset-after' || fault?.kind === 'stall') {
+          const limit = fault.kind === 'stall' ? fault.afterBytes ?? 0 : fault.bytes
+          const room = Math.max(0, limit - sent)
+          if (piece.length > room) {
+            if (room > 0) ws.send(Buffer.concat([Buffer.from([2 * i]), piece.subarray(0, room)]))
+            sent += room
+            if (fault.kind === 'close-after') ws.close(1011, 'simulated close')
+            else if (fault.kind === 'reset-after') ws.terminate()
+            else target.pause() // stall: the websocket stays open, nothing more arrives
+            return
+          }
+        }
+        sent += piece.length
+        ws.send(Buffer.concat([Buffer.from([2 * i]), piece]))
+      }
+      target.on('data', (chunk: Buffer) => {
+        if (fault?.kind === 'slow-first-byte') {
+          if (firstByteAt === undefined) {
+            firstByteAt = Date.now() + fault.ms
+            pending.push(chunk)
+            const timer = setTimeout(() => {
+              ctx.timers.delete(timer)
+              for (const c of pending.splice(0)) forward(c)
+              if (target.readableEnded) finishOne()
+            }, fault.ms)
+            ctx.timers.add(timer)
+            return
+          }
+          if (Date.now() < firstByteAt) return void pending.push(chunk)
+        }
+        forward(chunk)
+      })
+      target.on('end', () => {
+        if (fault?.kind === 'slow-first-byte' && pending.length > 0) return
+        if (fault?.kind === 'stall') return
+        finishOne()
+      })
+      target.on('error', (error) => {
+        if (sent === 0) fail(`dial tcp4 127.0.0.1:${port}: ${error.message}`)
+        else finishOne()
+      })
+    }, () => fail(`dial tcp4 127.0.0.1:${port}: connect: connection refused`))
+  })
+}

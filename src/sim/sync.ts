@@ -1,0 +1,83 @@
+// istiod's view of its connected proxies: nonces per xDS type, derived from the model.
+import {createHash} from 'node:crypto'
+import type {Scenario, SimPod, SyncState, XdsType} from './model.js'
+
+export const TYPE_URLS: Record<XdsType, string> = {
+  cds: 'type.googleapis.com/envoy.config.cluster.v3.Cluster',
+  lds: 'type.googleapis.com/envoy.config.listener.v3.Listener',
+  rds: 'type.googleapis.com/envoy.config.route.v3.RouteConfiguration',
+  eds: 'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment',
+  ecds: 'type.googleapis.com/envoy.config.core.v3.TypedExtensionConfig',
+}
+const FLAT: Record<XdsType, string> = {cds: 'cluster', lds: 'listener', rds: 'route', eds: 'endpoint', ecds: 'extensionconfig'}
+
+/** A proxy as istiod knows it (a pod of this cluster, or a remote one without a pod here). */
+export interface ConnectedProxy {
+  id: string // <pod>.<namespace>
+  clusterId: string
+  type: 'sidecar' | 'router'
+  istioVersion: string
+  istiod: string
+  sync: Partial<Record<XdsType, SyncState>>
+  syncError?: string
+  pod?: SimPod
+  ip: string
+  connectedAt: string
+}
+
+export function nonce(seed: string): string {
+  const h = createHash('sha1').update(seed).digest('hex')
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`
+}
+
+export function connectedProxies(scenario: Scenario, istiod?: string): ConnectedProxy[] {
+  const fromPods: ConnectedProxy[] = scenario.pods.filter((p) => p.proxy?.istiod && p.phase === 'Running').map((p) => ({
+    id: `${p.name}.${p.namespace}`, clusterId: scenario.clusterId, type: p.proxy!.kind, istioVersion: p.proxy!.istioVersion, istiod: p.proxy!.istiod!,
+    sync: p.proxy!.sync ?? {cds: 'SYNCED', lds: 'SYNCED', eds: 'SYNCED', rds: 'SYNCED'}, syncError: p.proxy!.syncError, pod: p, ip: p.ip, connectedAt: scenario.now,
+  }))
+  const all = [...fromPods, ...(scenario.remoteProxies ?? [])]
+  return (istiod ? all.filter((p) => p.istiod === istiod) : all).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+}
+
+export interface TypeStatus {sent?: string; acked?: string; error?: string; state: SyncState}
+
+export function typeStatus(proxy: ConnectedProxy, type: XdsType): TypeStatus | undefined {
+  const state = proxy.sync[type]
+  if (state === undefined) return undefined
+  const current = nonce(`${proxy.id}/${type}/2`)
+  const previous = nonce(`${proxy.id}/${type}/1`)
+  switch (state) {
+    case 'SYNCED': return {sent: current, acked: current, state}
+    case 'NOT_SENT': return {state}
+    case 'STALE': return {sent: current, acked: previous, state}
+    case 'STALE_NEVER_ACKED': return {sent: current, state}
+    case 'ERROR': return {sent: current, acked: current, error: proxy.syncError ?? 'NACK', state}
+  }
+}
+
+/** One row of istiod's `/debug/syncz` flat list (Go json tags, omitempty). */
+export function syncRow(proxy: ConnectedProxy, now: string): Record<string, unknown> {
+  const row: Record<string, unknown> = {cluster_id: proxy.clusterId, proxy: proxy.id, proxy_type: proxy.type, istio_version: proxy.istioVersion}
+  const resources: Record<string, unknown> = {}
+  for (const type of ['cds', 'lds', 'rds', 'eds', 'ecds'] as XdsType[]) {
+    const s = typeStatus(proxy, type)
+    if (!s) continue
+    if (s.sent) row[`${FLAT[type]}_sent`] = s.sent
+    if (s.acked) row[`${FLAT[type]}_acked`] = s.acked
+    if (s.sent || s.error) resources[TYPE_URLS[type]] = {...(s.sent ? {sent: s.sent} : {}), ...(s.acked ? {acked: s.acked} : {}), sentTime: now, ...(s.error ? {lastError: s.error} : {})}
+  }
+  row.resources = resources
+  return row
+}
+
+/** The ClientConfig (envoy.service.status.v3) istiod builds for `istio.io/debug/syncz` over xDS. */
+export function clientConfig(proxy: ConnectedProxy, now: string): Record<string, unknown> {
+  const generic: Array<Record<string, unknown>> = []
+  for (const type of ['cds', 'lds', 'rds', 'eds', 'ecds'] as XdsType[]) {
+    const s = typeStatus(proxy, type)
+    const status = !s ? 'NOT_SENT' : s.state === 'STALE_NEVER_ACKED' ? 'STALE' : s.state
+    generic.push({typeUrl: TYPE_URLS[type], configStatus: status, ...(s?.error ? {errorState: {lastUpdateAttempt: now, details: s.error}} : {})})
+  }
+  const namespace = proxy.id.slice(proxy.id.lastIndexOf('.') + 1)
+  return {'@type': 'type.googleapis.com/envoy.service.status.v3.ClientConfig', node: {id: proxy.id, metadata: {CLUSTER_ID: proxy.clusterId, NAMESPACE: namespace, ISTIO_VERSION: proxy.istioVersion}}, genericXdsConfigs: generic}
+}
