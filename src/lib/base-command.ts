@@ -31,6 +31,11 @@ export abstract class MeshdbgCommand<T extends typeof Command> extends Command {
   /** The `-o` values a command accepts, and its default. */
   static outputFormats: readonly string[] = ['short', 'json', 'yaml']
   static defaultOutput = 'short'
+  /**
+   * istioctl's listener/route/all use `--verbose` (default true) to pick the table layout; there it
+   * cannot also mean stack traces, which those commands show with DEBUG=meshdbg only.
+   */
+  static verboseIsTableSwitch = false
 
   static override baseFlags = {
     namespace: Flags.string({char: 'n', summary: 'Namespace (default: the kubeconfig context\'s, else "default").', helpGroup: 'GLOBAL'}),
@@ -127,7 +132,8 @@ export abstract class MeshdbgCommand<T extends typeof Command> extends Command {
   protected override async catch(error: Error & {exitCode?: number; oclif?: {exit?: number}; code?: string}): Promise<never> {
     const exitCode = exitCodeFor(error)
     const message = messageFor(error)
-    const showStack = Boolean((this.flags as {verbose?: boolean} | undefined)?.verbose) || /(^|,)meshdbg(\*|,|$)|^\*$/.test(process.env.DEBUG ?? '')
+    const verboseFlag = !(this.ctor as unknown as typeof MeshdbgCommand).verboseIsTableSwitch && Boolean((this.flags as {verbose?: boolean} | undefined)?.verbose)
+    const showStack = verboseFlag || /(^|,)meshdbg(\*|,|$)|^\*$/.test(process.env.DEBUG ?? '')
     if (this.jsonEnabled()) {
       this.logJson({status: exitCode, error: {kind: isMeshdbgError(error) ? error.kind : exitCode === 2 ? 'usage' : 'internal', message, hint: isMeshdbgError(error) ? error.hint : undefined}})
     } else {

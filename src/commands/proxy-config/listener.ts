@@ -29,6 +29,8 @@ ${MeshdbgCommand.exitCodesHelp}`
     'kubectl exec POD -c istio-proxy -- curl -s localhost:15000/config_dump | <%= config.bin %> pc l -f - --verbose=false',
   ]
 
+  static override verboseIsTableSwitch = true
+
   static override args = {target: targetArg}
   static override flags = {
     file: fileFlag,
@@ -59,12 +61,5 @@ ${MeshdbgCommand.exitCodesHelp}`
     if (this.outputFormat === 'short') this.write(renderListenerTable(selected.summaries, {verbose: flags.verbose}))
     else this.write(renderStructured(selected.listeners, this.outputFormat as 'json' | 'yaml'))
     return {listeners: selected.summaries}
-  }
-
-  // Here --verbose is istioctl's table switch (default true), not the base command's stack-trace
-  // switch: without this every expected error would print a stack. DEBUG=meshdbg still shows it.
-  protected override async catch(error: Error & {exitCode?: number; oclif?: {exit?: number}; code?: string}): Promise<never> {
-    if (this.flags) (this.flags as {verbose?: boolean}).verbose = false
-    return super.catch(error)
   }
 }

@@ -27,6 +27,8 @@ ${MeshdbgCommand.exitCodesHelp}`
     'kubectl exec POD -c istio-proxy -- curl -s localhost:15000/config_dump | <%= config.bin %> pc r -f - --verbose=false',
   ]
 
+  static override verboseIsTableSwitch = true
+
   static override args = {target: targetArg}
   static override flags = {
     file: fileFlag,
@@ -52,12 +54,5 @@ ${MeshdbgCommand.exitCodesHelp}`
     if (this.outputFormat === 'short') this.write(renderRouteTable(selected.summaries, {verbose: flags.verbose}))
     else this.write(renderStructured(selected.routeConfigs, this.outputFormat as 'json' | 'yaml'))
     return {routes: selected.summaries}
-  }
-
-  // Here --verbose is istioctl's table switch (default true), not the base command's stack-trace
-  // switch: without this every expected error would print a stack. DEBUG=meshdbg still shows it.
-  protected override async catch(error: Error & {exitCode?: number; oclif?: {exit?: number}; code?: string}): Promise<never> {
-    if (this.flags) (this.flags as {verbose?: boolean}).verbose = false
-    return super.catch(error)
   }
 }
