@@ -146,7 +146,7 @@ ${MeshdbgCommand.exitCodesHelp}`
       if (failing.length > 0) {
         const states = [...new Set(failing.flatMap((row) => Object.values(row.types).map((t) => t.state)).filter((s: SyncState) => failOn.states.has(s)))]
         const names = failing.slice(0, 3).map((row) => row.proxy).join(', ') + (failing.length > 3 ? `, and ${failing.length - 3} more` : '')
-        throw new MeshdbgError('problems-found', `${failing.length} of ${rows.length} proxies ${failing.length === 1 ? 'is' : 'are'} ${states.join(' / ')}: ${names}`)
+        throw new MeshdbgError('problems-found', `${failing.length} of ${rows.length} proxies ${failing.length === 1 ? 'is' : 'are'} ${states.join(' / ')}: ${names}`, {result})
       }
     }
     return result
@@ -159,7 +159,7 @@ ${MeshdbgCommand.exitCodesHelp}`
     else this.write(renderStructured(result, this.outputFormat as 'json' | 'yaml'))
     if (result.anyDifference) {
       const differing = result.sections.filter((s) => !s.match).map((s) => s.name)
-      throw new MeshdbgError('problems-found', `istiod's view and Envoy's config differ: ${differing.join(', ')}`)
+      throw new MeshdbgError('problems-found', `istiod's view and Envoy's config differ: ${differing.join(', ')}`, {result})
     }
     return result
   }

@@ -135,7 +135,12 @@ export abstract class MeshdbgCommand<T extends typeof Command> extends Command {
     const verboseFlag = !(this.ctor as unknown as typeof MeshdbgCommand).verboseIsTableSwitch && Boolean((this.flags as {verbose?: boolean} | undefined)?.verbose)
     const showStack = verboseFlag || /(^|,)meshdbg(\*|,|$)|^\*$/.test(process.env.DEBUG ?? '')
     if (this.jsonEnabled()) {
-      this.logJson({status: exitCode, error: {kind: isMeshdbgError(error) ? error.kind : exitCode === 2 ? 'usage' : 'internal', message, hint: isMeshdbgError(error) ? error.hint : undefined}})
+      const meshdbgError = isMeshdbgError(error) ? error : undefined
+      this.logJson({
+        status: exitCode,
+        error: {kind: meshdbgError?.kind ?? (exitCode === 2 ? 'usage' : 'internal'), message, hint: meshdbgError?.hint},
+        result: meshdbgError?.result,
+      })
     } else {
       process.stderr.write(`Error: ${message}\n`)
       if (showStack && error.stack) process.stderr.write(error.stack + '\n')

@@ -59,13 +59,16 @@ export class MeshdbgError extends Error {
   readonly kind: ErrorKind
   readonly exitCode: number
   readonly hint?: string
+  /** For problems-found errors: the command's typed result, still printed with --json. */
+  readonly result?: unknown
 
-  constructor(kind: ErrorKind, message: string, options: {hint?: string; cause?: unknown; exitCode?: number} = {}) {
+  constructor(kind: ErrorKind, message: string, options: {hint?: string; cause?: unknown; exitCode?: number; result?: unknown} = {}) {
     super(message, options.cause === undefined ? undefined : {cause: options.cause})
     this.name = 'MeshdbgError'
     this.kind = kind
     this.exitCode = options.exitCode ?? EXIT_BY_KIND[kind]
     this.hint = options.hint
+    this.result = options.result
   }
 }
 

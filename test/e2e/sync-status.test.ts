@@ -47,6 +47,15 @@ describe('meshdbg sync-status -f', () => {
     expect(result.stderr).toBe('Error: 1 of 4 proxies is STALE / STALE (Never Acknowledged): productpage-v1-6c9f8d7b5-q7w4e.bookinfo\n')
   })
 
+  it('--fail-on with --json still prints the rows, next to the error, and exits 10', async () => {
+    const result = await runCli(['sync-status', '-f', f('flat-statuses.json'), '--fail-on', 'stale', '--json'])
+    expect(result.code).toBe(10)
+    const body = JSON.parse(result.stdout)
+    expect(body.status).toBe(10)
+    expect(body.error.kind).toBe('problems-found')
+    expect(body.result.proxies.length).toBeGreaterThan(1)
+  })
+
   it('--fail-on exits 0 when the shown proxies are fine', async () => {
     const result = await runCli(['sync-status', '-f', f('flat-statuses.json'), '-n', 'bookinfo', '--fail-on', 'error'])
     expect(result.stderr).toBe('')
