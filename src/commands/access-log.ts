@@ -17,7 +17,15 @@ import {
 } from '../lib/envoy/access-log.js'
 import {targetArg} from '../lib/flags.js'
 import {explainEntry, type Explanation} from '../lib/istio/explain.js'
-import {renderAccessLogTable, renderGroupedExplanations, renderNdjson, renderSummary} from '../lib/render/access-log-table.js'
+import {
+  renderAccessLogStreamHeader,
+  renderAccessLogStreamRow,
+  renderAccessLogTable,
+  renderExplanation,
+  renderGroupedExplanations,
+  renderNdjson,
+  renderSummary,
+} from '../lib/render/access-log-table.js'
 
 export interface LogSourceFlags {
   target: string
@@ -79,6 +87,7 @@ ${MeshdbgCommand.exitCodesHelp}
     if (!args.target && !flags.file) throw usageError('access-log requires a pod/workload name or --file')
     if (flags.file && (flags.follow || flags.since || flags.container)) throw usageError('--follow, --since and --container apply to a pod, not to --file')
     if (flags.since) parseDuration(flags.since, 'since')
+    if (flags.follow && flags.summary) throw usageError('--summary needs a finished log: drop --follow (or use --since)')
     const keep = buildEntryFilter({status: flags.status, flags: flags.flags, path: flags.path, upstreamCluster: flags['upstream-cluster']})
 
     const lines = args.target
@@ -87,16 +96,26 @@ ${MeshdbgCommand.exitCodesHelp}
 
     const stats = newParseStats()
     const entries: AccessLogResult['entries'] = []
+    const streaming = flags.follow && !this.jsonEnabled()
+    if (streaming && this.outputFormat === 'table') this.write(renderAccessLogStreamHeader())
     for await (const entry of accessLogEntries(lines, stats)) {
       if (!keep(entry)) continue
-      entries.push(flags.explain ? {...entry, explanation: explainEntry(entry, {namespace: flags.namespace})} : entry)
+      const item: AccessLogResult['entries'][number] = flags.explain ? {...entry, explanation: explainEntry(entry, {pod: args.target, namespace: flags.namespace})} : entry
+      if (streaming) {
+        // --follow never ends on its own: print as lines arrive and keep nothing.
+        if (this.outputFormat === 'json') this.write(JSON.stringify(item) + '\n')
+        else this.write(renderAccessLogStreamRow(item) + (item.explanation ? renderExplanation(item, item.explanation) : ''))
+        continue
+      }
+      entries.push(item)
     }
     if (stats.skipped > 0) process.stderr.write(`skipped ${stats.skipped} line${stats.skipped === 1 ? '' : 's'} that ${stats.skipped === 1 ? 'is' : 'are'} not access-log entries\n`)
     if (stats.entries === 0 && stats.skipped > stats.skippedBy.blank) {
-      throw badDataError(`no access-log entry in ${flags.file === '-' ? 'stdin' : flags.file}`, 'are access logs enabled (meshConfig.accessLogFile=/dev/stdout or the Telemetry API)? Is this the istio-proxy container\'s log?')
+      throw badDataError(`no access-log entry in ${args.target ?? (flags.file === '-' ? 'stdin' : flags.file)}`, 'are access logs enabled (meshConfig.accessLogFile=/dev/stdout or the Telemetry API)? Is this the istio-proxy container\'s log?')
     }
 
     const result: AccessLogResult = {entries, skipped: stats.skipped}
+    if (streaming) return result
     if (flags.summary) result.summary = summarizeEntries(entries)
     if (this.outputFormat === 'json') {
       this.write(result.summary ? JSON.stringify(result.summary) + '\n' : renderNdjson(entries))

@@ -14,7 +14,7 @@ import {
   summarizeEntries,
   type AccessLogEntry,
 } from '../../src/lib/envoy/access-log.js'
-import {renderAccessLogTable, renderNdjson, renderSummary} from '../../src/lib/render/access-log-table.js'
+import {renderAccessLogStreamHeader, renderAccessLogStreamRow, renderAccessLogTable, renderNdjson, renderSummary} from '../../src/lib/render/access-log-table.js'
 import {projectRoot} from '../helpers/cli.js'
 import {STORY2_GATEWAY_JSON, STORY2_GATEWAY_TEXT, STORY2_SERVER_TEXT} from '../fixtures/access-log/story-lines.js'
 import {corpusDir, corpusNotice} from '../helpers/corpus.js'
@@ -238,6 +238,13 @@ describe('rendering', () => {
         '2025-05-09T08:45:41.637Z  GET     /items  0     DC     downstream_remote_disconnect  500ms     10.10.0.13:3000  inbound|3000||\n',
     )
     expect(renderAccessLogTable([])).toBe('TIME  METHOD  PATH  CODE  FLAGS  DETAILS  DURATION  UPSTREAM HOST  UPSTREAM CLUSTER\n')
+  })
+
+  it('--follow rows use fixed minimum widths, never truncate, and keep the field count', () => {
+    expect(renderAccessLogStreamHeader()).toBe('TIME                      METHOD  PATH                      CODE  FLAGS  DETAILS                 DURATION  UPSTREAM HOST          UPSTREAM CLUSTER\n')
+    const row = renderAccessLogStreamRow(entryOf(STORY2_SERVER_TEXT))
+    expect(row).toBe('2025-05-09T08:45:41.637Z  GET     /items                    0     DC     downstream_remote_disconnect  500ms     10.10.0.13:3000        inbound|3000||\n')
+    expect(row.trim().split(/ +/)).toHaveLength(9)
   })
 
   it('-o json is one parsed object per line', () => {

@@ -72,6 +72,8 @@ describe('explainEntry: story 2', () => {
   it('uses the pod from a kubectl --prefix, or the one given, in the next commands', () => {
     const prefixed = entryOf(`[pod/istio-ingressgateway-6bb8/istio-proxy] ${STORY2_GATEWAY_TEXT}`)
     expect(explainEntry(prefixed).next[0]).toMatch(/^meshdbg proxy-config route istio-ingressgateway-6bb8 --name/)
+    // Known to be a gateway: say so.
+    expect(explainEntry(prefixed).summary).toMatch(/^The gateway timed out after 0\.5 s waiting for catalog v2 at 10\.10\.0\.13:3000/)
     expect(explainEntry(entryOf(STORY2_GATEWAY_TEXT), {pod: 'deploy/istio-ingressgateway', namespace: 'istio-system'}).next[0])
       .toMatch(/^meshdbg proxy-config route deploy\/istio-ingressgateway -n istio-system --name/)
   })

@@ -136,7 +136,8 @@ export function explainEntry(entry: AccessLogEntry, options: ExplainOptions = {}
   }
   if (timedOut) {
     const after = duration ? ` after ${duration}` : ''
-    summaries.push(`the proxy timed out${after} waiting for ${upstream.words}${code ? ` and answered ${code} itself` : ''}: the route timeout (VirtualService timeout) expired before the upstream answered`)
+    const who = /gateway/.test(pod) ? 'the gateway' : 'the proxy'
+    summaries.push(`${who} timed out${after} waiting for ${upstream.words}${code ? ` and answered ${code} itself` : ''}: the route timeout (VirtualService timeout) expired before the upstream answered`)
     meshdbg('proxy-config route <pod> --name <route> -o json', `the timeout of the route${port ? ` for port ${port} (sidecars name it "${port}", gateways "http.${port}")` : ''}`)
     meshdbg('access-log <pod> --summary', 'is one upstream host slower than its peers?')
   }

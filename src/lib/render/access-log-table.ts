@@ -35,6 +35,25 @@ export function renderAccessLogTable(entries: readonly AccessLogEntry[], options
   return tabwrite(lines.map((line) => line + '\t'), {padding: 2}).replace(/ +$/gm, '')
 }
 
+/**
+ * Minimum column widths for --follow, where rows are printed as they arrive and cannot be laid out
+ * together: wide enough for typical values, and a longer value widens only its own row (never
+ * truncated, so awk still sees the same fields).
+ */
+const STREAM_WIDTHS = [24, 6, 24, 4, 5, 22, 8, 21, 0]
+
+function streamLine(cells: readonly string[]): string {
+  return cells.map((value, i) => (i === cells.length - 1 ? value : value.padEnd(STREAM_WIDTHS[i]) + '  ')).join('').trimEnd() + '\n'
+}
+
+export function renderAccessLogStreamHeader(): string {
+  return streamLine(ACCESS_LOG_HEADER)
+}
+
+export function renderAccessLogStreamRow(entry: AccessLogEntry): string {
+  return streamLine(accessLogRowCells(entry))
+}
+
 /** `-o json`: one object per entry and line (NDJSON), so a stream can be piped into `jq -c`. */
 export function renderNdjson(values: readonly unknown[]): string {
   return values.map((value) => JSON.stringify(value) + '\n').join('')
