@@ -400,7 +400,9 @@ export function buildConfigDump(pod: SimPod, scenario: Scenario, includeEds: boo
       dynamic_listeners: view.listeners.map((listener) => ({name: listener.name, active_state: {version_info: version, listener: {'@type': 'type.googleapis.com/envoy.config.listener.v3.Listener', ...listener}, last_updated: t(2.6)}}))},
     {'@type': `${ADMIN}ScopedRoutesConfigDump`},
     {'@type': `${ADMIN}RoutesConfigDump`,
-      static_route_configs: staticListeners().map((l) => ({route_config: {'@type': 'type.googleapis.com/envoy.config.route.v3.RouteConfiguration', ...l.filter_chains[0].filters[0].typed_config.route_config}, last_updated: t(1.3)})),
+      // Envoy tracks every inline route config (static and dynamic listeners) as a static one.
+      static_route_configs: [...staticListeners(), ...view.listeners].flatMap((l: J) => (l.filter_chains as J[]).flatMap((c) => (c.filters as J[]).map((f) => f.typed_config?.route_config).filter(Boolean)))
+        .map((rc: J) => ({route_config: {'@type': 'type.googleapis.com/envoy.config.route.v3.RouteConfiguration', ...rc}, last_updated: t(1.3)})),
       dynamic_route_configs: view.routes.map((route) => ({version_info: version, route_config: {'@type': 'type.googleapis.com/envoy.config.route.v3.RouteConfiguration', ...route}, last_updated: t(2.7)}))},
     {'@type': `${ADMIN}SecretsConfigDump`, dynamic_active_secrets: [
       {name: 'default', version_info: t(0), last_updated: t(1.1), secret: {'@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret', name: 'default', tls_certificate: {certificate_chain: {inline_bytes: Buffer.from(cert + root).toString('base64')}, private_key: {inline_bytes: 'W3JlZGFjdGVkXQ=='}}}},

@@ -1,0 +1,133 @@
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {startSimulator, type Simulator} from '../../src/sim/index.js'
+import {GATEWAY, LEGACY, PENDING, SLEEP, forward, parseHttp, podHttp} from './helpers.js'
+
+let sim: Simulator
+beforeAll(async () => {
+  sim = await startSimulator()
+})
+afterAll(async () => {
+  await sim.close()
+})
+
+const READY = 'GET /ready HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'
+
+describe('pods/portforward handshake (kubelet wsstream, v4)', () => {
+  it('picks v4.channel.k8s.io although v5 is offered first, and sends the little-endian port prefixes', async () => {
+    const r = await forward(sim, {...GATEWAY, port: 15000}, READY)
+    expect(r.protocol).toBe('v4.channel.k8s.io')
+    expect([...r.frames[0]]).toEqual([0x00, 0x98, 0x3a])
+    expect([...r.frames[1]]).toEqual([0x01, 0x98, 0x3a])
+    const reply = parseHttp(r.data)
+    expect(reply.status).toBe(200)
+    expect(reply.body).toBe('LIVE\n')
+    expect(r.closeCode).toBe(1000) // the target ended
+  })
+
+  it('logs what reached the pod and the upgrade request', async () => {
+    const before = sim.adminRequests.length
+    await podHttp(sim, {...SLEEP, port: 15000}, '/server_info')
+    expect(sim.adminRequests.slice(before)).toEqual([{pod: SLEEP.pod, namespace: SLEEP.namespace, port: 15000, method: 'GET', path: '/server_info'}])
+    expect(sim.requests.some((r) => r.path.startsWith(`/api/v1/namespaces/default/pods/${SLEEP.pod}/portforward?ports=15000`) && r.headers.authorization === 'Bearer sim-token')).toBe(true)
+  })
+
+  it('rejects a client that offers no supported subprotocol', async () => {
+    const r = await forward(sim, {...GATEWAY, port: 15000}, READY, {protocols: ['v5.channel.k8s.io']})
+    expect(r.upgradeStatus).toBe(400)
+  })
+
+  it('writes kubelet-like text on the error channel and closes 1000 when nothing listens', async () => {
+    const r = await forward(sim, {...LEGACY, port: 15000}, READY)
+    expect(r.protocol).toBe('v4.channel.k8s.io')
+    expect(r.errorText).toMatch(/^error forwarding port 15000 to pod .*connection refused/)
+    expect(r.data.length).toBe(0)
+    expect(r.closeCode).toBe(1000)
+  })
+
+  it('answers 404 Status for a missing pod and 400 for a pod with no node', async () => {
+    const missing = await forward(sim, {pod: 'nope', namespace: 'default', port: 15000})
+    expect(missing.upgradeStatus).toBe(404)
+    expect(JSON.parse(missing.upgradeBody!)).toMatchObject({kind: 'Status', reason: 'NotFound', code: 404, message: 'pods "nope" not found'})
+    const pending = await forward(sim, {...PENDING, port: 15000})
+    expect(pending.upgradeStatus).toBe(400)
+    expect(JSON.parse(pending.upgradeBody!).message).toBe(`pod ${PENDING.pod} does not have a host assigned`)
+  })
+
+  it('serves two ports on one connection with channel pairs 0/1 and 2/3', async () => {
+    // Port 15021 gets no request and stays open, as on a real pod: hang up ourselves.
+    const r = await forward(sim, {...GATEWAY, port: '15000,15021'}, READY, {closeAfterMs: 200})
+    expect(parseHttp(r.data).body).toBe('LIVE\n')
+    expect(r.frames.slice(0, 4).map((f) => [...f])).toEqual([[0, 0x98, 0x3a], [1, 0x98, 0x3a], [2, 0xad, 0x3a], [3, 0xad, 0x3a]])
+  })
+})
+
+describe('faults', () => {
+  const target = {pod: SLEEP.pod, namespace: SLEEP.namespace}
+  const withFault = async <T>(fault: Parameters<Simulator['setFault']>[1], port: number | undefined, fn: () => Promise<T>): Promise<T> => {
+    sim.setFault({...target, port}, fault)
+    try {
+      return await fn()
+    } finally {
+      sim.setFault({...target, port}, undefined)
+    }
+  }
+
+  it.each([
+    ['forbidden', 403, 'Forbidden'],
+    ['not-found', 404, 'NotFound'],
+    ['upgrade-500', 500, 'InternalError'],
+  ] as const)('%s fails the upgrade with a Status body', async (kind, code, reason) => {
+    const r = await withFault({kind}, 15000, () => forward(sim, {...target, port: 15000}, READY))
+    expect(r.upgradeStatus).toBe(code)
+    expect(JSON.parse(r.upgradeBody!)).toMatchObject({kind: 'Status', status: 'Failure', reason, code})
+  })
+
+  it('applies a port-specific fault only to that port', async () => {
+    const r = await withFault({kind: 'forbidden'}, 15020, () => forward(sim, {...target, port: 15000}, READY))
+    expect(r.upgradeStatus).toBeUndefined()
+    expect(parseHttp(r.data).status).toBe(200)
+  })
+
+  it('refused: error channel text, then close 1000', async () => {
+    const r = await withFault({kind: 'refused'}, undefined, () => forward(sim, {...target, port: 15000}, READY))
+    expect(r.errorText).toContain('connection refused')
+    expect(r.closeCode).toBe(1000)
+  })
+
+  it('close-after: exactly N bytes, then a non-1000 close frame', async () => {
+    const r = await withFault({kind: 'close-after', bytes: 100}, undefined, () => forward(sim, {...target, port: 15000}, 'GET /config_dump HTTP/1.1\r\nHost: x\r\n\r\n'))
+    expect(r.data.length).toBe(100)
+    expect(r.closeCode).toBe(1011)
+  })
+
+  it('reset-after: the TCP connection drops without a close frame', async () => {
+    const r = await withFault({kind: 'reset-after', bytes: 50}, undefined, () => forward(sim, {...target, port: 15000}, 'GET /config_dump HTTP/1.1\r\nHost: x\r\n\r\n'))
+    expect(r.data.length).toBe(50)
+    expect(r.closeCode).toBe(1006)
+  })
+
+  it('stall: the websocket stays open after the given bytes', async () => {
+    const r = await withFault({kind: 'stall', afterBytes: 10}, undefined, () => forward(sim, {...target, port: 15000}, READY, {closeAfterMs: 300}))
+    expect(r.data.length).toBe(10)
+    expect(r.closeCode).toBe(1006) // we gave up, the server never closed
+  })
+
+  it('slow-first-byte still delivers the whole response', async () => {
+    const r = await withFault({kind: 'slow-first-byte', ms: 100}, undefined, () => podHttp(sim, {...target, port: 15000}, '/ready'))
+    expect(r.status).toBe(200)
+    expect(r.body).toBe('LIVE\n')
+  })
+
+  it('truncated-json: a complete HTTP response whose JSON does not parse', async () => {
+    const r = await withFault({kind: 'truncated-json'}, undefined, () => podHttp(sim, {...target, port: 15000}, '/config_dump'))
+    expect(r.status).toBe(200)
+    expect(Number(r.headers['content-length'])).toBe(Buffer.byteLength(r.body))
+    expect(() => JSON.parse(r.body)).toThrow()
+  })
+
+  it('http-status replaces the answer', async () => {
+    const r = await withFault({kind: 'http-status', status: 503, body: 'no healthy upstream'}, 15000, () => podHttp(sim, {...target, port: 15000}, '/config_dump'))
+    expect(r.status).toBe(503)
+    expect(r.body).toBe('no healthy upstream')
+  })
+})
