@@ -137,6 +137,7 @@ describe('skipped lines', () => {
     ['[2025-05-09T08:45:41.636Z] "GET /items HTTP/1.1" abc UT', 'not-access-log'],
     ['[2025-05-09T08:45:41.636Z] "GET /items HTTP/1.1" 504 ut response_timeout', 'not-access-log'],
     ['[2025-05-09T08:45:41.636Z] "GET /items', 'not-access-log'],
+    ['[2025-05-09T08:45:41.636Z] "GET /items HTTP/1.1" 504 UT response_timeout - "-" 0 24', 'not-access-log'],
   ])('%j is skipped as %s', (line, reason) => {
     expect(parseAccessLogLine(line)).toEqual({ok: false, reason})
   })

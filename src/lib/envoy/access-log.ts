@@ -236,7 +236,8 @@ function parseTextEntry(text: string): AccessLogEntry | undefined {
     transportFailure = tokens[index]?.quoted ? dash(tokens[index++].text) : null
   }
   const numbers = tokens.slice(index, index + 4)
-  if (numbers.some((token) => token.quoted || !DASHABLE_INT.test(token.text))) return undefined
+  // Bytes received, bytes sent and duration at least: a line cut short is not an entry.
+  if (numbers.length < 3 || numbers.some((token) => token.quoted || !DASHABLE_INT.test(token.text))) return undefined
   index += numbers.length
   const quoted = (): string | null => {
     const token = tokens[index]

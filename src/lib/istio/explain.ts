@@ -176,6 +176,8 @@ export function explainEntry(entry: AccessLogEntry, options: ExplainOptions = {}
   }
   if (has(entry, 'NC') || details === 'cluster_not_found') {
     summaries.push(`the route sends traffic to a cluster this proxy does not have${clusterName ? ` (${clusterName})` : ''}: typically a VirtualService subset that no DestinationRule defines`)
+    // Envoy often logs no upstream cluster for NC: the route says which one it wanted.
+    meshdbg('proxy-config route <pod> --name <route> -o json', 'the cluster the route sends to')
     meshdbg(`proxy-config cluster <pod>${fqdnArgs}`, 'which subsets exist')
     if (upstream.namespace) kubectl(`get destinationrule -n ${upstream.namespace}`, `does one define the subset${upstream.subset ? ` ${upstream.subset}` : ''}?`)
   }
