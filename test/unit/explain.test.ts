@@ -1,9 +1,13 @@
+import {readFileSync} from 'node:fs'
+import {join} from 'node:path'
+
 import {describe, expect, it} from 'vitest'
 
 import {parseAccessLogLine, type AccessLogEntry} from '../../src/lib/envoy/access-log.js'
 import {describeUpstream, explainEntry, formatSeconds} from '../../src/lib/istio/explain.js'
 import {renderExplanation} from '../../src/lib/render/access-log-table.js'
 import {STORY2_GATEWAY_JSON, STORY2_GATEWAY_TEXT, STORY2_SERVER_TEXT} from '../fixtures/access-log/story-lines.js'
+import {corpusDir, corpusNotice} from '../helpers/corpus.js'
 
 function entryOf(line: string): AccessLogEntry {
   const parsed = parseAccessLogLine(line)
@@ -177,6 +181,9 @@ describe('helpers', () => {
     expect(describeUpstream({...entryOf(STORY2_GATEWAY_TEXT), upstreamCluster: 'outbound|80|canary|catalog.istioinaction.svc.cluster.local'}).words).toBe('catalog (subset canary) at 10.10.0.13:3000')
     expect(describeUpstream({...entryOf(STORY2_GATEWAY_TEXT), upstreamCluster: 'BlackHoleCluster'}).words).toMatch(/REGISTRY_ONLY/)
     expect(describeUpstream(entryOf(STORY2_SERVER_TEXT)).words).toBe('the local app on port 3000')
+    const waypoint = {...entryOf(STORY2_GATEWAY_TEXT), upstreamHost: 'envoy://connect_originate/10.244.0.32:9080'}
+    expect(describeUpstream({...waypoint, upstreamCluster: 'inbound-vip|9080|http|details.bookinfo.svc.cluster.local'}).words).toBe('details at 10.244.0.32:9080 (through the waypoint)')
+    expect(describeUpstream({...waypoint, upstreamCluster: 'inbound-vip|9080|http/v2|reviews.bookinfo.svc.cluster.local'}).words).toBe('reviews v2 at 10.244.0.32:9080 (through the waypoint)')
   })
 
   it('renders an explanation block with the causes and next commands', () => {
@@ -188,5 +195,16 @@ describe('helpers', () => {
       '  Why:',
     ])
     expect(text).toMatch(/\n {2}Next:\n {4}meshdbg proxy-config route/)
+  })
+})
+
+describe('the corpus TEXT sample (waypoint)', () => {
+  corpusNotice('explaining the access-log corpus sample')
+  it.skipIf(!corpusDir)('explains every line as a success through the waypoint, read in place', () => {
+    const text = readFileSync(join(corpusDir!, 'payloads', 'envoy-accesslog-text-waypoint-kubectl-prefixed.log'), 'utf8')
+    const lines = text.split('\n').filter((line) => line.trim() !== '')
+    const summaries = lines.map((line) => explainEntry(entryOf(line)).summary)
+    expect(summaries[0]).toBe('OK: details at 10.244.0.32:9080 (through the waypoint) answered 200 in 0 ms')
+    expect(summaries.every((summary) => /^OK: \w[\w-]* at [\d.]+:\d+ \(through the waypoint\) answered 200 in \d+ ms$/.test(summary))).toBe(true)
   })
 })

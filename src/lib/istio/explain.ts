@@ -53,7 +53,8 @@ function subsetWords(subset: string): string {
 
 export function describeUpstream(entry: AccessLogEntry): Upstream {
   const cluster = entry.upstreamCluster ?? ''
-  const host = entry.upstreamHost
+  // Waypoints reach pods through an internal HBONE listener: envoy://connect_originate/<pod ip:port>.
+  const host = entry.upstreamHost?.replace(/^envoy:\/\/connect_originate\//, '')
   const at = host ? ` at ${host}` : ''
   if (cluster === 'BlackHoleCluster') return {words: 'BlackHoleCluster (the mesh blocks destinations outside its registry: outboundTrafficPolicy REGISTRY_ONLY)'}
   if (cluster === 'PassthroughCluster') return {words: `a destination outside the mesh registry (PassthroughCluster)${at}`}
@@ -67,10 +68,12 @@ export function describeUpstream(entry: AccessLogEntry): Upstream {
     const kube = key.hostname.endsWith('.svc.cluster.local') || /\.svc(\.|$)/.test(key.hostname)
     const service = kube ? labels[0] : key.hostname
     const namespace = kube ? labels[1] : undefined
-    const name = key.subset ? `${service} ${subsetWords(key.subset)}` : service
     const direction = key.direction
+    // Waypoint clusters carry `protocol` or `protocol/subset` where sidecar clusters carry the subset.
+    const subset = direction === 'inbound-vip' ? key.subset.split('/')[1] ?? '' : key.subset
+    const name = subset ? `${service} ${subsetWords(subset)}` : service
     const where = direction === 'inbound-vip' ? ' (through the waypoint)' : direction === 'inbound' ? ' (the local app)' : ''
-    return {words: `${name}${where}${at}`, fqdn: key.hostname, service, namespace, subset: key.subset || undefined, direction}
+    return {words: `${name}${at}${where}`, fqdn: key.hostname, service, namespace, subset: subset || undefined, direction}
   }
   if (cluster) return {words: `${cluster}${at}`}
   if (host) return {words: host}
