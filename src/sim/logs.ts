@@ -52,8 +52,10 @@ export function accessLogEntry(scenario: Scenario, pod: SimPod, n: number): Acce
   const rid = nonce(`${pod.name}/req/${n}`)
   const catalogPods = scenario.pods.filter((p) => p.labels.app === 'catalog' && p.phase === 'Running')
   if (pod.proxy?.kind === 'router') {
-    const target = catalogPods[n % Math.max(1, catalogPods.length)]
-    const slow = target?.slow === true && n % 3 === 0
+    // Round-robin starting at the slow pod: every request it gets times out (story 2, ~30%).
+    const first = Math.max(0, catalogPods.findIndex((p) => p.slow))
+    const target = catalogPods[(first + n) % Math.max(1, catalogPods.length)]
+    const slow = target?.slow === true
     const v2 = target?.labels.version === 'v2'
     return {
       start_time: start, method: 'GET', path: '/items', protocol: 'HTTP/1.1',
@@ -61,7 +63,7 @@ export function accessLogEntry(scenario: Scenario, pod: SimPod, n: number): Acce
       bytes_received: 0, bytes_sent: slow ? 24 : 502, duration: slow ? 501 : 12 + (n % 7), upstream_service_time: slow ? undefined : String(10 + (n % 7)),
       x_forwarded_for: '172.18.0.1', user_agent: 'curl/8.7.1', request_id: rid, authority: 'catalog.istioinaction.io:30000',
       upstream_host: target ? `${target.ip}:3000` : undefined, upstream_cluster: `outbound|80|${v2 ? 'version-v2' : 'version-v1'}|catalog.istioinaction.svc.cluster.local`,
-      upstream_local_address: `${pod.ip}:${58000 + (n % 1000)}`, downstream_local_address: `${pod.ip}:8080`, downstream_remote_address: `172.18.0.1:${61000 + (n % 1000)}`,
+      upstream_local_address: `${pod.ip}:${58078 + (n % 1000)}`, downstream_local_address: `${pod.ip}:8080`, downstream_remote_address: `172.18.0.1:${61108 + (n % 1000)}`,
     }
   }
   const inboundPort = pod.containers.flatMap((c) => c.ports ?? []).find(() => true)?.containerPort ?? 8080
