@@ -18,8 +18,19 @@ function ownerRefs(owner: SimPod['owner'], uidOf: (kind: string, name: string) =
   return owner ? [{apiVersion: owner.apiVersion, kind: owner.kind, name: owner.name, uid: uidOf(owner.kind, owner.name), controller: true, blockOwnerDeletion: true}] : undefined
 }
 
+const uidIndex = new WeakMap<SimWorkload[], {size: number; byKey: Map<string, string>}>()
+
+function workloadUid(scenario: Scenario, kind: string, namespace: string, name: string): string {
+  let index = uidIndex.get(scenario.workloads)
+  if (!index || index.size !== scenario.workloads.length) {
+    index = {size: scenario.workloads.length, byKey: new Map(scenario.workloads.map((w) => [`${w.kind}/${w.namespace}/${w.name}`, w.uid]))}
+    uidIndex.set(scenario.workloads, index)
+  }
+  return index.byKey.get(`${kind}/${namespace}/${name}`) ?? ''
+}
+
 export function podJson(pod: SimPod, scenario: Scenario): Record<string, unknown> {
-  const uidOf = (kind: string, name: string) => scenario.workloads.find((w) => w.kind === kind && w.name === name && w.namespace === pod.namespace)?.uid ?? ''
+  const uidOf = (kind: string, name: string) => workloadUid(scenario, kind, pod.namespace, name)
   const running = pod.phase === 'Running'
   const statusOf = (c: SimContainer) => ({
     name: c.name,
@@ -90,7 +101,7 @@ export function workloadJson(w: SimWorkload, scenario: Scenario): Record<string,
     metadata: {labels: w.templateLabels, ...(w.templateAnnotations ? {annotations: w.templateAnnotations} : {})},
     spec: {containers: w.containers.map(containerJson), serviceAccountName: w.serviceAccount, serviceAccount: w.serviceAccount, restartPolicy: w.kind === 'Job' ? 'Never' : 'Always', dnsPolicy: 'ClusterFirst'},
   }
-  const owner = w.owner ? [{apiVersion: w.owner.apiVersion, kind: w.owner.kind, name: w.owner.name, uid: scenario.workloads.find((o) => o.kind === w.owner!.kind && o.name === w.owner!.name && o.namespace === w.namespace)?.uid ?? '', controller: true, blockOwnerDeletion: true}] : undefined
+  const owner = w.owner ? [{apiVersion: w.owner.apiVersion, kind: w.owner.kind, name: w.owner.name, uid: workloadUid(scenario, w.owner.kind, w.namespace, w.owner.name), controller: true, blockOwnerDeletion: true}] : undefined
   const metadata = {name: w.name, namespace: w.namespace, uid: w.uid, resourceVersion: String(3000 + w.name.length), generation: 1, creationTimestamp: w.creationTimestamp, labels: w.labels, ...(owner ? {ownerReferences: owner} : {})}
   let spec: Record<string, unknown>
   let status: Record<string, unknown>
