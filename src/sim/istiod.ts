@@ -76,7 +76,7 @@ export function handleIstiod(pod: SimPod, port: number, scenario: Scenario, _adm
       return withProxy((p) => {
         if (!p.pod) return json({configs: []})
         const dump = buildConfigDump(p.pod, scenario, q.has('include_eds'))
-        const byType = (t: string) => (dump.configs as J[]).find((c) => c['@type'].endsWith(t)) ?? {}
+        const byType = (t: string) => (dump.configs as J[]).find((c) => c['@type'].endsWith(`.${t}`)) ?? {} // not ScopedRoutesConfigDump
         const clusters = byType('ClustersConfigDump')
         const listeners = byType('ListenersConfigDump')
         const routes = byType('RoutesConfigDump')
