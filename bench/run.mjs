@@ -140,19 +140,26 @@ function newestMtime(dir, suffix) {
 
 const scratch = join(outDir, 'last-stdout.txt')
 
-/** Runs argv once; wall time in ms (spawn to exit), peak RSS in MB (GNU time %M), exit code, stdout lines. */
+/**
+ * Runs argv once: wall time in ms (spawn to exit), and from GNU time the peak RSS in MB and the CPU
+ * time (user + system) in ms, which moves much less than wall time on a busy machine.
+ */
 function runOnce(argv, tools, {keepStdout = false} = {}) {
   const fd = openSync(keepStdout ? scratch : '/dev/null', 'w')
-  const full = tools.time ? ['/usr/bin/time', '-f', '%M', ...argv] : argv
+  const full = tools.time ? ['/usr/bin/time', '-f', '%M %U %S', ...argv] : argv
   const started = process.hrtime.bigint()
   const result = spawnSync(full[0], full.slice(1), {stdio: ['ignore', fd, 'pipe'], encoding: 'utf8', maxBuffer: 64 << 20})
   const ms = Number(process.hrtime.bigint() - started) / 1e6
   closeSync(fd)
   const errLines = (result.stderr ?? '').trimEnd().split('\n')
   let rssMb
+  let cpuMs
   if (tools.time) {
-    const last = errLines.pop()
-    if (/^\d+$/.test(last ?? '')) rssMb = Number(last) / 1024
+    const last = /^(\d+) ([\d.]+) ([\d.]+)$/.exec(errLines.pop() ?? '')
+    if (last) {
+      rssMb = Number(last[1]) / 1024
+      cpuMs = (Number(last[2]) + Number(last[3])) * 1000
+    }
     if (/^Command exited with non-zero status/.test(errLines[errLines.length - 1] ?? '')) errLines.pop()
   }
   let lines
@@ -160,7 +167,7 @@ function runOnce(argv, tools, {keepStdout = false} = {}) {
     const text = readFileSync(scratch, 'utf8')
     lines = text === '' ? 0 : text.split('\n').length - (text.endsWith('\n') ? 1 : 0)
   }
-  return {ms, rssMb, status: result.status ?? -1, stderr: errLines.join('\n').trim(), lines}
+  return {ms, rssMb, cpuMs, status: result.status ?? -1, stderr: errLines.join('\n').trim(), lines}
 }
 
 const median = (values) => {
@@ -179,6 +186,7 @@ function summarise(samples) {
     maxMs: Math.max(...ms),
     spreadPct: med ? ((Math.max(...ms) - Math.min(...ms)) / med) * 100 : 0,
     peakRssMb: median(samples.map((s) => s.rssMb)),
+    cpuMs: median(samples.map((s) => s.cpuMs)),
     samplesMs: ms.map((v) => Math.round(v * 10) / 10),
   }
 }
@@ -214,6 +222,8 @@ function benchCommand(command, input, runs, tools) {
   row.ratios = {
     timeVsJq: row.jq ? row.meshdbg.medianMs / row.jq.medianMs : undefined,
     timeVsFloor: row.meshdbg.medianMs / row.floor.medianMs,
+    cpuVsJq: row.jq && row.meshdbg.cpuMs && row.jq.cpuMs ? row.meshdbg.cpuMs / row.jq.cpuMs : undefined,
+    cpuVsFloor: row.meshdbg.cpuMs && row.floor.cpuMs ? row.meshdbg.cpuMs / row.floor.cpuMs : undefined,
     rssVsJq: row.jq && row.meshdbg.peakRssMb && row.jq.peakRssMb ? row.meshdbg.peakRssMb / row.jq.peakRssMb : undefined,
   }
   return row
@@ -257,13 +267,13 @@ const fmtX = (x, digits = 2) => (x === undefined ? 'n/a' : `${x.toFixed(digits)}
 const verdict = (ok) => (ok === undefined ? 'n/a' : ok ? 'PASS' : 'FAIL')
 
 function printSize(size, rows) {
-  const header = ['command', 'input', 'rows', 'meshdbg', '(spread)', 'jq', 'floor', 'm/jq', 'm/floor', 'RSS meshdbg', 'RSS jq', 'RSS floor', 'RSS m/jq']
+  const header = ['command', 'input', 'rows', 'meshdbg', 'jq', 'floor', 'm/jq', 'm/floor', 'cpu m/jq', 'cpu m/floor', 'RSS m', 'RSS jq', 'RSS floor', 'RSS m/jq']
   const body = rows.map((r) =>
     r.status !== 'ok' && !r.meshdbg
       ? [r.command, r.input ?? '', r.status]
-      : [r.command, r.input, r.rows, fmtMs(r.meshdbg.medianMs), `±${Math.round(r.meshdbg.spreadPct / 2)}%`, fmtMs(r.jq?.medianMs), fmtMs(r.floor.medianMs), fmtX(r.ratios.timeVsJq), fmtX(r.ratios.timeVsFloor), fmtMb(r.meshdbg.peakRssMb), fmtMb(r.jq?.peakRssMb), fmtMb(r.floor.peakRssMb), fmtX(r.ratios.rssVsJq)],
+      : [r.command, r.input, r.rows, `${fmtMs(r.meshdbg.medianMs)} ±${Math.round(r.meshdbg.spreadPct / 2)}%`, fmtMs(r.jq?.medianMs), fmtMs(r.floor.medianMs), fmtX(r.ratios.timeVsJq), fmtX(r.ratios.timeVsFloor), fmtX(r.ratios.cpuVsJq), fmtX(r.ratios.cpuVsFloor), fmtMb(r.meshdbg.peakRssMb), fmtMb(r.jq?.peakRssMb), fmtMb(r.floor.peakRssMb), fmtX(r.ratios.rssVsJq)],
   )
-  console.log(`\n${size.label} dump: ${(size.bytes / 1e6).toFixed(1)} MB, ${size.services} services (clusters json ${(size.clusterBytes / 1e6).toFixed(1)} MB); ${size.runs} runs, medians`)
+  console.log(`\n${size.label} dump: ${(size.bytes / 1e6).toFixed(1)} MB, ${size.services} services (clusters json ${(size.clusterBytes / 1e6).toFixed(1)} MB); ${size.runs} runs, medians (meshdbg ±half-spread); load ${size.loadavg.join(' ')}`)
   // Rows with an error span the table; print them after the aligned part.
   const aligned = [header, ...body.filter((b) => b.length === header.length)]
   console.log(table(aligned))
@@ -283,6 +293,8 @@ function targetChecks(sizeResults) {
         size: size.label, command: r.command, input: r.input, status: r.status,
         timeVsJq: {value: r.ratios.timeVsJq, limit: TARGETS.jqRatio, pass: r.ratios.timeVsJq === undefined ? undefined : r.ratios.timeVsJq <= TARGETS.jqRatio},
         timeVsFloor: {value: r.ratios.timeVsFloor, limit: TARGETS.floorRatio, pass: r.ratios.timeVsFloor <= TARGETS.floorRatio},
+        cpuVsJq: r.ratios.cpuVsJq,
+        cpuVsFloor: r.ratios.cpuVsFloor,
         rssBelowJq: {meshdbgMb: r.meshdbg.peakRssMb, jqMb: r.jq?.peakRssMb, pass: r.ratios.rssVsJq === undefined ? undefined : r.meshdbg.peakRssMb < r.jq.peakRssMb},
       })
     }
@@ -311,7 +323,8 @@ async function main() {
   }
   console.log(`meshdbg bench: ${version}; node ${process.version}; ${tools.jqVersion ?? 'jq n/a'}; ${environment.cpus}; load ${environment.loadavgStart.join(' ')}`)
   console.log(`commands: ${Object.entries(available).map(([k, v]) => `${k}=${v === 'ok' ? 'ok' : 'MISSING'}`).join(' ')}${stale ? '  (dist/ older than src/)' : ''}`)
-  console.log('floor = `node -e` JSON.parse of the same file; jq = jq selecting the same section to /dev/null; RSS = peak (GNU time %M); ratios are meshdbg/baseline')
+  console.log('floor = `node -e` JSON.parse of the same file; jq = jq selecting the same section to /dev/null; times are wall (spawn to exit);')
+  console.log('cpu = user+system time; RSS = peak (GNU time %M); ratios are meshdbg/baseline, from runs interleaved with meshdbg\'s')
 
   const sizes = opts.sizes.map((label) => ensureDump(label, opts.seed, opts.regen))
   const sizeResults = []
@@ -333,6 +346,7 @@ async function main() {
         log(`  ${size.label} ${command} (${input.kind}): ${row.meshdbg ? `${fmtMs(row.meshdbg.medianMs)} vs jq ${fmtMs(row.jq?.medianMs)}, floor ${fmtMs(row.floor.medianMs)}` : row.status} [${((Date.now() - t0) / 1000).toFixed(0)}s]`)
       }
     }
+    size.loadavg = loadavg().map((l) => l.toFixed(1))
     sizeResults.push({size, rows})
     printSize(size, rows)
   }
@@ -341,12 +355,12 @@ async function main() {
   log('startup ...')
   const startup = benchStartup(dump1MB && {label: dump1MB.label, file: dump1MB.dump}, opts.runs, tools, available)
   console.log(`\nStartup and small dumps (${Math.max(opts.runs, 10)} runs after a warm-up; target: median <= ${TARGETS.startupMs} ms)`)
-  console.log(table([['case', 'median', 'min', 'max', 'RSS', 'target'], ...startup.map((s) => (s.status === 'ok' ? [s.name, fmtMs(s.medianMs), fmtMs(s.minMs), fmtMs(s.maxMs), fmtMb(s.peakRssMb), s.target ? `${verdict(s.pass)} (<= ${s.target}ms)` : 'reference'] : [s.name, s.status, '', '', '', '']))]))
+  console.log(table([['case', 'median', 'min', 'max', 'cpu', 'RSS', 'target'], ...startup.map((s) => (s.status === 'ok' ? [s.name, fmtMs(s.medianMs), fmtMs(s.minMs), fmtMs(s.maxMs), fmtMs(s.cpuMs), fmtMb(s.peakRssMb), s.target ? `${verdict(s.pass)} (<= ${s.target}ms)` : 'reference'] : [s.name, s.status, '', '', '', '', '']))]))
 
   const checks = targetChecks(sizeResults)
-  console.log(`\nTargets on the large dump: time <= ${TARGETS.jqRatio}x jq, time <= ${TARGETS.floorRatio}x floor, peak RSS below jq's`)
+  console.log(`\nTargets on the large dump: time <= ${TARGETS.jqRatio}x jq, time <= ${TARGETS.floorRatio}x floor, peak RSS below jq's (verdicts on wall time; the CPU-time ratio is a cross-check on a busy machine)`)
   if (!checks.length) console.log('(no dump of 100 MB or more in this run)')
-  console.log(table([['size', 'command', 'input', 'vs jq', 'vs floor', 'RSS vs jq'], ...checks.map((c) => (c.timeVsJq ? [c.size, c.command, c.input, `${verdict(c.timeVsJq.pass)} ${fmtX(c.timeVsJq.value, 3)}`, `${verdict(c.timeVsFloor.pass)} ${fmtX(c.timeVsFloor.value, 3)}`, `${verdict(c.rssBelowJq.pass)} ${fmtMb(c.rssBelowJq.meshdbgMb)} vs ${fmtMb(c.rssBelowJq.jqMb)}`] : [c.size, c.command, c.input, c.status, '', '']))]))
+  console.log(table([['size', 'command', 'input', 'vs jq', 'vs floor', 'RSS vs jq'], ...checks.map((c) => (c.timeVsJq ? [c.size, c.command, c.input, `${verdict(c.timeVsJq.pass)} ${fmtX(c.timeVsJq.value, 3)} (cpu ${fmtX(c.cpuVsJq)})`, `${verdict(c.timeVsFloor.pass)} ${fmtX(c.timeVsFloor.value, 3)} (cpu ${fmtX(c.cpuVsFloor)})`, `${verdict(c.rssBelowJq.pass)} ${fmtMb(c.rssBelowJq.meshdbgMb)} vs ${fmtMb(c.rssBelowJq.jqMb)}`] : [c.size, c.command, c.input, c.status, '', '']))]))
 
   let live
   const liveJs = join(benchDir, 'live.mjs')
