@@ -17,6 +17,7 @@ import {serveLog} from './logs.js'
 import type {Scenario, SimPod} from './model.js'
 import {handlePortForwardUpgrade, type Fault} from './portforward.js'
 import {buildScaleScenario} from './scale.js'
+import type {SpdySession} from './spdy.js'
 
 export type {Fault} from './portforward.js'
 export type {Scenario, SimPod, SimService, SimWorkload, IstioConfig, SimProxy, SyncState} from './model.js'
@@ -52,6 +53,8 @@ class SimulatorImpl implements Simulator {
   adminRequests: Simulator['adminRequests'] = []
   private server!: Server
   private wss = new WebSocketServer({noServer: true, perMessageDeflate: false, handleProtocols: (protocols) => (protocols.has('v4.channel.k8s.io') ? 'v4.channel.k8s.io' : false)})
+  private spdyWss = new WebSocketServer({noServer: true, perMessageDeflate: false})
+  private spdySessions = new Set<SpdySession>()
   private faults = new Map<string, Fault>()
   private admins = new Map<string, EnvoyAdmin>()
   private dumpCache = new Map<string, Record<string, unknown>>()
@@ -77,7 +80,7 @@ class SimulatorImpl implements Simulator {
     this.server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
       this.log(req)
       handlePortForwardUpgrade({
-        scenario: this.scenario, wss: this.wss, liveSockets: this.liveSockets, timers: this.timers,
+        scenario: this.scenario, wss: this.wss, spdyWss: this.spdyWss, spdySessions: this.spdySessions, liveSockets: this.liveSockets, timers: this.timers,
         faultFor: (pod, port) => this.faultFor(pod, port),
         portServer: async (pod, port) => (await this.portServer(pod, port))?.port,
       }, req, socket, head)
@@ -270,6 +273,7 @@ users:
     for (const t of this.timers) clearTimeout(t)
     this.timers.clear()
     for (const hook of [...this.closeHooks]) hook()
+    for (const session of this.spdySessions) session.close()
     for (const ws of this.liveSockets) ws.terminate()
     const servers = (await Promise.all(this.portServers.values())).filter((s): s is PortServer => s !== undefined)
     for (const s of this.sockets) s.destroy()
@@ -278,6 +282,7 @@ users:
       server.closeAllConnections?.()
     })))
     this.wss.close()
+    this.spdyWss.close()
     if (this.tmpDir) rmSync(this.tmpDir, {recursive: true, force: true})
   }
 }

@@ -5,6 +5,7 @@ import type {Duplex} from 'node:stream'
 import type {WebSocket, WebSocketServer} from 'ws'
 import {notFound, status} from './apiserver.js'
 import type {Scenario, SimPod} from './model.js'
+import {SPDY_WS_PROTOCOL, SpdySession} from './spdy.js'
 
 export type Fault =
   | {kind: 'forbidden'} | {kind: 'not-found'} | {kind: 'upgrade-500'}
@@ -16,6 +17,9 @@ export type Fault =
 export interface ForwardContext {
   scenario: Scenario
   wss: WebSocketServer
+  /** A second server for kubectl's SPDY tunnel: its subprotocol is not a valid RFC 7230 token for `ws`. */
+  spdyWss: WebSocketServer
+  spdySessions: Set<SpdySession>
   liveSockets: Set<WebSocket>
   timers: Set<NodeJS.Timeout>
   faultFor(pod: SimPod, port: number): Fault | undefined
@@ -46,16 +50,20 @@ export function handlePortForwardUpgrade(ctx: ForwardContext, req: IncomingMessa
   const pod = ctx.scenario.pods.find((p) => p.namespace === namespace && p.name === name)
   if (!pod) return rejectUpgrade(socket, 404, notFound('pods', name))
   const ports = url.searchParams.getAll('ports').flatMap((p) => p.split(',')).map((p) => p.trim()).filter(Boolean).map(Number)
-  if (ports.length === 0 || ports.some((p) => !Number.isInteger(p) || p < 1 || p > 65535)) {
+  const rawSpdy = String(req.headers.upgrade ?? '').toLowerCase() === 'spdy/3.1'
+  const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim()).filter(Boolean)
+  const spdy = rawSpdy || offered.includes(SPDY_WS_PROTOCOL)
+  // kubectl's SPDY path names its ports inside the stream headers, not in the query.
+  if (!spdy && (ports.length === 0 || ports.some((p) => !Number.isInteger(p) || p < 1 || p > 65535))) {
     return rejectUpgrade(socket, 400, status(400, 'BadRequest', ports.length === 0 ? 'query parameter "port" is required' : `invalid port "${url.searchParams.get('ports')}"`))
   }
-  const fault = ports.map((p) => ctx.faultFor(pod, p)).find(Boolean)
+  const fault = (ports.length ? ports : [0]).map((p) => ctx.faultFor(pod, p)).find(Boolean)
   if (fault?.kind === 'forbidden') return rejectUpgrade(socket, 403, status(403, 'Forbidden', `pods "${name}" is forbidden: User "sim-user" cannot create resource "pods/portforward" in API group "" in the namespace "${namespace}"`, {name, kind: 'pods'}))
   if (fault?.kind === 'not-found') return rejectUpgrade(socket, 404, notFound('pods', name))
   if (fault?.kind === 'upgrade-500') return rejectUpgrade(socket, 500, status(500, 'InternalError', `error dialing backend: dial tcp ${pod.hostIP}:10250: connect: connection refused`))
   if (!pod.nodeName) return rejectUpgrade(socket, 400, status(400, 'BadRequest', `pod ${name} does not have a host assigned`))
 
-  const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim()).filter(Boolean)
+  if (spdy) return serveSpdy(ctx, req, socket, head, pod, rawSpdy)
   if (offered.length > 0 && !offered.some((p) => SUPPORTED.includes(p))) {
     return rejectUpgrade(socket, 400, status(400, 'BadRequest', `requested protocol(s) are not supported: ${offered.join(', ')}`))
   }
@@ -144,5 +152,40 @@ function serveForward(ctx: ForwardContext, ws: WebSocket, pod: SimPod, ports: nu
         else finishOne()
       })
     }, () => fail(`dial tcp4 127.0.0.1:${port}: connect: connection refused`))
+  })
+}
+
+function serveSpdy(ctx: ForwardContext, req: IncomingMessage, socket: Duplex, head: Buffer, pod: SimPod, raw: boolean): void {
+  const spdyCtx = {
+    pod,
+    portServer: (port: number) => ctx.portServer(pod, port),
+    refused: (port: number) => ctx.faultFor(pod, port)?.kind === 'refused' || pod.phase !== 'Running',
+  }
+  if (raw) {
+    socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: portforward.k8s.io\r\n\r\n')
+    const session = new SpdySession({write: (b) => socket.write(b), close: () => socket.destroy()}, spdyCtx)
+    ctx.spdySessions.add(session)
+    socket.on('data', (chunk: Buffer) => session.feed(chunk))
+    socket.on('close', () => {
+      ctx.spdySessions.delete(session)
+      session.close()
+    })
+    socket.on('error', () => socket.destroy())
+    if (head.length) session.feed(head)
+    return
+  }
+  delete req.headers['sec-websocket-protocol']
+  ctx.spdyWss.once('headers', (headers: string[]) => headers.push(`Sec-WebSocket-Protocol: ${SPDY_WS_PROTOCOL}`))
+  ctx.spdyWss.handleUpgrade(req, socket, head, (ws) => {
+    ctx.liveSockets.add(ws)
+    const session = new SpdySession({write: (b) => ws.readyState === ws.OPEN && ws.send(b), close: () => ws.close(1000)}, spdyCtx)
+    ctx.spdySessions.add(session)
+    ws.on('message', (data: Buffer) => session.feed(data))
+    ws.on('close', () => {
+      ctx.liveSockets.delete(ws)
+      ctx.spdySessions.delete(session)
+      session.close()
+    })
+    ws.on('error', () => ws.terminate())
   })
 }
