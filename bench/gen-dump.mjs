@@ -160,8 +160,9 @@ const SECONDARY_PORTS = [
   [15, 5005, 'tcp', 'tcp-debug'],
 ]
 
+/** `base` is the first two octets; n < 65536. */
 function ipFrom(base, n) {
-  return `${base}.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`
+  return `${base}.${(n >> 8) & 255}.${n & 255}`
 }
 
 function buildMesh(services, seed) {
@@ -442,8 +443,9 @@ function hcm(statPrefix, routing, outbound) {
   }
 }
 
-const HTTP_APP = ['http/1.1', 'h2c']
+const HTTP_APP = ['http/1.0', 'http/1.1', 'h2c']
 const ISTIO_HTTP_APP = ['istio-http/1.0', 'istio-http/1.1', 'istio-h2']
+const HTTP_TLS_APP = ['http/1.0', 'http/1.1', 'h2c', 'istio-http/1.0', 'istio-http/1.1', 'istio-h2']
 const TCP_TLS_APP = ['istio-peer-exchange', 'istio']
 
 function downstreamMtls(alpn) {
@@ -489,7 +491,7 @@ function virtualInbound(mesh) {
     const cluster = clusterName('inbound', port.port, '', '')
     const isHttp = port.proto !== 'tcp'
     const variants = isHttp
-      ? [['tls', ISTIO_HTTP_APP, true], ['raw_buffer', HTTP_APP, true], ['tls', TCP_TLS_APP, false], ['raw_buffer', undefined, false], ['tls', undefined, false]]
+      ? [['tls', ISTIO_HTTP_APP, true], ['tls', HTTP_TLS_APP, true], ['raw_buffer', HTTP_APP, true], ['tls', TCP_TLS_APP, false], ['raw_buffer', undefined, false], ['tls', undefined, false]]
       : [['tls', TCP_TLS_APP, false], ['raw_buffer', undefined, false], ['tls', undefined, false]]
     for (const [transport, app, chainHttp] of variants) {
       chains.push({
@@ -541,7 +543,7 @@ function httpPortListener(port, proto) {
     '@type': T.listener, name: `0.0.0.0_${port}`,
     address: {socket_address: {address: '0.0.0.0', port_value: port}},
     filter_chains: [
-      {filter_chain_match: {transport_protocol: 'raw_buffer', application_protocols: proto === 'grpc' ? ['h2c'] : ['http/1.1', 'h2c']}, filters: [hcm(`outbound_0.0.0.0_${port}`, {rds: {config_source: adsSource(), route_config_name: String(port)}}, true)], name: `0.0.0.0_${port}`},
+      {filter_chain_match: {transport_protocol: 'raw_buffer', application_protocols: proto === 'grpc' ? ['h2c'] : HTTP_APP}, filters: [hcm(`outbound_0.0.0.0_${port}`, {rds: {config_source: adsSource(), route_config_name: String(port)}}, true)], name: `0.0.0.0_${port}`},
     ],
     default_filter_chain: {filters: [tcpProxy('PassthroughCluster')], name: 'PassthroughFilterChain'},
     listener_filters: [{name: 'envoy.filters.listener.http_inspector', typed_config: {'@type': 'type.googleapis.com/envoy.extensions.filters.listener.http_inspector.v3.HttpInspector'}}],
@@ -648,20 +650,10 @@ function vhostRoutes(rng, svc, port) {
 // ---------------------------------------------------------------------------------------------
 // Secrets and bootstrap
 
-function fakePemBase64(rng, certs) {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'
-  let pem = ''
-  for (let c = 0; c < certs; c++) {
-    pem += '-----BEGIN CERTIFICATE-----\nMIID'
-    for (let line = 0; line < 18; line++) {
-      let row = ''
-      for (let i = line === 0 ? 4 : 0; i < 64; i++) row += alphabet[Math.floor(rng.next() * 64)]
-      pem += row + '\n'
-    }
-    pem += 'AQAB\n-----END CERTIFICATE-----\n'
-  }
-  return Buffer.from(pem, 'ascii').toString('base64')
-}
+// A workload certificate chain and root (EC P-256, valid for 100 years), made once with openssl for
+// this generator, so secret tables show real serials and dates. Private keys are redacted, as Envoy does.
+const CERT_CHAIN_BASE64 = 'LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUJ6akNDQVhTZ0F3SUJBZ0lVUWdCS2pRZERpODh0dUVXaUh3SE9USkJWbDVjd0NnWUlLb1pJemowRUF3SXcKR0RFV01CUUdBMVVFQ2d3TlkyeDFjM1JsY2k1c2IyTmhiREFnRncweU5qRXhNekF4TlRFNE1UQmFHQTh5TVRJMgpNVEV3TmpFMU1UZ3hNRm93QURCWk1CTUdCeXFHU000OUFnRUdDQ3FHU000OUF3RUhBMElBQkgwU1RKRTFMRTZhClFFL1pJVTIxMUpSMzA3ejc4TkZXcm01NGhUaVdSS0hieWljNGpXRE9XdlNEVFRydzF2WlN5T0krUWRub3g4bVkKalJMd3NTNUlMV2lqZ2JFd2dhNHdQUVlEVlIwUkJEWXdOSVl5YzNCcFptWmxPaTh2WTJ4MWMzUmxjaTVzYjJOaApiQzl1Y3k5MFpXRnRMVEF2YzJFdmNISnZaSFZqZEhCaFoyVXRjMkV3RGdZRFZSMFBBUUgvQkFRREFnV2dNQjBHCkExVWRKUVFXTUJRR0NDc0dBUVVGQndNQkJnZ3JCZ0VGQlFjREFqQWRCZ05WSFE0RUZnUVVsbTdWTkZlS1puUTQKdC91bmJWSGttRmlaRTdVd0h3WURWUjBqQkJnd0ZvQVVqN3VLNDZCRXhSd25YZk9NTmJNTU1WdFVFUzB3Q2dZSQpLb1pJemowRUF3SURTQUF3UlFJZ0lyV0JsbTlucjBENXViNW5Jb1pXMWR1MGhva1p2MlFUc2VoWUVYV3dvSGtDCklRQzAxVC9HK2crUUxGNzVTK3FwQlllTnpXRXNZd3liTnQyWEx2L2ZCeXJWMlE9PQotLS0tLUVORCBDRVJUSUZJQ0FURS0tLS0tCi0tLS0tQkVHSU4gQ0VSVElGSUNBVEUtLS0tLQpNSUlCaHpDQ0FTMmdBd0lCQWdJVVk5eS95aDJmK0NPdjhHdDFiajZtSHF6di9mOHdDZ1lJS29aSXpqMEVBd0l3CkdERVdNQlFHQTFVRUNnd05ZMngxYzNSbGNpNXNiMk5oYkRBZ0Z3MHlOakV4TXpBeE5URTRNVEJhR0E4eU1USTIKTVRFd05qRTFNVGd4TUZvd0dERVdNQlFHQTFVRUNnd05ZMngxYzNSbGNpNXNiMk5oYkRCWk1CTUdCeXFHU000OQpBZ0VHQ0NxR1NNNDlBd0VIQTBJQUJLZG50cHpzSmF6MU50TkdEejE3RGpyK0NBcHh5N3hmWGc4ZWl0WWdBZ1E3CmoxbHFGcmM5QUlsaS9TdENFTWRIUnU0YVFaSHRlVUxkWUJCWUNlVlV3aG1qVXpCUk1CMEdBMVVkRGdRV0JCU1AKdTRyam9FVEZIQ2RkODR3MXN3d3hXMVFSTFRBZkJnTlZIU01FR0RBV2dCU1B1NHJqb0VURkhDZGQ4NHcxc3d3eApXMVFSTFRBUEJnTlZIUk1CQWY4RUJUQURBUUgvTUFvR0NDcUdTTTQ5QkFNQ0EwZ0FNRVVDSVFERElQUmN6alNVClRIdXE4dTdUK3EvaFJvYWZhWnEwalBHMVMrcm5SOG51WUFJZ0NkVDJPSHQvOVprRkJLWnU5eUpvQTB5eVpKU0UKLzVVSmRZNC9ucFJIbzdjPQotLS0tLUVORCBDRVJUSUZJQ0FURS0tLS0tCg=='
+const ROOT_CERT_BASE64 = 'LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUJoekNDQVMyZ0F3SUJBZ0lVWTl5L3loMmYrQ092OEd0MWJqNm1IcXp2L2Y4d0NnWUlLb1pJemowRUF3SXcKR0RFV01CUUdBMVVFQ2d3TlkyeDFjM1JsY2k1c2IyTmhiREFnRncweU5qRXhNekF4TlRFNE1UQmFHQTh5TVRJMgpNVEV3TmpFMU1UZ3hNRm93R0RFV01CUUdBMVVFQ2d3TlkyeDFjM1JsY2k1c2IyTmhiREJaTUJNR0J5cUdTTTQ5CkFnRUdDQ3FHU000OUF3RUhBMElBQktkbnRwenNKYXoxTnROR0R6MTdEanIrQ0FweHk3eGZYZzhlaXRZZ0FnUTcKajFscUZyYzlBSWxpL1N0Q0VNZEhSdTRhUVpIdGVVTGRZQkJZQ2VWVXdobWpVekJSTUIwR0ExVWREZ1FXQkJTUAp1NHJqb0VURkhDZGQ4NHcxc3d3eFcxUVJMVEFmQmdOVkhTTUVHREFXZ0JTUHU0cmpvRVRGSENkZDg0dzFzd3d4ClcxUVJMVEFQQmdOVkhSTUJBZjhFQlRBREFRSC9NQW9HQ0NxR1NNNDlCQU1DQTBnQU1FVUNJUURESVBSY3pqU1UKVEh1cTh1N1QrcS9oUm9hZmFacTBqUEcxUytyblI4bnVZQUlnQ2RUMk9IdC85WmtGQktadTl5Sm9BMHl5WkpTRQovNVVKZFk0L25wUkhvN2M9Ci0tLS0tRU5EIENFUlRJRklDQVRFLS0tLS0K'
 
 function bootstrap(mesh) {
   const statsTags = []
@@ -759,7 +751,6 @@ function dumpTree(services, seed) {
   const cdsRng = new Rng(seed ^ 0xc1)
   const edsRng = new Rng(seed ^ 0xe1)
   const rdsRng = new Rng(seed ^ 0xd1)
-  const secretRng = new Rng(seed ^ 0x5c)
   let tick = 1000
   const at = () => stamp((tick += 7) % 600000)
 
@@ -853,8 +844,8 @@ function dumpTree(services, seed) {
       {
         '@type': ADMIN + 'SecretsConfigDump',
         dynamic_active_secrets: [
-          {name: 'default', version_info: '2026-11-02 08:10:00.381 +0000 UTC m=+0.412', last_updated: stamp(400), secret: {'@type': T.secret, name: 'default', tls_certificate: {certificate_chain: {inline_bytes: fakePemBase64(secretRng, 2)}, private_key: {inline_bytes: 'W3JlZGFjdGVkXQ=='}}}},
-          {name: 'ROOTCA', version_info: '2026-11-02 08:10:00.382 +0000 UTC m=+0.413', last_updated: stamp(401), secret: {'@type': T.secret, name: 'ROOTCA', validation_context: {trusted_ca: {inline_bytes: fakePemBase64(secretRng, 1)}}}},
+          {name: 'default', version_info: '2026-11-02 08:10:00.381 +0000 UTC m=+0.412', last_updated: stamp(400), secret: {'@type': T.secret, name: 'default', tls_certificate: {certificate_chain: {inline_bytes: CERT_CHAIN_BASE64}, private_key: {inline_bytes: 'W3JlZGFjdGVkXQ=='}}}},
+          {name: 'ROOTCA', version_info: '2026-11-02 08:10:00.382 +0000 UTC m=+0.413', last_updated: stamp(401), secret: {'@type': T.secret, name: 'ROOTCA', validation_context: {trusted_ca: {inline_bytes: ROOT_CERT_BASE64}}}},
         ],
       },
     ],
