@@ -1,7 +1,7 @@
 // Build: type-check and compile src/ to dist/, then regenerate oclif.manifest.json.
 // `--clean` removes dist/ first (CI starts from a clean clone anyway).
 import {execFileSync} from 'node:child_process'
-import {rmSync} from 'node:fs'
+import {rmSync, writeFileSync} from 'node:fs'
 import {dirname, join, relative, resolve as resolvePath, sep} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
@@ -11,7 +11,7 @@ execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '
 // Bundle the live Kubernetes layer (src/lib/kube + src/lib/transport with client-node, undici, ws)
 // into one file: importing client-node's 2,700 modules costs ~560 ms, the bundle ~200 ms. Other
 // src modules stay external so there is one MeshdbgError class (exit codes rely on instanceof).
-// src/lib/kube/load.ts uses the bundle only when it is newer than the tsc output.
+// src/lib/kube/load.ts uses the bundle only when its fingerprint matches the tsc output.
 const {build: esbuild} = await import('esbuild')
 const srcLib = join(root, 'src', 'lib')
 const bundledDirs = [join(srcLib, 'kube'), join(srcLib, 'transport')].map((dir) => dir + sep)
@@ -39,4 +39,6 @@ await esbuild({
     },
   ],
 })
+const {liveFingerprint} = await import(new URL('../dist/lib/kube/load.js', import.meta.url).href)
+writeFileSync(join(root, 'dist', 'lib', 'kube-bundle.fingerprint'), liveFingerprint() + '\n')
 execFileSync(process.execPath, [join(root, 'scripts/manifest.mjs')], {stdio: 'inherit'})

@@ -13,3 +13,12 @@ export type {KubeSession} from './session.js'
 export async function openKube(ctx: RunContext): Promise<KubeSession> {
   return (await loadLive()).openKube(ctx)
 }
+
+/**
+ * One call to the Kubernetes API not covered above (listing pods of another namespace, a
+ * TokenRequest...): `call` gets the session, `what` names the object in errors ("pods in namespace
+ * "x""). Failures become one-line MeshdbgErrors: not found (3), forbidden/401/unreachable (4), deadline (5).
+ */
+export async function callKube<T>(ctx: RunContext, what: string, call: (session: KubeSession) => Promise<T>): Promise<T> {
+  return (await loadLive()).callKube(ctx, what, call)
+}

@@ -6,11 +6,18 @@ import type {InputText} from '../input.js'
 import {chooseAdminPort} from './admin-port.js'
 import {fetchFromPod} from './pod-fetch.js'
 import {resolveTargetPod} from './resolve.js'
+import {callApi, openKube, type KubeSession} from './session.js'
 
 export {chooseAdminPort} from './admin-port.js'
 export {fetchFromPod, type FetchFromPodOptions, type PodHttpResponse} from './pod-fetch.js'
 export {resolveTargetPod, resolveTargetPods, type ResolvedPod, type ResolvePodsRequest, type ResolveTargetOptions} from './resolve.js'
 export {openKube, type KubeSession} from './session.js'
+
+/** One Kubernetes API call on the command's session, under its deadline, with one-line errors. */
+export async function callKube<T>(ctx: RunContext, what: string, call: (session: KubeSession) => Promise<T>): Promise<T> {
+  const session = openKube(ctx)
+  return callApi(ctx, session, what, () => call(session))
+}
 
 /** GETs an Envoy admin path from a target's istio-proxy: resolve, pick the admin port, fetch. */
 export async function fetchProxyAdmin(ctx: RunContext, target: string, path: string, options: {proxyAdminPort?: number}): Promise<InputText> {

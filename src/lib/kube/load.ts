@@ -1,32 +1,47 @@
-import {statSync} from 'node:fs'
+import {createHash} from 'node:crypto'
+import {readdirSync, readFileSync} from 'node:fs'
 import {fileURLToPath} from 'node:url'
 
 export type LiveLayer = typeof import('./live.js')
 
+const BUNDLE = new URL('../kube-bundle.js', import.meta.url)
+const FINGERPRINT = new URL('../kube-bundle.fingerprint', import.meta.url)
+/** The compiled directories the bundle is built from (src/lib/kube and src/lib/transport). */
+const BUNDLED_DIRS = [new URL('./', import.meta.url), new URL('../transport/', import.meta.url)]
+
 /**
- * Loads the live layer: the esbuild bundle (dist/lib/kube-bundle.js) when it is at least as new as
- * the compiled modules, else the modules themselves (after a tsc-only rebuild, and in tests that
- * run the TypeScript sources). Both expose the same API; only load time differs.
+ * Loads the live layer: the esbuild bundle (dist/lib/kube-bundle.js, ~200 ms instead of ~600 ms)
+ * when it was built from the same code as the compiled modules next to it, else the modules
+ * themselves (after a tsc-only rebuild, and in tests that run the TypeScript sources). Both expose
+ * the same API; only load time differs.
  */
 export async function loadLive(): Promise<LiveLayer> {
-  const bundle = new URL('../kube-bundle.js', import.meta.url)
-  const modules = new URL('./live.js', import.meta.url)
-  if (isUsableBundle(bundle, modules)) return (await import(bundle.href)) as LiveLayer
+  if (bundleIsCurrent()) return (await import(BUNDLE.href)) as LiveLayer
   return import('./live.js')
 }
 
-function isUsableBundle(bundle: URL, modules: URL): boolean {
+function bundleIsCurrent(): boolean {
   try {
-    const bundleTime = statSync(fileURLToPath(bundle)).mtimeMs
-    let modulesTime = 0
-    try {
-      modulesTime = statSync(fileURLToPath(modules)).mtimeMs
-    } catch {
-      // Running from sources (vitest): there is no compiled live.js to compare with.
-      return false
-    }
-    return bundleTime >= modulesTime
+    const recorded = readFileSync(fileURLToPath(FINGERPRINT), 'utf8').trim()
+    return recorded !== '' && recorded === liveFingerprint()
   } catch {
     return false
   }
+}
+
+/**
+ * A hash of the compiled kube/transport modules. The build records it next to the bundle; a
+ * rebuild with plain tsc after a source change alters it, so a stale bundle is never used
+ * (re-emitting unchanged sources does not). About 1 ms.
+ */
+export function liveFingerprint(): string {
+  const hash = createHash('sha256')
+  for (const [index, dir] of BUNDLED_DIRS.entries()) {
+    const path = fileURLToPath(dir)
+    for (const name of readdirSync(path).filter((file) => file.endsWith('.js')).sort()) {
+      hash.update(`${index}/${name}\0`)
+      hash.update(readFileSync(path + name))
+    }
+  }
+  return hash.digest('hex')
 }

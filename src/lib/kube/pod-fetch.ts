@@ -105,7 +105,7 @@ function timeoutError(ctx: RunContext, what: string, received: number): MeshdbgE
 }
 
 function describeFailure(ctx: RunContext, at: FailureContext, failure: TransportFailure, tunnel: ForwardFailure | undefined): MeshdbgError {
-  if (failure.kind === 'aborted' || failure.kind === 'timeout') return timeoutError(ctx, at.what, 0)
+  if (failure.kind === 'aborted' || failure.kind === 'timeout') return timeoutError(ctx, at.what, failure.received)
   if (tunnel) return tunnelError(ctx, at, tunnel, failure)
   switch (failure.kind) {
     case 'too-large':
@@ -164,7 +164,8 @@ function tunnelError(ctx: RunContext, at: FailureContext, tunnel: ForwardFailure
   }
 }
 
+/** Kubelet errors put the cause last (after runtime details): a long one keeps both ends. */
 function oneLine(text: string): string {
   const line = text.replace(/\s+/g, ' ').trim()
-  return line.length > 240 ? line.slice(0, 237) + '...' : line
+  return line.length > 260 ? `${line.slice(0, 90)} ... ${line.slice(-160)}` : line
 }

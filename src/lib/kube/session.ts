@@ -1,4 +1,4 @@
-import {AppsV1Api, BatchV1Api, CoreV1Api, type KubeConfig} from '@kubernetes/client-node'
+import {AppsV1Api, BatchV1Api, CoreV1Api, Observable, type KubeConfig} from '@kubernetes/client-node'
 
 import type {RunContext} from '../context.js'
 import {MeshdbgError} from '../errors.js'
@@ -37,12 +37,13 @@ function createSession(ctx: RunContext): KubeSession {
     let value: T | undefined
     return () => (value ??= create())
   }
+  // The object-parameter API runs per-call middleware as client-node's Observable stubs.
   const signalMiddleware = {
-    pre: async (request: {setSignal(signal: AbortSignal): void}) => {
+    pre: (request: {setSignal(signal: AbortSignal): void}) => {
       request.setSignal(ctx.signal)
-      return request
+      return new Observable(Promise.resolve(request))
     },
-    post: async <R>(response: R) => response,
+    post: <R>(response: R) => new Observable(Promise.resolve(response)),
   }
   return {
     kubeConfig: loaded.kubeConfig,
@@ -61,7 +62,7 @@ function createSession(ctx: RunContext): KubeSession {
  * errors: `what` names the object ("deployment "x" in namespace "y"").
  */
 export async function callApi<T>(ctx: RunContext, session: KubeSession, what: string, call: () => Promise<T>): Promise<T> {
-  if (ctx.signal.aborted) throw abortError(ctx)
+  if (ctx.signal.aborted) throw apiError(ctx, session, what, ctx.signal.reason)
   try {
     return await call()
   } catch (error) {
@@ -75,11 +76,11 @@ function abortError(ctx: RunContext): MeshdbgError {
 }
 
 export function apiError(ctx: RunContext, session: KubeSession, what: string, error: unknown): MeshdbgError {
-  if (error instanceof MeshdbgError) return error
   if (ctx.signal.aborted) {
     const reason = abortError(ctx)
     return new MeshdbgError('timeout', `${reason.message.replace(/ \(raise --timeout\)$/, '')} waiting for the Kubernetes API (${what})`, {hint: 'raise --timeout'})
   }
+  if (error instanceof MeshdbgError) return error
   const code = (error as {code?: unknown}).code
   if (typeof code === 'number') {
     const status = statusMessage((error as {body?: unknown}).body)

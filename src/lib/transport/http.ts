@@ -74,8 +74,8 @@ export interface HttpResponse {
 
 /** What went wrong in transport terms; the caller knows which pod and port to name. */
 export type TransportFailure =
-  | {kind: 'aborted'}
-  | {kind: 'timeout'; phase: 'headers' | 'body' | 'connect'}
+  | {kind: 'aborted'; received: number}
+  | {kind: 'timeout'; phase: 'headers' | 'body' | 'connect'; received: number}
   | {kind: 'socket'; phase: 'headers' | 'body'; received: number; declared?: number; code?: string; message: string}
   | {kind: 'too-large'; limit: number; received: number}
 
@@ -128,11 +128,11 @@ export async function httpRequest(req: HttpRequest): Promise<HttpResponse> {
 }
 
 function classify(error: unknown, signal: AbortSignal, phase: 'headers' | 'body', received: number, declared: number | undefined): TransportFailure {
-  if (signal.aborted) return {kind: 'aborted'}
+  if (signal.aborted) return {kind: 'aborted', received}
   const code = (error as {code?: string}).code
-  if (code === 'UND_ERR_HEADERS_TIMEOUT') return {kind: 'timeout', phase: 'headers'}
-  if (code === 'UND_ERR_BODY_TIMEOUT') return {kind: 'timeout', phase: 'body'}
-  if (code === 'UND_ERR_CONNECT_TIMEOUT') return {kind: 'timeout', phase: 'connect'}
+  if (code === 'UND_ERR_HEADERS_TIMEOUT') return {kind: 'timeout', phase: 'headers', received}
+  if (code === 'UND_ERR_BODY_TIMEOUT') return {kind: 'timeout', phase: 'body', received}
+  if (code === 'UND_ERR_CONNECT_TIMEOUT') return {kind: 'timeout', phase: 'connect', received}
   return {kind: 'socket', phase, received, declared, code, message: (error as Error)?.message ?? String(error)}
 }
 
