@@ -2,8 +2,11 @@ import {Args, Flags} from '@oclif/core'
 
 import {MeshdbgCommand} from '../lib/base-command.js'
 import type {RunContext} from '../lib/context.js'
-import {MeshdbgError, usageError} from '../lib/errors.js'
+import {MeshdbgError, notFoundError, usageError} from '../lib/errors.js'
+import {proxyAdminPortFlag} from '../lib/flags.js'
 import {readInputText, type InputText} from '../lib/input.js'
+import {fetchFromPod, fetchProxyAdmin, resolveTargetPod} from '../lib/kube/index.js'
+import {loadIstiodSyncz, proxyIdOf, queryProxyIstiod, type IstiodSelector} from '../lib/istio/istiod.js'
 import {diffProxyConfig, parseEnvoyDump, parseIstiodDump, renderProxyConfigDiff, type ProxyConfigDiff} from '../lib/istio/sync-diff.js'
 import {
   FAIL_ON_CLASSES,
@@ -18,6 +21,9 @@ import {
 import {renderStructured} from '../lib/render/formats.js'
 import {renderSyncStatusTable} from '../lib/render/sync-status-table.js'
 
+/** pilot-agent's XDS debug tap (Istio 1.11-1.24). */
+const AGENT_DEBUG_PORT = 15004
+
 export interface SyncStatusResult {
   proxies: SyncStatusRow[]
 }
@@ -29,15 +35,18 @@ export interface SyncSourceFlags {
   file?: string[]
   'istio-namespace': string
   revision?: string
+  token?: string
+  /** The raw `-n` (no kubeconfig default), as istioctl filters. */
+  namespace?: string
 }
 
 /**
- * One response per istiod: from `-f` files now; the live mode (every istiod through a
- * port-forward) replaces the branch without files.
+ * One response per istiod: from `-f` files, else live: `/debug/syncz` of every Running istiod
+ * (`-i`, `-r`) through a port-forward, in parallel. ISTIOD is then the istiod pod's name.
  */
-export async function loadSyncSources(_ctx: RunContext, flags: SyncSourceFlags): Promise<SyncSource[]> {
+export async function loadSyncSources(ctx: RunContext, flags: SyncSourceFlags): Promise<SyncSource[]> {
   if (!flags.file || flags.file.length === 0) {
-    throw usageError('live sync-status needs cluster access: not available yet; use -f')
+    return loadIstiodSyncz(ctx, {istioNamespace: flags['istio-namespace'], revision: flags.revision, token: flags.token, namespace: flags.namespace})
   }
   if (flags.file.filter((file) => file === '-').length > 1) throw usageError('only one -f can read stdin ("-")')
   const sources: SyncSource[] = []
@@ -51,17 +60,30 @@ export async function loadSyncSources(_ctx: RunContext, flags: SyncSourceFlags):
 export interface DiffSourceFlags {
   'diff-istiod'?: string
   'diff-envoy'?: string
+  'istio-namespace': string
+  revision?: string
+  token?: string
+  'proxy-admin-port'?: number
 }
 
 /**
- * istiod's view of one proxy and the proxy's own config dump: from files now; the live mode
- * (istiod's debug config_dump for `<pod>.<ns>`, and the pod's admin API) replaces the target branch.
+ * istiod's view of one proxy and the proxy's own config dump: from files, or live for a target:
+ * istiod's `/debug/config_dump?proxyID=<pod>.<ns>` from the replica the proxy is connected to, and
+ * the pod's Envoy `/config_dump`, fetched in parallel.
  */
-export async function loadDiffSources(_ctx: RunContext, target: string | undefined, flags: DiffSourceFlags): Promise<{istiod: InputText; envoy: InputText}> {
+export async function loadDiffSources(ctx: RunContext, target: string | undefined, flags: DiffSourceFlags): Promise<{istiod: InputText; envoy: InputText}> {
   const istiodFile = flags['diff-istiod']
   const envoyFile = flags['diff-envoy']
   if (target !== undefined) {
-    throw usageError('sync-status <proxy> needs cluster access: not available yet; use --diff-istiod FILE --diff-envoy FILE')
+    if (istiodFile !== undefined || envoyFile !== undefined) throw usageError('sync-status: give either a proxy or --diff-istiod/--diff-envoy files, not both')
+    const pod = await resolveTargetPod(ctx, target)
+    const proxyId = proxyIdOf(pod)
+    const path = `/debug/config_dump?proxyID=${encodeURIComponent(proxyId)}`
+    const [istiod, envoy] = await Promise.all([
+      queryProxyIstiod(ctx, selectorOf(flags), path, proxyId),
+      fetchProxyAdmin(ctx, `pod/${pod.name}.${pod.namespace}`, 'config_dump', {proxyAdminPort: flags['proxy-admin-port']}),
+    ])
+    return {istiod: {text: istiod.text, origin: `istiod ${istiod.istiod} config_dump of ${proxyId}`}, envoy}
   }
   if (istiodFile === undefined || envoyFile === undefined) {
     throw usageError('the proxy diff needs both --diff-istiod FILE and --diff-envoy FILE')
@@ -70,17 +92,43 @@ export async function loadDiffSources(_ctx: RunContext, target: string | undefin
   return {istiod: await readInputText(istiodFile), envoy: await readInputText(envoyFile)}
 }
 
+function selectorOf(flags: {'istio-namespace': string; revision?: string; token?: string}): IstiodSelector {
+  return {istioNamespace: flags['istio-namespace'], revision: flags.revision, token: flags.token}
+}
+
+/**
+ * One proxy's sync status as its own pilot-agent sees it (15004 `/debug/syncz`, Istio 1.11-1.24):
+ * the ClientConfigs the agent's istiod returns, kept to that proxy. 1.25+ agents have no 15004:
+ * then istiod's `/debug/syncz` (every replica) for that proxy, with a note on stderr.
+ */
+export async function loadAgentSyncSources(ctx: RunContext, target: string, flags: SyncSourceFlags): Promise<{sources: SyncSource[]; proxy: string}> {
+  const pod = await resolveTargetPod(ctx, target)
+  const proxy = proxyIdOf(pod)
+  try {
+    const response = await ctx.spin(`Asking the pilot-agent of ${proxy} for /debug/syncz`, fetchFromPod(ctx, pod, AGENT_DEBUG_PORT, '/debug/syncz'))
+    return {sources: [{istiod: `pilot-agent ${proxy}`, text: response.text, origin: `pilot-agent ${proxy} :${AGENT_DEBUG_PORT}/debug/syncz`}], proxy}
+  } catch (error) {
+    if (!(error instanceof MeshdbgError) || error.kind !== 'connection') throw error
+    ctx.note(`pilot-agent of ${proxy} has no XDS debug port ${AGENT_DEBUG_PORT} (removed in Istio 1.25): asking istiod instead`)
+  }
+  const sources = await loadIstiodSyncz(ctx, {...selectorOf(flags), namespace: pod.namespace})
+  return {sources, proxy}
+}
+
 export default class SyncStatus extends MeshdbgCommand<typeof SyncStatus> {
   static override summary = 'Show whether every proxy has the configuration istiod sent it (istioctl proxy-status).'
   static override description = `One row per proxy and istiod, with the per-type table Istio 1.17 users know: NAME CLUSTER CDS LDS EDS RDS ECDS ISTIOD VERSION.
-Reads istiod's /debug/syncz list (any version) or its ClientConfig sync status (xDS istio.io/debug/syncz, or pilot-agent :15004/debug/syncz), one file per istiod with -f; rows from all files are merged and sorted by proxy.
+
+Live (no -f): finds the Running istiod pods (-i/--istio-namespace, default istio-system; label app=istiod; -r/--revision adds istio.io/rev=<rev>, else every revision) and reads /debug/syncz from every replica in parallel through a port-forward to port 8080 (loopback: no credentials). When 8080 is refused or closed it uses port 15014 with a bearer token: a TokenRequest for service account "default" of the istio namespace with audience istio-ca (as istioctl does; needs "create" on serviceaccounts/token there), or --token. ISTIOD is the istiod pod's name. -n keeps the proxies of that namespace (the flag as given: no kubeconfig default).
+Offline: -f reads istiod's /debug/syncz list (any version) or its ClientConfig sync status (xDS istio.io/debug/syncz, or pilot-agent :15004/debug/syncz), one file per istiod; rows from all files are merged and sorted by proxy. ISTIOD is then the control-plane ID a ClientConfig response carries, else the file name without its extension.
 
 Statuses: SYNCED (Envoy acknowledged the last push), NOT SENT (istiod sent nothing of this type), STALE (an update is not acknowledged yet), STALE (Never Acknowledged), ERROR (Envoy rejected the last push: NACK), IGNORED (a type the proxy does not watch, e.g. on ztunnel). A " (age)" suffix shows how long ago istiod sent the type, when the data says.
 
-The ISTIOD column is the control-plane ID a ClientConfig response carries, else the file name without its extension.
 -o table (default) | json | yaml (all rows as one document).
 --fail-on stale,error,not-sent exits 10 after printing when any shown proxy has such a status.
---diff-istiod FILE --diff-envoy FILE compares istiod's view of one proxy (/debug/config_dump?proxyID=<pod>.<ns>) with the proxy's /config_dump: "Clusters Match" or "Clusters Don't Match" and a unified diff, likewise Listeners and Routes; exits 10 when anything differs.
+
+One proxy: sync-status <pod>[.<namespace>] (or deploy/x...) compares istiod's view of it (/debug/config_dump?proxyID=<pod>.<ns> from the replica it is connected to) with its Envoy /config_dump: "Clusters Match" or "Clusters Don't Match" and a unified diff, likewise Listeners and Routes; exits 10 when anything differs. Offline: --diff-istiod FILE --diff-envoy FILE.
+--agent <pod> prints that proxy's row as its own pilot-agent reports it (port 15004 /debug/syncz, Istio 1.11-1.24); 1.25+ agents have no port 15004, so a note goes to stderr and istiod's view of the proxy is shown instead.
 
 EXIT CODES
 ${MeshdbgCommand.exitCodesHelp}`
@@ -90,6 +138,12 @@ ${MeshdbgCommand.exitCodesHelp}`
   static override defaultOutput = 'table'
 
   static override examples = [
+    '<%= config.bin %> sync-status',
+    '<%= config.bin %> ps -n istioinaction --fail-on stale,error',
+    '<%= config.bin %> sync-status -r canary -i istio-system',
+    '<%= config.bin %> sync-status --token "$(kubectl create token default -n istio-system --audience istio-ca)"',
+    '<%= config.bin %> sync-status catalog-v2-6d4c8b7d9f-8xw2p.istioinaction',
+    '<%= config.bin %> sync-status deploy/webapp -n istioinaction --agent',
     'kubectl exec -n istio-system deploy/istiod -- curl -s localhost:8080/debug/syncz > istiod-7f9c.json && <%= config.bin %> sync-status -f istiod-7f9c.json',
     '<%= config.bin %> ps -f istiod-a.json -f istiod-b.json -n default --fail-on stale,error',
     '<%= config.bin %> sync-status --diff-istiod istiod-view.json --diff-envoy envoy-dump.json',
@@ -98,7 +152,7 @@ ${MeshdbgCommand.exitCodesHelp}`
   static override args = {
     target: Args.string({
       name: 'target',
-      description: 'A proxy (pod[.namespace]) to diff against istiod\'s view of it (needs cluster access; offline: --diff-istiod and --diff-envoy).',
+      description: 'A proxy (pod[.namespace], deploy/x...) to diff against istiod\'s view of it, or to show with --agent (offline: --diff-istiod and --diff-envoy).',
       required: false,
       ignoreStdin: true,
     }),
@@ -115,7 +169,10 @@ ${MeshdbgCommand.exitCodesHelp}`
       summary: `Exit 10 when a shown proxy has one of these statuses (comma-separated: ${Object.keys(FAIL_ON_CLASSES).join(', ')}).`,
     }),
     'istio-namespace': Flags.string({char: 'i', summary: 'Namespace of the istiod pods (live mode).', default: 'istio-system'}),
-    revision: Flags.string({char: 'r', summary: 'Only the istiods of this control-plane revision (live mode).'}),
+    revision: Flags.string({char: 'r', summary: 'Only the istiods of this control-plane revision (label istio.io/rev; live mode).'}),
+    token: Flags.string({summary: 'Bearer token for istiod\'s port 15014 when 8080 is unreachable (default: a TokenRequest for "default" in the istio namespace, audience istio-ca).'}),
+    agent: Flags.boolean({summary: 'With a proxy: its sync status as its own pilot-agent reports it (port 15004; falls back to istiod on Istio 1.25+).'}),
+    'proxy-admin-port': proxyAdminPortFlag,
     'diff-istiod': Flags.string({summary: 'istiod\'s view of one proxy (/debug/config_dump?proxyID=<pod>.<ns>), to compare with --diff-envoy.'}),
     'diff-envoy': Flags.string({summary: 'The same proxy\'s Envoy /config_dump, to compare with --diff-istiod.'}),
   }
@@ -127,16 +184,31 @@ ${MeshdbgCommand.exitCodesHelp}`
       const what = failOn.unknown.length > 0 ? `unknown status "${failOn.unknown[0]}"` : 'no status given'
       throw usageError(`--fail-on: ${what} (use ${Object.keys(FAIL_ON_CLASSES).join(', ')})`)
     }
-    const diffMode = flags['diff-istiod'] !== undefined || flags['diff-envoy'] !== undefined || args.target !== undefined
-    if (diffMode) {
-      if (flags.file && flags.file.length > 0) throw usageError('sync-status: give either -f (sync status) or a proxy diff, not both')
-      if (failOn) throw usageError('--fail-on applies to the sync-status table, not to the proxy diff (which exits 10 on any difference)')
-      return this.runDiff(args.target)
+    const ctx = this.runContext()
+    const sourceFlags = {...flags, namespace: flags.namespace}
+    let sources: SyncSource[]
+    let onlyProxy: string | undefined
+    if (flags.agent) {
+      if (args.target === undefined) throw usageError('--agent needs a proxy: sync-status <pod>[.<namespace>] --agent')
+      if ((flags.file && flags.file.length > 0) || flags['diff-istiod'] !== undefined || flags['diff-envoy'] !== undefined) {
+        throw usageError('--agent reads the proxy\'s pilot-agent: it does not take -f, --diff-istiod or --diff-envoy')
+      }
+      const loaded = await loadAgentSyncSources(ctx, args.target, sourceFlags)
+      sources = loaded.sources
+      onlyProxy = loaded.proxy
+    } else {
+      const diffMode = flags['diff-istiod'] !== undefined || flags['diff-envoy'] !== undefined || args.target !== undefined
+      if (diffMode) {
+        if (flags.file && flags.file.length > 0) throw usageError('sync-status: give either -f (sync status) or a proxy diff, not both')
+        if (failOn) throw usageError('--fail-on applies to the sync-status table, not to the proxy diff (which exits 10 on any difference)')
+        return this.runDiff(args.target)
+      }
+      sources = await loadSyncSources(ctx, sourceFlags)
     }
 
-    const ctx = this.runContext()
-    const sources = await loadSyncSources(ctx, flags)
-    const rows = mergeSyncStatus(sources, {now: Date.now(), namespace: flags.namespace})
+    const merged = mergeSyncStatus(sources, {now: Date.now(), namespace: onlyProxy === undefined ? flags.namespace : undefined})
+    const rows = onlyProxy === undefined ? merged : merged.filter((row) => row.proxy === onlyProxy)
+    if (onlyProxy !== undefined && rows.length === 0) throw notFoundError(`no sync status for proxy "${onlyProxy}": no istiod reports it`, 'is its sidecar connected? see meshdbg sync-status')
     const result: SyncStatusResult = {proxies: rows}
     if (this.outputFormat === 'table') this.write(renderSyncStatusTable(rows, {color: this.colorEnabled}))
     else this.write(renderStructured(result, this.outputFormat as 'json' | 'yaml'))

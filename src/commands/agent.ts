@@ -1,0 +1,224 @@
+import {Args, Flags} from '@oclif/core'
+
+import {MeshdbgCommand} from '../lib/base-command.js'
+import {MeshdbgError, notFoundError, usageError} from '../lib/errors.js'
+import {mergeSyncStatus, type SyncStatusRow} from '../lib/istio/sync-status.js'
+import {fetchFromPod, resolveTargetPod} from '../lib/kube/index.js'
+import {renderStructured} from '../lib/render/formats.js'
+import {renderSyncStatusTable} from '../lib/render/sync-status-table.js'
+import {tabwrite} from '../lib/render/tabwriter.js'
+
+/** pilot-agent's status server (health, merged metrics, DNS table). */
+const AGENT_STATUS_PORT = 15020
+/** pilot-agent's XDS debug tap, Istio 1.11-1.24 only. */
+const AGENT_DEBUG_PORT = 15004
+
+const ENDPOINTS = ['ready', 'metrics', 'ndsz', 'syncz'] as const
+type AgentEndpoint = (typeof ENDPOINTS)[number]
+
+export interface AgentReadyResult {
+  proxy: string
+  ready: boolean
+  status: number
+}
+
+export interface AgentMetricsResult {
+  proxy: string
+  /** The metric lines kept (all, or those matching --match with their # HELP/# TYPE lines). */
+  lines: string[]
+}
+
+export interface DnsEntry {
+  hostname: string
+  shortname?: string
+  namespace?: string
+  registry?: string
+  ips: string[]
+  altHosts?: string[]
+}
+
+export interface AgentNdszResult {
+  proxy: string
+  entries: DnsEntry[]
+}
+
+export interface AgentSynczResult {
+  proxy: string
+  /** The agent's DiscoveryResponse (ClientConfigs from the proxy's istiod). */
+  response: unknown
+  proxies: SyncStatusRow[]
+}
+
+export type AgentResult = AgentReadyResult | AgentMetricsResult | AgentNdszResult | AgentSynczResult
+
+export default class Agent extends MeshdbgCommand<typeof Agent> {
+  static override summary = 'Read a proxy\'s pilot-agent: ready, metrics, ndsz (DNS table), syncz.'
+  static override description = `Port-forwards to the pilot-agent next to Envoy in the pod:
+  ready     :15020/healthz/ready      READY, or NOT READY and exit 10 (Envoy has no CDS/LDS yet, or is not live)
+  metrics   :15020/stats/prometheus   merged agent, Envoy and app metrics; --match SUBSTR, or --match /REGEX/ (flags after the last /), keeps matching samples and their # HELP/# TYPE lines
+  ndsz      :15020/debug/ndsz         the DNS proxy's name table (HOSTNAME SHORTNAME NAMESPACE REGISTRY ADDRESSES); exit 3 when DNS capture is off
+  syncz     :15004/debug/syncz        the sync status the agent gets from its istiod (Istio 1.11-1.24; 1.25+ has no port 15004: use meshdbg sync-status)
+-o short (default) | json | yaml. Never calls /quitquitquit or /drain (the transport refuses them).
+
+EXIT CODES
+${MeshdbgCommand.exitCodesHelp}`
+
+  static override examples = [
+    '<%= config.bin %> agent webapp-7c5d7b8c6b-4vzd9.istioinaction ready',
+    '<%= config.bin %> agent deploy/webapp -n istioinaction metrics --match istio_agent_',
+    '<%= config.bin %> agent deploy/webapp -n istioinaction metrics --match \'/^envoy_cluster_upstream_rq\\{.*response_code="5/\'',
+    '<%= config.bin %> agent sleep-6f8cfb8c8f-wncwh ndsz',
+    '<%= config.bin %> agent deploy/sleep syncz -o json',
+  ]
+
+  static override args = {
+    target: Args.string({name: 'target', description: 'Pod or workload: pod, pod.namespace, deploy/x, svc/x... (with optional .namespace).', required: true}),
+    endpoint: Args.string({name: 'endpoint', description: `The pilot-agent view: ${ENDPOINTS.join(', ')}.`, required: true, options: [...ENDPOINTS]}),
+  }
+
+  static override flags = {
+    match: Flags.string({summary: 'metrics: keep samples containing SUBSTR, or matching /REGEX/.'}),
+  }
+
+  async run(): Promise<AgentResult> {
+    const {args, flags} = this
+    const endpoint = args.endpoint as AgentEndpoint
+    if (flags.match !== undefined && endpoint !== 'metrics') throw usageError('--match applies to metrics only')
+    const matcher = flags.match === undefined ? undefined : metricMatcher(flags.match)
+    const ctx = this.runContext()
+    const pod = await resolveTargetPod(ctx, args.target)
+    const proxy = `${pod.name}.${pod.namespace}`
+    const fetch = (port: number, path: string, acceptStatus: number[] = []) =>
+      ctx.spin(`Fetching :${port}${path} from ${proxy}`, fetchFromPod(ctx, pod, port, path, {acceptStatus}))
+    const structured = this.outputFormat !== 'short'
+    const writeStructured = (value: unknown) => this.write(renderStructured(value, this.outputFormat as 'json' | 'yaml'))
+
+    switch (endpoint) {
+      case 'ready': {
+        const response = await fetch(AGENT_STATUS_PORT, '/healthz/ready', [503])
+        const result: AgentReadyResult = {proxy, ready: response.status === 200, status: response.status}
+        if (structured) writeStructured(result)
+        else this.write(result.ready ? 'READY\n' : 'NOT READY\n')
+        if (!result.ready) {
+          throw new MeshdbgError('problems-found', `the proxy ${proxy} is not ready (pilot-agent /healthz/ready answered ${response.status})`, {
+            hint: 'Envoy has not received CDS and LDS from istiod yet, or is not live: see meshdbg sync-status and the istio-proxy logs',
+            result,
+          })
+        }
+        return result
+      }
+      case 'metrics': {
+        const response = await fetch(AGENT_STATUS_PORT, '/stats/prometheus')
+        const lines = filterMetrics(response.text, matcher)
+        const result: AgentMetricsResult = {proxy, lines}
+        if (structured) writeStructured(result)
+        else this.write(lines.length === 0 ? '' : lines.join('\n') + '\n')
+        return result
+      }
+      case 'ndsz': {
+        const response = await fetch(AGENT_STATUS_PORT, '/debug/ndsz', [404])
+        if (response.status === 404) {
+          throw notFoundError(`the DNS proxy of ${proxy} is off: pilot-agent has no name table`, 'DNS capture is enabled with ISTIO_META_DNS_CAPTURE=true in the proxy config')
+        }
+        const result: AgentNdszResult = {proxy, entries: nameTableEntries(parseJson(response.text, `${proxy} /debug/ndsz`))}
+        if (structured) writeStructured(result)
+        else this.write(renderNameTable(result.entries))
+        return result
+      }
+      case 'syncz': {
+        let answer
+        try {
+          answer = await fetch(AGENT_DEBUG_PORT, '/debug/syncz', [503, 504])
+        } catch (error) {
+          // Refused or closed: nothing listens on 15004 (Istio 1.25+), the usual reason.
+          if (!(error instanceof MeshdbgError) || error.kind !== 'connection') throw error
+          throw new MeshdbgError('connection', `the pilot-agent of ${proxy} does not answer on port ${AGENT_DEBUG_PORT} (its XDS debug tap was removed in Istio 1.25)`, {
+            hint: `ask istiod instead: meshdbg sync-status ${proxy} --agent falls back to it, or meshdbg istiod syncz -n ${pod.namespace}`,
+          })
+        }
+        if (answer.status !== 200) {
+          throw new MeshdbgError('connection', `the pilot-agent of ${proxy} could not ask istiod (HTTP ${answer.status}${answer.text.trim() ? `: ${answer.text.trim().slice(0, 120)}` : ': timed out'})`, {
+            hint: 'the proxy has no working XDS connection to istiod: see its istio-proxy logs',
+          })
+        }
+        const text = answer.text
+        const response = parseJson(text, `${proxy} :${AGENT_DEBUG_PORT}/debug/syncz`)
+        const rows = mergeSyncStatus([{istiod: `pilot-agent ${proxy}`, text}], {now: Date.now()})
+        const result: AgentSynczResult = {proxy, response, proxies: rows}
+        if (structured) writeStructured(response)
+        else this.write(renderSyncStatusTable(rows, {color: this.colorEnabled}))
+        return result
+      }
+    }
+  }
+}
+
+function parseJson(text: string, origin: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    throw new MeshdbgError('bad-data', `${origin}: not JSON (${text.trim().slice(0, 80) || 'empty body'})`)
+  }
+}
+
+/** `--match`: `/regex/flags` is a regular expression, anything else a substring. */
+export function metricMatcher(spec: string): (line: string) => boolean {
+  const regex = /^\/(.+)\/([a-z]*)$/.exec(spec)
+  if (!regex) return (line) => line.includes(spec)
+  let pattern: RegExp
+  try {
+    pattern = new RegExp(regex[1], regex[2])
+  } catch (error) {
+    throw usageError(`--match: invalid regular expression ${spec}: ${(error as Error).message}`)
+  }
+  return (line) => pattern.test(line)
+}
+
+/**
+ * Prometheus text lines kept by `matches` (all without one): matching samples, each family's
+ * `# HELP`/`# TYPE` lines before its first kept sample.
+ */
+export function filterMetrics(text: string, matches?: (line: string) => boolean): string[] {
+  const lines = text.split('\n').filter((line) => line.trim() !== '')
+  if (!matches) return lines
+  const kept: string[] = []
+  let comments: string[] = []
+  let family = ''
+  for (const line of lines) {
+    if (line.startsWith('#')) {
+      // Envoy writes only # TYPE, the agent # HELP and # TYPE: a new name starts a new family.
+      const name = /^# (?:HELP|TYPE) (\S+)/.exec(line)?.[1]
+      if (name !== undefined && name !== family) {
+        comments = []
+        family = name
+      }
+      comments.push(line)
+      continue
+    }
+    if (!matches(line)) continue
+    kept.push(...comments, line)
+    comments = []
+  }
+  return kept
+}
+
+/** The entries of a NameTable (`{table: {host: {ips, registry, shortname, namespace, altHosts}}}`), by hostname. */
+export function nameTableEntries(body: unknown): DnsEntry[] {
+  const table = (body as {table?: Record<string, Record<string, unknown>>} | null)?.table ?? {}
+  return Object.entries(table)
+    .map(([hostname, entry]): DnsEntry => ({
+      hostname,
+      ...(typeof entry.shortname === 'string' ? {shortname: entry.shortname} : {}),
+      ...(typeof entry.namespace === 'string' ? {namespace: entry.namespace} : {}),
+      ...(typeof entry.registry === 'string' ? {registry: entry.registry} : {}),
+      ips: Array.isArray(entry.ips) ? entry.ips.map(String) : [],
+      ...(Array.isArray(entry.altHosts) ? {altHosts: entry.altHosts.map(String)} : {}),
+    }))
+    .sort((a, b) => (a.hostname < b.hostname ? -1 : a.hostname > b.hostname ? 1 : 0))
+}
+
+export function renderNameTable(entries: readonly DnsEntry[]): string {
+  const lines = [['HOSTNAME', 'SHORTNAME', 'NAMESPACE', 'REGISTRY', 'ADDRESSES']]
+  for (const entry of entries) lines.push([entry.hostname, entry.shortname ?? '', entry.namespace ?? '', entry.registry ?? '', entry.ips.join(',')])
+  return tabwrite(lines.map((cells) => cells.join('\t')), {padding: 3})
+}
