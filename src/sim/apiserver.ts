@@ -119,9 +119,14 @@ export async function handleRest(ctx: ApiContext, req: IncomingMessage, res: Ser
       throw error
     }
   }
+  const wantsTable = /as=Table/.test(String(req.headers.accept ?? ''))
   const respondList = (kind: string, apiVersion: string, items: J[], fieldNames: string[] = ['metadata.name', 'metadata.namespace']) => {
     const filtered = filterItems(items, fieldNames)
     if (filtered instanceof SelectorError) return sendJson(res, 400, status(400, 'BadRequest', filtered.message))
+    // etcd key order: /registry/<resource>/<namespace>/<name>
+    const key = (o: J) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`
+    filtered.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0))
+    if (wantsTable && kind === 'Pod') return sendJson(res, 200, podTable(filtered, s.now))
     return sendJson(res, 200, listOf(kind, apiVersion, filtered))
   }
   const forbiddenVerb = () => sendJson(res, 405, status(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource'))
@@ -185,6 +190,7 @@ export async function handleRest(ctx: ApiContext, req: IncomingMessage, res: Ser
     }
     if (name) {
       const found = ns ? items.find((i) => i.metadata.name === name && i.metadata.namespace === ns) : undefined
+      if (found && wantsTable && resource === 'pods') return sendJson(res, 200, podTable([found], s.now))
       return found ? sendJson(res, 200, found) : sendJson(res, 404, notFound(resource, name))
     }
     return respondList(kind, 'v1', items, fields)
@@ -219,4 +225,26 @@ export async function handleRest(ctx: ApiContext, req: IncomingMessage, res: Ser
   }
 
   return sendJson(res, 404, status(404, 'NotFound', 'the server could not find the requested resource'))
+}
+
+/** `kubectl get pods` asks for a server-side Table (`Accept: ...;as=Table;v=v1;g=meta.k8s.io`). */
+function podTable(pods: J[], now: string): J {
+  const age = (created: string) => {
+    const seconds = Math.max(0, Math.floor((Date.parse(now) - Date.parse(created)) / 1000))
+    return seconds >= 86400 ? `${Math.floor(seconds / 86400)}d` : seconds >= 3600 ? `${Math.floor(seconds / 3600)}h` : `${Math.floor(seconds / 60)}m`
+  }
+  const col = (name: string, priority = 0, format = '') => ({name, type: name === 'Restarts' ? 'integer' : 'string', format, description: '', priority})
+  return {
+    kind: 'Table', apiVersion: 'meta.k8s.io/v1', metadata: {resourceVersion: '123456'},
+    columnDefinitions: [col('Name', 0, 'name'), col('Ready'), col('Status'), col('Restarts'), col('Age'), col('IP', 1), col('Node', 1), col('Nominated Node', 1), col('Readiness Gates', 1)],
+    rows: pods.map((p) => {
+      const statuses: J[] = p.status.containerStatuses ?? []
+      const ready = statuses.filter((c) => c.ready).length
+      const reason = p.status.phase === 'Pending' && !p.spec.nodeName ? 'Pending' : p.status.phase
+      return {
+        cells: [p.metadata.name, `${ready}/${p.spec.containers.length}`, reason, statuses.reduce((n, c) => n + (c.restartCount ?? 0), 0), age(p.metadata.creationTimestamp), p.status.podIP ?? '<none>', p.spec.nodeName ?? '<none>', '<none>', '<none>'],
+        object: {kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: p.metadata},
+      }
+    }),
+  }
 }

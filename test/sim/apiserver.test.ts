@@ -59,6 +59,15 @@ describe('REST', () => {
     expect(bad.json.kind).toBe('Status')
   })
 
+  it('lists in etcd key order and serves pods as a Table for kubectl', async () => {
+    const all = (await get('/api/v1/pods')).json.items.map((p: {metadata: {namespace: string; name: string}}) => `${p.metadata.namespace}/${p.metadata.name}`)
+    expect(all).toEqual([...all].sort())
+    const table = (await get('/api/v1/namespaces/default/pods', {headers: {accept: 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json'}})).json
+    expect(table.kind).toBe('Table')
+    const pending = table.rows.find((r: {cells: string[]}) => r.cells[0] === PENDING.pod)
+    expect(pending.cells.slice(1, 3)).toEqual(['0/2', 'Pending'])
+  })
+
   it('pods look like the apiserver returns them', async () => {
     const pod = (await get(`/api/v1/namespaces/istio-system/pods/${GATEWAY.pod}`)).json
     expect(pod).toMatchObject({kind: 'Pod', apiVersion: 'v1', metadata: {name: GATEWAY.pod, namespace: 'istio-system', labels: {app: 'istio-ingressgateway', istio: 'ingressgateway'}}, status: {phase: 'Running', podIP: '10.10.0.7'}})
