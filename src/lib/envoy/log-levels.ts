@@ -233,3 +233,116 @@ export function diffLevels(before: ActiveLoggers, after: ActiveLoggers): LevelCh
   }
   return changes
 }
+
+/**
+ * What `--reset` sends to one pod: the start-up level (resetLevelFor) for every logger, then the
+ * start-up component levels (`sidecar.istio.io/componentLogLevel`, else the istio-proxy
+ * container's `--proxyComponentLogLevel`, e.g. `misc:error`), so the proxy ends as it started.
+ * Component names the proxy does not know are dropped (reported in `ignored`).
+ */
+export function resetSpecFor(pod: PodLike, known?: Iterable<string>): {spec: LevelSpec; reset: ResetLevel; components: string; ignored?: string} {
+  const reset = resetLevelFor(pod)
+  const ignored: string[] = []
+  const annotation = pod.metadata?.annotations?.['sidecar.istio.io/componentLogLevel']
+  let components = annotation
+  if (components === undefined) {
+    const proxy = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].find((container) => container.name === 'istio-proxy')
+    const args = proxy?.args ?? []
+    for (let i = 0; i < args.length && components === undefined; i++) {
+      if (args[i].startsWith('--proxyComponentLogLevel=')) components = args[i].slice('--proxyComponentLogLevel='.length)
+      else if (args[i] === '--proxyComponentLogLevel') components = args[i + 1]
+    }
+  }
+  const names = known === undefined ? undefined : new Set(known)
+  const loggers: LevelSpec['loggers'] = []
+  for (const item of (components ?? '').split(',').map((part) => part.trim()).filter(Boolean)) {
+    const colon = item.lastIndexOf(':')
+    const name = colon > 0 ? item.slice(0, colon).trim() : ''
+    const level = colon > 0 ? normaliseLevel(item.slice(colon + 1)) : undefined
+    if (!name || !level) {
+      ignored.push(`component level "${item}" is not name:level`)
+      continue
+    }
+    if (names && !names.has(name)) {
+      ignored.push(`component logger "${name}" is unknown to this proxy`)
+      continue
+    }
+    if (!loggers.some((logger) => logger.name === name)) loggers.push({name, level})
+  }
+  if (reset.ignored) ignored.unshift(reset.ignored)
+  return {
+    spec: {level: reset.level, loggers},
+    reset,
+    components: loggers.map((logger) => `${logger.name}:${logger.level}`).join(','),
+    ...(ignored.length > 0 ? {ignored: ignored.join('; ')} : {}),
+  }
+}
+
+/**
+ * The fewest POSTs that bring `current` back to `before`: one per differing logger, or a
+ * `level=<most common earlier level>` first and then one per logger that had another level,
+ * whichever is shorter. Loggers the proxy no longer lists are left alone.
+ */
+export function planRestore(before: ActiveLoggers, current: ActiveLoggers): PlannedRequest[] {
+  const known = [...before].filter(([name]) => current.has(name))
+  const differing = known.filter(([name, level]) => current.get(name) !== level)
+  if (differing.length === 0) return []
+  const counts = new Map<string, number>()
+  for (const [, level] of known) counts.set(level, (counts.get(level) ?? 0) + 1)
+  const base = [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0][0]
+  const exceptions = known.filter(([, level]) => level !== base)
+  const single = (name: string, level: string): PlannedRequest => ({query: `logging?${encodeURIComponent(name)}=${level}`})
+  if (1 + exceptions.length < differing.length && normaliseLevel(base) === base) {
+    return [{query: `logging?level=${base}`}, ...exceptions.map(([name, level]) => single(name, level))]
+  }
+  return differing.map(([name, level]) => single(name, level))
+}
+
+/** Loggers grouped by level, most common first: `warning: 54 loggers; error: misc`. */
+export function summarizeLevels(loggers: ActiveLoggers): string {
+  if (loggers.size === 0) return '-'
+  const groups = new Map<string, string[]>()
+  for (const [name, level] of loggers) {
+    const names = groups.get(level) ?? []
+    names.push(name)
+    groups.set(level, names)
+  }
+  const ordered = [...groups.entries()].sort((a, b) => b[1].length - a[1].length || a[0].localeCompare(b[0]))
+  return ordered
+    .map(([level, names], index) => {
+      if (ordered.length === 1) return `all ${level} (${names.length} logger${names.length === 1 ? '' : 's'})`
+      const listed = index === 0 ? names.length <= 4 : names.length <= 6
+      return `${level}: ${listed ? names.join(',') : `${names.length} loggers`}`
+    })
+    .join('; ')
+}
+
+/**
+ * Changes in a few words: `rbac: warning->debug`, `http,router: warning->debug`, or
+ * `all -> debug (55 loggers)` when a global level moved (nearly) every logger.
+ */
+export function summarizeChanges(changes: readonly LevelChange[], after: ActiveLoggers): string {
+  if (changes.length === 0) return '-'
+  const byAfter = new Map<string, LevelChange[]>()
+  for (const change of changes) {
+    const key = change.after ?? '(gone)'
+    byAfter.set(key, [...(byAfter.get(key) ?? []), change])
+  }
+  const parts: string[] = []
+  for (const [level, group] of byAfter) {
+    if (group.length > 4) {
+      const others = [...after].filter(([, value]) => value !== level).map(([name]) => name)
+      const changed = new Set(changes.map((change) => change.logger))
+      const everyOtherChanged = others.every((name) => changed.has(name))
+      parts.push(everyOtherChanged ? `all -> ${level} (${group.length} loggers)` : `${group.length} loggers -> ${level}`)
+      continue
+    }
+    const byBefore = new Map<string, string[]>()
+    for (const change of group) {
+      const key = change.before ?? '(new)'
+      byBefore.set(key, [...(byBefore.get(key) ?? []), change.logger])
+    }
+    for (const [before, names] of byBefore) parts.push(`${names.join(',')}: ${before}->${level}`)
+  }
+  return parts.join(', ')
+}

@@ -1,0 +1,334 @@
+import type {RunContext} from '../context.js'
+import {formatDuration} from '../duration.js'
+import {isMeshdbgError, MeshdbgError, usageError} from '../errors.js'
+import {
+  type ActiveLoggers,
+  diffLevels,
+  type LevelChange,
+  type LevelSpec,
+  parseActiveLoggers,
+  parseLevelSpec,
+  planLevelChanges,
+  planRestore,
+  type PlannedRequest,
+  type ResetLevel,
+  resetSpecFor,
+  validateLevelSpec,
+} from '../envoy/log-levels.js'
+import {chooseAdminPort} from '../kube/admin-port.js'
+import {fetchFromPod, parseTarget, resolveTargetPod, resolveTargetPods, type ResolvedPod} from '../kube/index.js'
+
+/**
+ * Envoy logger levels on live proxies (meshdbg log): read them with `POST /logging` (GET is 405 on
+ * modern Envoy), change them with `POST /logging?level=L` / `?<logger>=L`, on one pod, a workload's
+ * pods, a selector's or a whole namespace's, with bounded concurrency; optionally restore them
+ * after a while (--duration), also when interrupted.
+ */
+
+/** Above this many pods, a namespace-wide or selector change needs --yes. */
+export const CONFIRM_ABOVE_PODS = 20
+/** Restoring after --duration gets its own deadline: the command's --timeout has long passed. */
+export const RESTORE_TIMEOUT_MS = 10_000
+
+export type PodOutcome = 'read' | 'changed' | 'unchanged' | 'failed' | 'skipped'
+
+export interface PodLogLevels {
+  pod: string
+  namespace: string
+  adminPort: number
+  result: PodOutcome
+  /** Why the pod failed or was skipped. */
+  error?: string
+  /** Level per logger as the proxy last reported it. */
+  levels?: Record<string, string>
+  /** What this command changed (set/reset). */
+  changes?: LevelChange[]
+  /** --reset: the level the pod returns to and where it came from. */
+  reset?: ResetLevel & {components?: string}
+  /** --duration: how the previous levels were put back. */
+  restore?: {result: 'restored' | 'unchanged' | 'failed'; error?: string; changes?: LevelChange[]}
+}
+
+export interface LogLevelsResult {
+  mode: 'read' | 'set' | 'reset'
+  /** The --level spec as given. */
+  level?: string
+  pods: PodLogLevels[]
+  failed: number
+  duration?: {ms: number; until: string; ended: 'elapsed' | 'interrupted'}
+}
+
+export interface LogLevelsRequest {
+  target?: string
+  selector?: string
+  level?: string
+  reset?: boolean
+  yes?: boolean
+  concurrency: number
+  proxyAdminPort?: number
+  durationMs?: number
+}
+
+export interface LogLevelsHooks {
+  /** Called once the levels are set (before a --duration wait), e.g. to print the table. */
+  applied?(result: LogLevelsResult): void
+}
+
+interface ProxyPod {
+  name: string
+  namespace: string
+  adminPort: number
+  pod: ResolvedPod['pod']
+}
+
+/** Runs `meshdbg log`. Per-pod failures are in the result; the caller decides the exit code. */
+export async function runLogLevels(ctx: RunContext, request: LogLevelsRequest, hooks: LogLevelsHooks = {}): Promise<LogLevelsResult> {
+  if (request.level !== undefined && request.reset) throw usageError('--level cannot be combined with --reset')
+  const spec = request.level === undefined ? undefined : parseLevelSpec(request.level)
+  const mode: LogLevelsResult['mode'] = request.reset ? 'reset' : spec ? 'set' : 'read'
+  if (request.durationMs !== undefined && mode === 'read') throw usageError('--duration needs --level (or --reset): it restores the levels it changed')
+  if (!Number.isInteger(request.concurrency) || request.concurrency < 1) throw usageError('--concurrency must be at least 1')
+
+  const {pods, skipped, broad} = await resolveProxies(ctx, request)
+  if (broad && mode !== 'read') {
+    ctx.note(`${pods.length} meshed pod${pods.length === 1 ? '' : 's'} to change${skipped.length > 0 ? ` (${skipped.length} not running, skipped)` : ''}`)
+    if (pods.length > CONFIRM_ABOVE_PODS && !request.yes) {
+      throw usageError(`this would change the log levels of ${pods.length} pods: add --yes to confirm (or narrow it with a pod, a workload or -l)`)
+    }
+  }
+
+  const result: LogLevelsResult = {mode, ...(request.level === undefined ? {} : {level: request.level}), pods: [], failed: 0}
+  const outcomes = new Map<ProxyPod, PodLogLevels>()
+  const before = new Map<ProxyPod, ActiveLoggers>()
+  const base = (pod: ProxyPod): PodLogLevels => ({pod: pod.name, namespace: pod.namespace, adminPort: pod.adminPort, result: 'failed'})
+
+  const interruption = request.durationMs === undefined ? undefined : watchInterrupts(ctx)
+  try {
+    const applyCtx = interruption ? withSignal(ctx, AbortSignal.any([ctx.signal, interruption.first])) : ctx
+    // The first proxy's own list decides which logger names are valid, before anything changes.
+    const [first, ...rest] = pods
+    let firstLevels: ActiveLoggers
+    try {
+      firstLevels = await readLevels(applyCtx, first)
+    } catch (error) {
+      if (pods.length === 1) throw error
+      firstLevels = await firstReadable(applyCtx, rest, outcomes, before, base)
+    }
+    if (!outcomes.has(first)) before.set(first, firstLevels)
+    if (spec) validateLevelSpec(spec, firstLevels)
+
+    await forEachLimited(pods, request.concurrency, async (pod) => {
+      if (outcomes.has(pod)) return
+      const outcome = base(pod)
+      outcomes.set(pod, outcome)
+      try {
+        const current = before.get(pod) ?? (await readLevels(applyCtx, pod))
+        before.set(pod, current)
+        if (mode === 'read') {
+          Object.assign(outcome, {result: 'read', levels: Object.fromEntries(current)})
+          return
+        }
+        let podSpec: LevelSpec
+        if (request.reset) {
+          const reset = resetSpecFor(pod.pod, current.keys())
+          if (reset.ignored) ctx.note(`Warning: pod ${label(pod)}: ${reset.ignored}`)
+          outcome.reset = {...reset.reset, ...(reset.components ? {components: reset.components} : {})}
+          podSpec = reset.spec
+        } else {
+          podSpec = spec!
+          const unknown = podSpec.loggers.filter((logger) => !current.has(logger.name)).map((logger) => logger.name)
+          if (unknown.length > 0) throw new MeshdbgError('bad-data', `this proxy has no logger ${unknown.join(', ')} (a different Envoy version?); nothing changed on it`)
+        }
+        const after = await postAll(applyCtx, pod, planLevelChanges(podSpec, current), current)
+        const changes = diffLevels(current, after)
+        Object.assign(outcome, {result: changes.length > 0 ? 'changed' : 'unchanged', levels: Object.fromEntries(after), changes})
+      } catch (error) {
+        // One pod and nothing to restore: its own error (and exit code) says it best.
+        if (pods.length === 1 && !interruption) throw error
+        outcome.result = 'failed'
+        outcome.error = describe(error, interruption?.first)
+      }
+    })
+    for (const pod of skipped) result.pods.push({pod: pod.name, namespace: pod.namespace, adminPort: pod.adminPort, result: 'skipped', error: `pod is ${pod.pod.status?.phase ?? 'Unknown'}, not Running`})
+    result.pods.unshift(...pods.map((pod) => outcomes.get(pod) ?? {...base(pod), error: 'not reached'}))
+    result.pods.sort((a, b) => a.namespace.localeCompare(b.namespace) || a.pod.localeCompare(b.pod))
+    result.failed = result.pods.filter((pod) => pod.result === 'failed').length
+    if (!interruption) return result
+
+    // --duration: hold the new levels, then put the previous ones back, whatever happens.
+    const started = Date.now()
+    const until = new Date(started + request.durationMs!)
+    const touched = pods.filter((pod) => before.has(pod) && outcomes.get(pod)?.result !== 'skipped')
+    if (!interruption.first.aborted) {
+      hooks.applied?.(result)
+      ctx.note(`levels set on ${touched.length} pod${touched.length === 1 ? '' : 's'}; restoring the previous levels at ${until.toISOString().replace(/\.\d+Z$/, 'Z')} (in ${formatDuration(request.durationMs!)}), or on Ctrl-C`)
+      await waitFor(request.durationMs!, interruption.first)
+    }
+    const interrupted = interruption.first.aborted
+    result.duration = {ms: request.durationMs!, until: until.toISOString(), ended: interrupted ? 'interrupted' : 'elapsed'}
+    ctx.note(`${interrupted ? `${String(interruption.first.reason)}: ` : ''}restoring the previous levels on ${touched.length} pod${touched.length === 1 ? '' : 's'}...`)
+    const restoreSignal = AbortSignal.any([AbortSignal.timeout(RESTORE_TIMEOUT_MS), interruption.second])
+    const restoreCtx = withSignal(ctx, restoreSignal, RESTORE_TIMEOUT_MS)
+    await forEachLimited(touched, request.concurrency, async (pod) => {
+      const outcome = outcomes.get(pod)!
+      try {
+        const changes = await restorePod(restoreCtx, pod, before.get(pod)!)
+        outcome.restore = {result: changes.length > 0 ? 'restored' : 'unchanged', changes}
+      } catch (error) {
+        outcome.restore = {result: 'failed', error: describe(error, interruption.second)}
+      }
+    })
+    const notRestored = touched.map((pod) => outcomes.get(pod)!).filter((outcome) => outcome.restore?.result === 'failed')
+    result.failed = result.pods.filter((pod) => pod.result === 'failed' || pod.restore?.result === 'failed').length
+    if (notRestored.length === 0) ctx.note(`restored the previous levels on ${touched.length} pod${touched.length === 1 ? '' : 's'}`)
+    return result
+  } finally {
+    interruption?.dispose()
+  }
+}
+
+/** One line naming every failed pod and why (for the exit-4 error). */
+export function failureMessage(result: LogLevelsResult): string | undefined {
+  const failed = result.pods.filter((pod) => pod.result === 'failed' || pod.restore?.result === 'failed')
+  if (failed.length === 0) return undefined
+  const reasons = failed.map((pod) => {
+    const why = pod.result === 'failed' ? pod.error : `previous levels NOT restored: ${pod.restore!.error}`
+    return `${pod.pod}.${pod.namespace} (${why})`
+  })
+  const total = result.pods.filter((pod) => pod.result !== 'skipped').length
+  return `${failed.length} of ${total} pod${total === 1 ? '' : 's'} failed: ${reasons.join('; ')}`
+}
+
+async function resolveProxies(ctx: RunContext, request: LogLevelsRequest): Promise<{pods: ProxyPod[]; skipped: ProxyPod[]; broad: boolean}> {
+  let resolved: ResolvedPod[]
+  const broad = !request.target
+  if (request.target && request.selector) throw usageError('give either a pod/workload or --selector, not both')
+  if (request.target && parseTarget(request.target).kind === 'pod') {
+    resolved = [await resolveTargetPod(ctx, request.target)]
+  } else {
+    resolved = await resolveTargetPods(ctx, {target: request.target, selector: request.selector, namespaceWide: broad, meshedOnly: true})
+  }
+  const toProxy = (pod: ResolvedPod): ProxyPod => {
+    const choice = chooseAdminPort(request.proxyAdminPort, pod.pod.metadata?.annotations)
+    if (choice.warning) ctx.note(`Warning: pod ${label(pod)}: ${choice.warning}`)
+    return {name: pod.name, namespace: pod.namespace, adminPort: choice.port, pod: pod.pod}
+  }
+  const all = resolved.map(toProxy).sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name))
+  const pods = all.filter((pod) => (pod.pod.status?.phase ?? 'Running') === 'Running')
+  const skipped = all.filter((pod) => !pods.includes(pod))
+  if (pods.length === 0) {
+    throw new MeshdbgError('not-found', `none of the ${all.length} matching meshed pod${all.length === 1 ? ' is' : 's are'} Running (${skipped.map((pod) => `${label(pod)}: ${pod.pod.status?.phase ?? 'Unknown'}`).join(', ')})`)
+  }
+  return {pods, skipped, broad}
+}
+
+async function readLevels(ctx: RunContext, pod: ProxyPod): Promise<ActiveLoggers> {
+  return parseActiveLoggers((await adminPost(ctx, pod, 'logging')).text)
+}
+
+async function postAll(ctx: RunContext, pod: ProxyPod, plan: readonly PlannedRequest[], current: ActiveLoggers): Promise<ActiveLoggers> {
+  let after = current
+  for (const step of plan) {
+    if (step.query === 'logging') continue
+    after = parseActiveLoggers((await adminPost(ctx, pod, step.query)).text)
+  }
+  return after
+}
+
+async function restorePod(ctx: RunContext, pod: ProxyPod, before: ActiveLoggers): Promise<LevelChange[]> {
+  // A keep-alive connection idle for the whole --duration may be gone: one retry on a lost connection.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const current = await readLevels(ctx, pod)
+      const after = await postAll(ctx, pod, planRestore(before, current), current)
+      return diffLevels(current, after)
+    } catch (error) {
+      if (attempt >= 2 || !isMeshdbgError(error) || error.kind !== 'connection' || ctx.signal.aborted) throw error
+    }
+  }
+}
+
+function adminPost(ctx: RunContext, pod: ProxyPod, query: string) {
+  return fetchFromPod(ctx, pod, pod.adminPort, query, {
+    method: 'POST',
+    refusedHint: `Envoy's admin API is not on port ${pod.adminPort}: pass --proxy-admin-port (port-forward reaches 127.0.0.1 inside the pod only, not [::1])`,
+  })
+}
+
+/** When the first pod cannot be read, the next readable one supplies the logger list. */
+async function firstReadable(ctx: RunContext, rest: ProxyPod[], outcomes: Map<ProxyPod, PodLogLevels>, before: Map<ProxyPod, ActiveLoggers>, base: (pod: ProxyPod) => PodLogLevels): Promise<ActiveLoggers> {
+  let lastError: unknown
+  for (const pod of rest) {
+    try {
+      const levels = await readLevels(ctx, pod)
+      before.set(pod, levels)
+      return levels
+    } catch (error) {
+      lastError = error
+      outcomes.set(pod, {...base(pod), error: describe(error)})
+    }
+  }
+  throw lastError
+}
+
+function describe(error: unknown, interrupt?: AbortSignal): string {
+  if (interrupt?.aborted) return `interrupted (${String(interrupt.reason)})`
+  if (isMeshdbgError(error)) return error.hint ? `${error.message}; ${error.hint}` : error.message
+  return (error as Error)?.message ?? String(error)
+}
+
+function label(pod: {name: string; namespace: string}): string {
+  return `${pod.name}.${pod.namespace}`
+}
+
+function withSignal(ctx: RunContext, signal: AbortSignal, timeoutMs = ctx.timeoutMs): RunContext {
+  return {...ctx, signal, timeoutMs}
+}
+
+/** Runs `work` on every item, at most `limit` at a time. */
+async function forEachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0
+  const worker = async () => {
+    while (next < items.length) await work(items[next++])
+  }
+  await Promise.all(Array.from({length: Math.min(limit, items.length)}, worker))
+}
+
+function waitFor(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve()
+    const timer = setTimeout(done, ms)
+    function done() {
+      clearTimeout(timer)
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+    signal.addEventListener('abort', done, {once: true})
+  })
+}
+
+/**
+ * SIGINT/SIGTERM handlers for a --duration run only: the first signal ends the wait (and any
+ * change in flight) so the previous levels are restored; a second one gives up the restore.
+ */
+function watchInterrupts(ctx: RunContext): {first: AbortSignal; second: AbortSignal; dispose(): void} {
+  const first = new AbortController()
+  const second = new AbortController()
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (!first.signal.aborted) first.abort(signal)
+    else if (!second.signal.aborted) {
+      ctx.note(`${signal} again: giving up restoring; some proxies may keep the changed levels`)
+      second.abort(signal)
+    }
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  return {
+    first: first.signal,
+    second: second.signal,
+    dispose: () => {
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
+    },
+  }
+}
