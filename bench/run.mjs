@@ -369,10 +369,10 @@ async function main() {
   if (opts.live && existsSync(liveJs)) {
     console.log('\n== bench/live.mjs ==')
     const t0 = Date.now()
-    const result = spawnSync(process.execPath, [liveJs], {cwd: root, encoding: 'utf8', timeout: 180_000, maxBuffer: 16 << 20})
+    const result = spawnSync(process.execPath, [liveJs], {cwd: root, encoding: 'utf8', timeout: 240_000, maxBuffer: 16 << 20})
     const output = `${result.stdout ?? ''}${result.stderr ? `\n${result.stderr}` : ''}`.trim()
     console.log(output || '(no output)')
-    if (result.error) console.log(`bench/live.mjs: ${result.error.code === 'ETIMEDOUT' ? 'timed out after 180s' : result.error.message}`)
+    if (result.error) console.log(`bench/live.mjs: ${result.error.code === 'ETIMEDOUT' ? 'timed out after 240s' : result.error.message}`)
     else if (result.status !== 0) console.log(`bench/live.mjs exited ${result.status}`)
     live = {status: result.status, error: result.error?.message, ms: Date.now() - t0, output}
   } else if (opts.live) {
