@@ -70,10 +70,14 @@ export async function findIstiods(ctx: RunContext, selector: IstiodSelector): Pr
 export async function queryIstiods(ctx: RunContext, query: IstiodQuery): Promise<IstiodResponse[]> {
   const istiods = await findIstiods(ctx, query)
   const chosen = query.all ? istiods : istiods.slice(0, 1)
-  return ctx.spin(
+  const settled = await ctx.spin(
     `Asking ${chosen.length === 1 ? chosen[0].name : `${chosen.length} istiods`} for ${query.path.split('?')[0]}`,
-    Promise.all(chosen.map((pod) => queryIstiod(ctx, pod, query.path, query))),
+    Promise.allSettled(chosen.map((pod) => queryIstiod(ctx, pod, query.path, query))),
   )
+  // The first failure in pod order, not in arrival order: the same cluster state gives the same error.
+  const failed = settled.find((outcome) => outcome.status === 'rejected')
+  if (failed) throw failed.reason
+  return settled.map((outcome) => (outcome as PromiseFulfilledResult<IstiodResponse>).value)
 }
 
 /**
