@@ -1,0 +1,146 @@
+#!/usr/bin/env node
+// Live `meshdbg sync-status` on the simulator's scale scenario (2,000+ proxies across 3 istiods):
+// the simulator runs as its own process (node dist/sim/cli.js --scenario scale), and every run is
+// the built CLI end to end (spawn to exit: node startup, kubeconfig, pod list, three port-forwards,
+// three /debug/syncz bodies, merge, table). Prints median wall time and peak RSS, and PASS/FAIL
+// against the 1 s target.
+//
+//   node bench/sync-status.mjs [--runs 5] [--target-ms 1000] [-- extra sync-status args]
+import {spawn, spawnSync} from 'node:child_process'
+import {existsSync} from 'node:fs'
+import {cpus, loadavg} from 'node:os'
+import {dirname, join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const runJs = join(root, 'bin', 'run.js')
+const simJs = join(root, 'dist', 'sim', 'cli.js')
+
+function parseArgs(argv) {
+  const opts = {runs: Number(process.env.BENCH_RUNS) || 5, targetMs: 1000, extra: []}
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]
+    if (arg === '--') {
+      opts.extra = argv.slice(i + 1)
+      break
+    }
+    const value = () => argv[++i] ?? fail(`${arg} needs a value`)
+    if (arg === '--runs') opts.runs = positive(value(), arg)
+    else if (arg === '--target-ms') opts.targetMs = positive(value(), arg)
+    else if (arg === '-h' || arg === '--help') {
+      console.log('usage: node bench/sync-status.mjs [--runs N] [--target-ms MS] [-- extra sync-status args]')
+      process.exit(0)
+    } else fail(`unknown argument ${arg}`)
+  }
+  return opts
+}
+
+function positive(text, name) {
+  const n = Number(text)
+  if (!Number.isInteger(n) || n < 1) fail(`${name} needs a positive integer, got "${text}"`)
+  return n
+}
+
+function fail(message) {
+  console.error(`bench/sync-status: ${message}`)
+  process.exit(2)
+}
+
+const log = (message) => process.stderr.write(message + '\n')
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = sorted.length >> 1
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+}
+
+/** Starts the simulator process and resolves with its KUBECONFIG path once it prints it. */
+function startSimulator() {
+  const child = spawn(process.execPath, [simJs, '--scenario', 'scale'], {stdio: ['ignore', 'pipe', 'pipe']})
+  return new Promise((resolve, reject) => {
+    let out = ''
+    let err = ''
+    const timer = setTimeout(() => reject(new Error(`the simulator printed no KUBECONFIG line within 30s: ${err.trim()}`)), 30_000)
+    child.stdout.on('data', (chunk) => {
+      out += chunk
+      const match = /^KUBECONFIG=(.+)$/m.exec(out)
+      if (match) {
+        clearTimeout(timer)
+        resolve({child, kubeconfig: match[1].trim()})
+      }
+    })
+    child.stderr.on('data', (chunk) => (err += chunk))
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`the simulator exited ${code} before printing KUBECONFIG: ${err.trim()}`))
+    })
+  })
+}
+
+function runOnce(kubeconfig, extra, time) {
+  const argv = [process.execPath, runJs, 'sync-status', '--timeout', '10s', ...extra]
+  const full = time ? ['/usr/bin/time', '-f', '%M %U %S', ...argv] : argv
+  const started = process.hrtime.bigint()
+  const result = spawnSync(full[0], full.slice(1), {
+    env: {...process.env, KUBECONFIG: kubeconfig, NO_COLOR: '1'},
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  })
+  const ms = Number(process.hrtime.bigint() - started) / 1e6
+  let rssKb
+  let cpuS
+  let stderr = result.stderr
+  if (time) {
+    const lines = stderr.trimEnd().split('\n')
+    const match = /^(\d+) ([\d.]+) ([\d.]+)$/.exec(lines[lines.length - 1] ?? '')
+    if (match) {
+      rssKb = Number(match[1])
+      cpuS = Number(match[2]) + Number(match[3])
+      stderr = lines.slice(0, -1).join('\n')
+    }
+  }
+  if (result.status !== 0) throw new Error(`sync-status exited ${result.status}: ${stderr.trim().split('\n').pop()}`)
+  const rows = result.stdout.split('\n').filter(Boolean).slice(1)
+  const istiods = new Set(rows.map((row) => row.trim().split(/\s{2,}/).at(-2)))
+  return {ms, rssKb, cpuS, rows: rows.length, istiods: istiods.size}
+}
+
+const opts = parseArgs(process.argv.slice(2))
+if (!existsSync(simJs) || !existsSync(join(root, 'oclif.manifest.json'))) fail('build first: npm run build')
+const time = existsSync('/usr/bin/time')
+if (!time) log('/usr/bin/time is not available: peak RSS is reported as n/a')
+
+log('starting the simulator (scale scenario)...')
+const {child, kubeconfig} = await startSimulator()
+const stop = () => child.exitCode === null && child.kill('SIGTERM')
+process.on('exit', stop)
+try {
+  log('warm-up run (not counted)...')
+  const warm = runOnce(kubeconfig, opts.extra, false)
+  log(`  ${warm.rows} proxies from ${warm.istiods} istiods in ${warm.ms.toFixed(0)} ms`)
+  const samples = []
+  for (let i = 0; i < opts.runs; i++) {
+    const sample = runOnce(kubeconfig, opts.extra, time)
+    samples.push(sample)
+    log(`  run ${i + 1}/${opts.runs}: ${sample.ms.toFixed(0)} ms, ${sample.rssKb === undefined ? 'n/a' : `${(sample.rssKb / 1024).toFixed(0)} MB`}`)
+  }
+  // The same CLI doing no I/O, interleaved afterwards: what node + oclif startup costs right now.
+  const floor = []
+  for (let i = 0; i < opts.runs; i++) {
+    const started = process.hrtime.bigint()
+    spawnSync(process.execPath, [runJs, '--version'], {encoding: 'utf8'})
+    floor.push(Number(process.hrtime.bigint() - started) / 1e6)
+  }
+  const wall = median(samples.map((s) => s.ms))
+  const rss = samples.every((s) => s.rssKb !== undefined) ? Math.max(...samples.map((s) => s.rssKb)) : undefined
+  const cpu = samples.every((s) => s.cpuS !== undefined) ? median(samples.map((s) => s.cpuS)) : undefined
+  const verdict = wall <= opts.targetMs ? 'PASS' : 'FAIL'
+  console.log(`sync-status (live, scale scenario): ${samples[0].rows} proxies, ${samples[0].istiods} istiods, ${opts.runs} runs`)
+  console.log(`  median wall   ${wall.toFixed(0)} ms   (target <= ${opts.targetMs} ms: ${verdict})`)
+  console.log(`  median cpu    ${cpu === undefined ? 'n/a' : `${(cpu * 1000).toFixed(0)} ms`}   (user+system)`)
+  console.log(`  peak RSS      ${rss === undefined ? 'n/a' : `${(rss / 1024).toFixed(0)} MB`}`)
+  console.log(`  samples       ${samples.map((s) => s.ms.toFixed(0)).join(', ')} ms`)
+  console.log(`  startup floor ${median(floor).toFixed(0)} ms   (median of meshdbg --version, same machine, same moment)`)
+  console.log(`  machine       ${cpus().length} cores, load ${loadavg().map((n) => n.toFixed(1)).join(' ')}`)
+} finally {
+  stop()
+}
