@@ -87,6 +87,7 @@ export async function runLogLevels(ctx: RunContext, request: LogLevelsRequest, h
   const spec = request.level === undefined ? undefined : parseLevelSpec(request.level)
   const mode: LogLevelsResult['mode'] = request.reset ? 'reset' : spec ? 'set' : 'read'
   if (request.durationMs !== undefined && mode === 'read') throw usageError('--duration needs --level (or --reset): it restores the levels it changed')
+  if (request.durationMs !== undefined && request.durationMs <= 0) throw usageError('--duration must be longer than 0s')
   if (!Number.isInteger(request.concurrency) || request.concurrency < 1) throw usageError('--concurrency must be at least 1')
 
   const {pods, skipped, broad} = await resolveProxies(ctx, request)
@@ -158,15 +159,21 @@ export async function runLogLevels(ctx: RunContext, request: LogLevelsRequest, h
     // --duration: hold the new levels, then put the previous ones back, whatever happens.
     const started = Date.now()
     const until = new Date(started + request.durationMs!)
-    const touched = pods.filter((pod) => before.has(pod) && outcomes.get(pod)?.result !== 'skipped')
-    if (!interruption.first.aborted) {
+    // Restore every pod this run may have changed: changed ones, and failed ones that were read
+    // (a change may have stopped half-way). Unchanged pods already have their previous levels.
+    const touched = pods.filter((pod) => before.has(pod) && ['changed', 'failed'].includes(outcomes.get(pod)?.result ?? ''))
+    const changed = result.pods.filter((pod) => pod.result === 'changed').length
+    if (!interruption.first.aborted && changed > 0) {
       hooks.applied?.(result)
-      ctx.note(`levels set on ${touched.length} pod${touched.length === 1 ? '' : 's'}; restoring the previous levels at ${until.toISOString().replace(/\.\d+Z$/, 'Z')} (in ${formatDuration(request.durationMs!)}), or on Ctrl-C`)
+      ctx.note(`levels set on ${plural(changed, 'pod')}; restoring the previous levels at ${until.toISOString().replace(/\.\d+Z$/, 'Z')} (in ${formatDuration(request.durationMs!)}), or on Ctrl-C`)
       await waitFor(request.durationMs!, interruption.first)
+    } else if (!interruption.first.aborted) {
+      ctx.note('no levels changed: nothing to hold')
     }
     const interrupted = interruption.first.aborted
     result.duration = {ms: request.durationMs!, until: until.toISOString(), ended: interrupted ? 'interrupted' : 'elapsed'}
-    ctx.note(`${interrupted ? `${String(interruption.first.reason)}: ` : ''}restoring the previous levels on ${touched.length} pod${touched.length === 1 ? '' : 's'}...`)
+    if (touched.length === 0) return result
+    ctx.note(`${interrupted ? `${String(interruption.first.reason)}: ` : ''}restoring the previous levels on ${plural(touched.length, 'pod')}...`)
     const restoreSignal = AbortSignal.any([AbortSignal.timeout(RESTORE_TIMEOUT_MS), interruption.second])
     const restoreCtx = withSignal(ctx, restoreSignal, RESTORE_TIMEOUT_MS)
     await forEachLimited(touched, request.concurrency, async (pod) => {
@@ -178,9 +185,9 @@ export async function runLogLevels(ctx: RunContext, request: LogLevelsRequest, h
         outcome.restore = {result: 'failed', error: describe(error, interruption.second)}
       }
     })
-    const notRestored = touched.map((pod) => outcomes.get(pod)!).filter((outcome) => outcome.restore?.result === 'failed')
+    const notRestored = touched.filter((pod) => outcomes.get(pod)!.restore?.result === 'failed')
     result.failed = result.pods.filter((pod) => pod.result === 'failed' || pod.restore?.result === 'failed').length
-    if (notRestored.length === 0) ctx.note(`restored the previous levels on ${touched.length} pod${touched.length === 1 ? '' : 's'}`)
+    if (notRestored.length === 0) ctx.note(`restored the previous levels on ${plural(touched.length, 'pod')}`)
     return result
   } finally {
     interruption?.dispose()
@@ -275,6 +282,10 @@ function describe(error: unknown, interrupt?: AbortSignal): string {
   if (interrupt?.aborted) return `interrupted (${String(interrupt.reason)})`
   if (isMeshdbgError(error)) return error.hint ? `${error.message}; ${error.hint}` : error.message
   return (error as Error)?.message ?? String(error)
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`
 }
 
 function label(pod: {name: string; namespace: string}): string {
