@@ -151,7 +151,7 @@ describe('meshdbg log (live)', () => {
   it('--duration restores the previous levels when the time is up, even past --timeout', async () => {
     await podHttp(sim, {...WEBAPP, port: 15000}, '/logging?http=info', {method: 'POST'})
     const result = await runCli(['log', WEBAPP.pod, '-n', NS, '--level', 'http:debug,rbac:debug', '--duration', '5s', '--timeout', '3s'], {env: {KUBECONFIG: sim.kubeconfigPath}})
-    expect(result.stderr).toMatch(/^levels set on 1 pod; restoring the previous levels at .* \(in 4s\), or on Ctrl-C\nrestoring the previous levels on 1 pod\.\.\.\nrestored the previous levels on 1 pod\n$/)
+    expect(result.stderr).toMatch(/^levels set on 1 pod; restoring the previous levels at .* \(in 5s\), or on Ctrl-C\nrestoring the previous levels on 1 pod\.\.\.\nrestored the previous levels on 1 pod\n$/)
     expect(result.code).toBe(0)
     expect(result.stdout).toContain('changed  http: info->debug, rbac: warning->debug')
     expect(levelChanges().map((request) => request.path)).toEqual(['/logging?http=info', '/logging?http=debug', '/logging?rbac=debug', '/logging?http=info', '/logging?rbac=warning'])
