@@ -159,6 +159,10 @@ export function serveLog(scenario: Scenario, pod: SimPod, req: IncomingMessage, 
     sendJson(res, 400, status(400, 'BadRequest', `container ${container} is not valid for pod ${pod.name}`))
     return undefined
   }
+  if (q.get('previous') === 'true' && pod.restarts === 0) {
+    sendJson(res, 400, status(400, 'BadRequest', `previous terminated container "${container}" in pod "${pod.name}" not found`))
+    return undefined
+  }
   if (pod.phase !== 'Running') {
     sendJson(res, 400, status(400, 'BadRequest', `container "${container}" in pod "${pod.name}" is waiting to start: ContainerCreating`))
     return undefined

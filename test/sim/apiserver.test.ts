@@ -121,6 +121,8 @@ describe('pods/log', () => {
     expect(multi.status).toBe(400)
     expect(multi.json.message).toBe(`a container name must be specified for pod ${SLOW_CATALOG.pod}, choose one of: [catalog istio-proxy] or one of the init containers: [istio-init]`)
     expect((await get(`/api/v1/namespaces/default/pods/${PENDING.pod}/log?container=reviews`)).status).toBe(400)
+    const previous = await get(`/api/v1/namespaces/istioinaction/pods/${SLOW_CATALOG.pod}/log?container=istio-proxy&previous=true`)
+    expect(previous.json.message).toBe(`previous terminated container "istio-proxy" in pod "${SLOW_CATALOG.pod}" not found`)
   })
 
   it('serves the story-2 gateway access log (TEXT) with tailLines and timestamps', async () => {
