@@ -189,6 +189,16 @@ describe('live sync-status: the mesh-wide table', () => {
         'Error: istiod istiod-8d74787f-n4c7b rejected the token of service account "default" in "istio-system" (audience istio-ca) for /debug/syncz on port 15014 (401 Unauthorized). Hint: istiod accepts Kubernetes service-account tokens with audience "istio-ca": pass --token "$(kubectl create token default -n istio-system --audience istio-ca)"\n',
     )
   })
+  it('403 on 15014 (debug endpoint auth) says which identities may read it (exit 4)', async () => {
+    sim.setFault({pod: ISTIOD_A, namespace: ISTIO_NS, port: 8080}, {kind: 'refused'})
+    sim.setFault({pod: ISTIOD_A, namespace: ISTIO_NS, port: 15014}, {kind: 'http-status', status: 403, body: ''})
+    const result = await live(['sync-status', '-o', 'json'])
+    expect(result.code).toBe(4)
+    expect(result.stdout).toBe('')
+    expect(result.stderr).toBe(
+      'Error: istiod istiod-8d74787f-n4c7b refused /debug/syncz on port 15014 (403 Forbidden): the token\'s identity may not read this debug endpoint. Hint: Istio 1.27.6, 1.28.4 and 1.29+ (ENABLE_DEBUG_ENDPOINT_AUTH) let only service accounts of the system namespace ("istio-system") or of DEBUG_ENDPOINT_AUTH_ALLOWED_NAMESPACES read debug endpoints other than config_dump, edsz and ndsz: use a token of a service account in "istio-system"\n',
+    )
+  })
 })
 
 describe('live sync-status <proxy>: istiod\'s view against Envoy\'s', () => {

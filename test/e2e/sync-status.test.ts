@@ -75,10 +75,10 @@ describe('meshdbg sync-status -f', () => {
     expect(result.stderr).toMatch(/^Error: test\/fixtures\/syncz\/truncated\.json: not valid JSON \(truncated\?\): .*\n$/)
   })
 
-  it('without -f says live mode is not available yet (usage, exit 2)', async () => {
-    const result = await runCli(['sync-status'])
+  it('without -f goes live: no kubeconfig is a usage error (exit 2); live runs are in sync-status-live.test.ts', async () => {
+    const result = await runCli(['sync-status'], {env: {KUBECONFIG: '/nonexistent/kubeconfig'}})
     expect(result.code).toBe(2)
-    expect(result.stderr).toBe('Error: live sync-status needs cluster access: not available yet; use -f\n')
+    expect(result.stderr).toBe('Error: no kubeconfig: none of the files in KUBECONFIG exist (/nonexistent/kubeconfig)\n')
   })
 })
 
