@@ -210,7 +210,7 @@ export class EnvoyAdmin {
       lines.push(`${n}::added_via_api::${added_via_api}`)
       if (cluster.type === 'EDS') lines.push(`${n}::eds_service_name::${n}`)
       hosts.forEach((h, i) => {
-        const a = `${h.ip}:${h.port}`
+        const a = h.port === 0 && !/^\d/.test(h.ip) ? h.ip : `${h.ip}:${h.port}` // pipes have no port
         lines.push(`${n}::${a}::cx_active::1`, `${n}::${a}::cx_connect_fail::0`, `${n}::${a}::cx_total::${3 + i}`, `${n}::${a}::rq_active::0`, `${n}::${a}::rq_error::0`, `${n}::${a}::rq_success::${10 + i}`, `${n}::${a}::rq_timeout::0`, `${n}::${a}::rq_total::${10 + i}`,
           `${n}::${a}::hostname::`, `${n}::${a}::health_flags::${h.healthy ? 'healthy' : '/failed_eds_health'}`, `${n}::${a}::weight::1`, `${n}::${a}::region::`, `${n}::${a}::zone::`, `${n}::${a}::sub_zone::`, `${n}::${a}::canary::false`, `${n}::${a}::priority::0`, `${n}::${a}::success_rate::-1`, `${n}::${a}::local_origin_success_rate::-1`)
       })
