@@ -242,8 +242,8 @@ export class EnvoyAdmin {
   private logging(q: URLSearchParams, send: (status: number, body: string) => void): void {
     const params = [...q.entries()]
     const usage = 'usage: /logging?<name>=<level> (change single level)\nusage: /logging?paths=name1:level1,name2:level2,... (change multiple levels)\nusage: /logging?level=<level> (change all levels)\nlevels: trace debug info warning error critical off \n'
-    // Envoy's logs handler answers a rejected change with 404 (Http::Code::NotFound), error line first.
-    const fail = (why: string) => send(404, `error: ${why}\n\n${usage}${this.activeLoggers()}`)
+    // Envoy >= ~1.23 (every Envoy this simulator pretends to be) answers a rejected change with 400, error line first.
+    const fail = (why: string) => send(400, `error: ${why}\n\n${usage}${this.activeLoggers()}`)
     if (params.length === 0) return send(200, this.activeLoggers())
     if (params.length > 1) return fail('invalid number of parameters')
     const [name, value] = params[0]
