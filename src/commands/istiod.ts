@@ -26,7 +26,7 @@ const ENDPOINT_NAMES = Object.keys(ISTIOD_ENDPOINTS) as IstiodEndpoint[]
 export default class Istiod extends MeshdbgCommand<typeof Istiod> {
   static override summary = 'Read one of istiod\'s debug views (syncz, adsz, edsz, registryz, configz, authorizationz, push-status, config-dump, instances).'
   static override description = `Port-forwards to the first Running istiod (kubectl's logs order; -i/--istio-namespace, -r/--revision), or to every replica with --all, and prints the body as 2-space JSON (-o yaml for YAML; a body that is not JSON is printed as it came). With --all: { "<istiod pod>": <body>, ... }.
-Reads port 8080 (loopback: no credentials); when it is refused or closed, port 15014 with a bearer token (a TokenRequest for "default" in the istio namespace, audience istio-ca, or --token).
+Reads port 8080 (loopback: no credentials); when it is refused or closed, port 15014 with a bearer token (a TokenRequest for "default" in the istio namespace, audience istio-ca, or --token / MESHDBG_ISTIOD_TOKEN).
 edsz and config-dump need --proxy <pod>.<namespace>; the answer comes from the replica the proxy is connected to. adsz takes --proxy to show one connection. syncz takes -n (istiod 1.20+ filters by namespace).
 Never triggers a push (adsz?push=true is refused by the transport).
 
@@ -60,7 +60,7 @@ ${MeshdbgCommand.exitCodesHelp}`
     all: Flags.boolean({summary: 'Ask every istiod replica and print { "<istiod>": <body> }.'}),
     'istio-namespace': Flags.string({char: 'i', summary: 'Namespace of the istiod pods.', default: 'istio-system'}),
     revision: Flags.string({char: 'r', summary: 'Only the istiods of this control-plane revision (label istio.io/rev).'}),
-    token: Flags.string({summary: 'Bearer token for port 15014 when 8080 is unreachable (default: a TokenRequest for "default" in the istio namespace, audience istio-ca).'}),
+    token: Flags.string({summary: 'Bearer token for port 15014 when 8080 is unreachable (default: a TokenRequest for "default" in the istio namespace, audience istio-ca).', env: 'MESHDBG_ISTIOD_TOKEN'}),
   }
 
   async run(): Promise<IstiodDebugResult> {

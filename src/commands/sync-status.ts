@@ -119,7 +119,7 @@ export default class SyncStatus extends MeshdbgCommand<typeof SyncStatus> {
   static override summary = 'Show whether every proxy has the configuration istiod sent it (istioctl proxy-status).'
   static override description = `One row per proxy and istiod, with the per-type table Istio 1.17 users know: NAME CLUSTER CDS LDS EDS RDS ECDS ISTIOD VERSION.
 
-Live (no -f): finds the Running istiod pods (-i/--istio-namespace, default istio-system; label app=istiod; -r/--revision adds istio.io/rev=<rev>, else every revision) and reads /debug/syncz from every replica in parallel through a port-forward to port 8080 (loopback: no credentials). When 8080 is refused or closed it uses port 15014 with a bearer token: a TokenRequest for service account "default" of the istio namespace with audience istio-ca (as istioctl does; needs "create" on serviceaccounts/token there), or --token. ISTIOD is the istiod pod's name. -n keeps the proxies of that namespace (the flag as given: no kubeconfig default).
+Live (no -f): finds the Running istiod pods (-i/--istio-namespace, default istio-system; label app=istiod; -r/--revision adds istio.io/rev=<rev>, else every revision) and reads /debug/syncz from every replica in parallel through a port-forward to port 8080 (loopback: no credentials). When 8080 is refused or closed it uses port 15014 with a bearer token: a TokenRequest for service account "default" of the istio namespace with audience istio-ca (as istioctl does; needs "create" on serviceaccounts/token there), or --token (or MESHDBG_ISTIOD_TOKEN, which keeps it out of the process list); 401 and 403 name the missing permission. ISTIOD is the istiod pod's name. -n keeps the proxies of that namespace (the flag as given: no kubeconfig default).
 Offline: -f reads istiod's /debug/syncz list (any version) or its ClientConfig sync status (xDS istio.io/debug/syncz, or pilot-agent :15004/debug/syncz), one file per istiod; rows from all files are merged and sorted by proxy. ISTIOD is then the control-plane ID a ClientConfig response carries, else the file name without its extension.
 
 Statuses: SYNCED (Envoy acknowledged the last push), NOT SENT (istiod sent nothing of this type), STALE (an update is not acknowledged yet), STALE (Never Acknowledged), ERROR (Envoy rejected the last push: NACK), IGNORED (a type the proxy does not watch, e.g. on ztunnel). A " (age)" suffix shows how long ago istiod sent the type, when the data says.
@@ -170,7 +170,7 @@ ${MeshdbgCommand.exitCodesHelp}`
     }),
     'istio-namespace': Flags.string({char: 'i', summary: 'Namespace of the istiod pods (live mode).', default: 'istio-system'}),
     revision: Flags.string({char: 'r', summary: 'Only the istiods of this control-plane revision (label istio.io/rev; live mode).'}),
-    token: Flags.string({summary: 'Bearer token for istiod\'s port 15014 when 8080 is unreachable (default: a TokenRequest for "default" in the istio namespace, audience istio-ca).'}),
+    token: Flags.string({summary: 'Bearer token for istiod\'s port 15014 when 8080 is unreachable (default: a TokenRequest for "default" in the istio namespace, audience istio-ca).', env: 'MESHDBG_ISTIOD_TOKEN'}),
     agent: Flags.boolean({summary: 'With a proxy: its sync status as its own pilot-agent reports it (port 15004; falls back to istiod on Istio 1.25+).'}),
     'proxy-admin-port': proxyAdminPortFlag,
     'diff-istiod': Flags.string({summary: 'istiod\'s view of one proxy (/debug/config_dump?proxyID=<pod>.<ns>), to compare with --diff-envoy.'}),

@@ -174,7 +174,7 @@ describe('live sync-status: the mesh-wide table', () => {
     expect(result.code).toBe(4)
     expect(result.stdout).toBe('')
     expect(result.stderr).toContain(
-      'Error: istiod istiod-8d74787f-n4c7b rejected the token given with --token for /debug/syncz on port 15014 (401 Unauthorized). Hint: istiod accepts Kubernetes service-account tokens with audience "istio-ca": pass --token "$(kubectl create token default -n istio-system --audience istio-ca)", or make port 8080 reachable (loopback needs no token)\n',
+      'Error: istiod istiod-8d74787f-n4c7b rejected the token given with --token (MESHDBG_ISTIOD_TOKEN) for /debug/syncz on port 15014 (401 Unauthorized). Hint: istiod accepts Kubernetes service-account tokens with audience "istio-ca": pass --token "$(kubectl create token default -n istio-system --audience istio-ca)", or make port 8080 reachable (loopback needs no token)\n',
     )
     expect(tokenRequests().length).toBe(before)
   })

@@ -115,7 +115,7 @@ export async function queryIstiod(ctx: RunContext, pod: IstiodPod, path: string,
 }
 
 function unauthorized(pod: IstiodPod, path: string, selector: IstiodSelector, httpPortDown: boolean): MeshdbgError {
-  const whose = selector.token === undefined ? `the token of service account "default" in "${pod.namespace}" (audience ${ISTIO_CA_AUDIENCE})` : 'the token given with --token'
+  const whose = selector.token === undefined ? `the token of service account "default" in "${pod.namespace}" (audience ${ISTIO_CA_AUDIENCE})` : 'the token given with --token (MESHDBG_ISTIOD_TOKEN)'
   return new MeshdbgError('forbidden', `istiod ${pod.name} rejected ${whose} for ${path.split('?')[0]} on port ${ISTIOD_MONITORING_PORT} (401 Unauthorized)`, {
     hint: `istiod accepts Kubernetes service-account tokens with audience "${ISTIO_CA_AUDIENCE}": pass --token "$(kubectl create token default -n ${pod.namespace} --audience ${ISTIO_CA_AUDIENCE})"${httpPortDown ? `, or make port ${ISTIOD_HTTP_PORT} reachable (loopback needs no token)` : ''}`,
   })
