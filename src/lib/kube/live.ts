@@ -1,12 +1,19 @@
 // The live Kubernetes layer: the entry point of dist/lib/kube-bundle.js (client-node, undici, ws and
 // these modules in one file, so a live command pays ~200 ms to load them instead of ~600 ms).
 // Import it only through ./load.js.
+import {setFlagsFromString} from 'node:v8'
+
 import type {RunContext} from '../context.js'
 import type {InputText} from '../input.js'
 import {chooseAdminPort} from './admin-port.js'
 import {fetchFromPod} from './pod-fetch.js'
 import {resolveTargetPod} from './resolve.js'
 import {callApi, openKube, type KubeSession} from './session.js'
+
+// undici parses HTTP with a WebAssembly llhttp; V8 then re-compiles it with TurboFan in the
+// background and node waits for that compile before exiting: 100-300 ms added to every live
+// command, after its output. Baseline (Liftoff) code parses our few responses just as well.
+setFlagsFromString('--liftoff-only')
 
 export {chooseAdminPort} from './admin-port.js'
 export {fetchFromPod, type FetchFromPodOptions, type PodHttpResponse} from './pod-fetch.js'

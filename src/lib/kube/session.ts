@@ -1,4 +1,5 @@
 import {AppsV1Api, BatchV1Api, CoreV1Api, Observable, type KubeConfig} from '@kubernetes/client-node'
+import {Agent, type Dispatcher} from 'undici'
 
 import type {RunContext} from '../context.js'
 import {MeshdbgError} from '../errors.js'
@@ -37,10 +38,22 @@ function createSession(ctx: RunContext): KubeSession {
     let value: T | undefined
     return () => (value ??= create())
   }
+  // API connections belong to the command: without this, keep-alive sockets (client-node creates
+  // a fresh Agent per request for TLS clusters) hold the process open after the command is done.
+  const dispatchers = new Set<Dispatcher>()
+  let plainAgent: Agent | undefined
+  ctx.scope.defer(() => Promise.all([...dispatchers].map((dispatcher) => dispatcher.destroy().catch(() => {}))))
   // The object-parameter API runs per-call middleware as client-node's Observable stubs.
   const signalMiddleware = {
-    pre: (request: {setSignal(signal: AbortSignal): void}) => {
+    pre: (request: {setSignal(signal: AbortSignal): void; getDispatcher(): Dispatcher | undefined; setDispatcher(dispatcher: Dispatcher): void}) => {
       request.setSignal(ctx.signal)
+      let dispatcher = request.getDispatcher()
+      if (!dispatcher) {
+        plainAgent ??= new Agent({connections: 4})
+        dispatcher = plainAgent
+        request.setDispatcher(dispatcher)
+      }
+      dispatchers.add(dispatcher)
       return new Observable(Promise.resolve(request))
     },
     post: <R>(response: R) => new Observable(Promise.resolve(response)),
