@@ -2,7 +2,7 @@
 // Live proxy-config against the simulator (a separate process, dist/sim/cli.js), next to `-f` on
 // the same bytes, plus what loading the Kubernetes layer costs (esbuild bundle vs plain modules).
 //
-//   node bench/live.mjs [--runs 7] [--sizes 1MB,20MB]
+//   node bench/live.mjs [--runs 5] [--sizes 1MB,20MB]
 //
 // Needs a build (`npm run build`, which also writes dist/lib/kube-bundle.js). Targets: live adds at
 // most 150 ms over -f on 1 MB, and live takes at most 600 ms (medians).
@@ -26,7 +26,7 @@ const option = (name, fallback) => {
   const at = args.indexOf(`--${name}`)
   return at >= 0 ? args[at + 1] : fallback
 }
-const runs = Number(option('runs', process.env.BENCH_RUNS || 7))
+const runs = Number(option('runs', process.env.BENCH_RUNS || 5))
 const sizes = option('sizes', '1MB,20MB').split(',')
 
 for (const required of ['dist/sim/cli.js', 'dist/commands/proxy-config/cluster.js', 'dist/lib/kube/live.js']) {
