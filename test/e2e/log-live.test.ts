@@ -135,6 +135,35 @@ describe('meshdbg log (live)', () => {
     expect(result.stderr).toMatch(new RegExp(`${CATALOG_V2_A}\\.${NS} \\(POST /logging on pod .* returned HTTP 503`))
   })
 
+  it('--duration with a failing pod: the others are restored, the failed one is left exactly as it was', async () => {
+    await podHttp(sim, {pod: CATALOG_V1, namespace: NS, port: 15000}, '/logging?rbac=info', {method: 'POST'})
+    sim.setFault({pod: CATALOG_V1, namespace: NS, port: 15000}, {kind: 'refused'})
+    const child = spawn(process.execPath, [cliPath, 'log', '-l', 'app=catalog', '-n', NS, '--level', 'rbac:debug', '--duration', '2s', '--timeout', '3s'], {
+      cwd: projectRoot,
+      env: {...process.env, KUBECONFIG: sim.kubeconfigPath, NO_COLOR: '1'},
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stderr = ''
+    const guard = setTimeout(() => child.kill('SIGKILL'), 20_000)
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)))
+    await new Promise<void>((resolve) => {
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString()
+        if (stderr.includes('levels set')) resolve()
+      })
+      child.on('close', () => resolve())
+    })
+    // The failed pod answers again by the time of the restore: it must not get anyone else's levels.
+    sim.setFault({pod: CATALOG_V1, namespace: NS, port: 15000}, undefined)
+    const code = await exited
+    clearTimeout(guard)
+    expect(code).toBe(4)
+    expect(stderr).toMatch(/levels set on 2 pods; /)
+    expect(stderr).toMatch(new RegExp(`Error: 1 of 3 pods failed: ${CATALOG_V1}\\.${NS} \\(nothing accepted the connection`))
+    expect((await levelsOf(CATALOG_V1)).rbac).toBe('info')
+    for (const pod of [CATALOG_V2_A, CATALOG_V2_B]) expect((await levelsOf(pod)).rbac).toBe('warning')
+  })
+
   it('--reset returns to the pod\'s start-up levels (annotation, else --proxyLogLevel, plus component levels)', async () => {
     const annotated = sim.scenario.pods.find((pod) => pod.name === CATALOG_V2_B)!
     annotated.annotations['sidecar.istio.io/logLevel'] = 'info'

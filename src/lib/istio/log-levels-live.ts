@@ -111,11 +111,12 @@ export async function runLogLevels(ctx: RunContext, request: LogLevelsRequest, h
     let firstLevels: ActiveLoggers
     try {
       firstLevels = await readLevels(applyCtx, first)
+      before.set(first, firstLevels)
     } catch (error) {
       if (pods.length === 1) throw error
+      // The first pod is tried again with the others (and fails with its own reason).
       firstLevels = await firstReadable(applyCtx, rest, outcomes, before, base)
     }
-    if (!outcomes.has(first)) before.set(first, firstLevels)
     if (spec) validateLevelSpec(spec, firstLevels)
 
     await forEachLimited(pods, request.concurrency, async (pod) => {
