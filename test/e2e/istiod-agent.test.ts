@@ -67,10 +67,15 @@ describe('meshdbg istiod <view>', () => {
     expect(asked.map((request) => request.pod).sort()).toEqual([ISTIOD_A, ISTIOD_B])
   })
 
-  it('edsz completes a bare pod name with -n; an unknown proxy is "not found" (exit 3)', async () => {
+  it('edsz completes a bare pod name with -n', async () => {
+    const start = sim.adminRequests.length
     const found = await live(['istiod', 'edsz', '--proxy', SLEEP, '-n', 'default'])
     expect(found.code).toBe(0)
     expect(Array.isArray(JSON.parse(found.stdout))).toBe(true)
+    expect(requestsSince(start).some((request) => request.path === `/debug/edsz?proxyID=${SLEEP}.default`)).toBe(true)
+  })
+
+  it('edsz of an unknown proxy is "not found" (exit 3)', async () => {
     const missing = await live(['istiod', 'edsz', '--proxy', 'nope-0.default'])
     expect(missing.code).toBe(3)
     expect(missing.stderr).toBe(
@@ -78,10 +83,13 @@ describe('meshdbg istiod <view>', () => {
     )
   })
 
-  it('edsz and config-dump need --proxy; registryz takes none (exit 2)', async () => {
+  it('edsz needs --proxy (exit 2)', async () => {
     const edsz = await live(['istiod', 'edsz'])
     expect(edsz.code).toBe(2)
     expect(edsz.stderr).toBe('Error: istiod edsz needs --proxy <pod>.<namespace>\n')
+  })
+
+  it('registryz takes no --proxy (exit 2)', async () => {
     const registryz = await live(['istiod', 'registryz', '--proxy', `${SLEEP}.default`])
     expect(registryz.code).toBe(2)
   })
