@@ -171,7 +171,10 @@ function firstLine(text: string): string {
 /** A non-200 answer as a one-line error (exit 4). */
 export function istiodStatusError(response: IstiodResponse, path: string): MeshdbgError {
   const detail = firstLine(response.text)
-  return new MeshdbgError('connection', `istiod ${response.istiod} answered HTTP ${response.status} for ${path.split('?')[0]}${detail ? `: ${detail}` : ''}`)
+  const hint = response.status === 404 && !path.includes('proxyID=')
+    ? 'istiod registers no HTTP debug handlers when ENABLE_DEBUG_ON_HTTP=false (then they are reachable over xDS only, which meshdbg does not speak)'
+    : undefined
+  return new MeshdbgError('connection', `istiod ${response.istiod} answered HTTP ${response.status} for ${path.split('?')[0]}${detail ? `: ${detail}` : ''}`, {hint})
 }
 
 /** True when this answer is about the proxy asked for (not istiod's "connected elsewhere" 404). */
