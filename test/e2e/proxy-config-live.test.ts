@@ -166,6 +166,43 @@ describe('target forms', () => {
   })
 })
 
+describe('credentials', () => {
+  it('an exec credential plugin token reaches the REST calls and the port-forward upgrade', async () => {
+    const plugin = join(scratch, 'credential-plugin.cjs')
+    writeFileSync(
+      plugin,
+      `process.stdout.write(JSON.stringify({apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential', status: {token: 'exec-token-42'}}))\n`,
+    )
+    const kubeconfig = join(scratch, 'kubeconfig-exec')
+    const user = `    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: ${JSON.stringify(process.execPath)}\n      args: [${JSON.stringify(plugin)}]\n      interactiveMode: Never\n`
+    writeFileSync(kubeconfig, sim.kubeconfigYaml().replace(/    token: .*\n/, user))
+    const before = sim.requests.length
+    const result = await live(['proxy-config', 'cluster', `deploy/webapp.${NS}`], {KUBECONFIG: kubeconfig})
+    expect(result.code).toBe(0)
+    const seen = sim.requests.slice(before)
+    const rest = seen.filter((request) => request.path.startsWith(`/apis/apps/v1/namespaces/${NS}/deployments/webapp`))
+    const upgrade = seen.filter((request) => request.path.includes(`/pods/${WEBAPP}/portforward`))
+    expect(rest.length).toBeGreaterThan(0)
+    expect(upgrade.length).toBeGreaterThan(0)
+    for (const request of [...rest, ...upgrade]) expect(request.headers.authorization).toBe('Bearer exec-token-42')
+  })
+})
+
+describe('TLS API server', () => {
+  it('verifies the server with the kubeconfig CA for REST and port-forward', async () => {
+    const tlsSim = await startSimulator({scenario: 'catalog', tls: true})
+    try {
+      expect(tlsSim.url).toMatch(/^https:/)
+      const result = await runCli(['proxy-config', 'cluster', `deploy/webapp.${NS}`], {env: {KUBECONFIG: tlsSim.kubeconfigPath}, ...HANG_GUARD})
+      expect(result.code).toBe(0)
+      expect(result.stdout).toContain('8080')
+      expect(tlsSim.adminRequests.some((request) => request.pod === WEBAPP)).toBe(true)
+    } finally {
+      await tlsSim.close()
+    }
+  })
+})
+
 describe('failures: one line, a documented exit code, no hang', () => {
   const webappTarget = ['proxy-config', 'cluster', `deploy/webapp.${NS}`]
   // Short enough to keep the suite quick, long enough for a cold start on a loaded 2-core runner.
