@@ -53,11 +53,16 @@ export type AgentResult = AgentReadyResult | AgentMetricsResult | AgentNdszResul
 
 export default class Agent extends MeshdbgCommand<typeof Agent> {
   static override summary = 'Read a proxy\'s pilot-agent: ready, metrics, ndsz (DNS table), syncz.'
-  static override description = `Port-forwards to the pilot-agent next to Envoy in the pod:
-  ready     :15020/healthz/ready      READY, or NOT READY and exit 10 (Envoy has no CDS/LDS yet, or is not live)
-  metrics   :15020/stats/prometheus   merged agent, Envoy and app metrics; --match SUBSTR, or --match /REGEX/ (flags after the last /), keeps matching samples and their # HELP/# TYPE lines
-  ndsz      :15020/debug/ndsz         the DNS proxy's name table (HOSTNAME SHORTNAME NAMESPACE REGISTRY ADDRESSES); exit 3 when DNS capture is off
-  syncz     :15004/debug/syncz        the sync status the agent gets from its istiod (Istio 1.11-1.24; 1.25+ has no port 15004: use meshdbg sync-status)
+  static override description = `Port-forwards to the pilot-agent next to Envoy in the pod.
+  ready     :15020/healthz/ready
+  metrics   :15020/stats/prometheus
+  ndsz      :15020/debug/ndsz
+  syncz     :15004/debug/syncz (Istio 1.11-1.24)
+
+ready prints READY, or NOT READY and exits 10 (Envoy has no CDS/LDS yet, or is not live).
+metrics prints the merged agent, Envoy and app metrics; --match SUBSTR, or --match /REGEX/ (flags after the last /), keeps the matching samples and their # HELP/# TYPE lines.
+ndsz prints the DNS proxy's name table (HOSTNAME SHORTNAME NAMESPACE REGISTRY ADDRESSES); exit 3 when DNS capture is off.
+syncz prints the sync status the agent gets from its istiod as the sync-status table (-o json: the agent's DiscoveryResponse); 1.25+ has no port 15004: use meshdbg sync-status.
 -o short (default) | json | yaml. Never calls /quitquitquit or /drain (the transport refuses them).
 
 EXIT CODES
