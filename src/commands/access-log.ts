@@ -172,10 +172,7 @@ Istio's TEXT or JSON access-log encoding; non-access-log lines (Envoy's and pilo
 --status takes codes and classes (504, 5xx, 4xx,5xx, 0 for "no response sent"); --flags matches entries carrying any listed response flag; --path and --upstream-cluster are substring tests.
 --summary counts by code, flag and upstream host (p50/max latency, 5xx share) and marks the host that stands out; --explain adds a plain-words explanation.
 -o table (default) | json (one object per line, NDJSON; with --summary, the summary object).
-
-EXIT CODES
-${MeshdbgCommand.exitCodesHelp}
-  (6 also when a non-empty input holds no access-log line)`
+Exit code 6 also when a non-empty input holds no access-log line.`
 
   static override examples = [
     '<%= config.bin %> access-log deploy/istio-ingressgateway -n istio-system --since 10m --summary',

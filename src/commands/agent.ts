@@ -63,10 +63,7 @@ ready prints READY, or NOT READY and exits 10 (Envoy has no CDS/LDS yet, or is n
 metrics prints the merged agent, Envoy and app metrics; --match SUBSTR, or --match /REGEX/ (flags after the last /), keeps the matching samples and their # HELP/# TYPE lines.
 ndsz prints the DNS proxy's name table (HOSTNAME SHORTNAME NAMESPACE REGISTRY ADDRESSES); exit 3 when DNS capture is off.
 syncz prints the sync status the agent gets from its istiod as the sync-status table (-o json: the agent's DiscoveryResponse); 1.25+ has no port 15004: use meshdbg sync-status.
--o short (default) | json | yaml. Never calls /quitquitquit or /drain (the transport refuses them).
-
-EXIT CODES
-${MeshdbgCommand.exitCodesHelp}`
+-o short (default) | json | yaml. Never calls /quitquitquit or /drain (the transport refuses them).`
 
   static override examples = [
     '<%= config.bin %> agent webapp-7c5d7b8c6b-4vzd9.istioinaction ready',

@@ -22,11 +22,7 @@ export interface ExplainResult {
 export default class Explain extends MeshdbgCommand<typeof Explain> {
   static override summary = 'Explain Envoy access-log lines in plain words: response flags, details, and what to run next.'
   static override description = `Give one or more lines as arguments (quote each one), or pipe them on stdin. Istio's default TEXT format (also pre-1.9), JSON encoding, and kubectl --prefix/--timestamps decorations are understood; other lines are skipped and counted on stderr.
--o short (default) | json.
-
-EXIT CODES
-${MeshdbgCommand.exitCodesHelp}
-  (6 also when no line is an access-log entry)`
+-o short (default) | json. Exit code 6 also when no line is an access-log entry.`
 
   static override examples = [
     `<%= config.bin %> explain '[2025-05-09T08:45:41.636Z] "GET /items HTTP/1.1" 504 UT response_timeout - "-" 0 24 501 - "172.18.0.1" "curl/8.7.1" "cb846eff" "catalog.istioinaction.io:30000" "10.10.0.13:3000" outbound|80|version-v2|catalog.istioinaction.svc.cluster.local 10.10.0.7:58078 10.10.0.7:8080 172.18.0.1:61108 - -'`,

@@ -31,10 +31,7 @@ edsz and config-dump need --proxy <pod>.<namespace>; the answer comes from the r
 Never triggers a push (adsz?push=true is refused by the transport).
 
 Views:
-${ENDPOINT_NAMES.map((name) => `  ${name.padEnd(15)} ${ISTIOD_ENDPOINTS[name].path}`).join('\n')}
-
-EXIT CODES
-${MeshdbgCommand.exitCodesHelp}`
+${ENDPOINT_NAMES.map((name) => `  ${name.padEnd(15)} ${ISTIOD_ENDPOINTS[name].path}`).join('\n')}`
 
   static override outputFormats = ['json', 'yaml']
   static override defaultOutput = 'json'

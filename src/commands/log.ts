@@ -17,10 +17,7 @@ export default class Log extends MeshdbgCommand<typeof Log> {
 Without --level or --reset, prints the current levels per pod, grouped by level. --level takes a level (debug), loggers (rbac:debug,http:info) or both (info,rbac:debug); logger names must match the proxy's own list exactly (read with POST /logging from the first pod) and levels one of trace, debug, info, warning (warn), error, critical, off: a bad one is a usage error and nothing changes on any pod. --reset returns each pod to the level it started with (sidecar.istio.io/logLevel, else --proxyLogLevel, else warning) and its start-up component levels (sidecar.istio.io/componentLogLevel, else --proxyComponentLogLevel).
 --duration 10m sets the levels, waits, then restores every pod's previous levels; Ctrl-C (SIGINT) or SIGTERM restores them at once (a second Ctrl-C gives up). The restore has its own 10s deadline; --timeout bounds only the change itself.
 Pods are changed in parallel (--concurrency, default 16); when some fail, the others are still changed, the table shows which failed, and the command exits 4 naming them and why.
--o short (default: POD, RESULT, CHANGED or LEVELS) | json | yaml (the per-pod result: levels, changes, restore).
-
-EXIT CODES
-${MeshdbgCommand.exitCodesHelp}`
+-o short (default: POD, RESULT, CHANGED or LEVELS) | json | yaml (the per-pod result: levels, changes, restore).`
 
   static override aliases = ['proxy-config:log', 'proxy-config:o', 'pc:log', 'pc:o']
   static override examples = [

@@ -128,10 +128,7 @@ Statuses: SYNCED (Envoy acknowledged the last push), NOT SENT (istiod sent nothi
 --fail-on stale,error,not-sent exits 10 after printing when any shown proxy has such a status.
 
 One proxy: sync-status <pod>[.<namespace>] (or deploy/x...) compares istiod's view of it (/debug/config_dump?proxyID=<pod>.<ns> from the replica it is connected to) with its Envoy /config_dump: "Clusters Match" or "Clusters Don't Match" and a unified diff, likewise Listeners and Routes; exits 10 when anything differs. Offline: --diff-istiod FILE --diff-envoy FILE.
---agent <pod> prints that proxy's row as its own pilot-agent reports it (port 15004 /debug/syncz, Istio 1.11-1.24); 1.25+ agents have no port 15004, so a note goes to stderr and istiod's view of the proxy is shown instead.
-
-EXIT CODES
-${MeshdbgCommand.exitCodesHelp}`
+--agent <pod> prints that proxy's row as its own pilot-agent reports it (port 15004 /debug/syncz, Istio 1.11-1.24); 1.25+ agents have no port 15004, so a note goes to stderr and istiod's view of the proxy is shown instead.`
 
   static override aliases = ['proxy-status', 'ps']
   static override outputFormats = ['table', 'json', 'yaml']

@@ -2,7 +2,7 @@ import {Command, Flags, type Interfaces} from '@oclif/core'
 
 import type {RunContext} from './context.js'
 import {parseDuration} from './duration.js'
-import {exitCodeHelpSection, ExitCode, isMeshdbgError, MeshdbgError} from './errors.js'
+import {ExitCode, isMeshdbgError, MeshdbgError} from './errors.js'
 import {Scope} from './scope.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof MeshdbgCommand)['baseFlags'] & T['flags']>
@@ -54,9 +54,6 @@ export abstract class MeshdbgCommand<T extends typeof Command> extends Command {
   private readonly abort = new AbortController()
   private deadline?: NodeJS.Timeout
   private timeoutMs = 30_000
-
-  /** Lines appended to every command's --help: the exit codes. */
-  static exitCodesHelp = exitCodeHelpSection()
 
   public override async init(): Promise<void> {
     await super.init()

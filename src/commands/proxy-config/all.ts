@@ -1,26 +1,22 @@
 import {Flags} from '@oclif/core'
 
-import {MeshdbgCommand} from '../../lib/base-command.js'
+import {ProxyCommand} from '../../lib/proxy-command.js'
 import {selectAllSections, type AllSections} from '../../lib/envoy/all-sections.js'
 import {parseConfigDump} from '../../lib/envoy/configdump.js'
 import {LISTENER_TYPES} from '../../lib/envoy/listeners.js'
-import {AdminPath, loadAdminText} from '../../lib/envoy/source.js'
+import {AdminPath} from '../../lib/envoy/source.js'
 import {usageError} from '../../lib/errors.js'
-import {fileFlag, proxyAdminPortFlag, targetArg} from '../../lib/flags.js'
 import {renderAllSummary} from '../../lib/render/all-summary.js'
 import {toYaml} from '../../lib/render/formats.js'
 
 export type AllResult = Omit<AllSections, 'missing'> & {missingSections: string[]}
 
-export default class ProxyConfigAll extends MeshdbgCommand<typeof ProxyConfigAll> {
+export default class ProxyConfigAll extends ProxyCommand<typeof ProxyConfigAll> {
   static override summary = 'Show every section of an Envoy proxy\'s configuration (istioctl proxy-config all).'
   static override description = `Bootstrap summary, clusters, listeners, routes, secrets and EDS endpoints in one run over one config dump (fetched with ?include_eds), each section exactly as its own subcommand prints it with a NAME column (cluster/<name>, listener/<name>, ...). --with-headers adds a title before each section.
 Filters: --fqdn --direction --subset (clusters), --port (clusters, listeners and endpoints), --address (listeners and endpoints; endpoints compare ip:port), --type (listeners), --name (routes).
 Sections missing from the dump are left out with a note on stderr (istioctl aborts half-way); a dump without EDS prints an empty endpoint table. Deviation from istioctl: SERVICE FQDN shows the bare name for clusters that are not direction|port|subset|fqdn names.
--o json prints the whole dump as fetched (no filters apply), -o yaml the same as YAML.
-
-EXIT CODES
-${MeshdbgCommand.exitCodesHelp}`
+-o json prints the whole dump as fetched (no filters apply), -o yaml the same as YAML.`
 
   static override aliases = ['proxy-config:a', 'pc:all', 'pc:a']
   static override examples = [
@@ -30,9 +26,9 @@ ${MeshdbgCommand.exitCodesHelp}`
 
   static override verboseIsTableSwitch = true
 
-  static override args = {target: targetArg}
+  static override args = ProxyCommand.proxyArgs
   static override flags = {
-    file: fileFlag,
+    ...ProxyCommand.proxyFlags,
     'with-headers': Flags.boolean({summary: 'Print a title line before each section.'}),
     fqdn: Flags.string({summary: 'Clusters whose name contains this FQDN.'}),
     direction: Flags.string({summary: 'Clusters whose name contains this direction.'}),
@@ -42,22 +38,15 @@ ${MeshdbgCommand.exitCodesHelp}`
     type: Flags.string({summary: 'Listeners of this type: HTTP, TCP, HTTP+TCP or UNKNOWN.'}),
     name: Flags.string({summary: 'Route configurations with exactly this name.'}),
     verbose: Flags.boolean({summary: 'Detailed listener and route rows (default); --verbose=false for the short forms.', default: true, allowNo: true}),
-    'proxy-admin-port': proxyAdminPortFlag,
   }
 
   async run(): Promise<AllResult> {
-    const {args, flags} = this
+    const {flags} = this
     if (flags.type && !(LISTENER_TYPES as readonly string[]).includes(flags.type.toUpperCase())) {
       throw usageError(`--type "${flags.type}" is not a listener type (use ${LISTENER_TYPES.join(', ')})`)
     }
     const ctx = this.runContext()
-    const input = await loadAdminText(ctx, {
-      command: 'proxy-config all',
-      target: args.target,
-      file: flags.file,
-      path: AdminPath.withEds,
-      proxyAdminPort: flags['proxy-admin-port'],
-    })
+    const input = await this.loadProxyText(AdminPath.withEds)
     const dump = parseConfigDump(input.text, input.origin)
     const {missing, ...sections} = selectAllSections(dump, flags)
     if (this.outputFormat === 'json') this.write(input.text.endsWith('\n') ? input.text : input.text + '\n')

@@ -1,8 +1,7 @@
-import {MeshdbgCommand} from '../../lib/base-command.js'
+import {ProxyCommand} from '../../lib/proxy-command.js'
 import {bootstrapSection, summarizeBootstrap, type BootstrapSummary} from '../../lib/envoy/bootstrap.js'
 import {parseConfigDump} from '../../lib/envoy/configdump.js'
-import {AdminPath, loadAdminText} from '../../lib/envoy/source.js'
-import {fileFlag, proxyAdminPortFlag, targetArg} from '../../lib/flags.js'
+import {AdminPath} from '../../lib/envoy/source.js'
 import {renderBootstrapSummary} from '../../lib/render/bootstrap-summary.js'
 import {renderStructured} from '../../lib/render/formats.js'
 
@@ -10,14 +9,11 @@ export interface BootstrapResult {
   summary: BootstrapSummary
 }
 
-export default class ProxyConfigBootstrap extends MeshdbgCommand<typeof ProxyConfigBootstrap> {
+export default class ProxyConfigBootstrap extends ProxyCommand<typeof ProxyConfigBootstrap> {
   static override summary = 'Show the bootstrap configuration of an Envoy proxy (istioctl proxy-config bootstrap).'
   static override description = `As in istioctl, -o defaults to json here.
 -o json (default: the BootstrapConfigDump section as Envoy prints it, snake_case, 2-space indent) | yaml | short (the version summary: "Istio Version", "Istio Proxy Version" when known, and "Envoy Version", which is always printed, 0.0.0 when the node has no user_agent_build_version).
-A dump without a BootstrapConfigDump is an error (exit 6).
-
-EXIT CODES
-${MeshdbgCommand.exitCodesHelp}`
+A dump without a BootstrapConfigDump is an error (exit 6).`
 
   static override defaultOutput = 'json'
   static override aliases = ['proxy-config:b', 'pc:bootstrap', 'pc:b']
@@ -26,21 +22,14 @@ ${MeshdbgCommand.exitCodesHelp}`
     'kubectl exec POD -c istio-proxy -- curl -s "localhost:15000/config_dump?mask=bootstrap" | <%= config.bin %> pc b -f - -o yaml',
   ]
 
-  static override args = {target: targetArg}
+  static override args = ProxyCommand.proxyArgs
   static override flags = {
-    file: fileFlag,
-    'proxy-admin-port': proxyAdminPortFlag,
+    ...ProxyCommand.proxyFlags,
   }
 
   async run(): Promise<BootstrapResult> {
-    const {args, flags} = this
-    const input = await loadAdminText(this.runContext(), {
-      command: 'proxy-config bootstrap',
-      target: args.target,
-      file: flags.file,
-      path: AdminPath.bootstrap,
-      proxyAdminPort: flags['proxy-admin-port'],
-    })
+    const {flags} = this
+    const input = await this.loadProxyText(AdminPath.bootstrap)
     const section = bootstrapSection(parseConfigDump(input.text, input.origin))
     const summary = summarizeBootstrap(section)
     if (this.outputFormat === 'short') this.write(renderBootstrapSummary(summary))

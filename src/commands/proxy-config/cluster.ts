@@ -1,10 +1,9 @@
 import {Flags} from '@oclif/core'
 
-import {MeshdbgCommand} from '../../lib/base-command.js'
+import {ProxyCommand} from '../../lib/proxy-command.js'
 import {selectClusters, type ClusterSummary} from '../../lib/envoy/clusters.js'
 import {parseConfigDump} from '../../lib/envoy/configdump.js'
-import {AdminPath, loadAdminText} from '../../lib/envoy/source.js'
-import {fileFlag, proxyAdminPortFlag, targetArg} from '../../lib/flags.js'
+import {AdminPath} from '../../lib/envoy/source.js'
 import {renderStructured} from '../../lib/render/formats.js'
 import {renderClusterTable} from '../../lib/render/proxy-config-tables.js'
 
@@ -12,13 +11,10 @@ export interface ClusterResult {
   clusters: ClusterSummary[]
 }
 
-export default class ProxyConfigCluster extends MeshdbgCommand<typeof ProxyConfigCluster> {
+export default class ProxyConfigCluster extends ProxyCommand<typeof ProxyConfigCluster> {
   static override summary = 'Show the clusters of an Envoy proxy (istioctl proxy-config cluster).'
   static override description = `Columns, filters, sort and padding match istioctl byte for byte. Filters are substring tests on the full cluster name (--port needs "|<port>|"). An empty result prints the header only and exits 0.
--o short (default) | json (the matching Cluster objects as Envoy prints them) | yaml.
-
-EXIT CODES
-${MeshdbgCommand.exitCodesHelp}`
+-o short (default) | json (the matching Cluster objects as Envoy prints them) | yaml.`
 
   static override aliases = ['proxy-config:clusters', 'proxy-config:c', 'pc:cluster', 'pc:clusters', 'pc:c']
   static override examples = [
@@ -26,25 +22,18 @@ ${MeshdbgCommand.exitCodesHelp}`
     'kubectl exec POD -c istio-proxy -- curl -s localhost:15000/config_dump > dump.json && <%= config.bin %> pc c -f dump.json',
   ]
 
-  static override args = {target: targetArg}
+  static override args = ProxyCommand.proxyArgs
   static override flags = {
-    file: fileFlag,
+    ...ProxyCommand.proxyFlags,
     fqdn: Flags.string({summary: 'Only clusters whose name contains this FQDN.'}),
     direction: Flags.string({summary: 'Only clusters whose name contains this direction (inbound, outbound).'}),
     subset: Flags.string({summary: 'Only clusters whose name contains this subset.'}),
     port: Flags.integer({summary: 'Only clusters whose name contains |PORT|.'}),
-    'proxy-admin-port': proxyAdminPortFlag,
   }
 
   async run(): Promise<ClusterResult> {
-    const {args, flags} = this
-    const input = await loadAdminText(this.runContext(), {
-      command: 'proxy-config cluster',
-      target: args.target,
-      file: flags.file,
-      path: AdminPath.clusters,
-      proxyAdminPort: flags['proxy-admin-port'],
-    })
+    const {flags} = this
+    const input = await this.loadProxyText(AdminPath.clusters)
     const selected = selectClusters(parseConfigDump(input.text, input.origin), flags)
     if (this.outputFormat === 'short') this.write(renderClusterTable(selected.summaries))
     else this.write(renderStructured(selected.clusters, this.outputFormat as 'json' | 'yaml'))

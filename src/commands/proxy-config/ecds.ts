@@ -1,8 +1,7 @@
-import {MeshdbgCommand} from '../../lib/base-command.js'
+import {ProxyCommand} from '../../lib/proxy-command.js'
 import {parseConfigDump} from '../../lib/envoy/configdump.js'
 import {selectEcds, type EcdsSummary} from '../../lib/envoy/ecds.js'
-import {AdminPath, loadAdminText} from '../../lib/envoy/source.js'
-import {fileFlag, proxyAdminPortFlag, targetArg} from '../../lib/flags.js'
+import {AdminPath} from '../../lib/envoy/source.js'
 import {renderEcdsTable} from '../../lib/render/ecds-table.js'
 import {renderStructured} from '../../lib/render/formats.js'
 
@@ -10,13 +9,10 @@ export interface EcdsResult {
   filters: EcdsSummary[]
 }
 
-export default class ProxyConfigEcds extends MeshdbgCommand<typeof ProxyConfigEcds> {
+export default class ProxyConfigEcds extends ProxyCommand<typeof ProxyConfigEcds> {
   static override summary = 'Show the ECDS extension configs of an Envoy proxy (istioctl proxy-config ecds).'
   static override description = `One row per ecds_filters[].ecds_filter across every EcdsConfigDump section: ECDS NAME and TYPE (typed_config's @type without "type.googleapis.com/"), sorted by type URL (empty first), then name, as istioctl does. A dump without an EcdsConfigDump (ECDS not in use) prints the header only and exits 0.
--o short (default) | json (one EcdsConfigDump merging every section's ecds_filters, in dump order, as Envoy prints them) | yaml.
-
-EXIT CODES
-${MeshdbgCommand.exitCodesHelp}`
+-o short (default) | json (one EcdsConfigDump merging every section's ecds_filters, in dump order, as Envoy prints them) | yaml.`
 
   static override aliases = ['proxy-config:ec', 'pc:ecds', 'pc:ec']
   static override examples = [
@@ -24,21 +20,14 @@ ${MeshdbgCommand.exitCodesHelp}`
     'kubectl exec POD -c istio-proxy -- curl -s "localhost:15000/config_dump?include_eds" > dump.json && <%= config.bin %> pc ec -f dump.json -o yaml',
   ]
 
-  static override args = {target: targetArg}
+  static override args = ProxyCommand.proxyArgs
   static override flags = {
-    file: fileFlag,
-    'proxy-admin-port': proxyAdminPortFlag,
+    ...ProxyCommand.proxyFlags,
   }
 
   async run(): Promise<EcdsResult> {
-    const {args, flags} = this
-    const input = await loadAdminText(this.runContext(), {
-      command: 'proxy-config ecds',
-      target: args.target,
-      file: flags.file,
-      path: AdminPath.withEds,
-      proxyAdminPort: flags['proxy-admin-port'],
-    })
+    const {flags} = this
+    const input = await this.loadProxyText(AdminPath.withEds)
     const selected = selectEcds(parseConfigDump(input.text, input.origin))
     if (this.outputFormat === 'short') this.write(renderEcdsTable(selected.summaries))
     else this.write(renderStructured(selected.section, this.outputFormat as 'json' | 'yaml'))

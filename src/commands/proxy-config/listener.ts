@@ -1,11 +1,10 @@
 import {Flags} from '@oclif/core'
 
-import {MeshdbgCommand} from '../../lib/base-command.js'
+import {ProxyCommand} from '../../lib/proxy-command.js'
 import {parseConfigDump} from '../../lib/envoy/configdump.js'
 import {LISTENER_TYPES, selectListeners, type ListenerSummary} from '../../lib/envoy/listeners.js'
-import {AdminPath, loadAdminText} from '../../lib/envoy/source.js'
+import {AdminPath} from '../../lib/envoy/source.js'
 import {usageError} from '../../lib/errors.js'
-import {fileFlag, proxyAdminPortFlag, targetArg} from '../../lib/flags.js'
 import {renderStructured} from '../../lib/render/formats.js'
 import {renderListenerTable} from '../../lib/render/listener-table.js'
 
@@ -13,14 +12,11 @@ export interface ListenerResult {
   listeners: ListenerSummary[]
 }
 
-export default class ProxyConfigListener extends MeshdbgCommand<typeof ProxyConfigListener> {
+export default class ProxyConfigListener extends ProxyCommand<typeof ProxyConfigListener> {
   static override summary = 'Show the listeners of an Envoy proxy (istioctl proxy-config listener).'
   static override description = `Columns, filters, sort and padding match istioctl byte for byte. By default one row per filter chain (ADDRESSES PORT MATCH DESTINATION), chains of a listener by DESTINATION descending; --verbose=false prints one row per listener (ADDRESSES PORT TYPE). Listeners are sorted by port, address, type. --address and --type are case-insensitive exact matches (--address also matches additional addresses), --port matches the primary port. An empty result prints the header only and exits 0.
 -o short (default) | json (the matching Listener objects as Envoy prints them, in dump order) | yaml.
-Where istioctl crashes or prints nothing useful, meshdbg shows: a pipe address as its path, HTTP for an HTTP connection manager without typed_config, TCP for a TCP proxy without typed_config, and "Weighted: <cluster>=<weight>, ..." for a TCP proxy with weighted_clusters (istioctl prints "Cluster: ").
-
-EXIT CODES
-${MeshdbgCommand.exitCodesHelp}`
+Where istioctl crashes or prints nothing useful, meshdbg shows: a pipe address as its path, HTTP for an HTTP connection manager without typed_config, TCP for a TCP proxy without typed_config, and "Weighted: <cluster>=<weight>, ..." for a TCP proxy with weighted_clusters (istioctl prints "Cluster: ").`
 
   static override aliases = ['proxy-config:listeners', 'proxy-config:l', 'pc:listener', 'pc:listeners', 'pc:l']
   static override examples = [
@@ -31,9 +27,9 @@ ${MeshdbgCommand.exitCodesHelp}`
 
   static override verboseIsTableSwitch = true
 
-  static override args = {target: targetArg}
+  static override args = ProxyCommand.proxyArgs
   static override flags = {
-    file: fileFlag,
+    ...ProxyCommand.proxyFlags,
     address: Flags.string({summary: 'Only listeners with this address (primary or additional; case-insensitive, exact).'}),
     port: Flags.integer({summary: 'Only listeners on this port.', min: 0, max: 65535}),
     type: Flags.string({summary: 'Only listeners of this type: HTTP, TCP, HTTP+TCP or UNKNOWN (case-insensitive).'}),
@@ -42,21 +38,14 @@ ${MeshdbgCommand.exitCodesHelp}`
       default: true,
       allowNo: true,
     }),
-    'proxy-admin-port': proxyAdminPortFlag,
   }
 
   async run(): Promise<ListenerResult> {
-    const {args, flags} = this
+    const {flags} = this
     if (flags.type && !(LISTENER_TYPES as readonly string[]).includes(flags.type.toUpperCase())) {
       throw usageError(`--type "${flags.type}" is not a listener type (use ${LISTENER_TYPES.join(', ')})`)
     }
-    const input = await loadAdminText(this.runContext(), {
-      command: 'proxy-config listener',
-      target: args.target,
-      file: flags.file,
-      path: AdminPath.listeners,
-      proxyAdminPort: flags['proxy-admin-port'],
-    })
+    const input = await this.loadProxyText(AdminPath.listeners)
     const selected = selectListeners(parseConfigDump(input.text, input.origin), flags)
     if (this.outputFormat === 'short') this.write(renderListenerTable(selected.summaries, {verbose: flags.verbose}))
     else this.write(renderStructured(selected.listeners, this.outputFormat as 'json' | 'yaml'))

@@ -1,10 +1,9 @@
 import {Flags} from '@oclif/core'
 
-import {MeshdbgCommand} from '../../lib/base-command.js'
+import {ProxyCommand} from '../../lib/proxy-command.js'
 import {parseConfigDump} from '../../lib/envoy/configdump.js'
 import {selectRoutes, type RouteConfigSummary} from '../../lib/envoy/routes.js'
-import {AdminPath, loadAdminText} from '../../lib/envoy/source.js'
-import {fileFlag, proxyAdminPortFlag, targetArg} from '../../lib/flags.js'
+import {AdminPath} from '../../lib/envoy/source.js'
 import {renderStructured} from '../../lib/render/formats.js'
 import {renderRouteTable} from '../../lib/render/route-table.js'
 
@@ -12,13 +11,10 @@ export interface RouteResult {
   routes: RouteConfigSummary[]
 }
 
-export default class ProxyConfigRoute extends MeshdbgCommand<typeof ProxyConfigRoute> {
+export default class ProxyConfigRoute extends ProxyCommand<typeof ProxyConfigRoute> {
   static override summary = 'Show the route configurations of an Envoy proxy (istioctl proxy-config route).'
   static override description = `Columns, filters, order and padding match istioctl byte for byte. By default one row per (virtual host, route): NAME VHOST NAME DOMAINS MATCH VIRTUAL SERVICE; routes to PassthroughCluster are hidden and a virtual host without routes shows "/*" and "404". --verbose=false prints NAME and the virtual host count. --name is an exact match. Configurations keep dump order (dynamic, then static), except that runs of numeric names (80, 9080, ...) are sorted between non-numeric ones, as istioctl does. An empty result prints the header only and exits 0.
--o short (default) | json (the matching RouteConfiguration objects as Envoy prints them, in table order) | yaml.
-
-EXIT CODES
-${MeshdbgCommand.exitCodesHelp}`
+-o short (default) | json (the matching RouteConfiguration objects as Envoy prints them, in table order) | yaml.`
 
   static override aliases = ['proxy-config:routes', 'proxy-config:r', 'pc:route', 'pc:routes', 'pc:r']
   static override examples = [
@@ -29,27 +25,20 @@ ${MeshdbgCommand.exitCodesHelp}`
 
   static override verboseIsTableSwitch = true
 
-  static override args = {target: targetArg}
+  static override args = ProxyCommand.proxyArgs
   static override flags = {
-    file: fileFlag,
+    ...ProxyCommand.proxyFlags,
     name: Flags.string({summary: 'Only the route configuration with exactly this name.'}),
     verbose: Flags.boolean({
       summary: 'One row per virtual host and route (default); --verbose=false or --no-verbose for one row per configuration.',
       default: true,
       allowNo: true,
     }),
-    'proxy-admin-port': proxyAdminPortFlag,
   }
 
   async run(): Promise<RouteResult> {
-    const {args, flags} = this
-    const input = await loadAdminText(this.runContext(), {
-      command: 'proxy-config route',
-      target: args.target,
-      file: flags.file,
-      path: AdminPath.routes,
-      proxyAdminPort: flags['proxy-admin-port'],
-    })
+    const {flags} = this
+    const input = await this.loadProxyText(AdminPath.routes)
     const selected = selectRoutes(parseConfigDump(input.text, input.origin), {name: flags.name})
     if (this.outputFormat === 'short') this.write(renderRouteTable(selected.summaries, {verbose: flags.verbose}))
     else this.write(renderStructured(selected.routeConfigs, this.outputFormat as 'json' | 'yaml'))

@@ -1,9 +1,8 @@
-import {MeshdbgCommand} from '../../lib/base-command.js'
+import {ProxyCommand} from '../../lib/proxy-command.js'
 import {parseConfigDump} from '../../lib/envoy/configdump.js'
 import {arrayField} from '../../lib/envoy/fields.js'
 import {collectSecretRows, secretsSection, type SecretRow} from '../../lib/envoy/secrets.js'
-import {AdminPath, loadAdminText} from '../../lib/envoy/source.js'
-import {fileFlag, proxyAdminPortFlag, targetArg} from '../../lib/flags.js'
+import {AdminPath} from '../../lib/envoy/source.js'
 import {renderStructured} from '../../lib/render/formats.js'
 import {renderSecretTable} from '../../lib/render/secret-table.js'
 
@@ -11,14 +10,11 @@ export interface SecretResult {
   secrets: SecretRow[]
 }
 
-export default class ProxyConfigSecret extends MeshdbgCommand<typeof ProxyConfigSecret> {
+export default class ProxyConfigSecret extends ProxyCommand<typeof ProxyConfigSecret> {
   static override summary = 'Show the SDS secrets of an Envoy proxy and their certificates (istioctl proxy-config secret).'
   static override description = `Warming secrets, then active ones, in dump order. Only the first PEM block of each certificate is read: TYPE is CA or Cert Chain, VALID CERT is true when now is inside its validity period (it depends on the clock), SERIAL NUMBER is lowercase hex (at least 32 digits), dates are RFC3339 UTC. A SPIFFE validator (SPIRE, multiple trust domains) gives one row per trust domain. TRUST DOMAIN is shown only when every row has one. A secret without a parsable certificate has empty cells and VALID CERT false.
 No secrets prints the header only (istioctl prints "No active or warming secrets found."; meshdbg says so on stderr) and exits 0. A dump without a SecretsConfigDump is an error (exit 6).
--o short (default) | json (the SecretsConfigDump section as Envoy prints it; private keys are already redacted by Envoy) | yaml.
-
-EXIT CODES
-${MeshdbgCommand.exitCodesHelp}`
+-o short (default) | json (the SecretsConfigDump section as Envoy prints it; private keys are already redacted by Envoy) | yaml.`
 
   static override aliases = ['proxy-config:secrets', 'proxy-config:s', 'pc:secret', 'pc:secrets', 'pc:s']
   static override examples = [
@@ -26,21 +22,14 @@ ${MeshdbgCommand.exitCodesHelp}`
     'kubectl exec POD -c istio-proxy -- curl -s "localhost:15000/config_dump?mask=dynamic_active_secrets,dynamic_warming_secrets" > secrets.json && <%= config.bin %> pc s -f secrets.json',
   ]
 
-  static override args = {target: targetArg}
+  static override args = ProxyCommand.proxyArgs
   static override flags = {
-    file: fileFlag,
-    'proxy-admin-port': proxyAdminPortFlag,
+    ...ProxyCommand.proxyFlags,
   }
 
   async run(): Promise<SecretResult> {
-    const {args, flags} = this
-    const input = await loadAdminText(this.runContext(), {
-      command: 'proxy-config secret',
-      target: args.target,
-      file: flags.file,
-      path: AdminPath.secrets,
-      proxyAdminPort: flags['proxy-admin-port'],
-    })
+    const {flags} = this
+    const input = await this.loadProxyText(AdminPath.secrets)
     const section = secretsSection(parseConfigDump(input.text, input.origin))
     const secrets = collectSecretRows(section)
     if (this.outputFormat === 'short') {
