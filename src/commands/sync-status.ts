@@ -6,7 +6,7 @@ import {MeshdbgError, notFoundError, usageError} from '../lib/errors.js'
 import {proxyAdminPortFlag} from '../lib/flags.js'
 import {readInputText, type InputText} from '../lib/input.js'
 import {fetchFromPod, fetchProxyAdmin, resolveTargetPod} from '../lib/kube/index.js'
-import {loadIstiodSyncz, proxyIdOf, queryProxyIstiod, type IstiodSelector} from '../lib/istio/istiod.js'
+import {loadIstiodSyncz, proxyIdOf, queryProxyIstiod, type IstiodFailure, type IstiodSelector} from '../lib/istio/istiod.js'
 import {diffProxyConfig, parseEnvoyDump, parseIstiodDump, renderProxyConfigDiff, type ProxyConfigDiff} from '../lib/istio/sync-diff.js'
 import {
   FAIL_ON_CLASSES,
@@ -44,7 +44,7 @@ export interface SyncSourceFlags {
  * One response per istiod: from `-f` files, else live: `/debug/syncz` of every Running istiod
  * (`-i`, `-r`) through a port-forward, in parallel. ISTIOD is then the istiod pod's name.
  */
-export async function loadSyncSources(ctx: RunContext, flags: SyncSourceFlags): Promise<SyncSource[]> {
+export async function loadSyncSources(ctx: RunContext, flags: SyncSourceFlags): Promise<{sources: SyncSource[]; failures: IstiodFailure[]}> {
   if (!flags.file || flags.file.length === 0) {
     return loadIstiodSyncz(ctx, {istioNamespace: flags['istio-namespace'], revision: flags.revision, token: flags.token, namespace: flags.namespace})
   }
@@ -54,7 +54,7 @@ export async function loadSyncSources(ctx: RunContext, flags: SyncSourceFlags): 
     const input = await readInputText(file)
     sources.push({istiod: file === '-' ? 'stdin' : istiodNameFromFile(file), text: input.text, origin: input.origin})
   }
-  return sources
+  return {sources, failures: []}
 }
 
 export interface DiffSourceFlags {
@@ -111,7 +111,8 @@ export async function loadAgentSyncSources(ctx: RunContext, target: string, flag
     if (!(error instanceof MeshdbgError) || error.kind !== 'connection') throw error
     ctx.note(`pilot-agent of ${proxy} has no XDS debug port ${AGENT_DEBUG_PORT} (removed in Istio 1.25): asking istiod instead`)
   }
-  const sources = await loadIstiodSyncz(ctx, {...selectorOf(flags), namespace: pod.namespace})
+  const {sources, failures} = await loadIstiodSyncz(ctx, {...selectorOf(flags), namespace: pod.namespace})
+  for (const failure of failures) ctx.note(`istiod ${failure.istiod} left out: ${messageOf(failure.error)}`)
   return {sources, proxy}
 }
 
@@ -184,6 +185,7 @@ One proxy: sync-status <pod>[.<namespace>] (or deploy/x...) compares istiod's vi
     const ctx = this.runContext()
     const sourceFlags = {...flags, namespace: flags.namespace}
     let sources: SyncSource[]
+    let failures: IstiodFailure[] = []
     let onlyProxy: string | undefined
     if (flags.agent) {
       if (args.target === undefined) throw usageError('--agent needs a proxy: sync-status <pod>[.<namespace>] --agent')
@@ -200,7 +202,11 @@ One proxy: sync-status <pod>[.<namespace>] (or deploy/x...) compares istiod's vi
         if (failOn) throw usageError('--fail-on applies to the sync-status table, not to the proxy diff (which exits 10 on any difference)')
         return this.runDiff(args.target)
       }
-      sources = await loadSyncSources(ctx, sourceFlags)
+      const loaded = await loadSyncSources(ctx, sourceFlags)
+      sources = loaded.sources
+      failures = loaded.failures
+      // The first failure becomes the command's error, after the table; the others are noted now.
+      for (const failure of failures.slice(1)) ctx.note(`istiod ${failure.istiod} left out: ${messageOf(failure.error)}`)
     }
 
     const merged = mergeSyncStatus(sources, {now: Date.now(), namespace: onlyProxy === undefined ? flags.namespace : undefined})
@@ -210,6 +216,12 @@ One proxy: sync-status <pod>[.<namespace>] (or deploy/x...) compares istiod's vi
     if (this.outputFormat === 'table') this.write(renderSyncStatusTable(rows, {color: this.colorEnabled}))
     else this.write(renderStructured(result, this.outputFormat as 'json' | 'yaml'))
 
+    if (failures.length > 0) {
+      // A partial table beats none, but scripts must not take it for the whole mesh: exit non-zero.
+      const first = failures[0].error instanceof MeshdbgError ? failures[0].error : undefined
+      const answered = `${sources.length} of ${sources.length + failures.length} istiods answered`
+      throw new MeshdbgError(first?.kind ?? 'connection', `incomplete table (${answered}): ${messageOf(failures[0].error)}`, {exitCode: first?.exitCode, hint: first?.hint, result})
+    }
     if (failOn) {
       const failing = rowsWithStates(rows, failOn.states)
       if (failing.length > 0) {
@@ -232,4 +244,8 @@ One proxy: sync-status <pod>[.<namespace>] (or deploy/x...) compares istiod's vi
     }
     return result
   }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
 }

@@ -186,20 +186,34 @@ describe('live sync-status: the mesh-wide table', () => {
     sim.setFault({pod: ISTIOD_A, namespace: ISTIO_NS}, {kind: 'istiod-401'})
     const result = await live(['sync-status'])
     expect(result.code).toBe(4)
-    expect(result.stdout).toBe('')
+    // The other replica's proxies are still shown; the error says the table is incomplete.
+    expect(result.stdout.startsWith(HEADER_ALL.slice(0, 20))).toBe(true)
+    expect(result.stdout).toContain('istiod-8d74787f-x2k9p')
+    expect(result.stdout).not.toContain('istiod-8d74787f-n4c7b')
     expect(result.stderr).toBe(
       'istiod istiod-8d74787f-n4c7b: port 8080 answered HTTP 401; using port 15014 with a bearer token\n' +
-        'Error: istiod istiod-8d74787f-n4c7b rejected the token of service account "default" in "istio-system" (audience istio-ca) for /debug/syncz on port 15014 (401 Unauthorized). Hint: istiod accepts Kubernetes service-account tokens with audience "istio-ca": pass --token "$(kubectl create token default -n istio-system --audience istio-ca)"\n',
+        'Error: incomplete table (1 of 2 istiods answered): istiod istiod-8d74787f-n4c7b rejected the token of service account "default" in "istio-system" (audience istio-ca) for /debug/syncz on port 15014 (401 Unauthorized). Hint: istiod accepts Kubernetes service-account tokens with audience "istio-ca": pass --token "$(kubectl create token default -n istio-system --audience istio-ca)"\n',
     )
   })
+  it('no istiod answering at all is an error with no table (exit 4)', async () => {
+    for (const pod of [ISTIOD_A, ISTIOD_B]) sim.setFault({pod, namespace: ISTIO_NS}, {kind: 'refused'})
+    const result = await live(['sync-status'])
+    expect(result.code).toBe(4)
+    expect(result.stdout).toBe('')
+    expect(result.stderr).toMatch(/^istiod istiod-8d74787f-x2k9p: port 8080 did not answer/m)
+    expect(result.stderr).toMatch(/^Error: istiod istiod-8d74787f-n4c7b: neither debug port answered/m)
+  })
+
   it('403 on 15014 (debug endpoint auth) says which identities may read it (exit 4)', async () => {
     sim.setFault({pod: ISTIOD_A, namespace: ISTIO_NS, port: 8080}, {kind: 'refused'})
     sim.setFault({pod: ISTIOD_A, namespace: ISTIO_NS, port: 15014}, {kind: 'http-status', status: 403, body: ''})
     const result = await live(['sync-status', '-o', 'json'])
     expect(result.code).toBe(4)
-    expect(result.stdout).toBe('')
+    const partial = JSON.parse(result.stdout)
+    expect(partial.proxies.length).toBeGreaterThan(0)
+    expect(partial.proxies.every((row: {istiod: string}) => row.istiod === 'istiod-8d74787f-x2k9p')).toBe(true)
     expect(result.stderr).toBe(
-      'Error: istiod istiod-8d74787f-n4c7b refused /debug/syncz on port 15014 (403 Forbidden): the token\'s identity may not read this debug endpoint. Hint: Istio 1.27.6, 1.28.4 and 1.29+ (ENABLE_DEBUG_ENDPOINT_AUTH) let only service accounts of the system namespace ("istio-system") or of DEBUG_ENDPOINT_AUTH_ALLOWED_NAMESPACES read debug endpoints other than config_dump, edsz and ndsz: use a token of a service account in "istio-system"\n',
+      'Error: incomplete table (1 of 2 istiods answered): istiod istiod-8d74787f-n4c7b refused /debug/syncz on port 15014 (403 Forbidden): the token\'s identity may not read this debug endpoint. Hint: Istio 1.27.6, 1.28.4 and 1.29+ (ENABLE_DEBUG_ENDPOINT_AUTH) let only service accounts of the system namespace ("istio-system") or of DEBUG_ENDPOINT_AUTH_ALLOWED_NAMESPACES read debug endpoints other than config_dump, edsz and ndsz: use a token of a service account in "istio-system"\n',
     )
   })
 })

@@ -68,16 +68,32 @@ export async function findIstiods(ctx: RunContext, selector: IstiodSelector): Pr
 
 /** One debug path from the first Running istiod, or from every replica in parallel (`all`). */
 export async function queryIstiods(ctx: RunContext, query: IstiodQuery): Promise<IstiodResponse[]> {
+  const {responses, failures} = await queryIstiodsSettled(ctx, query)
+  // The first failure in pod order, not in arrival order: the same cluster state gives the same error.
+  if (failures.length > 0) throw failures[0].error
+  return responses
+}
+
+export interface IstiodFailure {
+  istiod: string
+  error: unknown
+}
+
+/** Like queryIstiods, but one replica failing does not hide the others' answers. */
+export async function queryIstiodsSettled(ctx: RunContext, query: IstiodQuery): Promise<{responses: IstiodResponse[]; failures: IstiodFailure[]}> {
   const istiods = await findIstiods(ctx, query)
   const chosen = query.all ? istiods : istiods.slice(0, 1)
   const settled = await ctx.spin(
     `Asking ${chosen.length === 1 ? chosen[0].name : `${chosen.length} istiods`} for ${query.path.split('?')[0]}`,
     Promise.allSettled(chosen.map((pod) => queryIstiod(ctx, pod, query.path, query))),
   )
-  // The first failure in pod order, not in arrival order: the same cluster state gives the same error.
-  const failed = settled.find((outcome) => outcome.status === 'rejected')
-  if (failed) throw failed.reason
-  return settled.map((outcome) => (outcome as PromiseFulfilledResult<IstiodResponse>).value)
+  const responses: IstiodResponse[] = []
+  const failures: IstiodFailure[] = []
+  settled.forEach((outcome, index) => {
+    if (outcome.status === 'fulfilled') responses.push(outcome.value)
+    else failures.push({istiod: chosen[index].name, error: outcome.reason})
+  })
+  return {responses, failures}
 }
 
 /**
@@ -195,14 +211,21 @@ export async function queryProxyIstiod(ctx: RunContext, selector: IstiodSelector
   throw notFoundError(`no istiod knows proxy "${proxyId}" (asked ${responses.map((response) => response.istiod).join(', ')})`, 'is its sidecar running and connected? see meshdbg sync-status')
 }
 
-/** Every istiod's `/debug/syncz` (filtered server-side by `namespace` where istiod supports it). */
-export async function loadIstiodSyncz(ctx: RunContext, selector: IstiodSelector & {namespace?: string}): Promise<SyncSource[]> {
+/**
+ * Every istiod's `/debug/syncz` (filtered server-side by `namespace` where istiod supports it). A
+ * replica that fails is reported in `failures` while the others' rows still count; all failing
+ * is an error.
+ */
+export async function loadIstiodSyncz(ctx: RunContext, selector: IstiodSelector & {namespace?: string}): Promise<{sources: SyncSource[]; failures: IstiodFailure[]}> {
   const path = `/debug/syncz${selector.namespace ? `?namespace=${encodeURIComponent(selector.namespace)}` : ''}`
-  const responses = await queryIstiods(ctx, {...selector, path, all: true})
-  return responses.map((response) => {
-    if (response.status !== 200) throw istiodStatusError(response, path)
-    return {istiod: response.istiod, text: response.text, origin: `istiod ${response.istiod} /debug/syncz`}
-  })
+  const {responses, failures} = await queryIstiodsSettled(ctx, {...selector, path, all: true})
+  const sources: SyncSource[] = []
+  for (const response of responses) {
+    if (response.status === 200) sources.push({istiod: response.istiod, text: response.text, origin: `istiod ${response.istiod} /debug/syncz`})
+    else failures.push({istiod: response.istiod, error: istiodStatusError(response, path)})
+  }
+  if (sources.length === 0 && failures.length > 0) throw failures[0].error
+  return {sources, failures}
 }
 
 /** `<pod>.<namespace>` as istiod names proxies. */
