@@ -106,7 +106,7 @@ export async function httpRequest(req: HttpRequest): Promise<HttpResponse> {
   const declaredHeader = response.headers['content-length']
   const declared = typeof declaredHeader === 'string' && /^\d+$/.test(declaredHeader) ? Number(declaredHeader) : undefined
   if (declared !== undefined && declared > req.maxBytes) {
-    response.body.destroy()
+    discard(response.body)
     throw new TransportError({kind: 'too-large', limit: req.maxBytes, received: declared})
   }
   const chunks: Buffer[] = []
@@ -115,7 +115,7 @@ export async function httpRequest(req: HttpRequest): Promise<HttpResponse> {
     for await (const chunk of response.body) {
       received += (chunk as Buffer).length
       if (received > req.maxBytes) {
-        response.body.destroy()
+        discard(response.body)
         throw new TransportError({kind: 'too-large', limit: req.maxBytes, received})
       }
       chunks.push(chunk as Buffer)
@@ -125,6 +125,12 @@ export async function httpRequest(req: HttpRequest): Promise<HttpResponse> {
     throw new TransportError(classify(error, req.signal, 'body', received, declared))
   }
   return {status: response.statusCode, headers: response.headers, body: Buffer.concat(chunks, received)}
+}
+
+/** Drops a body we will not read; undici's abort error on it must not become an uncaught exception. */
+function discard(body: {on(event: 'error', listener: () => void): unknown; destroy(): unknown}): void {
+  body.on('error', () => {})
+  body.destroy()
 }
 
 function classify(error: unknown, signal: AbortSignal, phase: 'headers' | 'body', received: number, declared: number | undefined): TransportFailure {
