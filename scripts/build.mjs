@@ -1,7 +1,7 @@
 // Build: type-check and compile src/ to dist/, then regenerate oclif.manifest.json.
 // `--clean` removes dist/ first (CI starts from a clean clone anyway).
 import {execFileSync} from 'node:child_process'
-import {rmSync, writeFileSync} from 'node:fs'
+import {readdirSync, rmSync, writeFileSync} from 'node:fs'
 import {dirname, join, relative, resolve as resolvePath, sep} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
@@ -15,9 +15,28 @@ execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '
 const {build: esbuild} = await import('esbuild')
 const srcLib = join(root, 'src', 'lib')
 const bundledDirs = [join(srcLib, 'kube'), join(srcLib, 'transport')].map((dir) => dir + sep)
-await esbuild({
-  entryPoints: [join(srcLib, 'kube', 'live.ts')],
-  outfile: join(root, 'dist', 'lib', 'kube-bundle.js'),
+// client-node's generated API clients (src/lib/kube/api-clients.ts) are a second bundle, loaded
+// only by commands that call them (KubeSession.loadClients): the main one imports client-node's
+// config module directly and marks client-node's modules side-effect free, which keeps its ~2,700
+// generated models out of every live command's load path.
+for (const stale of readdirSync(join(root, 'dist', 'lib')).filter((name) => /^kube-bundle-.*\.js$/.test(name))) {
+  rmSync(join(root, 'dist', 'lib', stale))
+}
+const kubeBundlePlugin = {
+  name: 'meshdbg-kube-bundle',
+  setup(builder) {
+    builder.onResolve({filter: /^\.\.?\//}, (args) => {
+      const target = resolvePath(args.resolveDir, args.path)
+      if (args.importer.includes(`${sep}@kubernetes${sep}client-node${sep}dist${sep}`)) return {path: target, sideEffects: false}
+      if (target === join(srcLib, 'kube', 'api-clients.js')) return {path: './kube-api-bundle.js', external: true}
+      if (!target.startsWith(srcLib + sep) || bundledDirs.some((dir) => target.startsWith(dir))) return undefined
+      // A shared module (errors, duration, ...): import the tsc output next to the bundle.
+      const fromBundle = relative(join(srcLib), target).split(sep).join('/')
+      return {path: './' + fromBundle, external: true}
+    })
+  },
+}
+const bundleOptions = {
   bundle: true,
   platform: 'node',
   format: 'esm',
@@ -27,21 +46,10 @@ await esbuild({
   minifyWhitespace: true,
   minifySyntax: true,
   banner: {js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);"},
-  plugins: [
-    {
-      name: 'meshdbg-shared-modules-external',
-      setup(builder) {
-        builder.onResolve({filter: /^\.\.?\//}, (args) => {
-          const target = resolvePath(args.resolveDir, args.path)
-          if (!target.startsWith(srcLib + sep) || bundledDirs.some((dir) => target.startsWith(dir))) return undefined
-          // A shared module (errors, duration, ...): import the tsc output next to the bundle.
-          const fromBundle = relative(join(srcLib), target).split(sep).join('/')
-          return {path: './' + fromBundle, external: true}
-        })
-      },
-    },
-  ],
-})
+  plugins: [kubeBundlePlugin],
+}
+await esbuild({...bundleOptions, entryPoints: [join(srcLib, 'kube', 'live.ts')], outfile: join(root, 'dist', 'lib', 'kube-bundle.js')})
+await esbuild({...bundleOptions, entryPoints: [join(srcLib, 'kube', 'api-clients.ts')], outfile: join(root, 'dist', 'lib', 'kube-api-bundle.js')})
 const {liveFingerprint} = await import(new URL('../dist/lib/kube/load.js', import.meta.url).href)
 writeFileSync(join(root, 'dist', 'lib', 'kube-bundle.fingerprint'), liveFingerprint() + '\n')
 execFileSync(process.execPath, [join(root, 'scripts/manifest.mjs')], {stdio: 'inherit'})

@@ -11,7 +11,7 @@ export type {KubeSession} from './session.js'
 
 /** The command's Kubernetes session: kubeconfig, default namespace, API clients (created once). */
 export async function openKube(ctx: RunContext): Promise<KubeSession> {
-  return (await loadLive()).openKube(ctx)
+  return (await loadLive()).openKubeWithClients(ctx)
 }
 
 /**

@@ -2,7 +2,10 @@ import {existsSync, statSync} from 'node:fs'
 import {homedir} from 'node:os'
 import {delimiter, join} from 'node:path'
 
-import {KubeConfig, type Cluster, type Context, type User} from '@kubernetes/client-node'
+import type {Cluster, Context, User} from '@kubernetes/client-node'
+// Deep import (the package has no exports map): the index also pulls in the generated API, which
+// would put its ~2,700 modules on every live command's load path.
+import {KubeConfig} from '@kubernetes/client-node/dist/config.js'
 
 import {usageError} from '../errors.js'
 

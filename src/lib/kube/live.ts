@@ -23,7 +23,15 @@ export {openKube, type KubeSession} from './session.js'
 /** One Kubernetes API call on the command's session, under its deadline, with one-line errors. */
 export async function callKube<T>(ctx: RunContext, what: string, call: (session: KubeSession) => Promise<T>): Promise<T> {
   const session = openKube(ctx)
+  await session.loadClients()
   return callApi(ctx, session, what, () => call(session))
+}
+
+/** The session with client-node's API clients loaded (for code that calls session.core() etc.). */
+export async function openKubeWithClients(ctx: RunContext): Promise<KubeSession> {
+  const session = openKube(ctx)
+  await session.loadClients()
+  return session
 }
 
 /** GETs an Envoy admin path from a target's istio-proxy: resolve, pick the admin port, fetch. */

@@ -1,7 +1,7 @@
 import {createServer, type AddressInfo, type Server, type Socket} from 'node:net'
 import {Writable} from 'node:stream'
 
-import {PortForward, type KubeConfig} from '@kubernetes/client-node'
+import type {KubeConfig} from '@kubernetes/client-node'
 import WebSocket from 'ws'
 
 import type {RunContext} from '../context.js'
@@ -22,7 +22,7 @@ export type ForwardFailure =
 
 /**
  * A local 127.0.0.1 listener that tunnels each accepted connection to one pod port through its own
- * WebSocket (client-node's PortForward, v4.channel.k8s.io). One per (pod, port) per command, so an
+ * WebSocket (v4.channel.k8s.io, client-node's PortForward protocol). One per (pod, port) per command, so an
  * HTTP agent with keep-alive reuses the tunnel across requests.
  */
 export interface PodForward {
@@ -59,7 +59,7 @@ class Forward implements PodForward {
   localPort = 0
   private readonly sockets = new Set<Socket>()
   private readonly webSockets = new Set<WebSocket>()
-  private readonly portForward: PortForward
+  private readonly portForward: V4PortForward
   private closed = false
 
   private constructor(
@@ -68,7 +68,7 @@ class Forward implements PodForward {
     readonly pod: PodRef,
     readonly podPort: number,
   ) {
-    this.portForward = new PortForward(kubeConfig, true, new StatusAwareHandler(kubeConfig, (ws) => this.track(ws)))
+    this.portForward = new V4PortForward(new StatusAwareHandler(kubeConfig, (ws) => this.track(ws)))
   }
 
   static async open(ctx: RunContext, session: KubeSession, pod: PodRef, podPort: number): Promise<Forward> {
@@ -110,7 +110,6 @@ class Forward implements PodForward {
     const errorText: Buffer[] = []
     const errorChannel = new Writable({
       write(chunk: Buffer, _encoding, done) {
-        // client-node writes the stripped 2-byte port prefix as an empty chunk first.
         if (chunk.length > 0) errorText.push(chunk)
         done()
       },
@@ -120,9 +119,7 @@ class Forward implements PodForward {
     socket.once('close', () => (localEnded = true))
     this.portForward
       .portForward(this.pod.namespace, this.pod.name, [this.podPort], socket, errorChannel, socket)
-      .then((opened) => {
-        // With retryCount 0 (the default) portForward resolves to the WebSocket itself.
-        const ws = opened as WebSocket
+      .then((ws) => {
         // client-node never closes the local socket when the WebSocket goes: without this, a
         // refused pod port or a dropped stream hangs the HTTP client until its timeouts.
         ws.once('close', (code: number, reason: Buffer) => {
@@ -158,6 +155,41 @@ class Forward implements PodForward {
     for (const ws of this.webSockets) terminate(ws)
     for (const socket of this.sockets) socket.destroy()
     await new Promise<void>((resolve) => this.server.close(() => resolve()))
+  }
+}
+
+/**
+ * client-node's PortForward framing (v4.channel.k8s.io: one data and one error channel per port,
+ * each opening with the port as 2 little-endian bytes), with the same call shape. Its class is not
+ * used because importing it loads client-node's whole generated API (CoreV1Api for its
+ * service/deployment helpers): about 60 ms of every live command's start-up.
+ */
+class V4PortForward {
+  constructor(private readonly handler: StatusAwareHandler) {}
+
+  async portForward(namespace: string, podName: string, ports: number[], output: Socket, errorOutput: Writable, input: Socket): Promise<WebSocket> {
+    const [port] = ports
+    const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(podName)}/portforward?ports=${port}`
+    const prefixPending = [true, true]
+    const ws = await this.handler.connect(path, null, (channel, payload) => {
+      if (channel > 1) return false
+      let data = payload
+      if (prefixPending[channel]) {
+        data = data.subarray(2)
+        prefixPending[channel] = false
+      }
+      if (data.length === 0) return true
+      if (channel === 1) errorOutput.write(data)
+      else if (!output.destroyed) output.write(data)
+      return true
+    })
+    input.on('data', (chunk: Buffer) => {
+      if (ws.readyState === WebSocket.OPEN) ws.send(Buffer.concat([Buffer.from([0]), chunk]))
+    })
+    input.once('end', () => {
+      if (ws.readyState === WebSocket.OPEN) ws.close()
+    })
+    return ws
   }
 }
 

@@ -1,5 +1,7 @@
-import {AppsV1Api, BatchV1Api, CoreV1Api, Observable, type KubeConfig} from '@kubernetes/client-node'
-import {Agent, type Dispatcher} from 'undici'
+import type {AppsV1Api, BatchV1Api, CoreV1Api, KubeConfig} from '@kubernetes/client-node'
+// Deep import, like KubeConfig in kubeconfig.ts: the index would load the generated API.
+import {Observable} from '@kubernetes/client-node/dist/gen/rxjsStub.js'
+import {Agent, ProxyAgent, request, type Dispatcher} from 'undici'
 
 import type {RunContext} from '../context.js'
 import {MeshdbgError} from '../errors.js'
@@ -12,9 +14,16 @@ export interface KubeSession {
   /** -n, else the context's namespace, else "default". */
   readonly namespace: string
   readonly server: string
+  /**
+   * client-node API clients. Call `loadClients()` first (the `openKube` and `callKube` exported by
+   * src/lib/kube/index.ts do): they are a separate, heavier chunk that most commands never need.
+   */
   core(): CoreV1Api
   apps(): AppsV1Api
   batch(): BatchV1Api
+  loadClients(): Promise<void>
+  /** A GET of an API path (`/api/v1/...`) with the kubeconfig's credentials, parsed as JSON. */
+  getJson<T>(path: string): Promise<T>
   /** Per-call options for client-node API methods: ties the call to the command's deadline. */
   callOptions(): ApiCallOptions
 }
@@ -58,16 +67,79 @@ function createSession(ctx: RunContext): KubeSession {
     },
     post: <R>(response: R) => new Observable(Promise.resolve(response)),
   }
+  let clients: typeof import('./api-clients.js') | undefined
+  const loadedClients = () => {
+    if (!clients) throw new MeshdbgError('internal', 'Kubernetes API clients used before KubeSession.loadClients()')
+    return clients
+  }
+  let restPromise: ReturnType<typeof restTransport> | undefined
+  const transport = () => (restPromise ??= restTransport(loaded.kubeConfig))
+  ctx.scope.defer(async () => {
+    if (restPromise) await (await restPromise.catch(() => undefined))?.dispatcher.destroy().catch(() => {})
+  })
   return {
     kubeConfig: loaded.kubeConfig,
     contextName: loaded.contextName,
     namespace: loaded.namespace,
     server: loaded.server,
-    core: lazily(() => loaded.kubeConfig.makeApiClient(CoreV1Api)),
-    apps: lazily(() => loaded.kubeConfig.makeApiClient(AppsV1Api)),
-    batch: lazily(() => loaded.kubeConfig.makeApiClient(BatchV1Api)),
+    core: lazily(() => loaded.kubeConfig.makeApiClient(loadedClients().CoreV1Api)),
+    apps: lazily(() => loaded.kubeConfig.makeApiClient(loadedClients().AppsV1Api)),
+    batch: lazily(() => loaded.kubeConfig.makeApiClient(loadedClients().BatchV1Api)),
+    loadClients: async () => {
+      clients ??= await import('./api-clients.js')
+    },
+    getJson: async <T>(path: string): Promise<T> => {
+      const {headers, dispatcher} = await transport()
+      const response = await request(loaded.server + path, {
+        method: 'GET',
+        headers: {...headers, accept: 'application/json'},
+        dispatcher,
+        signal: ctx.signal,
+        headersTimeout: ctx.timeoutMs,
+        bodyTimeout: ctx.timeoutMs,
+      })
+      const text = await response.body.text()
+      if (response.statusCode >= 400) throw new ApiStatusError(response.statusCode, text)
+      return JSON.parse(text) as T
+    },
     callOptions: () => ({middleware: [signalMiddleware], middlewareMergeStrategy: 'append'}) as unknown as ApiCallOptions,
   }
+}
+
+/** An API error answer, shaped like client-node's ApiException (code, raw Status body). */
+class ApiStatusError extends Error {
+  constructor(
+    readonly code: number,
+    readonly body: string,
+  ) {
+    super(`HTTP ${code}`)
+  }
+}
+
+/**
+ * Headers and an undici dispatcher from the kubeconfig, as client-node applies them to its own
+ * requests: bearer tokens (also from exec plugins and auth providers), basic auth, impersonation,
+ * client certificates, CA, skip-verify, TLS server name and an HTTP(S) proxy-url.
+ */
+async function restTransport(kubeConfig: KubeConfig): Promise<{headers: Record<string, string>; dispatcher: Dispatcher}> {
+  const options: {headers?: Record<string, string | string[]>; auth?: string; ca?: Buffer; cert?: Buffer; key?: Buffer; rejectUnauthorized?: boolean; servername?: string} = {}
+  await kubeConfig.applyToHTTPSOptions(options as Parameters<KubeConfig['applyToHTTPSOptions']>[0])
+  const headers: Record<string, string> = {}
+  for (const [name, value] of Object.entries(options.headers ?? {})) headers[name] = Array.isArray(value) ? value.join(', ') : String(value)
+  if (options.auth) headers.Authorization = `Basic ${Buffer.from(options.auth).toString('base64')}`
+  const tls = {
+    ...(options.ca ? {ca: options.ca} : {}),
+    ...(options.cert ? {cert: options.cert} : {}),
+    ...(options.key ? {key: options.key} : {}),
+    ...(options.rejectUnauthorized === undefined ? {} : {rejectUnauthorized: options.rejectUnauthorized}),
+    ...(options.servername ? {servername: options.servername} : {}),
+  }
+  const proxyUrl = kubeConfig.getCurrentCluster()?.proxyUrl
+  if (proxyUrl && !/^https?:/.test(proxyUrl)) {
+    throw new MeshdbgError('usage', `proxy-url ${proxyUrl} is not supported (only http:// and https:// proxies)`)
+  }
+  const dispatcher = proxyUrl ? new ProxyAgent({uri: proxyUrl, requestTls: tls}) : new Agent({connections: 4, connect: tls})
+  return {headers, dispatcher}
 }
 
 /**
