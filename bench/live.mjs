@@ -128,6 +128,8 @@ function importCost() {
     'kube layer, modules (dist/lib/kube/live.js)': measure(`await import(${JSON.stringify(pathToFileURL(join(root, 'dist', 'lib', 'kube', 'live.js')).href)})`),
   }
   if (existsSync(bundle)) rows['kube layer, esbuild bundle (dist/lib/kube-bundle.js)'] = measure(`await import(${JSON.stringify(pathToFileURL(bundle).href)})`)
+  const apiBundle = join(root, 'dist', 'lib', 'kube-api-bundle.js')
+  if (existsSync(apiBundle)) rows['+ API clients on demand (dist/lib/kube-api-bundle.js)'] = measure(`await import(${JSON.stringify(pathToFileURL(bundle).href)}); await import(${JSON.stringify(pathToFileURL(apiBundle).href)})`)
   return rows
 }
 
