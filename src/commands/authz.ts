@@ -38,7 +38,7 @@ Differences from istioctl: filters with no rules (ext-authz shadow-only filters)
   async run(): Promise<AuthzResult> {
     const {flags} = this
     const input = await this.loadProxyText(AdminPath.full)
-    const chains = collectAuthzChains(parseConfigDump(input.text, input.origin))
+    const chains = collectAuthzChains(parseConfigDump(input.text, input.origin, {only: ['Listeners']}))
     const policies = summarizeAuthzPolicies(chains)
     const explanation = flags.explain ? explainAuthz(chains) : undefined
     if (this.outputFormat === 'short') {

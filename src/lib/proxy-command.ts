@@ -1,7 +1,6 @@
 import type {Command} from '@oclif/core'
 
 import {MeshdbgCommand} from './base-command.js'
-import {parseConfigDump, type ConfigDump} from './envoy/configdump.js'
 import {loadAdminText} from './envoy/source.js'
 import {fileFlag, proxyAdminPortFlag, targetArg} from './flags.js'
 import type {InputText} from './input.js'
@@ -25,10 +24,5 @@ export abstract class ProxyCommand<T extends typeof Command> extends MeshdbgComm
       path,
       proxyAdminPort: flags['proxy-admin-port'],
     })
-  }
-
-  protected async loadConfigDump(path: string): Promise<{dump: ConfigDump; input: InputText}> {
-    const input = await this.loadProxyText(path)
-    return {dump: parseConfigDump(input.text, input.origin), input}
   }
 }

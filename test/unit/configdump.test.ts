@@ -1,3 +1,6 @@
+import {readFileSync} from 'node:fs'
+import {join} from 'node:path'
+
 import {describe, expect, it} from 'vitest'
 
 import {collectClusters, parseConfigDump, requireSection} from '../../src/lib/envoy/configdump.js'
@@ -99,5 +102,34 @@ describe('field accessors', () => {
     expect(enumField({type: 'EDS'}, 'type', names)).toBe('EDS')
     expect(numberField({}, 'port_value')).toBe(0)
     expect(numberField({portValue: '15001'}, 'port_value')).toBe(15001)
+  })
+})
+
+describe('parseConfigDump with only some sections (Envoy layout shortcut)', () => {
+  const envoyLayout = readFileSync(join(import.meta.dirname, '..', '..', 'examples', 'istio-ingressgateway.config_dump.json'), 'utf8')
+  const kinds = ['Bootstrap', 'Clusters', 'Endpoints', 'Listeners', 'Routes', 'Secrets'] as const
+
+  it.each(kinds)('gives the same %s section as a full parse, and only that section', (kind) => {
+    const full = parseConfigDump(envoyLayout, 'x')
+    const partial = parseConfigDump(envoyLayout, 'x', {only: [kind]})
+    expect(partial.sections.get(kind)).toEqual(full.sections.get(kind))
+    expect([...partial.sections.keys()]).toEqual([kind])
+  })
+
+  it('falls back to a full parse for other layouts (compact JSON)', () => {
+    const compact = JSON.stringify(JSON.parse(envoyLayout))
+    const partial = parseConfigDump(compact, 'x', {only: ['Clusters']})
+    expect(partial.sections.get('Clusters')).toEqual(parseConfigDump(envoyLayout, 'x').sections.get('Clusters'))
+  })
+
+  it('still reports a truncated dump (exit 6)', () => {
+    const error = errorOf(() => parseConfigDump(envoyLayout.slice(0, envoyLayout.length - 2000), 'cut.json', {only: ['Bootstrap']}))
+    expect(error.exitCode).toBe(6)
+    expect(error.message).toMatch(/^cut\.json: not valid JSON \(truncated\?\)/)
+  })
+
+  it('still rejects v2alpha dumps', () => {
+    const legacy = '{\n "configs": [\n  {\n   "@type": "type.googleapis.com/envoy.admin.v2alpha.ClustersConfigDump"\n  }\n ]\n}\n'
+    expect(errorOf(() => parseConfigDump(legacy, 'old.json', {only: ['Clusters']})).message).toContain('unsupported legacy config dump format')
   })
 })

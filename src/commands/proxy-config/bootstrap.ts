@@ -30,7 +30,7 @@ A dump without a BootstrapConfigDump is an error (exit 6).`
   async run(): Promise<BootstrapResult> {
     const {flags} = this
     const input = await this.loadProxyText(AdminPath.bootstrap)
-    const section = bootstrapSection(parseConfigDump(input.text, input.origin))
+    const section = bootstrapSection(parseConfigDump(input.text, input.origin, {only: ['Bootstrap']}))
     const summary = summarizeBootstrap(section)
     if (this.outputFormat === 'short') this.write(renderBootstrapSummary(summary))
     else this.write(renderStructured(section, this.outputFormat as 'json' | 'yaml'))

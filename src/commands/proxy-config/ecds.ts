@@ -28,7 +28,7 @@ export default class ProxyConfigEcds extends ProxyCommand<typeof ProxyConfigEcds
   async run(): Promise<EcdsResult> {
     const {flags} = this
     const input = await this.loadProxyText(AdminPath.withEds)
-    const selected = selectEcds(parseConfigDump(input.text, input.origin))
+    const selected = selectEcds(parseConfigDump(input.text, input.origin, {only: ['Ecds']}))
     if (this.outputFormat === 'short') this.write(renderEcdsTable(selected.summaries))
     else this.write(renderStructured(selected.section, this.outputFormat as 'json' | 'yaml'))
     return {filters: selected.summaries}

@@ -46,7 +46,7 @@ Where istioctl crashes or prints nothing useful, meshdbg shows: a pipe address a
       throw usageError(`--type "${flags.type}" is not a listener type (use ${LISTENER_TYPES.join(', ')})`)
     }
     const input = await this.loadProxyText(AdminPath.listeners)
-    const selected = selectListeners(parseConfigDump(input.text, input.origin), flags)
+    const selected = selectListeners(parseConfigDump(input.text, input.origin, {only: ['Listeners']}), flags)
     if (this.outputFormat === 'short') this.write(renderListenerTable(selected.summaries, {verbose: flags.verbose}))
     else this.write(renderStructured(selected.listeners, this.outputFormat as 'json' | 'yaml'))
     return {listeners: selected.summaries}

@@ -30,7 +30,7 @@ No secrets prints the header only (istioctl prints "No active or warming secrets
   async run(): Promise<SecretResult> {
     const {flags} = this
     const input = await this.loadProxyText(AdminPath.secrets)
-    const section = secretsSection(parseConfigDump(input.text, input.origin))
+    const section = secretsSection(parseConfigDump(input.text, input.origin, {only: ['Secrets']}))
     const secrets = collectSecretRows(section)
     if (this.outputFormat === 'short') {
       if (arrayField(section, 'dynamic_active_secrets').length === 0 && arrayField(section, 'dynamic_warming_secrets').length === 0) {

@@ -1,6 +1,6 @@
 import {collectClusters, type ConfigDump} from './configdump.js'
 import {enumField, path, stringField, type Json} from './fields.js'
-import {istioConfigName, parseSubsetKey} from './istio-names.js'
+import {compareClusterSortKeys, istioConfigName, parseSubsetKey} from './istio-names.js'
 
 const CLUSTER_TYPES = ['STATIC', 'STRICT_DNS', 'LOGICAL_DNS', 'EDS', 'ORIGINAL_DST'] as const
 
@@ -50,16 +50,8 @@ export function summarizeCluster(cluster: Json): ClusterSummary {
   }
 }
 
-const byteCompare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
-
-/**
- * istioctl's order: fqdn, subset, port, direction (byte-wise; unparsed names sort by full name),
- * made total with the full name and the dump position so the result never depends on the
- * sort algorithm (istioctl's Go sort is unstable for ties beyond 12 items).
- */
-export function compareClusterSummaries(a: ClusterSummary, b: ClusterSummary): number {
-  return byteCompare(a.fqdn, b.fqdn) || byteCompare(a.subset, b.subset) || a.port - b.port || byteCompare(a.direction, b.direction) || byteCompare(a.name, b.name)
-}
+/** Clusters sort as istioctl sorts them (see compareClusterSortKeys); a summary is its own sort key. */
+export const compareClusterSummaries: (a: ClusterSummary, b: ClusterSummary) => number = compareClusterSortKeys
 
 export interface SelectedClusters {
   /** The matching clusters as found in the dump (for -o json/yaml), in table order. */

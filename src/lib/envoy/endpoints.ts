@@ -1,7 +1,7 @@
 import {badDataError} from '../errors.js'
-import {type ConfigDump, configDumpFromJson, parseJsonText, section} from './configdump.js'
+import {type ConfigDump, configDumpFromJson, parseConfigDump, parseJsonText, section} from './configdump.js'
 import {arrayField, enumField, field, numberField, path, stringField, type Json} from './fields.js'
-import {parseSubsetKey} from './istio-names.js'
+import {clusterSortKey, compareClusterSortKeys, type ClusterSortKey} from './istio-names.js'
 
 /** envoy.config.core.v3.HealthStatus, in number order (absent = UNKNOWN). */
 export const HEALTH_STATUSES = ['UNKNOWN', 'HEALTHY', 'UNHEALTHY', 'DRAINING', 'TIMEOUT', 'DEGRADED'] as const
@@ -35,6 +35,8 @@ const EDS_HINT = 'capture the dump with `curl -s localhost:15000/config_dump?inc
  * clusters (proto3 JSON leaves empty lists out), so an empty object is an empty cluster list.
  */
 export function parseEndpointInput(text: string, origin: string): EndpointInput {
+  // A dump in Envoy's own layout: parse only its EDS section (see parseConfigDump).
+  if (text.startsWith('{\n "configs": [')) return {kind: 'config-dump', dump: parseConfigDump(text, origin, {only: ['Endpoints']})}
   const raw = parseJsonText(text, origin, EXPECTED_INPUT)
   if (raw !== null && typeof raw === 'object' && !Array.isArray(raw)) {
     const statuses = field(raw, 'cluster_statuses')
@@ -204,15 +206,7 @@ export function pruneClusterLoadAssignment(cla: Json, filter: EndpointFilter): J
 
 /** Clusters' order on the parsed `cluster_name`: FQDN, subset, port, direction (unparsed names sort by full name). */
 export function compareClusterNames(a: string, b: string): number {
-  const ka = parseSubsetKey(a)
-  const kb = parseSubsetKey(b)
-  return (
-    byteCompare(ka ? ka.hostname : a, kb ? kb.hostname : b) ||
-    byteCompare(ka?.subset ?? '', kb?.subset ?? '') ||
-    (ka?.port ?? 0) - (kb?.port ?? 0) ||
-    byteCompare(ka?.direction ?? '', kb?.direction ?? '') ||
-    byteCompare(a, b)
-  )
+  return compareClusterSortKeys(clusterSortKey(a), clusterSortKey(b))
 }
 
 export interface SelectedEdsEndpoints {
@@ -241,16 +235,18 @@ export function requireEdsSection(dump: ConfigDump): Json {
  */
 export function selectEdsEndpoints(dump: ConfigDump, filter: EndpointFilter): SelectedEdsEndpoints {
   const endpoints = requireEdsSection(dump)
-  const assignments: Json[] = []
+  // The sort key is parsed once per assignment, not in every comparison.
+  const keyed: Array<{cla: Json; key: ClusterSortKey}> = []
   for (const listName of ['dynamic_endpoint_configs', 'static_endpoint_configs']) {
     for (const entry of arrayField(endpoints, listName)) {
       const cla = field(entry, 'endpoint_config')
       if (cla === null || typeof cla !== 'object') continue
       const pruned = pruneClusterLoadAssignment(cla, filter)
-      if (pruned) assignments.push(pruned)
+      if (pruned) keyed.push({cla: pruned, key: clusterSortKey(stringField(pruned, 'cluster_name'))})
     }
   }
-  assignments.sort((a, b) => compareClusterNames(stringField(a, 'cluster_name'), stringField(b, 'cluster_name')))
+  keyed.sort((a, b) => compareClusterSortKeys(a.key, b.key))
+  const assignments = keyed.map((entry) => entry.cla)
   const rows: EdsEndpointRow[] = []
   for (const cla of assignments) {
     const cluster = stringField(cla, 'cluster_name')

@@ -35,3 +35,29 @@ export function istioConfigName(configPath: string | undefined): string {
   if (pieces.length !== 8) return ''
   return `${pieces[7]}.${pieces[5]}`
 }
+
+/** What istioctl sorts clusters (and EDS cluster load assignments) by. */
+export interface ClusterSortKey {
+  /** The hostname of a subset key, else the whole name. */
+  fqdn: string
+  subset: string
+  port: number
+  direction: string
+  name: string
+}
+
+export function clusterSortKey(name: string): ClusterSortKey {
+  const key = parseSubsetKey(name)
+  return key ? {fqdn: key.hostname, subset: key.subset, port: key.port, direction: key.direction, name} : {fqdn: name, subset: '', port: 0, direction: '', name}
+}
+
+const byteCompare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
+
+/**
+ * istioctl's order: fqdn, subset, port, direction (byte-wise; unparsed names sort by full name),
+ * made total with the full name so the result never depends on the sort algorithm (istioctl's Go
+ * sort is unstable for ties beyond 12 items).
+ */
+export function compareClusterSortKeys(a: ClusterSortKey, b: ClusterSortKey): number {
+  return byteCompare(a.fqdn, b.fqdn) || byteCompare(a.subset, b.subset) || a.port - b.port || byteCompare(a.direction, b.direction) || byteCompare(a.name, b.name)
+}

@@ -1,4 +1,8 @@
-import {stringify as yamlStringify} from 'yaml'
+import {createRequire} from 'node:module'
+
+// `yaml` is loaded on first use: most runs print tables, and importing it costs ~30 ms of startup.
+const requireModule = createRequire(import.meta.url)
+const loadYaml = (): typeof import('yaml') => requireModule('yaml') as typeof import('yaml')
 
 /** `-o json`: 2-space JSON with a trailing newline. */
 export function toJson(value: unknown): string {
@@ -10,7 +14,7 @@ export function toJson(value: unknown): string {
  * kubectl and istioctl print), strings quoted only when needed.
  */
 export function toYaml(value: unknown): string {
-  return yamlStringify(value, {
+  return loadYaml().stringify(value, {
     indent: 2,
     indentSeq: false,
     lineWidth: 0,

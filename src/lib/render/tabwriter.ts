@@ -12,14 +12,14 @@ export interface TabwriterOptions {
   minwidth?: number
 }
 
-function cellWidth(text: string): number {
-  // Go counts runes (code points), not UTF-16 units.
-  // eslint-disable-next-line no-control-regex
-  if (/^[\u0000-\u007f]*$/.test(text)) return text.length
+function runeCount(text: string): number {
   let count = 0
   for (const _ of text) count++
   return count
 }
+
+// eslint-disable-next-line no-control-regex
+const NON_ASCII = /[^\u0000-\u007f]/
 
 /**
  * Formats lines (each without its trailing newline, cells separated by '\t') and returns the
@@ -27,7 +27,8 @@ function cellWidth(text: string): number {
  */
 export function tabwrite(lines: readonly string[], options: TabwriterOptions): string {
   const cells: string[][] = lines.map((line) => line.split('\t'))
-  const widthsOf: number[][] = cells.map((line) => line.map(cellWidth))
+  // Go counts runes (code points), not UTF-16 units; tables are nearly always ASCII, so check once.
+  const width: (text: string) => number = lines.some((line) => NON_ASCII.test(line)) ? runeCount : (text) => text.length
   const minwidth = options.minwidth ?? 0
   const out: string[] = []
   const widths: number[] = []
@@ -35,15 +36,13 @@ export function tabwrite(lines: readonly string[], options: TabwriterOptions): s
   const writeLines = (from: number, to: number): void => {
     for (let i = from; i < to; i++) {
       const line = cells[i]
-      const lineWidths = widthsOf[i]
+      const padded = Math.min(widths.length, line.length - 1)
       let text = ''
-      for (let j = 0; j < line.length; j++) {
-        text += line[j]
-        if (j < widths.length && j < line.length - 1) {
-          const pad = widths[j] - lineWidths[j]
-          if (pad > 0) text += ' '.repeat(pad)
-        }
+      for (let j = 0; j < padded; j++) {
+        const cell = line[j]
+        text += cell + ' '.repeat(Math.max(0, widths[j] - width(cell)))
       }
+      for (let j = padded; j < line.length; j++) text += line[j]
       out.push(text)
     }
   }
@@ -56,14 +55,14 @@ export function tabwrite(lines: readonly string[], options: TabwriterOptions): s
       if (column >= cells[current].length - 1) continue
       writeLines(start, current)
       start = current
-      let width = minwidth
+      let blockWidth = minwidth
       for (; current < line1; current++) {
         const line = cells[current]
         if (column >= line.length - 1) break
-        const w = widthsOf[current][column] + options.padding
-        if (w > width) width = w
+        const w = width(line[column]) + options.padding
+        if (w > blockWidth) blockWidth = w
       }
-      widths.push(width)
+      widths.push(blockWidth)
       format(start, current)
       widths.pop()
       start = current
