@@ -4,7 +4,7 @@ import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 import {selectAllSections} from '../../src/lib/envoy/all-sections.js'
-import {parseConfigDump} from '../../src/lib/envoy/configdump.js'
+import {parseConfigDump, sectionSource, sectionSourceOf} from '../../src/lib/envoy/configdump.js'
 import {renderAllSummary} from '../../src/lib/render/all-summary.js'
 import {runCli} from '../helpers/cli.js'
 
@@ -15,14 +15,14 @@ const now = new Date('2027-06-01T00:00:00Z')
 
 describe('proxy-config all', () => {
   it('renders every section with NAME columns and titles (golden)', () => {
-    const sections = selectAllSections(parseConfigDump(text, 'dump.json'), {}, now)
+    const sections = selectAllSections(sectionSourceOf(parseConfigDump(text, 'dump.json')), {}, now)
     expect(renderAllSummary(sections, {withHeaders: true, verbose: true})).toBe(
       readFileSync(join(import.meta.dirname, '..', 'fixtures', 'all', 'with-headers.golden.txt'), 'utf8'),
     )
   })
 
   it('without headers separates sections by one blank line, bootstrap first', () => {
-    const sections = selectAllSections(parseConfigDump(text, 'dump.json'), {}, now)
+    const sections = selectAllSections(sectionSourceOf(parseConfigDump(text, 'dump.json')), {}, now)
     const out = renderAllSummary(sections, {withHeaders: false, verbose: true})
     expect(out.startsWith('Istio Version:')).toBe(true)
     expect(out).not.toContain('------')
@@ -31,7 +31,7 @@ describe('proxy-config all', () => {
   })
 
   it('applies --port to clusters, listeners and endpoints, and --name to routes', () => {
-    const sections = selectAllSections(parseConfigDump(text, 'dump.json'), {port: 9080, name: '9080'}, now)
+    const sections = selectAllSections(sectionSourceOf(parseConfigDump(text, 'dump.json')), {port: 9080, name: '9080'}, now)
     expect(sections.clusters!.map((c) => c.name)).toEqual([
       'outbound|9080||reviews.shop.svc.cluster.local',
       'outbound|9080|v1|reviews.shop.svc.cluster.local',
@@ -41,6 +41,15 @@ describe('proxy-config all', () => {
     expect(sections.endpoints.every((e) => e.name.includes(':9080'))).toBe(true)
     expect(sections.endpoints.length).toBeGreaterThan(0)
     expect(new Set(sections.routes!.map((r) => r.name))).toEqual(new Set(['9080']))
+  })
+
+  it('reads an Envoy-layout dump section by section with the same result as from one parsed dump', () => {
+    const layout = readFileSync(join(import.meta.dirname, '..', '..', 'examples', 'istio-ingressgateway.config_dump.json'), 'utf8')
+    const bySection = selectAllSections(sectionSource(layout, 'x'), {}, now)
+    const whole = selectAllSections(sectionSourceOf(parseConfigDump(layout, 'x')), {}, now)
+    expect(bySection).toEqual(whole)
+    expect(bySection.missing).toEqual([])
+    expect(bySection.endpoints.length).toBeGreaterThan(10)
   })
 
   it('leaves out sections the dump lacks and says so on stderr', async () => {

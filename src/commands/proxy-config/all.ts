@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 
 import {ProxyCommand} from '../../lib/proxy-command.js'
 import {selectAllSections, type AllSections} from '../../lib/envoy/all-sections.js'
-import {parseConfigDump} from '../../lib/envoy/configdump.js'
+import {parseConfigDump, sectionSource, sectionSourceOf} from '../../lib/envoy/configdump.js'
 import {LISTENER_TYPES} from '../../lib/envoy/listeners.js'
 import {AdminPath} from '../../lib/envoy/source.js'
 import {usageError} from '../../lib/errors.js'
@@ -47,14 +47,16 @@ Sections missing from the dump are left out with a note on stderr (istioctl abor
     }
     const ctx = this.runContext()
     const input = await this.loadProxyText(AdminPath.withEds)
-    const dump = parseConfigDump(input.text, input.origin)
-    const {missing, ...sections} = selectAllSections(dump, flags)
-    if (this.outputFormat === 'json') this.write(input.text.endsWith('\n') ? input.text : input.text + '\n')
-    else if (this.outputFormat === 'yaml') this.write(toYaml(dump.raw))
-    else {
-      if (missing.length > 0) ctx.note(`${input.origin}: no ${missing.join(', ')} section in this dump; left out`)
-      this.write(renderAllSummary({...sections, missing}, {withHeaders: flags['with-headers'], verbose: flags.verbose}))
+    if (this.outputFormat !== 'short') {
+      // The dump as fetched, unfiltered (as istioctl); parsed first so garbage is still exit 6.
+      const dump = parseConfigDump(input.text, input.origin)
+      this.write(this.outputFormat === 'json' ? (input.text.endsWith('\n') ? input.text : input.text + '\n') : toYaml(dump.raw))
+      const {missing, ...sections} = selectAllSections(sectionSourceOf(dump), flags)
+      return {...sections, missingSections: missing}
     }
+    const {missing, ...sections} = selectAllSections(sectionSource(input.text, input.origin), flags)
+    if (missing.length > 0) ctx.note(`${input.origin}: no ${missing.join(', ')} section in this dump; left out`)
+    this.write(renderAllSummary({...sections, missing}, {withHeaders: flags['with-headers'], verbose: flags.verbose}))
     return {...sections, missingSections: missing}
   }
 }

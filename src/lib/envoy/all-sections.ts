@@ -1,8 +1,8 @@
 import type {BootstrapSummary} from './bootstrap.js'
 import {bootstrapSection, summarizeBootstrap} from './bootstrap.js'
 import {selectClusters, type ClusterFilter, type ClusterSummary} from './clusters.js'
-import type {ConfigDump, SectionKind} from './configdump.js'
-import {hasEdsSection, selectEdsEndpoints, type EdsEndpointRow} from './endpoints.js'
+import type {SectionKind, SectionSource} from './configdump.js'
+import {selectEdsEndpoints, type EdsEndpointRow} from './endpoints.js'
 import {selectListeners, type ListenerSummary} from './listeners.js'
 import {selectRoutes, type RouteConfigSummary} from './routes.js'
 import {collectSecretRows, secretsSection, type SecretRow} from './secrets.js'
@@ -25,24 +25,24 @@ export interface AllSections {
   missing: SectionKind[]
 }
 
-/** Every section of one parsed dump, each through the same selection code as its own subcommand. */
-export function selectAllSections(dump: ConfigDump, filter: AllFilter, now: Date = new Date()): AllSections {
+/**
+ * Every section of one dump, each through the same selection code as its own subcommand. Sections
+ * are taken one at a time from the source, so only one parsed section needs to be alive at once.
+ */
+export function selectAllSections(source: SectionSource, filter: AllFilter, now: Date = new Date()): AllSections {
   const missing: SectionKind[] = []
   const present = (kind: SectionKind): boolean => {
-    if (dump.sections.has(kind)) return true
+    if (source.has(kind)) return true
     missing.push(kind)
     return false
   }
-  return {
-    bootstrap: present('Bootstrap') ? summarizeBootstrap(bootstrapSection(dump)) : undefined,
-    clusters: present('Clusters')
-      ? selectClusters(dump, {fqdn: filter.fqdn, direction: filter.direction, subset: filter.subset, port: filter.port}).summaries
-      : undefined,
-    listeners: present('Listeners') ? selectListeners(dump, {address: filter.address, port: filter.port, type: filter.type}).summaries : undefined,
-    routes: present('Routes') ? selectRoutes(dump, {name: filter.name}).summaries : undefined,
-    secrets: present('Secrets') ? collectSecretRows(secretsSection(dump), now) : undefined,
-    // As in istioctl, a dump without EDS (no ?include_eds) has an empty endpoint section.
-    endpoints: hasEdsSection(dump) ? selectEdsEndpoints(dump, {address: filter.address, port: filter.port}).rows : [],
-    missing,
-  }
+  const bootstrap = present('Bootstrap') ? summarizeBootstrap(bootstrapSection(source.dumpWith('Bootstrap'))) : undefined
+  const clusterFilter = {fqdn: filter.fqdn, direction: filter.direction, subset: filter.subset, port: filter.port}
+  const clusters = present('Clusters') ? selectClusters(source.dumpWith('Clusters'), clusterFilter).summaries : undefined
+  const listeners = present('Listeners') ? selectListeners(source.dumpWith('Listeners'), {address: filter.address, port: filter.port, type: filter.type}).summaries : undefined
+  const routes = present('Routes') ? selectRoutes(source.dumpWith('Routes'), {name: filter.name}).summaries : undefined
+  const secrets = present('Secrets') ? collectSecretRows(secretsSection(source.dumpWith('Secrets')), now) : undefined
+  // As in istioctl, a dump without EDS (no ?include_eds) has an empty endpoint section.
+  const endpoints = source.has('Endpoints') ? selectEdsEndpoints(source.dumpWith('Endpoints'), {address: filter.address, port: filter.port}).rows : []
+  return {bootstrap, clusters, listeners, routes, secrets, endpoints, missing}
 }

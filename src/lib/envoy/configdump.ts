@@ -89,30 +89,73 @@ const SECTION_MARKER = '\n  {\n   "@type": "'
 const DUMP_HEAD = /^\{\n "configs": \[$/
 const DUMP_TAIL = /^\n  \}\n \]\n?\}\s*$/
 
-function parseEnvoyLayoutSections(text: string, origin: string, only: readonly SectionKind[]): ConfigDump | undefined {
+interface LocatedSection {
+  type: string
+  /** Offsets of the section object's '{' and just past its '}'. */
+  begin: number
+  end: number
+}
+
+/** Where each section of a dump in Envoy's own layout is, found without parsing; else undefined. */
+function locateEnvoyLayoutSections(text: string): LocatedSection[] | undefined {
   const starts: number[] = []
   for (let at = text.indexOf(SECTION_MARKER); at !== -1; at = text.indexOf(SECTION_MARKER, at + SECTION_MARKER.length)) starts.push(at)
   if (starts.length === 0 || !DUMP_HEAD.test(text.slice(0, starts[0]))) return undefined
   const lastClose = text.lastIndexOf('\n  }')
   if (lastClose < starts[starts.length - 1] || !DUMP_TAIL.test(text.slice(lastClose))) return undefined
-  const wanted = new Set(only)
-  const configs: Json[] = []
+  const located: LocatedSection[] = []
   for (let i = 0; i < starts.length; i++) {
     const typeStart = starts[i] + SECTION_MARKER.length
     const type = text.slice(typeStart, text.indexOf('"', typeStart))
     if (!type.startsWith(ADMIN_V3)) return undefined // legacy or unknown layouts: let the full parse judge
-    const kind = SECTION_BY_TYPE.get(type)
-    if (kind === undefined || !wanted.has(kind)) continue
     // From the section's '{' to its '}' (the next section's marker is preceded by "\n  },").
-    const begin = starts[i] + 3
-    const end = i + 1 < starts.length ? starts[i + 1] - 1 : lastClose + 4
+    located.push({type, begin: starts[i] + 3, end: i + 1 < starts.length ? starts[i + 1] - 1 : lastClose + 4})
+  }
+  return located
+}
+
+function parseLocatedSections(text: string, origin: string, located: readonly LocatedSection[], only: readonly SectionKind[]): ConfigDump | undefined {
+  const wanted = new Set(only)
+  const configs: Json[] = []
+  for (const section of located) {
+    const kind = SECTION_BY_TYPE.get(section.type)
+    if (kind === undefined || !wanted.has(kind)) continue
     try {
-      configs.push(JSON.parse(text.slice(begin, end)))
+      configs.push(JSON.parse(text.slice(section.begin, section.end)))
     } catch {
       return undefined
     }
   }
   return configDumpFromJson({configs}, origin)
+}
+
+function parseEnvoyLayoutSections(text: string, origin: string, only: readonly SectionKind[]): ConfigDump | undefined {
+  const located = locateEnvoyLayoutSections(text)
+  return located && parseLocatedSections(text, origin, located, only)
+}
+
+/** A dump read section by section, so a caller can let go of each parsed section before the next. */
+export interface SectionSource {
+  has(kind: SectionKind): boolean
+  /** A dump holding (at least) this section. */
+  dumpWith(kind: SectionKind): ConfigDump
+}
+
+export function sectionSource(text: string, origin: string): SectionSource {
+  const located = locateEnvoyLayoutSections(text)
+  if (located) {
+    const kinds = new Set(located.map((section) => SECTION_BY_TYPE.get(section.type)))
+    return {
+      has: (kind) => kinds.has(kind),
+      dumpWith: (kind) => parseLocatedSections(text, origin, located, [kind]) ?? parseConfigDump(text, origin),
+    }
+  }
+  const dump = parseConfigDump(text, origin)
+  return {has: (kind) => dump.sections.has(kind), dumpWith: () => dump}
+}
+
+export function sectionSourceOf(dump: ConfigDump): SectionSource {
+  return {has: (kind) => dump.sections.has(kind), dumpWith: () => dump}
 }
 
 export function configDumpFromJson(raw: Json, origin: string): ConfigDump {
