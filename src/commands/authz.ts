@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {ProxyCommand} from '../lib/proxy-command.js'
-import {parseConfigDump} from '../lib/envoy/configdump.js'
+import {parseConfigDumpInput} from '../lib/envoy/configdump.js'
 import {AdminPath} from '../lib/envoy/source.js'
 import {collectAuthzChains, explainAuthz, summarizeAuthzPolicies, type AuthzExplanation, type AuthzPolicyRow} from '../lib/istio/authz.js'
 import {renderAuthzExplanation, renderAuthzTable} from '../lib/render/authz-table.js'
@@ -38,7 +38,7 @@ Differences from istioctl: filters with no rules (ext-authz shadow-only filters)
   async run(): Promise<AuthzResult> {
     const {flags} = this
     const input = await this.loadProxyText(AdminPath.full)
-    const chains = collectAuthzChains(parseConfigDump(input.text, input.origin, {only: ['Listeners']}))
+    const chains = collectAuthzChains(parseConfigDumpInput(input, {only: ['Listeners']}))
     const policies = summarizeAuthzPolicies(chains)
     const explanation = flags.explain ? explainAuthz(chains) : undefined
     if (this.outputFormat === 'short') {

@@ -3,24 +3,44 @@ import {readFile} from 'node:fs/promises'
 import {MeshdbgError, usageError} from './errors.js'
 
 export interface InputText {
-  text: string
+  /** The bytes as UTF-8 text (for files, decoded on first use). */
+  readonly text: string
   /** A name for messages: the path, or "stdin". */
-  origin: string
+  readonly origin: string
+  /** The raw bytes, when we have them: lets large dumps be scanned without decoding all of them. */
+  readonly bytes?: Buffer
 }
 
-async function readStdin(): Promise<string> {
+/** Input whose text is decoded only if someone asks for it. */
+export function inputFromBytes(bytes: Buffer, origin: string): InputText {
+  let decoded: string | undefined
+  return {
+    origin,
+    bytes,
+    get text(): string {
+      if (decoded === undefined) {
+        if (bytes.length > MAX_STRING_BYTES) throw new MeshdbgError('bad-data', `${origin}: too large to read as text (${bytes.length} bytes)`)
+        decoded = bytes.toString('utf8')
+      }
+      return decoded
+    },
+  }
+}
+
+// V8's string length limit (2^29 - 24 characters on 64-bit).
+const MAX_STRING_BYTES = 536_870_888
+
+async function readStdin(): Promise<Buffer> {
   const chunks: Buffer[] = []
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
-  return Buffer.concat(chunks).toString('utf8')
+  return Buffer.concat(chunks)
 }
 
-/** Reads `-f PATH` (or `-` for stdin) as UTF-8 text. */
+/** Reads `-f PATH` (or `-` for stdin). */
 export async function readInputText(file: string): Promise<InputText> {
-  if (file === '-') return {text: await readStdin(), origin: 'stdin'}
+  if (file === '-') return inputFromBytes(await readStdin(), 'stdin')
   try {
-    // One decode of the whole buffer: readFile(file, 'utf8') decodes chunk by chunk into a rope
-    // that JSON.parse then has to flatten.
-    return {text: (await readFile(file)).toString('utf8'), origin: file}
+    return inputFromBytes(await readFile(file), file)
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
     if (code === 'ENOENT') throw usageError(`cannot read ${file}: no such file`)

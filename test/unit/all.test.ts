@@ -45,7 +45,7 @@ describe('proxy-config all', () => {
 
   it('reads an Envoy-layout dump section by section with the same result as from one parsed dump', () => {
     const layout = readFileSync(join(import.meta.dirname, '..', '..', 'examples', 'istio-ingressgateway.config_dump.json'), 'utf8')
-    const bySection = selectAllSections(sectionSource(layout, 'x'), {}, now)
+    const bySection = selectAllSections(sectionSource({text: layout, origin: 'x'}), {}, now)
     const whole = selectAllSections(sectionSourceOf(parseConfigDump(layout, 'x')), {}, now)
     expect(bySection).toEqual(whole)
     expect(bySection.missing).toEqual([])

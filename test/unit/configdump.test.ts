@@ -3,7 +3,8 @@ import {join} from 'node:path'
 
 import {describe, expect, it} from 'vitest'
 
-import {collectClusters, parseConfigDump, requireSection} from '../../src/lib/envoy/configdump.js'
+import {collectClusters, parseConfigDump, parseConfigDumpInput, requireSection} from '../../src/lib/envoy/configdump.js'
+import {inputFromBytes} from '../../src/lib/input.js'
 import {enumField, field, numberField, path} from '../../src/lib/envoy/fields.js'
 import {isMeshdbgError} from '../../src/lib/errors.js'
 
@@ -131,5 +132,28 @@ describe('parseConfigDump with only some sections (Envoy layout shortcut)', () =
   it('still rejects v2alpha dumps', () => {
     const legacy = '{\n "configs": [\n  {\n   "@type": "type.googleapis.com/envoy.admin.v2alpha.ClustersConfigDump"\n  }\n ]\n}\n'
     expect(errorOf(() => parseConfigDump(legacy, 'old.json', {only: ['Clusters']})).message).toContain('unsupported legacy config dump format')
+  })
+})
+
+describe('parseConfigDumpInput (raw bytes)', () => {
+  const bytes = readFileSync(join(import.meta.dirname, '..', '..', 'examples', 'istio-ingressgateway.config_dump.json'))
+
+  it('finds the sections in the bytes without decoding the whole input', () => {
+    const input = inputFromBytes(bytes, 'x')
+    const fromBytes = parseConfigDumpInput(input, {only: ['Listeners']})
+    expect([...fromBytes.sections.keys()]).toEqual(['Listeners'])
+    expect(fromBytes.sections.get('Listeners')).toEqual(parseConfigDump(bytes.toString('utf8'), 'x').sections.get('Listeners'))
+  })
+
+  it('keeps byte offsets right around multi-byte characters', () => {
+    const text = '{\n "configs": [\n  {\n   "@type": "type.googleapis.com/envoy.admin.v3.BootstrapConfigDump",\n   "bootstrap": {"node": {"id": "ünïcødé-☃"}}\n  },\n  {\n   "@type": "type.googleapis.com/envoy.admin.v3.ClustersConfigDump",\n   "static_clusters": [{"cluster": {"name": "naïve-☃"}}]\n  }\n ]\n}\n'
+    const dump = parseConfigDumpInput(inputFromBytes(Buffer.from(text, 'utf8'), 'x'), {only: ['Clusters']})
+    expect(dump.sections.get('Clusters').static_clusters[0].cluster.name).toBe('naïve-☃')
+  })
+
+  it('reports bad bytes like a full parse does', () => {
+    expect(errorOf(() => parseConfigDumpInput(inputFromBytes(Buffer.from('<html>oops</html>'), 'page'), {only: ['Clusters']})).message).toBe(
+      'page: it looks like an HTML page, not JSON; expected an Envoy /config_dump (an object with a "configs" list)',
+    )
   })
 })

@@ -26,14 +26,14 @@ const edsDump = () => parseConfigDump(read('eds-dump.json'), 'eds-dump.json')
 
 describe('endpoint input detection', () => {
   it('recognises /clusters?format=json in snake_case and camelCase, and {} as no clusters', () => {
-    expect(parseEndpointInput(read('clusters.json'), 'f').kind).toBe('cluster-status')
-    const camel = parseEndpointInput(read('clusters-camel.json'), 'f')
+    expect(parseEndpointInput({text: read('clusters.json'), origin: 'f'}).kind).toBe('cluster-status')
+    const camel = parseEndpointInput({text: read('clusters-camel.json'), origin: 'f'})
     expect(camel.kind === 'cluster-status' && camel.clusterStatuses.length).toBe(1)
-    expect(parseEndpointInput('{}', 'f')).toEqual({kind: 'cluster-status', clusterStatuses: []})
+    expect(parseEndpointInput({text: '{}', origin: 'f'})).toEqual({kind: 'cluster-status', clusterStatuses: []})
   })
 
   it('recognises a config dump', () => {
-    expect(parseEndpointInput(read('eds-dump.json'), 'f').kind).toBe('config-dump')
+    expect(parseEndpointInput({text: read('eds-dump.json'), origin: 'f'}).kind).toBe('config-dump')
   })
 
   it.each([
@@ -43,9 +43,9 @@ describe('endpoint input detection', () => {
     ['{"configs": [', /not valid JSON/],
     ['', /it is empty/],
   ])('rejects %j with a bad-data error', (text, message) => {
-    expect(() => parseEndpointInput(text, 'f')).toThrow(message)
+    expect(() => parseEndpointInput({text, origin: 'f'})).toThrow(message)
     try {
-      parseEndpointInput(text, 'f')
+      parseEndpointInput({text, origin: 'f'})
     } catch (error) {
       expect((error as {exitCode: number}).exitCode).toBe(6)
     }
@@ -91,7 +91,7 @@ describe('/clusters?format=json rows (istioctl proxy-config endpoint)', () => {
   })
 
   it('reads camelCase input', () => {
-    const input = parseEndpointInput(read('clusters-camel.json'), 'f')
+    const input = parseEndpointInput({text: read('clusters-camel.json'), origin: 'f'})
     if (input.kind !== 'cluster-status') throw new Error('wrong kind')
     expect(renderHostEndpointTable(selectHostEndpoints(input.clusterStatuses, {}).rows)).toBe(
       'ENDPOINT           STATUS        OUTLIER CHECK     CLUSTER\n' +

@@ -54,7 +54,7 @@ Sections missing from the dump are left out with a note on stderr (istioctl abor
       const {missing, ...sections} = selectAllSections(sectionSourceOf(dump), flags)
       return {...sections, missingSections: missing}
     }
-    const {missing, ...sections} = selectAllSections(sectionSource(input.text, input.origin), flags)
+    const {missing, ...sections} = selectAllSections(sectionSource(input), flags)
     if (missing.length > 0) ctx.note(`${input.origin}: no ${missing.join(', ')} section in this dump; left out`)
     this.write(renderAllSummary({...sections, missing}, {withHeaders: flags['with-headers'], verbose: flags.verbose}))
     return {...sections, missingSections: missing}

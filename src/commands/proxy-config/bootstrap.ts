@@ -1,6 +1,6 @@
 import {ProxyCommand} from '../../lib/proxy-command.js'
 import {bootstrapSection, summarizeBootstrap, type BootstrapSummary} from '../../lib/envoy/bootstrap.js'
-import {parseConfigDump} from '../../lib/envoy/configdump.js'
+import {parseConfigDumpInput} from '../../lib/envoy/configdump.js'
 import {AdminPath} from '../../lib/envoy/source.js'
 import {renderBootstrapSummary} from '../../lib/render/bootstrap-summary.js'
 import {renderStructured} from '../../lib/render/formats.js'
@@ -30,7 +30,7 @@ A dump without a BootstrapConfigDump is an error (exit 6).`
   async run(): Promise<BootstrapResult> {
     const {flags} = this
     const input = await this.loadProxyText(AdminPath.bootstrap)
-    const section = bootstrapSection(parseConfigDump(input.text, input.origin, {only: ['Bootstrap']}))
+    const section = bootstrapSection(parseConfigDumpInput(input, {only: ['Bootstrap']}))
     const summary = summarizeBootstrap(section)
     if (this.outputFormat === 'short') this.write(renderBootstrapSummary(summary))
     else this.write(renderStructured(section, this.outputFormat as 'json' | 'yaml'))

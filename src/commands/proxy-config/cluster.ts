@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 
 import {ProxyCommand} from '../../lib/proxy-command.js'
 import {selectClusters, type ClusterSummary} from '../../lib/envoy/clusters.js'
-import {parseConfigDump} from '../../lib/envoy/configdump.js'
+import {parseConfigDumpInput} from '../../lib/envoy/configdump.js'
 import {AdminPath} from '../../lib/envoy/source.js'
 import {renderStructured} from '../../lib/render/formats.js'
 import {renderClusterTable} from '../../lib/render/proxy-config-tables.js'
@@ -34,7 +34,7 @@ export default class ProxyConfigCluster extends ProxyCommand<typeof ProxyConfigC
   async run(): Promise<ClusterResult> {
     const {flags} = this
     const input = await this.loadProxyText(AdminPath.clusters)
-    const selected = selectClusters(parseConfigDump(input.text, input.origin, {only: ['Clusters']}), flags)
+    const selected = selectClusters(parseConfigDumpInput(input, {only: ['Clusters']}), flags)
     if (this.outputFormat === 'short') this.write(renderClusterTable(selected.summaries))
     else this.write(renderStructured(selected.clusters, this.outputFormat as 'json' | 'yaml'))
     return {clusters: selected.summaries}

@@ -1,5 +1,5 @@
 import {ProxyCommand} from '../../lib/proxy-command.js'
-import {parseConfigDump} from '../../lib/envoy/configdump.js'
+import {parseConfigDumpInput} from '../../lib/envoy/configdump.js'
 import {selectEcds, type EcdsSummary} from '../../lib/envoy/ecds.js'
 import {AdminPath} from '../../lib/envoy/source.js'
 import {renderEcdsTable} from '../../lib/render/ecds-table.js'
@@ -28,7 +28,7 @@ export default class ProxyConfigEcds extends ProxyCommand<typeof ProxyConfigEcds
   async run(): Promise<EcdsResult> {
     const {flags} = this
     const input = await this.loadProxyText(AdminPath.withEds)
-    const selected = selectEcds(parseConfigDump(input.text, input.origin, {only: ['Ecds']}))
+    const selected = selectEcds(parseConfigDumpInput(input, {only: ['Ecds']}))
     if (this.outputFormat === 'short') this.write(renderEcdsTable(selected.summaries))
     else this.write(renderStructured(selected.section, this.outputFormat as 'json' | 'yaml'))
     return {filters: selected.summaries}

@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {ProxyCommand} from '../../lib/proxy-command.js'
-import {parseConfigDump} from '../../lib/envoy/configdump.js'
+import {parseConfigDumpInput} from '../../lib/envoy/configdump.js'
 import {LISTENER_TYPES, selectListeners, type ListenerSummary} from '../../lib/envoy/listeners.js'
 import {AdminPath} from '../../lib/envoy/source.js'
 import {usageError} from '../../lib/errors.js'
@@ -46,7 +46,7 @@ Where istioctl crashes or prints nothing useful, meshdbg shows: a pipe address a
       throw usageError(`--type "${flags.type}" is not a listener type (use ${LISTENER_TYPES.join(', ')})`)
     }
     const input = await this.loadProxyText(AdminPath.listeners)
-    const selected = selectListeners(parseConfigDump(input.text, input.origin, {only: ['Listeners']}), flags)
+    const selected = selectListeners(parseConfigDumpInput(input, {only: ['Listeners']}), flags)
     if (this.outputFormat === 'short') this.write(renderListenerTable(selected.summaries, {verbose: flags.verbose}))
     else this.write(renderStructured(selected.listeners, this.outputFormat as 'json' | 'yaml'))
     return {listeners: selected.summaries}

@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {ProxyCommand} from '../../lib/proxy-command.js'
-import {parseConfigDump} from '../../lib/envoy/configdump.js'
+import {parseConfigDumpInput} from '../../lib/envoy/configdump.js'
 import {selectRoutes, type RouteConfigSummary} from '../../lib/envoy/routes.js'
 import {AdminPath} from '../../lib/envoy/source.js'
 import {renderStructured} from '../../lib/render/formats.js'
@@ -39,7 +39,7 @@ export default class ProxyConfigRoute extends ProxyCommand<typeof ProxyConfigRou
   async run(): Promise<RouteResult> {
     const {flags} = this
     const input = await this.loadProxyText(AdminPath.routes)
-    const selected = selectRoutes(parseConfigDump(input.text, input.origin, {only: ['Routes']}), {name: flags.name})
+    const selected = selectRoutes(parseConfigDumpInput(input, {only: ['Routes']}), {name: flags.name})
     if (this.outputFormat === 'short') this.write(renderRouteTable(selected.summaries, {verbose: flags.verbose}))
     else this.write(renderStructured(selected.routeConfigs, this.outputFormat as 'json' | 'yaml'))
     return {routes: selected.summaries}

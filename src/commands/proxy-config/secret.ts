@@ -1,5 +1,5 @@
 import {ProxyCommand} from '../../lib/proxy-command.js'
-import {parseConfigDump} from '../../lib/envoy/configdump.js'
+import {parseConfigDumpInput} from '../../lib/envoy/configdump.js'
 import {arrayField} from '../../lib/envoy/fields.js'
 import {collectSecretRows, secretsSection, type SecretRow} from '../../lib/envoy/secrets.js'
 import {AdminPath} from '../../lib/envoy/source.js'
@@ -30,7 +30,7 @@ No secrets prints the header only (istioctl prints "No active or warming secrets
   async run(): Promise<SecretResult> {
     const {flags} = this
     const input = await this.loadProxyText(AdminPath.secrets)
-    const section = secretsSection(parseConfigDump(input.text, input.origin, {only: ['Secrets']}))
+    const section = secretsSection(parseConfigDumpInput(input, {only: ['Secrets']}))
     const secrets = collectSecretRows(section)
     if (this.outputFormat === 'short') {
       if (arrayField(section, 'dynamic_active_secrets').length === 0 && arrayField(section, 'dynamic_warming_secrets').length === 0) {

@@ -1,4 +1,5 @@
 import {badDataError, MeshdbgError} from '../errors.js'
+import type {InputText} from '../input.js'
 import {arrayField, field, type Json} from './fields.js'
 
 export const ADMIN_V3 = 'type.googleapis.com/envoy.admin.v3.'
@@ -96,17 +97,23 @@ interface LocatedSection {
   end: number
 }
 
+/** Text, or the raw bytes of it (Buffer search is far faster than string search, and needs no decode). */
+type DumpSource = string | Buffer
+
+const decodeRange = (source: DumpSource, begin: number, end: number): string =>
+  typeof source === 'string' ? source.slice(begin, end) : source.toString('utf8', begin, end)
+
 /** Where each section of a dump in Envoy's own layout is, found without parsing; else undefined. */
-function locateEnvoyLayoutSections(text: string): LocatedSection[] | undefined {
+function locateEnvoyLayoutSections(text: DumpSource): LocatedSection[] | undefined {
   const starts: number[] = []
   for (let at = text.indexOf(SECTION_MARKER); at !== -1; at = text.indexOf(SECTION_MARKER, at + SECTION_MARKER.length)) starts.push(at)
-  if (starts.length === 0 || !DUMP_HEAD.test(text.slice(0, starts[0]))) return undefined
+  if (starts.length === 0 || !DUMP_HEAD.test(decodeRange(text, 0, starts[0]))) return undefined
   const lastClose = text.lastIndexOf('\n  }')
-  if (lastClose < starts[starts.length - 1] || !DUMP_TAIL.test(text.slice(lastClose))) return undefined
+  if (lastClose < starts[starts.length - 1] || !DUMP_TAIL.test(decodeRange(text, lastClose, text.length))) return undefined
   const located: LocatedSection[] = []
   for (let i = 0; i < starts.length; i++) {
     const typeStart = starts[i] + SECTION_MARKER.length
-    const type = text.slice(typeStart, text.indexOf('"', typeStart))
+    const type = decodeRange(text, typeStart, text.indexOf('"', typeStart))
     if (!type.startsWith(ADMIN_V3)) return undefined // legacy or unknown layouts: let the full parse judge
     // From the section's '{' to its '}' (the next section's marker is preceded by "\n  },").
     located.push({type, begin: starts[i] + 3, end: i + 1 < starts.length ? starts[i + 1] - 1 : lastClose + 4})
@@ -114,14 +121,14 @@ function locateEnvoyLayoutSections(text: string): LocatedSection[] | undefined {
   return located
 }
 
-function parseLocatedSections(text: string, origin: string, located: readonly LocatedSection[], only: readonly SectionKind[]): ConfigDump | undefined {
+function parseLocatedSections(text: DumpSource, origin: string, located: readonly LocatedSection[], only: readonly SectionKind[]): ConfigDump | undefined {
   const wanted = new Set(only)
   const configs: Json[] = []
   for (const section of located) {
     const kind = SECTION_BY_TYPE.get(section.type)
     if (kind === undefined || !wanted.has(kind)) continue
     try {
-      configs.push(JSON.parse(text.slice(section.begin, section.end)))
+      configs.push(JSON.parse(decodeRange(text, section.begin, section.end)))
     } catch {
       return undefined
     }
@@ -129,7 +136,7 @@ function parseLocatedSections(text: string, origin: string, located: readonly Lo
   return configDumpFromJson({configs}, origin)
 }
 
-function parseEnvoyLayoutSections(text: string, origin: string, only: readonly SectionKind[]): ConfigDump | undefined {
+function parseEnvoyLayoutSections(text: DumpSource, origin: string, only: readonly SectionKind[]): ConfigDump | undefined {
   const located = locateEnvoyLayoutSections(text)
   return located && parseLocatedSections(text, origin, located, only)
 }
@@ -141,17 +148,27 @@ export interface SectionSource {
   dumpWith(kind: SectionKind): ConfigDump
 }
 
-export function sectionSource(text: string, origin: string): SectionSource {
-  const located = locateEnvoyLayoutSections(text)
+export function sectionSource(input: InputText): SectionSource {
+  const source = input.bytes ?? input.text
+  const located = locateEnvoyLayoutSections(source)
   if (located) {
     const kinds = new Set(located.map((section) => SECTION_BY_TYPE.get(section.type)))
     return {
       has: (kind) => kinds.has(kind),
-      dumpWith: (kind) => parseLocatedSections(text, origin, located, [kind]) ?? parseConfigDump(text, origin),
+      dumpWith: (kind) => parseLocatedSections(source, input.origin, located, [kind]) ?? parseConfigDump(input.text, input.origin),
     }
   }
-  const dump = parseConfigDump(text, origin)
+  const dump = parseConfigDump(input.text, input.origin)
   return {has: (kind) => dump.sections.has(kind), dumpWith: () => dump}
+}
+
+/** parseConfigDump for command input: scans the raw bytes when it has them. */
+export function parseConfigDumpInput(input: InputText, options: {only?: readonly SectionKind[]} = {}): ConfigDump {
+  if (options.only && input.bytes) {
+    const sectioned = parseEnvoyLayoutSections(input.bytes, input.origin, options.only)
+    if (sectioned) return sectioned
+  }
+  return parseConfigDump(input.text, input.origin, options)
 }
 
 export function sectionSourceOf(dump: ConfigDump): SectionSource {

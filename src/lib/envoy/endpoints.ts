@@ -1,5 +1,6 @@
 import {badDataError} from '../errors.js'
-import {type ConfigDump, configDumpFromJson, parseConfigDump, parseJsonText, section} from './configdump.js'
+import type {InputText} from '../input.js'
+import {type ConfigDump, configDumpFromJson, parseConfigDumpInput, parseJsonText, section} from './configdump.js'
 import {arrayField, enumField, field, numberField, path, stringField, type Json} from './fields.js'
 import {clusterSortKey, compareClusterSortKeys, type ClusterSortKey} from './istio-names.js'
 
@@ -34,9 +35,12 @@ const EDS_HINT = 'capture the dump with `curl -s localhost:15000/config_dump?inc
  * Tells `/clusters?format=json` output from a config dump. Envoy prints `{}` for a proxy with no
  * clusters (proto3 JSON leaves empty lists out), so an empty object is an empty cluster list.
  */
-export function parseEndpointInput(text: string, origin: string): EndpointInput {
+export function parseEndpointInput(input: InputText): EndpointInput {
+  const {origin} = input
   // A dump in Envoy's own layout: parse only its EDS section (see parseConfigDump).
-  if (text.startsWith('{\n "configs": [')) return {kind: 'config-dump', dump: parseConfigDump(text, origin, {only: ['Endpoints']})}
+  const head = input.bytes ? input.bytes.toString('utf8', 0, 16) : input.text.slice(0, 16)
+  if (head.startsWith('{\n "configs": [')) return {kind: 'config-dump', dump: parseConfigDumpInput(input, {only: ['Endpoints']})}
+  const text = input.text
   const raw = parseJsonText(text, origin, EXPECTED_INPUT)
   if (raw !== null && typeof raw === 'object' && !Array.isArray(raw)) {
     const statuses = field(raw, 'cluster_statuses')
