@@ -364,19 +364,23 @@ async function main() {
   if (!checks.length) console.log('(no dump of 100 MB or more in this run)')
   console.log(table([['size', 'command', 'input', 'vs jq', 'vs floor', 'RSS vs jq'], ...checks.map((c) => (c.timeVsJq ? [c.size, c.command, c.input, `${verdict(c.timeVsJq.pass)} ${fmtX(c.timeVsJq.value, 3)} (cpu ${fmtX(c.cpuVsJq)})`, `${verdict(c.timeVsFloor.pass)} ${fmtX(c.timeVsFloor.value, 3)} (cpu ${fmtX(c.cpuVsFloor)})`, `${verdict(c.rssBelowJq.pass)} ${fmtMb(c.rssBelowJq.meshdbgMb)} vs ${fmtMb(c.rssBelowJq.jqMb)}`] : [c.size, c.command, c.input, c.status, '', '']))]))
 
-  let live
-  const liveJs = join(benchDir, 'live.mjs')
-  if (opts.live && existsSync(liveJs)) {
-    console.log('\n== bench/live.mjs ==')
+  // Companion benches for the live paths, each against the simulator in its own process.
+  const live = {}
+  for (const script of ['live.mjs', 'sync-status.mjs']) {
+    const scriptJs = join(benchDir, script)
+    if (!opts.live) break
+    if (!existsSync(scriptJs)) {
+      console.log(`\n(bench/${script} not present: skipped)`)
+      continue
+    }
+    console.log(`\n== bench/${script} ==`)
     const t0 = Date.now()
-    const result = spawnSync(process.execPath, [liveJs], {cwd: root, encoding: 'utf8', timeout: 240_000, maxBuffer: 16 << 20})
+    const result = spawnSync(process.execPath, [scriptJs], {cwd: root, encoding: 'utf8', timeout: 240_000, maxBuffer: 16 << 20})
     const output = `${result.stdout ?? ''}${result.stderr ? `\n${result.stderr}` : ''}`.trim()
     console.log(output || '(no output)')
-    if (result.error) console.log(`bench/live.mjs: ${result.error.code === 'ETIMEDOUT' ? 'timed out after 240s' : result.error.message}`)
-    else if (result.status !== 0) console.log(`bench/live.mjs exited ${result.status}`)
-    live = {status: result.status, error: result.error?.message, ms: Date.now() - t0, output}
-  } else if (opts.live) {
-    console.log('\n(bench/live.mjs not present: live bench skipped)')
+    if (result.error) console.log(`bench/${script}: ${result.error.code === 'ETIMEDOUT' ? 'timed out after 240s' : result.error.message}`)
+    else if (result.status !== 0) console.log(`bench/${script} exited ${result.status}`)
+    live[script] = {status: result.status, error: result.error?.message, ms: Date.now() - t0, output}
   }
 
   environment.loadavgEnd = loadavg().map((l) => l.toFixed(2))
