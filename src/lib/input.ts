@@ -1,4 +1,4 @@
-import {readFile} from 'node:fs/promises'
+import {readFileSync} from 'node:fs'
 
 import {MeshdbgError, usageError} from './errors.js'
 
@@ -40,7 +40,9 @@ async function readStdin(): Promise<Buffer> {
 export async function readInputText(file: string): Promise<InputText> {
   if (file === '-') return inputFromBytes(await readStdin(), 'stdin')
   try {
-    return inputFromBytes(await readFile(file), file)
+    // One blocking read: a CLI has nothing else to do meanwhile, and it avoids ~300 thread-pool
+    // round trips (512 KiB each) for a 150 MB dump.
+    return inputFromBytes(readFileSync(file), file)
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
     if (code === 'ENOENT') throw usageError(`cannot read ${file}: no such file`)

@@ -85,8 +85,9 @@ export function parseConfigDump(text: string, origin: string, options: {only?: r
 }
 
 // In Envoy's pretty output every section starts at exactly this text; a raw newline cannot occur
-// inside a JSON string, so the marker cannot be data.
-const SECTION_MARKER = '\n  {\n   "@type": "'
+// inside a JSON string, so the marker cannot be data. The long needle lets the search skip ahead
+// faster; a dump with sections of other API versions has no match and takes the full parse.
+const SECTION_MARKER = '\n  {\n   "@type": "type.googleapis.com/envoy.admin.v3.'
 const DUMP_HEAD = /^\{\n "configs": \[$/
 const DUMP_TAIL = /^\n  \}\n \]\n?\}\s*$/
 
@@ -112,9 +113,8 @@ function locateEnvoyLayoutSections(text: DumpSource): LocatedSection[] | undefin
   if (lastClose < starts[starts.length - 1] || !DUMP_TAIL.test(decodeRange(text, lastClose, text.length))) return undefined
   const located: LocatedSection[] = []
   for (let i = 0; i < starts.length; i++) {
-    const typeStart = starts[i] + SECTION_MARKER.length
+    const typeStart = starts[i] + SECTION_MARKER.length - ADMIN_V3.length
     const type = decodeRange(text, typeStart, text.indexOf('"', typeStart))
-    if (!type.startsWith(ADMIN_V3)) return undefined // legacy or unknown layouts: let the full parse judge
     // From the section's '{' to its '}' (the next section's marker is preceded by "\n  },").
     located.push({type, begin: starts[i] + 3, end: i + 1 < starts.length ? starts[i + 1] - 1 : lastClose + 4})
   }
