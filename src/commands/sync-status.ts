@@ -51,7 +51,7 @@ export async function loadSyncSources(ctx: RunContext, flags: SyncSourceFlags): 
   if (flags.file.filter((file) => file === '-').length > 1) throw usageError('only one -f can read stdin ("-")')
   const sources: SyncSource[] = []
   for (const file of flags.file) {
-    const input = await readInputText(file)
+    const input = await readInputText(file, ctx.signal)
     sources.push({istiod: file === '-' ? 'stdin' : istiodNameFromFile(file), text: input.text, origin: input.origin})
   }
   return {sources, failures: []}
@@ -89,7 +89,7 @@ export async function loadDiffSources(ctx: RunContext, target: string | undefine
     throw usageError('the proxy diff needs both --diff-istiod FILE and --diff-envoy FILE')
   }
   if (istiodFile === '-' && envoyFile === '-') throw usageError('only one of --diff-istiod and --diff-envoy can read stdin')
-  return {istiod: await readInputText(istiodFile), envoy: await readInputText(envoyFile)}
+  return {istiod: await readInputText(istiodFile, ctx.signal), envoy: await readInputText(envoyFile, ctx.signal)}
 }
 
 function selectorOf(flags: {'istio-namespace': string; revision?: string; token?: string}): IstiodSelector {

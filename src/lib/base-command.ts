@@ -58,8 +58,8 @@ export abstract class MeshdbgCommand<T extends typeof Command> extends Command {
   public override async init(): Promise<void> {
     await super.init()
     const ctor = this.ctor as unknown as typeof MeshdbgCommand
-    const allFlags = {...ctor.baseFlags, ...this.ctor.flags} as Record<string, {type?: string}>
-    const booleans = new Set(Object.entries(allFlags).filter(([, flag]) => flag.type === 'boolean').map(([name]) => name))
+    const allFlags = {...ctor.baseFlags, ...this.ctor.flags} as Record<string, {type?: string; allowNo?: boolean}>
+    const booleans = new Map(Object.entries(allFlags).filter(([, flag]) => flag.type === 'boolean').map(([name, flag]) => [name, Boolean(flag.allowNo)]))
     this.argv = normaliseBooleanAssignments(this.argv, booleans)
     const {args, flags} = await this.parse({
       flags: this.ctor.flags,
@@ -162,20 +162,31 @@ function exitCodeFor(error: Error & {exitCode?: number; oclif?: {exit?: number};
   return ExitCode.internal
 }
 
+/** Every error is one line on stderr, whatever text (a body, a kubelet message) went into it. */
 function messageFor(error: Error & {oclif?: {exit?: number}}): string {
-  if (isMeshdbgError(error)) return error.hint ? `${error.message}. Hint: ${error.hint}` : error.message
+  if (isMeshdbgError(error)) return oneLine(error.hint ? `${error.message}. Hint: ${error.hint}` : error.message)
   const first = (error.message || String(error)).split('\n').find((line) => line.trim() !== '') ?? String(error)
   if (typeof error.oclif?.exit === 'number') return first
   const code = (error as {code?: string}).code
   if (code && NODE_ERROR_EXIT[code] !== undefined) return first
+  if (error.name === 'AbortError' || error.name === 'TimeoutError') return `timed out: ${first} (raise --timeout)`
   return `internal error: ${first} (rerun with DEBUG=meshdbg for the stack trace, and report it)`
 }
 
-/** istioctl users write `--verbose=false`; oclif booleans take `--no-verbose`. */
-export function normaliseBooleanAssignments(argv: string[], booleanFlags: ReadonlySet<string>): string[] {
-  return argv.map((arg) => {
+const oneLine = (text: string): string => text.replace(/\s*[\r\n]+\s*/g, ' ').trim()
+
+/**
+ * istioctl users write `--verbose=false`; oclif booleans take `--no-verbose` (when the flag allows
+ * it) or nothing. `booleanFlags` maps each boolean flag's name to whether it has a `--no-` form.
+ */
+export function normaliseBooleanAssignments(argv: string[], booleanFlags: ReadonlyMap<string, boolean>): string[] {
+  const result: string[] = []
+  for (const arg of argv) {
     const match = /^--([a-z][a-z0-9-]*)=(true|false)$/i.exec(arg)
-    if (!match || !booleanFlags.has(match[1])) return arg
-    return match[2].toLowerCase() === 'true' ? `--${match[1]}` : `--no-${match[1]}`
-  })
+    if (!match || !booleanFlags.has(match[1])) result.push(arg)
+    else if (match[2].toLowerCase() === 'true') result.push(`--${match[1]}`)
+    else if (booleanFlags.get(match[1])) result.push(`--no-${match[1]}`)
+    // `--flag=false` on a flag without a --no- form is its default: nothing to pass.
+  }
+  return result
 }

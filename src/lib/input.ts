@@ -30,15 +30,35 @@ export function inputFromBytes(bytes: Buffer, origin: string): InputText {
 // V8's string length limit (2^29 - 24 characters on 64-bit).
 const MAX_STRING_BYTES = 536_870_888
 
-async function readStdin(): Promise<Buffer> {
+/** Reads all of stdin; gives up when `signal` aborts (the command's deadline), releasing stdin. */
+async function readStdin(signal?: AbortSignal): Promise<Buffer> {
   const chunks: Buffer[] = []
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
+  const reading = (async () => {
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
+  })()
+  if (signal) {
+    await new Promise<void>((resolve, reject) => {
+      const onAbort = () => {
+        process.stdin.destroy()
+        reject(signal.reason)
+      }
+      if (signal.aborted) return onAbort()
+      signal.addEventListener('abort', onAbort, {once: true})
+      reading.then(
+        () => {
+          signal.removeEventListener('abort', onAbort)
+          resolve()
+        },
+        reject,
+      )
+    })
+  } else await reading
   return Buffer.concat(chunks)
 }
 
-/** Reads `-f PATH` (or `-` for stdin). */
-export async function readInputText(file: string): Promise<InputText> {
-  if (file === '-') return inputFromBytes(await readStdin(), 'stdin')
+/** Reads `-f PATH` (or `-` for stdin, within the command's deadline when `signal` is given). */
+export async function readInputText(file: string, signal?: AbortSignal): Promise<InputText> {
+  if (file === '-') return inputFromBytes(await readStdin(signal), 'stdin')
   try {
     // One blocking read: a CLI has nothing else to do meanwhile, and it avoids ~300 thread-pool
     // round trips (512 KiB each) for a 150 MB dump.

@@ -1,8 +1,9 @@
+import {spawn} from 'node:child_process'
 import {join} from 'node:path'
 
 import {describe, expect, it} from 'vitest'
 
-import {runCli} from '../helpers/cli.js'
+import {cliPath, runCli} from '../helpers/cli.js'
 
 const dump = join(import.meta.dirname, '..', 'fixtures', 'clusters', 'dump.json')
 
@@ -65,5 +66,23 @@ describe('errors and exit codes', () => {
     expect(result.code).toBe(6)
     expect(result.stderr).toMatch(/^Error: stdin: got a JSON list/)
     expect(result.stderr).toContain('at ')
+  })
+
+  it('-f - honours --timeout while stdin stays open (exit 5, no hang)', async () => {
+    const child = spawn(process.execPath, [cliPath, 'pc', 'c', '-f', '-', '--timeout', '500ms'], {stdio: ['pipe', 'pipe', 'pipe'], env: {...process.env, NO_COLOR: '1'}})
+    let stderr = ''
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+    const killer = setTimeout(() => child.kill('SIGKILL'), 10_000)
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+    clearTimeout(killer)
+    child.stdin.destroy()
+    expect(code).toBe(5)
+    expect(stderr).toBe('Error: timed out after 500ms (raise --timeout)\n')
+  })
+
+  it('--flag=false works for boolean flags with and without a --no- form', async () => {
+    const result = await runCli(['pc', 'c', '-f', dump, '--port', '443', '--no-color=false', '--verbose=false'])
+    expect(result.code).toBe(0)
+    expect(result.stdout).toContain('api.example.com')
   })
 })

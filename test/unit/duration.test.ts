@@ -22,13 +22,17 @@ describe('parseDuration', () => {
 })
 
 describe('normaliseBooleanAssignments', () => {
-  it('rewrites istioctl-style --flag=false for boolean flags only', () => {
-    const booleans = new Set(['verbose'])
-    expect(normaliseBooleanAssignments(['--verbose=false', '--verbose=true', '--name=false', 'x'], booleans)).toEqual([
+  it('rewrites istioctl-style --flag=true|false for boolean flags only', () => {
+    const booleans = new Map([
+      ['verbose', true],
+      ['no-color', false],
+    ])
+    expect(normaliseBooleanAssignments(['--verbose=false', '--verbose=true', '--name=false', 'x', '--no-color=false', '--no-color=true'], booleans)).toEqual([
       '--no-verbose',
       '--verbose',
       '--name=false',
       'x',
+      '--no-color',
     ])
   })
 })

@@ -30,7 +30,7 @@ export interface AdminSourceRequest {
  */
 export async function loadAdminText(ctx: RunContext, request: AdminSourceRequest): Promise<InputText> {
   requireTargetOrFile(request.command, request.target, request.file)
-  if (request.file) return readInputText(request.file)
+  if (request.file) return readInputText(request.file, ctx.signal)
   const {fetchProxyAdmin} = await import('../kube/proxy-admin.js')
   return fetchProxyAdmin(ctx, request.target!, request.path, {proxyAdminPort: request.proxyAdminPort})
 }
