@@ -14,7 +14,6 @@ export const ExitCode = {
   problemsFound: 10,
 } as const
 
-export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode]
 
 export const EXIT_CODE_HELP: ReadonlyArray<[number, string]> = [
   [ExitCode.ok, 'success'],
@@ -75,8 +74,6 @@ export class MeshdbgError extends Error {
 export const usageError = (message: string, hint?: string) => new MeshdbgError('usage', message, {hint})
 export const badDataError = (message: string, hint?: string) => new MeshdbgError('bad-data', message, {hint})
 export const notFoundError = (message: string, hint?: string) => new MeshdbgError('not-found', message, {hint})
-export const connectionError = (message: string, hint?: string) => new MeshdbgError('connection', message, {hint})
-export const timeoutError = (message: string, hint?: string) => new MeshdbgError('timeout', message, {hint})
 
 export function isMeshdbgError(error: unknown): error is MeshdbgError {
   return error instanceof MeshdbgError

@@ -51,6 +51,8 @@ Sections missing from the dump are left out with a note on stderr (istioctl abor
       // The dump as fetched, unfiltered (as istioctl); parsed first so garbage is still exit 6.
       const dump = parseConfigDump(input.text, input.origin)
       this.write(this.outputFormat === 'json' ? (input.text.endsWith('\n') ? input.text : input.text + '\n') : toYaml(dump.raw))
+      // The summaries are only printed with --json: do not parse certificates etc. for nothing.
+      if (!this.jsonEnabled()) return {endpoints: [], missingSections: []}
       const {missing, ...sections} = selectAllSections(sectionSourceOf(dump), flags)
       return {...sections, missingSections: missing}
     }

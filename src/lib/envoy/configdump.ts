@@ -167,6 +167,8 @@ export function parseConfigDumpInput(input: InputText, options: {only?: readonly
   if (options.only && input.bytes) {
     const sectioned = parseEnvoyLayoutSections(input.bytes, input.origin, options.only)
     if (sectioned) return sectioned
+    // The bytes were searched already: the text would not find the layout either.
+    return parseConfigDump(input.text, input.origin)
   }
   return parseConfigDump(input.text, input.origin, options)
 }
@@ -260,18 +262,3 @@ export function collectRouteConfigs(dump: ConfigDump): Json[] {
   return result
 }
 
-/** ClusterLoadAssignments from an `?include_eds` dump (absent section = none): dynamic, then static. */
-export function collectEndpointConfigs(dump: ConfigDump): Json[] {
-  const endpoints = section(dump, 'Endpoints')
-  if (endpoints === undefined) return []
-  const result: Json[] = []
-  for (const entry of arrayField(endpoints, 'dynamic_endpoint_configs')) {
-    const config = field(entry, 'endpoint_config')
-    if (config) result.push(config)
-  }
-  for (const entry of arrayField(endpoints, 'static_endpoint_configs')) {
-    const config = field(entry, 'endpoint_config')
-    if (config) result.push(config)
-  }
-  return result
-}

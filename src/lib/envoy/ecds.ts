@@ -1,3 +1,4 @@
+import {byteCompare} from '../compare.js'
 import {ADMIN_V3, type ConfigDump} from './configdump.js'
 import {arrayField, field, stringField, type Json} from './fields.js'
 
@@ -46,7 +47,6 @@ export function selectEcds(dump: ConfigDump): SelectedEcds {
   return {section: {'@type': `${ADMIN_V3}EcdsConfigDump`, [camel ? 'ecdsFilters' : 'ecds_filters']: entries}, summaries}
 }
 
-const byteCompare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
 
 /** istioctl's order: full type URL (empty first), then name; exact ties keep dump order (stable sort). */
 export function compareEcdsSummaries(a: EcdsSummary, b: EcdsSummary): number {

@@ -1,3 +1,4 @@
+import {byteCompare} from '../compare.js'
 import {badDataError} from '../errors.js'
 import type {InputText} from '../input.js'
 import {type ConfigDump, configDumpFromJson, parseConfigDumpInput, parseJsonText, section} from './configdump.js'
@@ -18,7 +19,6 @@ export interface EndpointFilter {
   status?: string
 }
 
-const byteCompare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
 const equalFold = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase()
 
 // ---------------------------------------------------------------------------------------------
@@ -219,10 +219,6 @@ export interface SelectedEdsEndpoints {
   rows: EdsEndpointRow[]
 }
 
-/** True when the dump was taken with `?include_eds` (it has an EndpointsConfigDump). */
-export function hasEdsSection(dump: ConfigDump): boolean {
-  return section(dump, 'Endpoints') !== undefined
-}
 
 export function requireEdsSection(dump: ConfigDump): Json {
   const found = section(dump, 'Endpoints')

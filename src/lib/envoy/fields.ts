@@ -66,8 +66,3 @@ export function enumField(obj: Json, snake: string, names: readonly string[]): s
   return names[0]
 }
 
-/** Proto `Any`: the short type name after the last '/'. */
-export function anyType(obj: Json): string {
-  const url = obj?.['@type']
-  return typeof url === 'string' ? url : ''
-}

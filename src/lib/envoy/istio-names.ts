@@ -1,3 +1,5 @@
+import {byteCompare} from '../compare.js'
+
 /** Istio's naming conventions inside Envoy config, as istioctl derives its columns from them. */
 
 export interface SubsetKey {
@@ -51,7 +53,6 @@ export function clusterSortKey(name: string): ClusterSortKey {
   return key ? {fqdn: key.hostname, subset: key.subset, port: key.port, direction: key.direction, name} : {fqdn: name, subset: '', port: 0, direction: '', name}
 }
 
-const byteCompare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
 
 /**
  * istioctl's order: fqdn, subset, port, direction (byte-wise; unparsed names sort by full name),

@@ -1,3 +1,4 @@
+import {byteCompare} from '../compare.js'
 import {collectListeners, type ConfigDump} from './configdump.js'
 import {arrayField, field, numberField, stringField, type Json} from './fields.js'
 import {describeClusterTarget, describeInlineRouteConfig} from './route-match.js'
@@ -190,7 +191,6 @@ function matchesAddressAndPort(filter: ListenerFilter, listener: Json, addressLo
   return true
 }
 
-const byteCompare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
 
 /**
  * istioctl's order: port, primary address, type. Ties keep dump order (our sort is stable; Go's

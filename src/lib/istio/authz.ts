@@ -1,3 +1,4 @@
+import {byteCompare} from '../compare.js'
 import {requireSection, type ConfigDump} from '../envoy/configdump.js'
 import {arrayField, enumField, field, numberField, stringField, type Json} from '../envoy/fields.js'
 import {HTTP_CONNECTION_MANAGER} from '../envoy/listeners.js'
@@ -168,7 +169,6 @@ export interface AuthzPolicyRow {
   rules: number
 }
 
-const byteCompare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
 
 /**
  * The table rows. As istioctl: rule indices are counted per policy name across every chain; rows

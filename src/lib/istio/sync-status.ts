@@ -1,3 +1,4 @@
+import {byteCompare} from '../compare.js'
 import {badDataError} from '../errors.js'
 import {parseJsonText} from '../envoy/configdump.js'
 import {arrayField, enumField, field, stringField, type Json} from '../envoy/fields.js'
@@ -276,18 +277,15 @@ export function parseSyncStatus(text: string, origin: string, istiod: string, op
   })
 }
 
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0
-}
 
 /** Stable order with full tie-breaks (istioctl's sort.Slice leaves ties in random order). */
 export function compareSyncRows(a: SyncStatusRow, b: SyncStatusRow): number {
   return (
-    compareText(a.proxy, b.proxy) ||
-    compareText(a.clusterId, b.clusterId) ||
-    compareText(a.istiod, b.istiod) ||
-    compareText(a.version, b.version) ||
-    compareText(SYNC_TYPES.map((t) => a.types[t].display).join('\t'), SYNC_TYPES.map((t) => b.types[t].display).join('\t'))
+    byteCompare(a.proxy, b.proxy) ||
+    byteCompare(a.clusterId, b.clusterId) ||
+    byteCompare(a.istiod, b.istiod) ||
+    byteCompare(a.version, b.version) ||
+    byteCompare(SYNC_TYPES.map((t) => a.types[t].display).join('\t'), SYNC_TYPES.map((t) => b.types[t].display).join('\t'))
   )
 }
 

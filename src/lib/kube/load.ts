@@ -15,10 +15,14 @@ const BUNDLED_DIRS = [new URL('./', import.meta.url), new URL('../transport/', i
  * themselves (after a tsc-only rebuild, and in tests that run the TypeScript sources). Both expose
  * the same API; only load time differs.
  */
-export async function loadLive(): Promise<LiveLayer> {
-  if (bundleIsCurrent()) return (await import(BUNDLE.href)) as LiveLayer
-  return import('./live.js')
+export function loadLive(): Promise<LiveLayer> {
+  // Decided once per process, like the import it stands for: the fingerprint reads every bundled
+  // file, and a command over 500 pods asks for the layer on every call.
+  liveLayer ??= bundleIsCurrent() ? (import(BUNDLE.href) as Promise<LiveLayer>) : import('./live.js')
+  return liveLayer
 }
+
+let liveLayer: Promise<LiveLayer> | undefined
 
 function bundleIsCurrent(): boolean {
   try {

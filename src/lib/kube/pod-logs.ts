@@ -56,7 +56,10 @@ export async function openPodLog(ctx: RunContext, pod: {name: string; namespace:
   const abortWith = (signal: AbortSignal) => () => request.abort(signal.reason)
   const onStop = options.stop ? abortWith(options.stop) : undefined
   const onDeadline = abortWith(ctx.signal)
-  if (options.stop?.aborted || ctx.signal.aborted) throw deadlineError(ctx, what)
+  // Stopped (Ctrl-C) before the API server answered: nothing to show, and not a timeout.
+  const stopped = (): PodLogStream => ({pod, container: options.container, async *[Symbol.asyncIterator]() {}})
+  if (options.stop?.aborted) return stopped()
+  if (ctx.signal.aborted) throw deadlineError(ctx, what)
   if (onStop) options.stop!.addEventListener('abort', onStop, {once: true})
   ctx.signal.addEventListener('abort', onDeadline, {once: true})
   const detachDeadline = () => ctx.signal.removeEventListener('abort', onDeadline)
@@ -77,6 +80,7 @@ export async function openPodLog(ctx: RunContext, pod: {name: string; namespace:
     })
   } catch (error) {
     detachAll()
+    if (options.stop?.aborted) return stopped()
     if (request.signal.aborted) throw deadlineError(ctx, what)
     const code = (error as {code?: string}).code
     throw new MeshdbgError('connection', `cannot reach the Kubernetes API server at ${cluster.server} to read ${what}${code ? ` (${code})` : `: ${(error as Error).message}`}`, {

@@ -23,7 +23,6 @@ export function toYaml(value: unknown): string {
   })
 }
 
-export type OutputFormat = 'short' | 'table' | 'json' | 'yaml' | 'wide'
 
 export function renderStructured(value: unknown, format: 'json' | 'yaml'): string {
   return format === 'json' ? toJson(value) : toYaml(value)
