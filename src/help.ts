@@ -2,10 +2,11 @@ import {Command, Help} from '@oclif/core'
 
 import {exitCodeHelpSection} from './lib/errors.js'
 
-/** Every help page documents the exit codes that scripts rely on. */
+/** Every help page documents the exit codes that scripts rely on, after the rest of the page. */
 export default class MeshdbgHelp extends Help {
-  public override formatRoot(): string {
-    return `${super.formatRoot()}\n\n${this.exitCodes()}`
+  protected override async showRootHelp(): Promise<void> {
+    await super.showRootHelp()
+    this.log(this.exitCodes())
   }
 
   public override formatCommand(command: Command.Loadable): string {

@@ -85,4 +85,10 @@ describe('errors and exit codes', () => {
     expect(result.code).toBe(0)
     expect(result.stdout).toContain('api.example.com')
   })
+
+  it.each([[['--help']], [['proxy-config', 'cluster', '--help']], [['sync-status', '--help']]])('%j documents the exit codes', async (args) => {
+    const result = await runCli(args)
+    expect(result.code).toBe(0)
+    expect(result.stdout).toMatch(/\nEXIT CODES\n  0   success\n[\s\S]*\n  6   unusable data from a proxy or file/)
+  })
 })
