@@ -15,8 +15,8 @@ import {
   resetSpecFor,
   validateLevelSpec,
 } from '../envoy/log-levels.js'
-import {chooseAdminPort} from '../kube/admin-port.js'
-import {fetchFromPod, parseTarget, resolveTargetPod, resolveTargetPods, type ResolvedPod} from '../kube/index.js'
+import {type AdminPortChoice, adminPortOf} from '../kube/admin-port.js'
+import {fetchAdminFromPod, parseTarget, resolveTargetPod, resolveTargetPods, type ResolvedPod} from '../kube/index.js'
 
 /**
  * Envoy logger levels on live proxies (meshdbg log): read them with `POST /logging` (GET is 405 on
@@ -78,6 +78,7 @@ interface ProxyPod {
   name: string
   namespace: string
   adminPort: number
+  adminPortChoice: AdminPortChoice
   pod: ResolvedPod['pod']
 }
 
@@ -217,9 +218,8 @@ async function resolveProxies(ctx: RunContext, request: LogLevelsRequest): Promi
     resolved = await resolveTargetPods(ctx, {target: request.target, selector: request.selector, namespaceWide: broad, meshedOnly: true})
   }
   const toProxy = (pod: ResolvedPod): ProxyPod => {
-    const choice = chooseAdminPort(request.proxyAdminPort, pod.pod.metadata?.annotations)
-    if (choice.warning) ctx.note(`Warning: pod ${label(pod)}: ${choice.warning}`)
-    return {name: pod.name, namespace: pod.namespace, adminPort: choice.port, pod: pod.pod}
+    const choice = adminPortOf(ctx, pod, request.proxyAdminPort)
+    return {name: pod.name, namespace: pod.namespace, adminPort: choice.port, adminPortChoice: choice, pod: pod.pod}
   }
   const all = resolved.map(toProxy).sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name))
   const pods = all.filter((pod) => (pod.pod.status?.phase ?? 'Running') === 'Running')
@@ -257,10 +257,7 @@ async function restorePod(ctx: RunContext, pod: ProxyPod, before: ActiveLoggers)
 }
 
 function adminPost(ctx: RunContext, pod: ProxyPod, query: string) {
-  return fetchFromPod(ctx, pod, pod.adminPort, query, {
-    method: 'POST',
-    refusedHint: `Envoy's admin API is not on port ${pod.adminPort}: pass --proxy-admin-port (port-forward reaches 127.0.0.1 inside the pod only, not [::1])`,
-  })
+  return fetchAdminFromPod(ctx, pod, query, {adminPort: pod.adminPortChoice, method: 'POST', spinner: false})
 }
 
 /** When the first pod cannot be read, the next readable one supplies the logger list. */

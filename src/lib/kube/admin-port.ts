@@ -1,5 +1,8 @@
 import {parse as parseYaml} from 'yaml'
 
+import type {RunContext} from '../context.js'
+import type {ResolvedPod} from './resolve.js'
+
 export const DEFAULT_PROXY_ADMIN_PORT = 15000
 export const PROXY_CONFIG_ANNOTATION = 'proxy.istio.io/config'
 
@@ -47,4 +50,11 @@ export function chooseAdminPort(flagPort: number | undefined, annotations: Reado
 
 function firstLine(text: string): string {
   return text.split('\n')[0].trim()
+}
+
+/** The admin port of a resolved pod (see chooseAdminPort); an unusable annotation is noted once here. */
+export function adminPortOf(ctx: RunContext, resolved: Pick<ResolvedPod, 'name' | 'namespace' | 'pod'>, proxyAdminPort: number | undefined): AdminPortChoice {
+  const choice = chooseAdminPort(proxyAdminPort, resolved.pod.metadata?.annotations)
+  if (choice.warning) ctx.note(`Warning: pod ${resolved.name}.${resolved.namespace}: ${choice.warning}`)
+  return choice
 }

@@ -5,7 +5,7 @@ import {loadLive} from './load.js'
 import type {KubeSession} from './session.js'
 
 export {fetchFromPod, type FetchFromPodOptions, type PodHttpResponse} from './pod-http.js'
-export {fetchProxyAdmin} from './proxy-admin.js'
+export {fetchAdminFromPod, fetchProxyAdmin, type AdminRequestOptions} from './proxy-admin.js'
 export {parseTarget, resolveTargetPod, resolveTargetPods, type ResolvedPod, type ResolvePodsRequest} from './target.js'
 export type {KubeSession} from './session.js'
 

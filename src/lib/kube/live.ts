@@ -5,9 +5,10 @@ import {setFlagsFromString} from 'node:v8'
 
 import type {RunContext} from '../context.js'
 import type {InputText} from '../input.js'
-import {chooseAdminPort} from './admin-port.js'
+import {adminPortOf} from './admin-port.js'
+import type {AdminRequestOptions} from './proxy-admin.js'
 import {fetchFromPod} from './pod-fetch.js'
-import {resolveTargetPod} from './resolve.js'
+import {type ResolvedPod, resolveTargetPod} from './resolve.js'
 import {callApi, openKube, type KubeSession} from './session.js'
 
 // undici parses HTTP with a WebAssembly llhttp; V8 then re-compiles it with TurboFan in the
@@ -15,7 +16,7 @@ import {callApi, openKube, type KubeSession} from './session.js'
 // command, after its output. Baseline (Liftoff) code parses our few responses just as well.
 setFlagsFromString('--liftoff-only')
 
-export {chooseAdminPort} from './admin-port.js'
+export {adminPortOf, chooseAdminPort} from './admin-port.js'
 export {fetchFromPod, type FetchFromPodOptions, type PodHttpResponse} from './pod-fetch.js'
 export {resolveTargetPod, resolveTargetPods, type ResolvedPod, type ResolvePodsRequest, type ResolveTargetOptions} from './resolve.js'
 export {openKube, type KubeSession} from './session.js'
@@ -34,21 +35,21 @@ export async function openKubeWithClients(ctx: RunContext): Promise<KubeSession>
   return session
 }
 
-/** GETs an Envoy admin path from a target's istio-proxy: resolve, pick the admin port, fetch. */
+/** GETs an Envoy admin path from a target's istio-proxy: resolve, then fetchAdminFromPod. */
 export async function fetchProxyAdmin(ctx: RunContext, target: string, path: string, options: {proxyAdminPort?: number}): Promise<InputText> {
-  const resolved = await resolveTargetPod(ctx, target)
-  const choice = chooseAdminPort(options.proxyAdminPort, resolved.pod.metadata?.annotations)
-  if (choice.warning) ctx.note(`Warning: pod ${resolved.name}.${resolved.namespace}: ${choice.warning}`)
+  return fetchAdminFromPod(ctx, await resolveTargetPod(ctx, target), path, options)
+}
+
+export async function fetchAdminFromPod(ctx: RunContext, resolved: ResolvedPod, path: string, options: AdminRequestOptions): Promise<InputText> {
+  const choice = options.adminPort ?? adminPortOf(ctx, resolved, options.proxyAdminPort)
   const origin = `${resolved.name}.${resolved.namespace}`
-  const pathOnly = path.split('?')[0]
-  const response = await ctx.spin(
-    `Fetching /${pathOnly.replace(/^\//, '')} from ${origin}`,
-    fetchFromPod(ctx, resolved, choice.port, path, {
-      refusedHint:
-        choice.source === 'flag'
-          ? 'is that the Envoy admin port? (port-forward reaches 127.0.0.1 inside the pod only, not [::1])'
-          : `Envoy's admin API is not on port ${choice.port}: pass --proxy-admin-port (port-forward reaches 127.0.0.1 inside the pod only, not [::1])`,
-    }),
-  )
+  const request = fetchFromPod(ctx, resolved, choice.port, path, {
+    method: options.method,
+    refusedHint:
+      choice.source === 'flag'
+        ? 'is that the Envoy admin port? (port-forward reaches 127.0.0.1 inside the pod only, not [::1])'
+        : `Envoy's admin API is not on port ${choice.port}: pass --proxy-admin-port (port-forward reaches 127.0.0.1 inside the pod only, not [::1])`,
+  })
+  const response = options.spinner === false ? await request : await ctx.spin(`Fetching /${path.split('?')[0].replace(/^\//, '')} from ${origin}`, request)
   return {text: response.text, origin}
 }
