@@ -2,7 +2,7 @@ import {Args} from '@oclif/core'
 
 import {MeshdbgCommand} from '../lib/base-command.js'
 import {badDataError, usageError} from '../lib/errors.js'
-import {type AccessLogEntry, newParseStats, parseAccessLogLine, recordParse, splitLines} from '../lib/envoy/access-log.js'
+import {type AccessLogEntry, newParseStats, parseAccessLogLine, recordParse, skippedLinesNote, splitLines} from '../lib/envoy/access-log.js'
 import {explainEntry, type Explanation} from '../lib/istio/explain.js'
 import {toJson} from '../lib/render/formats.js'
 import {renderExplanation} from '../lib/render/access-log-table.js'
@@ -47,7 +47,7 @@ export default class Explain extends MeshdbgCommand<typeof Explain> {
       recordParse(stats, parsed)
       if (parsed.ok) explanations.push({line: number, entry: parsed.entry, explanation: explainEntry(parsed.entry, {namespace: this.flags.namespace})})
     }
-    if (stats.skipped > 0) process.stderr.write(`skipped ${stats.skipped} line${stats.skipped === 1 ? '' : 's'} that ${stats.skipped === 1 ? 'is' : 'are'} not access-log entries\n`)
+    if (stats.skipped > 0) this.runContext().note(skippedLinesNote(stats.skipped))
     if (explanations.length === 0) {
       throw badDataError('no access-log line found in the input', 'give an Envoy access-log line (TEXT or JSON), e.g. from `kubectl logs POD -c istio-proxy`')
     }

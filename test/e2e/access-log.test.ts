@@ -27,6 +27,17 @@ describe('meshdbg explain', () => {
     expect(parsed.explanations[0].explanation.summary).toMatch(/timed out after 0\.5 s waiting for catalog v2/)
   })
 
+  it('one skipped line reads in the singular; -o json keeps stderr quiet', async () => {
+    const input = ['[2025-05-09 08:45:40.101][15][warning][config] gRPC stream closed', STORY2_GATEWAY_TEXT].join('\n') + '\n'
+    const table = await runCli(['explain'], {input})
+    expect(table.code).toBe(0)
+    expect(table.stderr).toBe('skipped 1 line that is not an access-log entry\n')
+    const json = await runCli(['explain', '-o', 'json'], {input})
+    expect(json.code).toBe(0)
+    expect(json.stderr).toBe('')
+    expect(JSON.parse(json.stdout).skipped).toBe(1)
+  })
+
   it('input without any access-log line is bad data (exit 6)', async () => {
     const result = await runCli(['explain'], {input: 'hello\nworld\n'})
     expect(result.code).toBe(6)

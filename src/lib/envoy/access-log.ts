@@ -61,6 +61,11 @@ export function newParseStats(): ParseStats {
   return {entries: 0, skipped: 0, skippedBy: {blank: 0, 'envoy-log': 0, 'not-access-log': 0}}
 }
 
+/** The stderr note for lines that were not access-log entries (Envoy's own logs, blank lines...). */
+export function skippedLinesNote(count: number): string {
+  return count === 1 ? 'skipped 1 line that is not an access-log entry' : `skipped ${count} lines that are not access-log entries`
+}
+
 export function recordParse(stats: ParseStats, parsed: ParsedLine): void {
   if (parsed.ok) stats.entries++
   else {
