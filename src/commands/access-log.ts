@@ -1,161 +1,32 @@
-import {open, stat} from 'node:fs/promises'
-
 import {Flags} from '@oclif/core'
 
 import {MeshdbgCommand} from '../lib/base-command.js'
-import type {RunContext} from '../lib/context.js'
 import {parseDuration} from '../lib/duration.js'
-import {badDataError, MeshdbgError, usageError} from '../lib/errors.js'
+import {badDataError, usageError} from '../lib/errors.js'
 import {
   type AccessLogEntry,
   type AccessLogSummary,
   accessLogEntries,
   buildEntryFilter,
   newParseStats,
+  skippedLinesNote,
   splitLines,
   summarizeEntries,
 } from '../lib/envoy/access-log.js'
 import {targetArg} from '../lib/flags.js'
+import {openInputStream} from '../lib/input.js'
+import {openLogSource, podOf} from '../lib/istio/access-log-source.js'
 import {explainEntry, type Explanation} from '../lib/istio/explain.js'
 import {
-  ACCESS_LOG_HEADER,
-  accessLogRowCells,
   renderAccessLogStreamHeader,
   renderAccessLogStreamRow,
   renderAccessLogTable,
   renderExplanation,
   renderGroupedExplanations,
   renderNdjson,
+  renderPodAccessLogTable,
   renderSummary,
 } from '../lib/render/access-log-table.js'
-import {tabwrite} from '../lib/render/tabwriter.js'
-
-export interface LogSourceFlags {
-  target: string
-  since?: string
-  follow: boolean
-  container?: string
-  tail?: number
-}
-
-/** A live log: its lines (each `[pod/<name>/<container>] <kubelet timestamp> <line>`) and its pods. */
-export interface LogSource {
-  lines: AsyncIterable<string>
-  pods: string[]
-}
-
-const DEFAULT_CONTAINER = 'istio-proxy'
-
-/**
- * The live source: the proxy container's log of a pod, or of every running pod of a workload
- * (merged: by time without --follow, as lines arrive with it), through the Kubernetes log API.
- * Lines carry kubectl's --prefix and --timestamps decorations, which the parser understands, so
- * every entry knows its pod. Without --follow the command's deadline bounds the read; with it,
- * Ctrl-C (SIGINT) or SIGTERM ends the streams and the command finishes normally.
- */
-export async function openLogSource(ctx: RunContext, flags: LogSourceFlags): Promise<LogSource> {
-  const [{resolveTargetPods, parseTarget}, {openPodLog}] = await Promise.all([import('../lib/kube/index.js'), import('../lib/kube/pod-logs.js')])
-  const container = flags.container ?? DEFAULT_CONTAINER
-  const single = parseTarget(flags.target).kind === 'pod'
-  const resolved = await resolveTargetPods(ctx, {target: flags.target})
-  const withContainer = resolved.filter(({pod}) => [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].some((c) => c.name === container))
-  if (withContainer.length === 0) {
-    const first = resolved[0]
-    const names = [...(first.pod.spec?.containers ?? [])].map((c) => c.name).join(', ')
-    throw new MeshdbgError('not-found', `${single ? `pod ${first.name}.${first.namespace} has no container` : `no pod of ${flags.target} has a container`} "${container}"${names ? ` (containers: ${names})` : ''}`, {
-      hint: container === DEFAULT_CONTAINER ? 'is it part of the mesh? For a gateway or another proxy container, pass -c' : undefined,
-    })
-  }
-  const running = withContainer.filter(({pod}) => (pod.status?.phase ?? 'Running') === 'Running')
-  const notRunning = withContainer.filter((pod) => !running.includes(pod))
-  if (running.length === 0) {
-    const phases = notRunning.map(({name, pod}) => `${name}: ${pod.status?.phase ?? 'Unknown'}`).join(', ')
-    throw new MeshdbgError('not-found', single ? `pod ${notRunning[0].name}.${notRunning[0].namespace} is ${notRunning[0].pod.status?.phase ?? 'Unknown'}, not Running` : `no pod of ${flags.target} is Running (${phases})`)
-  }
-  if (notRunning.length > 0) ctx.note(`skipping ${notRunning.length} pod${notRunning.length === 1 ? '' : 's'} that ${notRunning.length === 1 ? 'is' : 'are'} not Running: ${notRunning.map(({name}) => name).join(', ')}`)
-  const skippedForContainer = resolved.length - withContainer.length
-  if (skippedForContainer > 0) ctx.note(`skipping ${skippedForContainer} pod${skippedForContainer === 1 ? '' : 's'} without a "${container}" container`)
-
-  const stop = new AbortController()
-  ctx.scope.defer(() => stop.abort())
-  if (flags.follow) {
-    const onSignal = () => stop.abort()
-    process.once('SIGINT', onSignal)
-    process.once('SIGTERM', onSignal)
-    ctx.scope.defer(() => {
-      process.off('SIGINT', onSignal)
-      process.off('SIGTERM', onSignal)
-    })
-  }
-  const sinceSeconds = flags.since === undefined ? undefined : parseDuration(flags.since, 'since') / 1000
-  const streams = await Promise.all(running.map((pod) =>
-    openPodLog(ctx, pod, {container, follow: flags.follow, sinceSeconds, tailLines: flags.tail, timestamps: true, stop: stop.signal}),
-  ))
-  const prefixed = streams.map((stream) => prefixLines(splitLines(stream), `[pod/${stream.pod.name}/${container}] `))
-  const lines = prefixed.length === 1 ? prefixed[0] : flags.follow ? mergeAsArriving(prefixed) : mergeByTime(prefixed)
-  return {lines, pods: running.map(({name}) => name)}
-}
-
-async function* prefixLines(lines: AsyncIterable<string>, prefix: string): AsyncGenerator<string> {
-  for await (const line of lines) yield prefix + line
-}
-
-/** The kubelet timestamp after the prefix; lines without one sort with the line before them. */
-function kubeletTime(line: string): number | undefined {
-  const match = /^\[[^\]]*\] (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d) /.exec(line)
-  if (!match) return undefined
-  const ms = Date.parse(`${match[1]}${match[2] ? match[2].slice(0, 4) : ''}${match[3]}`)
-  return Number.isNaN(ms) ? undefined : ms
-}
-
-/** Reads every pod's (finished) log concurrently, then yields all lines in kubelet-time order. */
-async function* mergeByTime(sources: Array<AsyncIterable<string>>): AsyncGenerator<string> {
-  const all = await Promise.all(sources.map(async (source) => {
-    const lines: Array<{line: string; time: number}> = []
-    let last = 0
-    for await (const line of source) {
-      last = kubeletTime(line) ?? last
-      lines.push({line, time: last})
-    }
-    return lines
-  }))
-  const merged = all.flatMap((lines, pod) => lines.map((item, index) => ({...item, pod, index})))
-  merged.sort((a, b) => a.time - b.time || a.pod - b.pod || a.index - b.index)
-  for (const item of merged) yield item.line
-}
-
-/** Yields lines from every source as they arrive; ends when all sources end. */
-async function* mergeAsArriving(sources: Array<AsyncIterable<string>>): AsyncGenerator<string> {
-  const queue: string[] = []
-  let wake: (() => void) | undefined
-  let open = sources.length
-  let failure: unknown
-  const notify = () => {
-    wake?.()
-    wake = undefined
-  }
-  for (const source of sources) {
-    void (async () => {
-      try {
-        for await (const line of source) {
-          queue.push(line)
-          notify()
-        }
-      } catch (error) {
-        failure ??= error
-      } finally {
-        open--
-        notify()
-      }
-    })()
-  }
-  for (;;) {
-    while (queue.length > 0) yield queue.shift()!
-    if (failure) throw failure
-    if (open === 0) return
-    await new Promise<void>((resolve) => (wake = resolve))
-  }
-}
 
 export interface AccessLogResult {
   entries: Array<AccessLogEntry & {explanation?: Explanation}>
@@ -208,10 +79,11 @@ Exit code 6 also when a non-empty input holds no access-log line.`
     if (flags.follow && flags.summary) throw usageError('--summary needs a finished log: drop --follow (or use --since)')
     const keep = buildEntryFilter({status: flags.status, flags: flags.flags, path: flags.path, upstreamCluster: flags['upstream-cluster']})
 
+    const ctx = this.runContext()
     const source = args.target
-      ? await openLogSource(this.runContext(), {target: args.target, since: flags.since, follow: flags.follow, container: flags.container, tail: flags.tail})
+      ? await openLogSource(ctx, {target: args.target, since: flags.since, follow: flags.follow, container: flags.container, tail: flags.tail})
       : undefined
-    const lines = source ? source.lines : splitLines(await openFile(flags.file!))
+    const lines = source ? source.lines : splitLines(await openInputStream(flags.file!))
     // A workload's pods are merged: a POD column says which pod logged each entry.
     const podColumn = (source?.pods.length ?? 0) > 1
 
@@ -232,7 +104,7 @@ Exit code 6 also when a non-empty input holds no access-log line.`
       }
       entries.push(item)
     }
-    if (stats.skipped > 0) process.stderr.write(`skipped ${stats.skipped} line${stats.skipped === 1 ? '' : 's'} that ${stats.skipped === 1 ? 'is' : 'are'} not access-log entries\n`)
+    if (stats.skipped > 0) ctx.note(skippedLinesNote(stats.skipped))
     if (stats.entries === 0 && stats.skipped > stats.skippedBy.blank) {
       throw badDataError(`no access-log entry in ${args.target ?? (flags.file === '-' ? 'stdin' : flags.file)}`, 'are access logs enabled (meshConfig.accessLogFile=/dev/stdout or the Telemetry API)? Is this the istio-proxy container\'s log?')
     }
@@ -251,33 +123,5 @@ Exit code 6 also when a non-empty input holds no access-log line.`
       }
     }
     return result
-  }
-}
-
-/** The pod name from the `[pod/<name>/<container>]` prefix the live source adds. */
-function podOf(entry: AccessLogEntry): string | undefined {
-  const match = /^pod\/([^/]+)\//.exec(entry.source ?? '')
-  return match?.[1]
-}
-
-/** The access-log table with a leading POD column (a workload's pods, merged). */
-function renderPodAccessLogTable(entries: readonly AccessLogEntry[]): string {
-  const lines = [['POD', ...ACCESS_LOG_HEADER], ...entries.map((entry) => [podOf(entry) ?? '-', ...accessLogRowCells(entry)])]
-  return tabwrite(lines.map((cells) => cells.join('\t') + '\t'), {padding: 2}).replace(/ +$/gm, '')
-}
-
-async function openFile(file: string): Promise<NodeJS.ReadableStream> {
-  if (file === '-') return process.stdin
-  try {
-    if ((await stat(file)).isDirectory()) throw usageError(`cannot read ${file}: it is a directory`)
-    // Opening first turns a missing or unreadable file into a usage error before any output.
-    const handle = await open(file, 'r')
-    return handle.createReadStream()
-  } catch (error) {
-    if (error instanceof MeshdbgError) throw error
-    const code = (error as NodeJS.ErrnoException).code
-    if (code === 'ENOENT') throw usageError(`cannot read ${file}: no such file`)
-    if (code === 'EACCES') throw usageError(`cannot read ${file}: permission denied`)
-    throw usageError(`cannot read ${file}: ${(error as Error).message}`)
   }
 }

@@ -1,4 +1,5 @@
 import {readFileSync} from 'node:fs'
+import {open, stat} from 'node:fs/promises'
 
 import {MeshdbgError, usageError} from './errors.js'
 
@@ -64,11 +65,31 @@ export async function readInputText(file: string, signal?: AbortSignal): Promise
     // round trips (512 KiB each) for a 150 MB dump.
     return inputFromBytes(readFileSync(file), file)
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    if (code === 'ENOENT') throw usageError(`cannot read ${file}: no such file`)
-    if (code === 'EISDIR') throw usageError(`cannot read ${file}: it is a directory`)
-    if (code === 'EACCES') throw usageError(`cannot read ${file}: permission denied`)
-    if (code === 'ERR_STRING_TOO_LONG') throw new MeshdbgError('bad-data', `${file}: too large to read as text`)
-    throw usageError(`cannot read ${file}: ${(error as Error).message}`)
+    throw inputError(file, error)
   }
+}
+
+/**
+ * `-f PATH` (or `-` for stdin) as a stream, for inputs read line by line. The file is opened
+ * first, so a missing or unreadable one is a usage error before any output.
+ */
+export async function openInputStream(file: string): Promise<NodeJS.ReadableStream> {
+  if (file === '-') return process.stdin
+  try {
+    // Opening a directory succeeds on Linux; reading it would fail only once output has begun.
+    if ((await stat(file)).isDirectory()) throw Object.assign(new Error('is a directory'), {code: 'EISDIR'})
+    const handle = await open(file, 'r')
+    return handle.createReadStream()
+  } catch (error) {
+    throw inputError(file, error)
+  }
+}
+
+function inputError(file: string, error: unknown): MeshdbgError {
+  const code = (error as NodeJS.ErrnoException).code
+  if (code === 'ENOENT') return usageError(`cannot read ${file}: no such file`)
+  if (code === 'EISDIR') return usageError(`cannot read ${file}: it is a directory`)
+  if (code === 'EACCES') return usageError(`cannot read ${file}: permission denied`)
+  if (code === 'ERR_STRING_TOO_LONG') return new MeshdbgError('bad-data', `${file}: too large to read as text`)
+  return usageError(`cannot read ${file}: ${(error as Error).message}`)
 }

@@ -1,4 +1,5 @@
 import type {AccessLogEntry, AccessLogSummary} from '../envoy/access-log.js'
+import {podOf} from '../istio/access-log-source.js'
 import type {Explanation} from '../istio/explain.js'
 import {tabwrite} from './tabwriter.js'
 
@@ -117,4 +118,10 @@ export function renderSummary(summary: AccessLogSummary): string {
   ].join('\t'))
   out.push(tabwrite(['UPSTREAM HOST\tUPSTREAM CLUSTER\tREQUESTS\t5XX\t5XX%\tP50\tMAX\t', ...rows], {padding: 2}).replace(/ +$/gm, '').trimEnd())
   return out.join('\n') + '\n'
+}
+
+/** The access-log table with a leading POD column (a workload's pods, merged). */
+export function renderPodAccessLogTable(entries: readonly AccessLogEntry[]): string {
+  const lines = [['POD', ...ACCESS_LOG_HEADER], ...entries.map((entry) => [podOf(entry) ?? '-', ...accessLogRowCells(entry)])]
+  return tabwrite(lines.map((cells) => cells.join('\t') + '\t'), {padding: 2}).replace(/ +$/gm, '')
 }
