@@ -3,11 +3,10 @@ import {Flags} from '@oclif/core'
 import {MeshdbgCommand} from '../lib/base-command.js'
 import {parseDuration} from '../lib/duration.js'
 import {MeshdbgError} from '../lib/errors.js'
-import {summarizeChanges, summarizeLevels} from '../lib/envoy/log-levels.js'
 import {proxyAdminPortFlag, targetArg} from '../lib/flags.js'
-import {CONFIRM_ABOVE_PODS, failureMessage, type LogLevelsResult, type PodLogLevels, runLogLevels} from '../lib/istio/log-levels-live.js'
+import {CONFIRM_ABOVE_PODS, failureMessage, type LogLevelsResult, runLogLevels} from '../lib/istio/log-levels-live.js'
 import {renderStructured} from '../lib/render/formats.js'
-import {tabwrite} from '../lib/render/tabwriter.js'
+import {renderLogLevelsTable} from '../lib/render/log-levels-table.js'
 
 export type {LogLevelsResult} from '../lib/istio/log-levels-live.js'
 
@@ -73,29 +72,4 @@ Pods are changed in parallel (--concurrency, default 16); when some fail, the ot
     if (failure) throw new MeshdbgError('connection', failure, {result})
     return result
   }
-}
-
-/** `POD RESULT CHANGED` after a change, `POD LEVELS` for a read. */
-export function renderLogLevelsTable(result: LogLevelsResult): string {
-  const read = result.mode === 'read'
-  const header = read ? 'POD\tLEVELS' : 'POD\tRESULT\tCHANGED'
-  const rows = result.pods.map((pod) => {
-    const name = `${pod.pod}.${pod.namespace}`
-    if (read) return `${name}\t${pod.levels ? summarizeLevels(new Map(Object.entries(pod.levels))) : `${pod.result}: ${pod.error ?? ''}`}`
-    return `${name}\t${pod.result}\t${changedCell(pod)}`
-  })
-  return tabwrite([header, ...rows].map((line) => line + '\t'), {padding: 2}).replace(/ +$/gm, '')
-}
-
-function changedCell(pod: PodLogLevels): string {
-  if (pod.result === 'failed' || pod.result === 'skipped') return shorten(pod.error ?? '-')
-  if (!pod.changes || !pod.levels) return '-'
-  const after = new Map(Object.entries(pod.levels))
-  return summarizeChanges(pod.changes, after)
-}
-
-/** The full reason is in the error (and -o json); the table keeps one readable line. */
-function shorten(text: string): string {
-  const line = text.replace(/\s+/g, ' ')
-  return line.length > 100 ? line.slice(0, 97) + '...' : line
 }
