@@ -1,17 +1,16 @@
 import {Args, Flags} from '@oclif/core'
 
 import {MeshdbgCommand} from '../lib/base-command.js'
+import {parseJsonText} from '../lib/envoy/configdump.js'
 import {MeshdbgError, notFoundError, usageError} from '../lib/errors.js'
+import {AGENT_STATUS_PORT, type DnsEntry, fetchAgentSyncz, filterMetrics, metricMatcher, nameTableEntries} from '../lib/istio/agent.js'
 import {mergeSyncStatus, type SyncStatusRow} from '../lib/istio/sync-status.js'
 import {fetchFromPod, resolveTargetPod} from '../lib/kube/index.js'
+import {renderNameTable} from '../lib/render/agent-tables.js'
 import {renderStructured} from '../lib/render/formats.js'
 import {renderSyncStatusTable} from '../lib/render/sync-status-table.js'
-import {tabwrite} from '../lib/render/tabwriter.js'
 
-/** pilot-agent's status server (health, merged metrics, DNS table). */
-const AGENT_STATUS_PORT = 15020
-/** pilot-agent's XDS debug tap, Istio 1.11-1.24 only. */
-const AGENT_DEBUG_PORT = 15004
+export type {DnsEntry} from '../lib/istio/agent.js'
 
 const ENDPOINTS = ['ready', 'metrics', 'ndsz', 'syncz'] as const
 type AgentEndpoint = (typeof ENDPOINTS)[number]
@@ -26,15 +25,6 @@ export interface AgentMetricsResult {
   proxy: string
   /** The metric lines kept (all, or those matching --match with their # HELP/# TYPE lines). */
   lines: string[]
-}
-
-export interface DnsEntry {
-  hostname: string
-  shortname?: string
-  namespace?: string
-  registry?: string
-  ips: string[]
-  altHosts?: string[]
 }
 
 export interface AgentNdszResult {
@@ -122,30 +112,16 @@ syncz prints the sync status the agent gets from its istiod as the sync-status t
         if (response.status === 404) {
           throw notFoundError(`the DNS proxy of ${proxy} is off: pilot-agent has no name table`, 'DNS capture is enabled with ISTIO_META_DNS_CAPTURE=true in the proxy config')
         }
-        const result: AgentNdszResult = {proxy, entries: nameTableEntries(parseJson(response.text, `${proxy} /debug/ndsz`))}
+        const result: AgentNdszResult = {proxy, entries: nameTableEntries(parseJsonText(response.text, `${proxy} /debug/ndsz`, 'a DNS name table'))}
         if (structured) writeStructured(result)
         else this.write(renderNameTable(result.entries))
         return result
       }
       case 'syncz': {
-        let answer
-        try {
-          answer = await fetch(AGENT_DEBUG_PORT, '/debug/syncz', [503, 504])
-        } catch (error) {
-          // Refused or closed: nothing listens on 15004 (Istio 1.25+), the usual reason.
-          if (!(error instanceof MeshdbgError) || error.kind !== 'connection') throw error
-          throw new MeshdbgError('connection', `the pilot-agent of ${proxy} does not answer on port ${AGENT_DEBUG_PORT} (its XDS debug tap was removed in Istio 1.25)`, {
-            hint: `ask istiod instead: meshdbg sync-status ${proxy} --agent falls back to it, or meshdbg istiod syncz -n ${pod.namespace}`,
-          })
-        }
-        if (answer.status !== 200) {
-          throw new MeshdbgError('connection', `the pilot-agent of ${proxy} could not ask istiod (HTTP ${answer.status}${answer.text.trim() ? `: ${answer.text.trim().slice(0, 120)}` : ': timed out'})`, {
-            hint: 'the proxy has no working XDS connection to istiod: see its istio-proxy logs',
-          })
-        }
-        const text = answer.text
-        const response = parseJson(text, `${proxy} :${AGENT_DEBUG_PORT}/debug/syncz`)
-        const rows = mergeSyncStatus([{istiod: `pilot-agent ${proxy}`, text}], {now: Date.now()})
+        const answer = await fetchAgentSyncz(ctx, pod)
+        if (!answer.available) throw answer.error
+        const response = parseJsonText(answer.text, answer.origin, 'the agent\'s DiscoveryResponse')
+        const rows = mergeSyncStatus([{istiod: `pilot-agent ${proxy}`, text: answer.text}], {now: Date.now()})
         const result: AgentSynczResult = {proxy, response, proxies: rows}
         if (structured) writeStructured(response)
         else this.write(renderSyncStatusTable(rows, {color: this.colorEnabled}))
@@ -153,74 +129,4 @@ syncz prints the sync status the agent gets from its istiod as the sync-status t
       }
     }
   }
-}
-
-function parseJson(text: string, origin: string): unknown {
-  try {
-    return JSON.parse(text)
-  } catch {
-    throw new MeshdbgError('bad-data', `${origin}: not JSON (${text.trim().slice(0, 80) || 'empty body'})`)
-  }
-}
-
-/** `--match`: `/regex/flags` is a regular expression, anything else a substring. */
-export function metricMatcher(spec: string): (line: string) => boolean {
-  const regex = /^\/(.+)\/([a-z]*)$/.exec(spec)
-  if (!regex) return (line) => line.includes(spec)
-  let pattern: RegExp
-  try {
-    pattern = new RegExp(regex[1], regex[2])
-  } catch (error) {
-    throw usageError(`--match: invalid regular expression ${spec}: ${(error as Error).message}`)
-  }
-  return (line) => pattern.test(line)
-}
-
-/**
- * Prometheus text lines kept by `matches` (all without one): matching samples, each family's
- * `# HELP`/`# TYPE` lines before its first kept sample.
- */
-export function filterMetrics(text: string, matches?: (line: string) => boolean): string[] {
-  const lines = text.split('\n').filter((line) => line.trim() !== '')
-  if (!matches) return lines
-  const kept: string[] = []
-  let comments: string[] = []
-  let family = ''
-  for (const line of lines) {
-    if (line.startsWith('#')) {
-      // Envoy writes only # TYPE, the agent # HELP and # TYPE: a new name starts a new family.
-      const name = /^# (?:HELP|TYPE) (\S+)/.exec(line)?.[1]
-      if (name !== undefined && name !== family) {
-        comments = []
-        family = name
-      }
-      comments.push(line)
-      continue
-    }
-    if (!matches(line)) continue
-    kept.push(...comments, line)
-    comments = []
-  }
-  return kept
-}
-
-/** The entries of a NameTable (`{table: {host: {ips, registry, shortname, namespace, altHosts}}}`), by hostname. */
-export function nameTableEntries(body: unknown): DnsEntry[] {
-  const table = (body as {table?: Record<string, Record<string, unknown>>} | null)?.table ?? {}
-  return Object.entries(table)
-    .map(([hostname, entry]): DnsEntry => ({
-      hostname,
-      ...(typeof entry.shortname === 'string' ? {shortname: entry.shortname} : {}),
-      ...(typeof entry.namespace === 'string' ? {namespace: entry.namespace} : {}),
-      ...(typeof entry.registry === 'string' ? {registry: entry.registry} : {}),
-      ips: Array.isArray(entry.ips) ? entry.ips.map(String) : [],
-      ...(Array.isArray(entry.altHosts) ? {altHosts: entry.altHosts.map(String)} : {}),
-    }))
-    .sort((a, b) => (a.hostname < b.hostname ? -1 : a.hostname > b.hostname ? 1 : 0))
-}
-
-export function renderNameTable(entries: readonly DnsEntry[]): string {
-  const lines = [['HOSTNAME', 'SHORTNAME', 'NAMESPACE', 'REGISTRY', 'ADDRESSES']]
-  for (const entry of entries) lines.push([entry.hostname, entry.shortname ?? '', entry.namespace ?? '', entry.registry ?? '', entry.ips.join(',')])
-  return tabwrite(lines.map((cells) => cells.join('\t')), {padding: 3})
 }

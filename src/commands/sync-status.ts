@@ -1,16 +1,13 @@
 import {Args, Flags} from '@oclif/core'
 
 import {MeshdbgCommand} from '../lib/base-command.js'
-import type {RunContext} from '../lib/context.js'
 import {MeshdbgError, notFoundError, usageError} from '../lib/errors.js'
 import {proxyAdminPortFlag} from '../lib/flags.js'
-import {readInputText, type InputText} from '../lib/input.js'
-import {fetchFromPod, fetchProxyAdmin, resolveTargetPod} from '../lib/kube/index.js'
-import {loadIstiodSyncz, proxyIdOf, queryProxyIstiod, type IstiodFailure, type IstiodSelector} from '../lib/istio/istiod.js'
+import type {IstiodFailure} from '../lib/istio/istiod.js'
 import {diffProxyConfig, parseEnvoyDump, parseIstiodDump, renderProxyConfigDiff, type ProxyConfigDiff} from '../lib/istio/sync-diff.js'
+import {loadAgentSyncSources, loadDiffSources, loadSyncSources, messageOf} from '../lib/istio/sync-sources.js'
 import {
   FAIL_ON_CLASSES,
-  istiodNameFromFile,
   mergeSyncStatus,
   parseFailOn,
   rowsWithStates,
@@ -21,100 +18,11 @@ import {
 import {renderStructured} from '../lib/render/formats.js'
 import {renderSyncStatusTable} from '../lib/render/sync-status-table.js'
 
-/** pilot-agent's XDS debug tap (Istio 1.11-1.24). */
-const AGENT_DEBUG_PORT = 15004
-
 export interface SyncStatusResult {
   proxies: SyncStatusRow[]
 }
 
 export type SyncStatusCommandResult = SyncStatusResult | ProxyConfigDiff
-
-/** What the data sources need from the command's flags. */
-export interface SyncSourceFlags {
-  file?: string[]
-  'istio-namespace': string
-  revision?: string
-  token?: string
-  /** The raw `-n` (no kubeconfig default), as istioctl filters. */
-  namespace?: string
-}
-
-/**
- * One response per istiod: from `-f` files, else live: `/debug/syncz` of every Running istiod
- * (`-i`, `-r`) through a port-forward, in parallel. ISTIOD is then the istiod pod's name.
- */
-export async function loadSyncSources(ctx: RunContext, flags: SyncSourceFlags): Promise<{sources: SyncSource[]; failures: IstiodFailure[]}> {
-  if (!flags.file || flags.file.length === 0) {
-    return loadIstiodSyncz(ctx, {istioNamespace: flags['istio-namespace'], revision: flags.revision, token: flags.token, namespace: flags.namespace})
-  }
-  if (flags.file.filter((file) => file === '-').length > 1) throw usageError('only one -f can read stdin ("-")')
-  const sources: SyncSource[] = []
-  for (const file of flags.file) {
-    const input = await readInputText(file, ctx.signal)
-    sources.push({istiod: file === '-' ? 'stdin' : istiodNameFromFile(file), text: input.text, origin: input.origin})
-  }
-  return {sources, failures: []}
-}
-
-export interface DiffSourceFlags {
-  'diff-istiod'?: string
-  'diff-envoy'?: string
-  'istio-namespace': string
-  revision?: string
-  token?: string
-  'proxy-admin-port'?: number
-}
-
-/**
- * istiod's view of one proxy and the proxy's own config dump: from files, or live for a target:
- * istiod's `/debug/config_dump?proxyID=<pod>.<ns>` from the replica the proxy is connected to, and
- * the pod's Envoy `/config_dump`, fetched in parallel.
- */
-export async function loadDiffSources(ctx: RunContext, target: string | undefined, flags: DiffSourceFlags): Promise<{istiod: InputText; envoy: InputText}> {
-  const istiodFile = flags['diff-istiod']
-  const envoyFile = flags['diff-envoy']
-  if (target !== undefined) {
-    if (istiodFile !== undefined || envoyFile !== undefined) throw usageError('sync-status: give either a proxy or --diff-istiod/--diff-envoy files, not both')
-    const pod = await resolveTargetPod(ctx, target)
-    const proxyId = proxyIdOf(pod)
-    const path = `/debug/config_dump?proxyID=${encodeURIComponent(proxyId)}`
-    const [istiod, envoy] = await Promise.all([
-      queryProxyIstiod(ctx, selectorOf(flags), path, proxyId),
-      fetchProxyAdmin(ctx, `pod/${pod.name}.${pod.namespace}`, 'config_dump', {proxyAdminPort: flags['proxy-admin-port']}),
-    ])
-    return {istiod: {text: istiod.text, origin: `istiod ${istiod.istiod} config_dump of ${proxyId}`}, envoy}
-  }
-  if (istiodFile === undefined || envoyFile === undefined) {
-    throw usageError('the proxy diff needs both --diff-istiod FILE and --diff-envoy FILE')
-  }
-  if (istiodFile === '-' && envoyFile === '-') throw usageError('only one of --diff-istiod and --diff-envoy can read stdin')
-  return {istiod: await readInputText(istiodFile, ctx.signal), envoy: await readInputText(envoyFile, ctx.signal)}
-}
-
-function selectorOf(flags: {'istio-namespace': string; revision?: string; token?: string}): IstiodSelector {
-  return {istioNamespace: flags['istio-namespace'], revision: flags.revision, token: flags.token}
-}
-
-/**
- * One proxy's sync status as its own pilot-agent sees it (15004 `/debug/syncz`, Istio 1.11-1.24):
- * the ClientConfigs the agent's istiod returns, kept to that proxy. 1.25+ agents have no 15004:
- * then istiod's `/debug/syncz` (every replica) for that proxy, with a note on stderr.
- */
-export async function loadAgentSyncSources(ctx: RunContext, target: string, flags: SyncSourceFlags): Promise<{sources: SyncSource[]; proxy: string}> {
-  const pod = await resolveTargetPod(ctx, target)
-  const proxy = proxyIdOf(pod)
-  try {
-    const response = await ctx.spin(`Asking the pilot-agent of ${proxy} for /debug/syncz`, fetchFromPod(ctx, pod, AGENT_DEBUG_PORT, '/debug/syncz'))
-    return {sources: [{istiod: `pilot-agent ${proxy}`, text: response.text, origin: `pilot-agent ${proxy} :${AGENT_DEBUG_PORT}/debug/syncz`}], proxy}
-  } catch (error) {
-    if (!(error instanceof MeshdbgError) || error.kind !== 'connection') throw error
-    ctx.note(`pilot-agent of ${proxy} has no XDS debug port ${AGENT_DEBUG_PORT} (removed in Istio 1.25): asking istiod instead`)
-  }
-  const {sources, failures} = await loadIstiodSyncz(ctx, {...selectorOf(flags), namespace: pod.namespace})
-  for (const failure of failures) ctx.note(`istiod ${failure.istiod} left out: ${messageOf(failure.error)}`)
-  return {sources, proxy}
-}
 
 export default class SyncStatus extends MeshdbgCommand<typeof SyncStatus> {
   static override summary = 'Show whether every proxy has the configuration istiod sent it (istioctl proxy-status).'
@@ -129,7 +37,7 @@ Statuses: SYNCED (Envoy acknowledged the last push), NOT SENT (istiod sent nothi
 --fail-on stale,error,not-sent exits 10 after printing when any shown proxy has such a status.
 
 One proxy: sync-status <pod>[.<namespace>] (or deploy/x...) compares istiod's view of it (/debug/config_dump?proxyID=<pod>.<ns> from the replica it is connected to) with its Envoy /config_dump: "Clusters Match" or "Clusters Don't Match" and a unified diff, likewise Listeners and Routes; exits 10 when anything differs. Offline: --diff-istiod FILE --diff-envoy FILE.
---agent <pod> prints that proxy's row as its own pilot-agent reports it (port 15004 /debug/syncz, Istio 1.11-1.24); 1.25+ agents have no port 15004, so a note goes to stderr and istiod's view of the proxy is shown instead.`
+--agent <pod> prints that proxy's row as its own pilot-agent reports it (port 15004 /debug/syncz, Istio 1.11-1.24); 1.25+ agents have no port 15004 (the connection is refused), so a note goes to stderr and istiod's view of the proxy is shown instead; an agent that answers 503 (its proxy is not connected to istiod) or 504 (istiod did not answer it) is exit 4.`
 
   static override aliases = ['proxy-status', 'ps']
   static override outputFormats = ['table', 'json', 'yaml']
@@ -244,8 +152,4 @@ One proxy: sync-status <pod>[.<namespace>] (or deploy/x...) compares istiod's vi
     }
     return result
   }
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error)
 }

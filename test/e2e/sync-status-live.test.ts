@@ -284,6 +284,22 @@ describe('live sync-status <proxy> --agent', () => {
     )
   })
 
+  it('an agent that answers 503 (proxy not connected to istiod) is that error (exit 4), not a fallback to istiod', async () => {
+    sim.setFault({pod: WEBAPP, namespace: 'istioinaction', port: 15004}, {kind: 'http-status', status: 503, body: 'proxy not connected to istiod\n'})
+    const before = sim.adminRequests.length
+    try {
+      const result = await live(['sync-status', `${WEBAPP}.istioinaction`, '--agent'])
+      expect(result.code).toBe(4)
+      expect(result.stdout).toBe('')
+      expect(result.stderr).toBe(
+        `Error: the pilot-agent of ${WEBAPP}.istioinaction answered HTTP 503 on :15004/debug/syncz: its proxy is not connected to istiod (proxy not connected to istiod). Hint: the proxy has no working XDS connection to istiod: see its istio-proxy logs and meshdbg sync-status\n`,
+      )
+      expect(sim.adminRequests.slice(before).some((request) => request.namespace === ISTIO_NS)).toBe(false)
+    } finally {
+      sim.setFault({pod: WEBAPP, namespace: 'istioinaction', port: 15004}, undefined)
+    }
+  })
+
   it('--agent without a proxy is a usage error', async () => {
     const result = await live(['sync-status', '--agent'])
     expect(result.code).toBe(2)
