@@ -73,15 +73,28 @@ function certInfo(pem: string, isCa: boolean): J {
 
 export class EnvoyAdmin {
   readonly loggers = new Map<string, string>()
-  configDumpText?: string
   private startedAt = Date.now()
+  private fixedDump?: {text: string; parsed?: J; responses: Map<string, [number, string]>}
+
+  /**
+   * Bytes to serve as this pod's whole /config_dump (benchmarks, fault tests). Parsed once and each
+   * masked answer cached, so the simulator's JavaScript does not dominate timings the way Envoy's
+   * C++ never would; replaced wholesale by the next assignment.
+   */
+  get configDumpText(): string | undefined {
+    return this.fixedDump?.text
+  }
+
+  set configDumpText(text: string | undefined) {
+    this.fixedDump = text === undefined ? undefined : {text, responses: new Map()}
+  }
 
   constructor(readonly pod: SimPod, readonly scenario: Scenario, private dumpCache: Map<string, J>) {
     for (const l of LOGGERS) this.loggers.set(l, l === 'misc' ? 'error' : 'warning')
   }
 
   private dump(includeEds: boolean): J {
-    if (this.configDumpText !== undefined) return JSON.parse(this.configDumpText) as J
+    if (this.fixedDump !== undefined) return (this.fixedDump.parsed ??= JSON.parse(this.fixedDump.text) as J)
     const key = `${this.pod.namespace}/${this.pod.name}/${includeEds}`
     const cached = this.scenario.cacheDumps ? this.dumpCache.get(key) : undefined
     if (cached) return cached
@@ -129,6 +142,18 @@ export class EnvoyAdmin {
   }
 
   private configDump(q: URLSearchParams, send: (status: number, body: string, contentType?: string) => void): void {
+    const fixed = this.fixedDump
+    if (fixed === undefined) return this.buildConfigDumpResponse(q, send)
+    const key = q.toString()
+    const cached = fixed.responses.get(key)
+    if (cached) return send(cached[0], cached[1], 'application/json')
+    this.buildConfigDumpResponse(q, (status, body, contentType) => {
+      if (status === 200) fixed.responses.set(key, [status, body])
+      send(status, body, contentType)
+    })
+  }
+
+  private buildConfigDumpResponse(q: URLSearchParams, send: (status: number, body: string, contentType?: string) => void): void {
     const resource = q.get('resource') ?? ''
     const mask = q.get('mask') ?? ''
     const nameRegex = q.get('name_regex') ?? ''
