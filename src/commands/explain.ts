@@ -36,8 +36,7 @@ export default class Explain extends MeshdbgCommand<typeof Explain> {
   }
 
   async run(): Promise<ExplainResult> {
-    const {argv} = await this.parse(Explain)
-    const lines = await this.inputLines(argv as string[])
+    const lines = await this.inputLines(this.argvValues)
     const stats = newParseStats()
     const explanations: ExplainItem[] = []
     let number = 0

@@ -49,6 +49,8 @@ export abstract class MeshdbgCommand<T extends typeof Command> extends Command {
 
   protected flags!: BaseFlags<T>
   protected args!: BaseArgs<T>
+  /** Every positional value, for commands that take any number of them (`strict = false`). */
+  protected argvValues: string[] = []
   protected outputFormat = 'short'
   protected readonly scope = new Scope()
   private readonly abort = new AbortController()
@@ -61,7 +63,7 @@ export abstract class MeshdbgCommand<T extends typeof Command> extends Command {
     const allFlags = {...ctor.baseFlags, ...this.ctor.flags} as Record<string, {type?: string; allowNo?: boolean}>
     const booleans = new Map(Object.entries(allFlags).filter(([, flag]) => flag.type === 'boolean').map(([name, flag]) => [name, Boolean(flag.allowNo)]))
     this.argv = normaliseBooleanAssignments(this.argv, booleans)
-    const {args, flags} = await this.parse({
+    const {args, argv, flags} = await this.parse({
       flags: this.ctor.flags,
       baseFlags: ctor.baseFlags,
       enableJsonFlag: this.ctor.enableJsonFlag,
@@ -70,6 +72,7 @@ export abstract class MeshdbgCommand<T extends typeof Command> extends Command {
     })
     this.flags = flags as BaseFlags<T>
     this.args = args as BaseArgs<T>
+    this.argvValues = argv as string[]
     const output = (flags.output as string | undefined) ?? ctor.defaultOutput
     if (!ctor.outputFormats.includes(output)) {
       throw new MeshdbgError('usage', `output format "${output}" not supported (use ${ctor.outputFormats.join(', ')})`)

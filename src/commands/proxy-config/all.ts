@@ -3,9 +3,8 @@ import {Flags} from '@oclif/core'
 import {ProxyCommand} from '../../lib/proxy-command.js'
 import {selectAllSections, type AllSections} from '../../lib/envoy/all-sections.js'
 import {parseConfigDump, sectionSource, sectionSourceOf} from '../../lib/envoy/configdump.js'
-import {LISTENER_TYPES} from '../../lib/envoy/listeners.js'
+import {checkListenerType} from '../../lib/envoy/listeners.js'
 import {AdminPath} from '../../lib/envoy/source.js'
-import {usageError} from '../../lib/errors.js'
 import {renderAllSummary} from '../../lib/render/all-summary.js'
 import {toYaml} from '../../lib/render/formats.js'
 
@@ -42,9 +41,7 @@ Sections missing from the dump are left out with a note on stderr (istioctl abor
 
   async run(): Promise<AllResult> {
     const {flags} = this
-    if (flags.type && !(LISTENER_TYPES as readonly string[]).includes(flags.type.toUpperCase())) {
-      throw usageError(`--type "${flags.type}" is not a listener type (use ${LISTENER_TYPES.join(', ')})`)
-    }
+    checkListenerType(flags.type)
     const ctx = this.runContext()
     const input = await this.loadProxyText(AdminPath.withEds)
     if (this.outputFormat !== 'short') {

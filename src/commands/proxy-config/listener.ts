@@ -2,9 +2,8 @@ import {Flags} from '@oclif/core'
 
 import {ProxyCommand} from '../../lib/proxy-command.js'
 import {parseConfigDumpInput} from '../../lib/envoy/configdump.js'
-import {LISTENER_TYPES, selectListeners, type ListenerSummary} from '../../lib/envoy/listeners.js'
+import {checkListenerType, selectListeners, type ListenerSummary} from '../../lib/envoy/listeners.js'
 import {AdminPath} from '../../lib/envoy/source.js'
-import {usageError} from '../../lib/errors.js'
 import {renderStructured} from '../../lib/render/formats.js'
 import {renderListenerTable} from '../../lib/render/listener-table.js'
 
@@ -42,9 +41,7 @@ Where istioctl crashes or prints nothing useful, meshdbg shows: a pipe address a
 
   async run(): Promise<ListenerResult> {
     const {flags} = this
-    if (flags.type && !(LISTENER_TYPES as readonly string[]).includes(flags.type.toUpperCase())) {
-      throw usageError(`--type "${flags.type}" is not a listener type (use ${LISTENER_TYPES.join(', ')})`)
-    }
+    checkListenerType(flags.type)
     const input = await this.loadProxyText(AdminPath.listeners)
     const selected = selectListeners(parseConfigDumpInput(input, {only: ['Listeners']}), flags)
     if (this.outputFormat === 'short') this.write(renderListenerTable(selected.summaries, {verbose: flags.verbose}))

@@ -1,6 +1,5 @@
 import {ProxyCommand} from '../../lib/proxy-command.js'
 import {parseConfigDumpInput} from '../../lib/envoy/configdump.js'
-import {arrayField} from '../../lib/envoy/fields.js'
 import {collectSecretRows, secretsSection, type SecretRow} from '../../lib/envoy/secrets.js'
 import {AdminPath} from '../../lib/envoy/source.js'
 import {renderStructured} from '../../lib/render/formats.js'
@@ -33,7 +32,8 @@ No secrets prints the header only (istioctl prints "No active or warming secrets
     const section = secretsSection(parseConfigDumpInput(input, {only: ['Secrets']}))
     const secrets = collectSecretRows(section)
     if (this.outputFormat === 'short') {
-      if (arrayField(section, 'dynamic_active_secrets').length === 0 && arrayField(section, 'dynamic_warming_secrets').length === 0) {
+      // Every secret gives at least one row, so no rows means no active or warming secrets.
+      if (secrets.length === 0) {
         this.runContext().note('No active or warming secrets found.')
       }
       this.write(renderSecretTable(secrets))

@@ -1,6 +1,6 @@
 import {collectClusters, type ConfigDump} from './configdump.js'
-import {enumField, path, stringField, type Json} from './fields.js'
-import {compareClusterSortKeys, istioConfigName, parseSubsetKey} from './istio-names.js'
+import {enumField, stringField, type Json} from './fields.js'
+import {compareClusterSortKeys, istioConfigNameOf, parseSubsetKey} from './istio-names.js'
 
 const CLUSTER_TYPES = ['STATIC', 'STRICT_DNS', 'LOGICAL_DNS', 'EDS', 'ORIGINAL_DST'] as const
 
@@ -36,7 +36,6 @@ export interface ClusterSummary {
 export function summarizeCluster(cluster: Json): ClusterSummary {
   const name = stringField(cluster, 'name')
   const key = parseSubsetKey(name)
-  const configPath = path(cluster, 'metadata', 'filter_metadata', 'istio', 'config')
   return {
     name,
     fqdn: key ? key.hostname : name,
@@ -46,7 +45,7 @@ export function summarizeCluster(cluster: Json): ClusterSummary {
     parsed: key !== undefined,
     // A custom `cluster_type` has no `type`, so it shows STATIC, as in istioctl.
     type: enumField(cluster, 'type', CLUSTER_TYPES),
-    destinationRule: istioConfigName(typeof configPath === 'string' ? configPath : configPath === undefined ? undefined : String(configPath)),
+    destinationRule: istioConfigNameOf(cluster),
   }
 }
 

@@ -234,15 +234,20 @@ export function collectClusters(dump: ConfigDump): Json[] {
 
 /** Listeners: dynamic ones with an active state, then static. */
 export function collectListeners(dump: ConfigDump): Json[] {
+  return collectListenerEntries(dump).map((entry) => entry.listener)
+}
+
+/** collectListeners, also saying whether each listener is dynamic (LDS) or static. */
+export function collectListenerEntries(dump: ConfigDump): Array<{listener: Json; dynamic: boolean}> {
   const listeners = requireSection(dump, 'Listeners')
-  const result: Json[] = []
+  const result: Array<{listener: Json; dynamic: boolean}> = []
   for (const entry of arrayField(listeners, 'dynamic_listeners')) {
     const listener = field(field(entry, 'active_state'), 'listener')
-    if (listener) result.push(listener)
+    if (listener) result.push({listener, dynamic: true})
   }
   for (const entry of arrayField(listeners, 'static_listeners')) {
     const listener = field(entry, 'listener')
-    if (listener) result.push(listener)
+    if (listener) result.push({listener, dynamic: false})
   }
   return result
 }

@@ -66,3 +66,11 @@ export function enumField(obj: Json, snake: string, names: readonly string[]): s
   return names[0]
 }
 
+/** A proto UInt32Value wrapper: a number, a numeric string, or `{value}`; undefined when absent. */
+export function uint32Value(value: Json): number | undefined {
+  if (value === undefined || value === null) return undefined
+  if (typeof value === 'number') return value
+  if (typeof value === 'string') return value !== '' && Number.isFinite(Number(value)) ? Number(value) : undefined
+  if (typeof value === 'object') return numberField(value, 'value')
+  return undefined
+}

@@ -1,4 +1,5 @@
 import {byteCompare} from '../compare.js'
+import {path, type Json} from './fields.js'
 
 /** Istio's naming conventions inside Envoy config, as istioctl derives its columns from them. */
 
@@ -36,6 +37,17 @@ export function istioConfigName(configPath: string | undefined): string {
   const pieces = configPath.split('/')
   if (pieces.length !== 8) return ''
   return `${pieces[7]}.${pieces[5]}`
+}
+
+/**
+ * istioConfigName of an object's `metadata.filter_metadata.istio.config` (clusters: DESTINATION
+ * RULE, routes: VIRTUAL SERVICE). A non-string value reads as "" (Struct.GetStringValue in
+ * istioctl), which renders `<unknown>`.
+ */
+export function istioConfigNameOf(obj: Json): string {
+  const config = path(obj, 'metadata', 'filter_metadata', 'istio', 'config')
+  if (config === undefined) return ''
+  return istioConfigName(typeof config === 'string' ? config : '')
 }
 
 /** What istioctl sorts clusters (and EDS cluster load assignments) by. */

@@ -1,6 +1,7 @@
+import {usageError} from '../errors.js'
 import {byteCompare} from '../compare.js'
 import {collectListeners, type ConfigDump} from './configdump.js'
-import {arrayField, field, numberField, stringField, type Json} from './fields.js'
+import {arrayField, field, numberField, stringField, uint32Value, type Json} from './fields.js'
 import {describeClusterTarget, describeInlineRouteConfig} from './route-match.js'
 
 export const HTTP_CONNECTION_MANAGER = 'envoy.filters.network.http_connection_manager'
@@ -9,6 +10,13 @@ const BLACKHOLE_CLUSTER = 'BlackHoleCluster'
 
 export const LISTENER_TYPES = ['HTTP', 'TCP', 'HTTP+TCP', 'UNKNOWN'] as const
 export type ListenerType = (typeof LISTENER_TYPES)[number]
+
+/** `--type` takes a listener type in any case; anything else is a usage error, not an empty table. */
+export function checkListenerType(type: string | undefined): void {
+  if (type && !(LISTENER_TYPES as readonly string[]).includes(type.toUpperCase())) {
+    throw usageError(`--type "${type}" is not a listener type (use ${LISTENER_TYPES.join(', ')})`)
+  }
+}
 
 /** The `--address --port --type` filters of `proxy-config listener` (and `all`). All given filters must hold. */
 export interface ListenerFilter {
@@ -72,12 +80,6 @@ function sendsToBlackHole(filter: Json): boolean {
 }
 
 /** Proto UInt32Value: a bare number in proto JSON; `{value: n}` tolerated. */
-function wrappedNumber(value: Json): number {
-  if (typeof value === 'number') return value
-  if (typeof value === 'string' && value !== '') return Number.isFinite(Number(value)) ? Number(value) : 0
-  if (value !== null && typeof value === 'object') return numberField(value, 'value')
-  return 0
-}
 
 const ALPN_DESCRIPTIONS = new Map<string, string>([
   [['http/1.0', 'http/1.1', 'h2c', 'istio-http/1.0', 'istio-http/1.1', 'istio-h2'].join('\n'), 'App: HTTP TLS'],
@@ -96,10 +98,10 @@ export function describeChainMatch(match: Json): string {
   const alpn = arrayField(match, 'application_protocols')
   if (alpn.length > 0) parts.push(ALPN_DESCRIPTIONS.get(alpn.join('\n')) ?? `App: ${alpn.join(',')}`)
   const destinationPort = field(match, 'destination_port')
-  const port = destinationPort === undefined || destinationPort === null ? '' : `:${wrappedNumber(destinationPort)}`
+  const port = destinationPort === undefined || destinationPort === null ? '' : `:${uint32Value(destinationPort) ?? 0}`
   const ranges = arrayField(match, 'prefix_ranges')
   if (ranges.length > 0) {
-    const cidrs = ranges.map((range) => `${stringField(range, 'address_prefix')}/${wrappedNumber(field(range, 'prefix_len'))}`)
+    const cidrs = ranges.map((range) => `${stringField(range, 'address_prefix')}/${uint32Value(field(range, 'prefix_len')) ?? 0}`)
     parts.push(`Addr: ${cidrs.join(',')}${port}`)
   } else if (port !== '') {
     parts.push(`Addr: *${port}`)

@@ -1,6 +1,6 @@
 import {collectRouteConfigs, type ConfigDump} from './configdump.js'
-import {arrayField, field, path, stringField, type Json} from './fields.js'
-import {istioConfigName} from './istio-names.js'
+import {arrayField, field, stringField, type Json} from './fields.js'
+import {istioConfigNameOf} from './istio-names.js'
 import {describeRouteMatch, isPassthroughRoute} from './route-match.js'
 
 /** `--name` of `proxy-config route` (and `all`): an exact match on the RouteConfiguration name. */
@@ -58,12 +58,7 @@ function countColons(text: string): number {
 
 /** The VIRTUAL SERVICE column from the route's `metadata.filter_metadata.istio.config`. */
 export function routeVirtualService(route: Json): string {
-  const istio = path(route, 'metadata', 'filter_metadata', 'istio')
-  if (istio === undefined || istio === null || typeof istio !== 'object') return ''
-  const config = istio.config
-  if (config === undefined || config === null) return ''
-  // A non-string value reads as "" in istioctl (Struct.GetStringValue), which renders <unknown>.
-  return istioConfigName(typeof config === 'string' ? config : '')
+  return istioConfigNameOf(route)
 }
 
 export function summarizeRouteConfig(routeConfig: Json): RouteConfigSummary {

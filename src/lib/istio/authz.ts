@@ -1,6 +1,6 @@
 import {byteCompare} from '../compare.js'
-import {requireSection, type ConfigDump} from '../envoy/configdump.js'
-import {arrayField, enumField, field, numberField, stringField, type Json} from '../envoy/fields.js'
+import {collectListenerEntries, type ConfigDump} from '../envoy/configdump.js'
+import {arrayField, enumField, field, numberField, stringField, uint32Value, type Json} from '../envoy/fields.js'
 import {HTTP_CONNECTION_MANAGER} from '../envoy/listeners.js'
 
 /** Table order of the ACTION column (istioctl's), then names in byte order. */
@@ -76,13 +76,6 @@ export interface AuthzChain {
 }
 
 /** Proto UInt32Value: a bare number in proto JSON; `{value: n}` tolerated. */
-function wrappedNumber(value: Json): number | undefined {
-  if (value === undefined || value === null) return undefined
-  if (typeof value === 'number') return value
-  if (typeof value === 'string' && value !== '' && Number.isFinite(Number(value))) return Number(value)
-  if (typeof value === 'object') return numberField(value, 'value')
-  return undefined
-}
 
 function policyKeys(rules: Json): string[] {
   const policies = field(rules, 'policies')
@@ -135,22 +128,12 @@ function chainRbacFilters(chain: Json): RbacFilterFacts[] {
  * default chains today, so the tables agree on istiod-generated config).
  */
 export function collectAuthzChains(dump: ConfigDump): AuthzChain[] {
-  const section = requireSection(dump, 'Listeners')
-  const listeners: Array<[Json, boolean]> = []
-  for (const entry of arrayField(section, 'dynamic_listeners')) {
-    const listener = field(field(entry, 'active_state'), 'listener')
-    if (listener) listeners.push([listener, true])
-  }
-  for (const entry of arrayField(section, 'static_listeners')) {
-    const listener = field(entry, 'listener')
-    if (listener) listeners.push([listener, false])
-  }
   const chains: AuthzChain[] = []
-  for (const [listenerIndex, [listener, dynamic]] of listeners.entries()) {
+  for (const [listenerIndex, {listener, dynamic}] of collectListenerEntries(dump).entries()) {
     const socket = field(field(listener, 'address'), 'socket_address')
     const base = {listenerIndex, listener: stringField(listener, 'name'), address: stringField(socket, 'address'), port: numberField(socket, 'port_value'), dynamic}
     const add = (chain: Json, defaultChain: boolean) => {
-      const destinationPort = wrappedNumber(field(field(chain, 'filter_chain_match'), 'destination_port'))
+      const destinationPort = uint32Value(field(field(chain, 'filter_chain_match'), 'destination_port'))
       chains.push({...base, defaultChain, ...(destinationPort === undefined ? {} : {destinationPort}), filters: chainRbacFilters(chain)})
     }
     for (const chain of arrayField(listener, 'filter_chains')) add(chain, false)

@@ -45,7 +45,6 @@ export interface IstiodPod {
 }
 
 /** Every status: the callers decide what 404 (proxy elsewhere) or 409 (feature off) mean. */
-const ANY_STATUS: readonly number[] = Array.from({length: 500}, (_, index) => index + 100)
 const TOKEN_KEY = Symbol.for('meshdbg.istiod.token')
 const TOKEN_TTL_SECONDS = 3600
 
@@ -105,7 +104,7 @@ export async function queryIstiod(ctx: RunContext, pod: IstiodPod, path: string,
   let why: string
   let firstFailure: MeshdbgError | undefined
   try {
-    const response = await fetchFromPod(ctx, pod, ISTIOD_HTTP_PORT, path, {acceptStatus: ANY_STATUS})
+    const response = await fetchFromPod(ctx, pod, ISTIOD_HTTP_PORT, path, {acceptStatus: 'any'})
     if (response.status !== 401 && response.status !== 403) return {istiod: pod.name, ...response}
     why = `answered HTTP ${response.status}`
   } catch (error) {
@@ -118,7 +117,7 @@ export async function queryIstiod(ctx: RunContext, pod: IstiodPod, path: string,
   const token = selector.token ?? (await istioCaToken(ctx, pod.namespace))
   let response
   try {
-    response = await fetchFromPod(ctx, pod, ISTIOD_MONITORING_PORT, path, {acceptStatus: ANY_STATUS, headers: {authorization: `Bearer ${token}`}})
+    response = await fetchFromPod(ctx, pod, ISTIOD_MONITORING_PORT, path, {acceptStatus: 'any', headers: {authorization: `Bearer ${token}`}})
   } catch (error) {
     if (firstFailure && error instanceof MeshdbgError && error.kind === 'connection') {
       throw new MeshdbgError('connection', `istiod ${pod.name}: neither debug port answered (${ISTIOD_HTTP_PORT}: ${firstFailure.message}; ${ISTIOD_MONITORING_PORT}: ${error.message})`)

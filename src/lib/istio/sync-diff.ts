@@ -1,7 +1,7 @@
 import {structuredPatch} from 'diff'
 
 import {configDumpFromJson, parseJsonText, type ConfigDump, type SectionKind} from '../envoy/configdump.js'
-import {type Json} from '../envoy/fields.js'
+import {arrayField, field, type Json} from '../envoy/fields.js'
 
 /**
  * The one-proxy diff: istiod's view of a proxy (`/debug/config_dump?proxyID=`, protobuf JSON in
@@ -134,13 +134,9 @@ function withoutKeys(obj: Json, keys: readonly string[]): Json {
   return copy
 }
 
-function listOf(value: Json): Json[] {
-  return Array.isArray(value) ? value : []
-}
-
 /** `dynamic_active_clusters`, sorted by cluster name, without versions and timestamps. */
 function clustersView(section: Json): Json {
-  const clusters = listOf(section.dynamic_active_clusters)
+  const clusters = arrayField(section, 'dynamic_active_clusters')
     .map((entry) => withoutKeys(entry, ['version_info', 'last_updated']))
     .sort(byName((entry) => entry.cluster))
   return {dynamic_active_clusters: clusters}
@@ -152,7 +148,7 @@ function clustersView(section: Json): Json {
  * listener's own `name` (Envoy sets it, istiod does not).
  */
 function listenersView(section: Json): Json {
-  const listeners = listOf(section.dynamic_listeners)
+  const listeners = arrayField(section, 'dynamic_listeners')
     .filter((entry) => isPlainObject(entry?.active_state))
     .map((entry) => {
       const active = withoutKeys(entry.active_state, ['version_info', 'last_updated'])
@@ -168,7 +164,7 @@ function listenersView(section: Json): Json {
 
 /** `dynamic_route_configs`, sorted by name, each with its virtual hosts sorted by name, without versions. */
 function routesView(section: Json): Json {
-  const routes = listOf(section.dynamic_route_configs)
+  const routes = arrayField(section, 'dynamic_route_configs')
     .map((entry) => {
       const copy = withoutKeys(entry, ['version_info', 'last_updated'])
       if (isPlainObject(copy.route_config) && Array.isArray(copy.route_config.virtual_hosts)) {
@@ -250,8 +246,8 @@ export function parseEnvoyDump(text: string, origin: string): ConfigDump {
 function newestRouteUpdate(envoy: ConfigDump): string | undefined {
   const section = envoy.sections.get('Routes')
   let newest: {time: number; text: string} | undefined
-  for (const entry of listOf(section?.dynamic_route_configs ?? section?.dynamicRouteConfigs)) {
-    const text = entry?.last_updated ?? entry?.lastUpdated
+  for (const entry of arrayField(section, 'dynamic_route_configs')) {
+    const text = field(entry, 'last_updated')
     const time = typeof text === 'string' ? Date.parse(text) : Number.NaN
     if (!Number.isNaN(time) && (newest === undefined || time > newest.time)) newest = {time, text}
   }

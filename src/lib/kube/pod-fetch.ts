@@ -21,8 +21,8 @@ export interface FetchFromPodOptions {
   /** Refuse bodies larger than this (default 256 MiB). */
   maxBytes?: number
   headers?: Record<string, string>
-  /** Statuses other than 200 that the caller handles itself. */
-  acceptStatus?: readonly number[]
+  /** Statuses other than 200 that the caller handles itself ('any': every status). */
+  acceptStatus?: readonly number[] | 'any'
   /** Replaces the generic hint when nothing listens on the port inside the pod. */
   refusedHint?: string
 }
@@ -65,7 +65,7 @@ export async function fetchFromPod(ctx: RunContext, pod: PodRef, port: number, p
     throw describeFailure(ctx, {pod, label, port, what, options}, error.failure, tunnelFailure)
   }
   const text = response.body.toString('utf8')
-  const accepted = response.status === 200 || (options.acceptStatus ?? []).includes(response.status)
+  const accepted = response.status === 200 || options.acceptStatus === 'any' || (options.acceptStatus ?? []).includes(response.status)
   if (!accepted) {
     const firstLine = text.split('\n').find((line) => line.trim() !== '')?.trim().slice(0, 200)
     throw new MeshdbgError('connection', `${what} returned HTTP ${response.status}${firstLine ? `: ${firstLine}` : ''}`)

@@ -67,13 +67,14 @@ class Forward implements PodForward {
     kubeConfig: KubeConfig,
     readonly pod: PodRef,
     readonly podPort: number,
+    handshakeTimeoutMs: number,
   ) {
-    this.portForward = new V4PortForward(new StatusAwareHandler(kubeConfig, (ws) => this.track(ws)))
+    this.portForward = new V4PortForward(new StatusAwareHandler(kubeConfig, handshakeTimeoutMs, (ws) => this.track(ws)))
   }
 
   static async open(ctx: RunContext, session: KubeSession, pod: PodRef, podPort: number): Promise<Forward> {
     const server = createServer()
-    const forward = new Forward(server, session.kubeConfig, pod, podPort)
+    const forward = new Forward(server, session.kubeConfig, pod, podPort, ctx.timeoutMs)
     server.on('connection', (socket) => forward.tunnel(socket))
     ctx.scope.defer(() => forward.close())
     await new Promise<void>((resolve, reject) => {
@@ -218,6 +219,8 @@ function upgradeFailure(error: unknown): ForwardFailure {
 class StatusAwareHandler {
   constructor(
     private readonly kubeConfig: KubeConfig,
+    // The upgrade has its own deadline: a silent API server must not hold a tunnel open.
+    private readonly handshakeTimeoutMs: number,
     private readonly track: (ws: WebSocket) => void,
   ) {}
 
@@ -229,7 +232,7 @@ class StatusAwareHandler {
     const cluster = this.kubeConfig.getCurrentCluster()
     if (!cluster) throw new MeshdbgError('usage', 'no cluster in the current kubeconfig context')
     const url = cluster.server.replace(/\/+$/, '').replace(/^http/, 'ws') + path
-    const options: WebSocket.ClientOptions = {}
+    const options: WebSocket.ClientOptions = {handshakeTimeout: this.handshakeTimeoutMs}
     await this.kubeConfig.applyToHTTPSOptions(options)
     return new Promise<WebSocket>((resolve, reject) => {
       let settled = false
