@@ -16,6 +16,7 @@ import {
 import {targetArg} from '../lib/flags.js'
 import {openInputStream} from '../lib/input.js'
 import {openLogSource, podOf} from '../lib/istio/access-log-source.js'
+import {escapeTerminal} from '../lib/render/escape.js'
 import {explainEntry, type Explanation} from '../lib/istio/explain.js'
 import {
   renderAccessLogStreamHeader,
@@ -99,7 +100,7 @@ Exit code 6 also when a non-empty input holds no access-log line.`
       if (streaming) {
         // --follow ends on Ctrl-C only: print as lines arrive and keep nothing.
         if (this.outputFormat === 'json') this.write(JSON.stringify(item) + '\n')
-        else this.write((podColumn ? (podOf(item) ?? '-').padEnd(podWidth + 2) : '') + renderAccessLogStreamRow(item) + (item.explanation ? renderExplanation(item, item.explanation) : ''))
+        else this.write((podColumn ? escapeTerminal(podOf(item) ?? '-').padEnd(podWidth + 2) : '') + renderAccessLogStreamRow(item) + (item.explanation ? renderExplanation(item, item.explanation) : ''))
         continue
       }
       entries.push(item)

@@ -7,6 +7,7 @@ import {AGENT_STATUS_PORT, type DnsEntry, fetchAgentSyncz, filterMetrics, metric
 import {mergeSyncStatus, type SyncStatusRow} from '../lib/istio/sync-status.js'
 import {fetchFromPod, resolveTargetPod} from '../lib/kube/index.js'
 import {renderNameTable} from '../lib/render/agent-tables.js'
+import {escapeTerminalLines} from '../lib/render/escape.js'
 import {renderStructured} from '../lib/render/formats.js'
 import {renderSyncStatusTable} from '../lib/render/sync-status-table.js'
 
@@ -104,7 +105,7 @@ syncz prints the sync status the agent gets from its istiod as the sync-status t
         const lines = filterMetrics(response.text, matcher)
         const result: AgentMetricsResult = {proxy, lines}
         if (structured) writeStructured(result)
-        else this.write(lines.length === 0 ? '' : lines.join('\n') + '\n')
+        else this.write(lines.length === 0 ? '' : escapeTerminalLines(lines.join('\n')) + '\n')
         return result
       }
       case 'ndsz': {

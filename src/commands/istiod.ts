@@ -13,6 +13,7 @@ import {
   type IstiodResponse,
 } from '../lib/istio/istiod.js'
 import {openKube} from '../lib/kube/index.js'
+import {escapeTerminalLines} from '../lib/render/escape.js'
 import {toJson, toYaml} from '../lib/render/formats.js'
 
 /** A response body: parsed JSON, or the text itself when it is not JSON (null when empty). */
@@ -87,7 +88,8 @@ ${ENDPOINT_NAMES.map((name) => `  ${name.padEnd(15)} ${ISTIOD_ENDPOINTS[name].pa
       this.write(this.outputFormat === 'yaml' ? toYaml(result) : toJson(result))
     } else {
       result = bodyOf(responses[0].text)
-      if (typeof result === 'string') this.write(responses[0].text)
+      // Not JSON: peer text for a terminal, so escaped like any other human-readable output.
+      if (typeof result === 'string') this.write(escapeTerminalLines(responses[0].text))
       else if (result !== null) this.write(this.outputFormat === 'yaml' ? toYaml(result) : toJson(result))
     }
     return result

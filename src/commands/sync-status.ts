@@ -15,6 +15,7 @@ import {
   type SyncState,
   type SyncStatusRow,
 } from '../lib/istio/sync-status.js'
+import {escapeTerminalLines} from '../lib/render/escape.js'
 import {renderStructured} from '../lib/render/formats.js'
 import {renderSyncStatusTable} from '../lib/render/sync-status-table.js'
 
@@ -144,7 +145,7 @@ One proxy: sync-status <pod>[.<namespace>] (or deploy/x...) compares istiod's vi
   private async runDiff(target: string | undefined): Promise<ProxyConfigDiff> {
     const {istiod: istiodInput, envoy: envoyInput} = await loadDiffSources(this.runContext(), target, this.flags)
     const result = diffProxyConfig(parseIstiodDump(istiodInput.text, istiodInput.origin), parseEnvoyDump(envoyInput.text, envoyInput.origin))
-    if (this.outputFormat === 'table') this.write(renderProxyConfigDiff(result))
+    if (this.outputFormat === 'table') this.write(escapeTerminalLines(renderProxyConfigDiff(result)))
     else this.write(renderStructured(result, this.outputFormat as 'json' | 'yaml'))
     if (result.anyDifference) {
       const differing = result.sections.filter((s) => !s.match).map((s) => s.name)

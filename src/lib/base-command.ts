@@ -2,6 +2,7 @@ import {Command, Flags, type Interfaces} from '@oclif/core'
 
 import type {RunContext} from './context.js'
 import {parseDuration} from './duration.js'
+import {escapeTerminal, escapeTerminalLines} from './render/escape.js'
 import {ExitCode, isMeshdbgError, MeshdbgError} from './errors.js'
 import {Scope} from './scope.js'
 
@@ -114,7 +115,7 @@ export abstract class MeshdbgCommand<T extends typeof Command> extends Command {
       signal: this.abort.signal,
       scope: this.scope,
       note: (message: string) => {
-        if (!quiet) process.stderr.write(message + '\n')
+        if (!quiet) process.stderr.write(escapeTerminal(message) + '\n')
       },
       spin: async <R>(text: string, work: Promise<R>): Promise<R> => {
         if (quiet || !process.stderr.isTTY || process.env.CI) return work
@@ -142,8 +143,8 @@ export abstract class MeshdbgCommand<T extends typeof Command> extends Command {
         result: meshdbgError?.result,
       })
     } else {
-      process.stderr.write(`Error: ${message}\n`)
-      if (showStack && error.stack) process.stderr.write(error.stack + '\n')
+      process.stderr.write(`Error: ${escapeTerminal(message)}\n`)
+      if (showStack && error.stack) process.stderr.write(escapeTerminalLines(error.stack) + '\n')
     }
     process.exitCode = exitCode
     return this.exit(exitCode)

@@ -1,7 +1,8 @@
 import type {AccessLogEntry, AccessLogSummary} from '../envoy/access-log.js'
 import {podOf} from '../istio/access-log-source.js'
 import type {Explanation} from '../istio/explain.js'
-import {tabwrite} from './tabwriter.js'
+import {escapeTerminal} from './escape.js'
+import {tabRow, tabwrite} from './tabwriter.js'
 
 /**
  * Access-log views. The table goes through tabwrite (padding 2, like kubectl) rather than
@@ -13,7 +14,7 @@ export const ACCESS_LOG_HEADER = ['TIME', 'METHOD', 'PATH', 'CODE', 'FLAGS', 'DE
 
 const cell = (value: string | number | null | undefined): string => (value === null || value === undefined || value === '' ? '-' : String(value))
 
-/** One row's cells; a tab or newline in a value would break the layout, so they become spaces. */
+/** One row's cells, escaped (escape.ts): a tab or newline in a value would break the layout, an ESC the terminal. */
 export function accessLogRowCells(entry: AccessLogEntry): string[] {
   return [
     cell(entry.startTime ?? entry.logTimestamp),
@@ -25,7 +26,7 @@ export function accessLogRowCells(entry: AccessLogEntry): string[] {
     entry.durationMs === null ? '-' : `${entry.durationMs}ms`,
     cell(entry.upstreamHost),
     cell(entry.upstreamCluster),
-  ].map((value) => value.replace(/[\t\r\n]/g, ' '))
+  ].map(escapeTerminal)
 }
 
 /** The table, header included (the header alone for no entries). */
@@ -75,7 +76,7 @@ export function renderExplanation(entry: AccessLogEntry, explanation: Explanatio
     lines.push('  Next:')
     for (const command of explanation.next) lines.push(`    ${command}`)
   }
-  return lines.join('\n') + '\n'
+  return lines.map(escapeTerminal).join('\n') + '\n'
 }
 
 /** Explanations of many entries, each distinct one once, with how often it occurred. */
@@ -103,10 +104,10 @@ export function renderSummary(summary: AccessLogSummary): string {
   out.push(tabwrite(['CODE\tCOUNT', ...summary.byCode.map((item) => `${item.code}\t${item.count}`)], {padding: 2}).trimEnd())
   if (summary.byFlag.length > 0) {
     out.push('')
-    out.push(tabwrite(['FLAG\tCOUNT', ...summary.byFlag.map((item) => `${item.flag}\t${item.count}`)], {padding: 2}).trimEnd())
+    out.push(tabwrite(['FLAG\tCOUNT', ...summary.byFlag.map((item) => tabRow([item.flag, String(item.count)]))], {padding: 2}).trimEnd())
   }
   out.push('')
-  const rows = summary.byHost.map((host) => [
+  const rows = summary.byHost.map((host) => tabRow([
     host.upstreamHost,
     host.upstreamClusters.join(',') || '-',
     String(host.requests),
@@ -115,13 +116,13 @@ export function renderSummary(summary: AccessLogSummary): string {
     ms(host.p50Ms),
     ms(host.maxMs),
     host.outlier ? `<- ${host.outlier}` : '',
-  ].join('\t'))
+  ]))
   out.push(tabwrite(['UPSTREAM HOST\tUPSTREAM CLUSTER\tREQUESTS\t5XX\t5XX%\tP50\tMAX\t', ...rows], {padding: 2}).replace(/ +$/gm, '').trimEnd())
   return out.join('\n') + '\n'
 }
 
 /** The access-log table with a leading POD column (a workload's pods, merged). */
 export function renderPodAccessLogTable(entries: readonly AccessLogEntry[]): string {
-  const lines = [['POD', ...ACCESS_LOG_HEADER], ...entries.map((entry) => [podOf(entry) ?? '-', ...accessLogRowCells(entry)])]
+  const lines = [['POD', ...ACCESS_LOG_HEADER], ...entries.map((entry) => [escapeTerminal(podOf(entry) ?? '-'), ...accessLogRowCells(entry)])]
   return tabwrite(lines.map((cells) => cells.join('\t') + '\t'), {padding: 2}).replace(/ +$/gm, '')
 }

@@ -1,9 +1,10 @@
 import type {AppliedPolicy, AuthzChainGroup, AuthzExplanation, AuthzPolicyRow} from '../istio/authz.js'
-import {tabwrite} from './tabwriter.js'
+import {escapeTerminal} from './escape.js'
+import {tabRow, tabwrite} from './tabwriter.js'
 
 /** istioctl's `x authz check` table: padding 3; with no policies, the header alone. */
 export function renderAuthzTable(rows: readonly AuthzPolicyRow[]): string {
-  return tabwrite(['ACTION\tAuthorizationPolicy\tRULES', ...rows.map((row) => `${row.action}\t${row.name}\t${row.rules}`)], {padding: 3})
+  return tabwrite(['ACTION\tAuthorizationPolicy\tRULES', ...rows.map((row) => tabRow([row.action, row.name, String(row.rules)]))], {padding: 3})
 }
 
 export const EVALUATION_ORDER_NOTE =
@@ -60,5 +61,5 @@ export function renderAuthzExplanation(explanation: AuthzExplanation): string {
     const n = explanation.listenersWithoutAuthz
     lines.push(`${n} other listener${n === 1 ? ' has' : 's have'} no authorization filter (nothing is checked there; outbound listeners normally have none).`)
   }
-  return lines.join('\n') + '\n'
+  return lines.map(escapeTerminal).join('\n') + '\n'
 }

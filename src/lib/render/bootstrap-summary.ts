@@ -1,5 +1,5 @@
 import type {BootstrapSummary} from '../envoy/bootstrap.js'
-import {tabwrite} from './tabwriter.js'
+import {tabRow, tabwrite} from './tabwriter.js'
 
 /**
  * `proxy-config bootstrap -o short`, and the first section of `proxy-config all` (padding 1).
@@ -8,8 +8,8 @@ import {tabwrite} from './tabwriter.js'
  */
 export function renderBootstrapSummary(summary: BootstrapSummary): string {
   const lines: string[] = []
-  if (summary.istioVersion !== '') lines.push(`Istio Version:\t${summary.istioVersion}`)
-  if (summary.istioProxyVersion !== '') lines.push(`Istio Proxy Version:\t${summary.istioProxyVersion}`)
-  lines.push(`Envoy Version:\t${summary.envoyVersion}`)
+  if (summary.istioVersion !== '') lines.push(tabRow(['Istio Version:', summary.istioVersion]))
+  if (summary.istioProxyVersion !== '') lines.push(tabRow(['Istio Proxy Version:', summary.istioProxyVersion]))
+  lines.push(tabRow(['Envoy Version:', summary.envoyVersion]))
   return tabwrite(lines, {padding: 1})
 }

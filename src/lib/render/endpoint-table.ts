@@ -1,12 +1,12 @@
 import type {EdsEndpointRow, HostEndpointRow} from '../envoy/endpoints.js'
-import {tabwrite} from './tabwriter.js'
+import {tabRow, tabwrite} from './tabwriter.js'
 
 /** `proxy-config endpoint` from `/clusters?format=json` (istioctl padding 5). */
 export function renderHostEndpointTable(rows: readonly HostEndpointRow[]): string {
   const lines = ['ENDPOINT\tSTATUS\tOUTLIER CHECK\tCLUSTER']
   for (const row of rows) {
     const endpoint = row.port === 0 ? row.address : `${row.address}:${row.port}`
-    lines.push([endpoint, row.status, row.failedOutlierCheck ? 'FAILED' : 'OK', row.cluster].join('\t'))
+    lines.push(tabRow([endpoint, row.status, row.failedOutlierCheck ? 'FAILED' : 'OK', row.cluster]))
   }
   return tabwrite(lines, {padding: 5})
 }
@@ -18,7 +18,7 @@ export function renderHostEndpointTable(rows: readonly HostEndpointRow[]): strin
 export function renderEdsEndpointTable(rows: readonly EdsEndpointRow[], options: {withName?: boolean} = {}): string {
   const lines = ['NAME\tSTATUS\tLOCALITY\tCLUSTER']
   for (const row of rows) {
-    lines.push([options.withName ? `endpoint/${row.name}` : row.name, row.status, row.locality, row.cluster].join('\t'))
+    lines.push(tabRow([options.withName ? `endpoint/${row.name}` : row.name, row.status, row.locality, row.cluster]))
   }
   return tabwrite(lines, {padding: 5})
 }

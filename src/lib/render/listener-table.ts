@@ -1,5 +1,5 @@
 import type {ListenerSummary} from '../envoy/listeners.js'
-import {tabwrite} from './tabwriter.js'
+import {tabRow, tabwrite} from './tabwriter.js'
 
 export interface ListenerTableOptions {
   /** One row per filter chain with MATCH and DESTINATION (default, as istioctl's --verbose=true); else one row per listener with TYPE. */
@@ -11,17 +11,17 @@ export interface ListenerTableOptions {
 /** `proxy-config listener`, laid out as istioctl's (tabwriter padding 1). */
 export function renderListenerTable(rows: readonly ListenerSummary[], options: ListenerTableOptions = {}): string {
   const verbose = options.verbose ?? true
-  const namePrefix = (row: ListenerSummary): string => (options.withName ? `listener/${row.name}\t` : '')
+  const named = (row: ListenerSummary, cells: string[]): string => tabRow(options.withName ? [`listener/${row.name}`, ...cells] : cells)
   const lines: string[] = []
   const header = verbose ? 'ADDRESSES\tPORT\tMATCH\tDESTINATION' : 'ADDRESSES\tPORT\tTYPE'
   lines.push(options.withName ? `NAME\t${header}` : header)
   for (const row of rows) {
     const addresses = row.additionalAddresses.length === 0 ? row.address : [row.address, ...row.additionalAddresses].join(',')
     if (!verbose) {
-      lines.push(`${namePrefix(row)}${addresses}\t${row.port}\t${row.type}`)
+      lines.push(named(row, [addresses, String(row.port), row.type]))
       continue
     }
-    for (const chain of row.chains) lines.push(`${namePrefix(row)}${addresses}\t${row.port}\t${chain.match}\t${chain.destination}`)
+    for (const chain of row.chains) lines.push(named(row, [addresses, String(row.port), chain.match, chain.destination]))
   }
   return tabwrite(lines, {padding: 1})
 }

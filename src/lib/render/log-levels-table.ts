@@ -1,6 +1,6 @@
 import {summarizeChanges, summarizeLevels} from '../envoy/log-levels.js'
 import type {LogLevelsResult, PodLogLevels} from '../istio/log-levels-live.js'
-import {tabwrite} from './tabwriter.js'
+import {tabRow, tabwrite} from './tabwriter.js'
 
 /** `POD RESULT CHANGED` after a change, `POD LEVELS` for a read. */
 export function renderLogLevelsTable(result: LogLevelsResult): string {
@@ -8,8 +8,8 @@ export function renderLogLevelsTable(result: LogLevelsResult): string {
   const header = read ? 'POD\tLEVELS' : 'POD\tRESULT\tCHANGED'
   const rows = result.pods.map((pod) => {
     const name = `${pod.pod}.${pod.namespace}`
-    if (read) return `${name}\t${pod.levels ? summarizeLevels(new Map(Object.entries(pod.levels))) : `${pod.result}: ${pod.error ?? ''}`}`
-    return `${name}\t${pod.result}\t${changedCell(pod)}`
+    if (read) return tabRow([name, pod.levels ? summarizeLevels(new Map(Object.entries(pod.levels))) : `${pod.result}: ${pod.error ?? ''}`])
+    return tabRow([name, pod.result, changedCell(pod)])
   })
   return tabwrite([header, ...rows].map((line) => line + '\t'), {padding: 2}).replace(/ +$/gm, '')
 }

@@ -1,5 +1,5 @@
 import type {ClusterSummary} from '../envoy/clusters.js'
-import {tabwrite} from './tabwriter.js'
+import {tabRow, tabwrite} from './tabwriter.js'
 
 /**
  * proxy-config tables, laid out exactly as istioctl's (see tabwriter.ts). `namePrefix` turns on
@@ -13,7 +13,7 @@ export function renderClusterTable(rows: readonly ClusterSummary[], options: {wi
     const cells = row.parsed
       ? [row.fqdn, String(row.port), row.subset === '' ? '-' : row.subset, row.direction, row.type, row.destinationRule]
       : [row.fqdn, '-', '-', '-', row.type, row.destinationRule]
-    lines.push((options.withName ? `cluster/${row.name}\t` : '') + cells.join('\t'))
+    lines.push(tabRow(options.withName ? [`cluster/${row.name}`, ...cells] : cells))
   }
   return tabwrite(lines, {padding: 5})
 }

@@ -1,5 +1,5 @@
 import type {RouteConfigSummary} from '../envoy/routes.js'
-import {tabwrite} from './tabwriter.js'
+import {tabRow, tabwrite} from './tabwriter.js'
 
 export interface RouteTableOptions {
   /** One row per (vhost, route) (default, as istioctl's --verbose=true); else one row per configuration with its vhost count. */
@@ -15,11 +15,11 @@ export function renderRouteTable(rows: readonly RouteConfigSummary[], options: R
   for (const row of rows) {
     const name = options.withName ? `route/${row.name}` : row.name
     if (!verbose) {
-      lines.push(`${name}\t${row.virtualHosts}`)
+      lines.push(tabRow([name, String(row.virtualHosts)]))
       continue
     }
     for (const entry of row.entries) {
-      lines.push(`${name}\t${entry.virtualHost}\t${entry.domains}\t${entry.match}\t${entry.virtualService}`)
+      lines.push(tabRow([name, entry.virtualHost, entry.domains, entry.match, entry.virtualService]))
     }
   }
   return tabwrite(lines, {padding: 5})

@@ -1,5 +1,5 @@
 import {showTrustDomain, type SecretRow} from '../envoy/secrets.js'
-import {tabwrite} from './tabwriter.js'
+import {tabRow, tabwrite} from './tabwriter.js'
 
 /**
  * `proxy-config secret` (istioctl: minwidth 0, tabwidth 5, padding 5). TRUST DOMAIN is appended
@@ -14,7 +14,7 @@ export function renderSecretTable(rows: readonly SecretRow[], options: {withName
   for (const row of rows) {
     const cells = [options.withName ? `secret/${row.name}` : row.name, row.type, row.status, String(row.valid), row.serialNumber, row.notAfter, row.notBefore]
     if (trustDomain) cells.push(row.trustDomain)
-    lines.push(cells.join('\t'))
+    lines.push(tabRow(cells))
   }
   return tabwrite(lines, {padding: 5})
 }

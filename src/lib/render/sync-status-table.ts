@@ -1,4 +1,5 @@
 import {SYNC_TYPES, type SyncState, type SyncStatusRow} from '../istio/sync-status.js'
+import {escapeTerminal} from './escape.js'
 import {tabwrite} from './tabwriter.js'
 
 const HEADER = ['NAME', 'CLUSTER', ...SYNC_TYPES, 'ISTIOD', 'VERSION']
@@ -17,7 +18,8 @@ const ANSI: Readonly<Record<SyncState, string>> = {
 const RESET = '\u001B[0m'
 
 function cellsOf(row: SyncStatusRow): string[] {
-  return [row.proxy, row.clusterId, ...SYNC_TYPES.map((type) => row.types[type].display), row.istiod, row.version]
+  // Escaped here, not only by tabwrite: the colour pass below measures these same cells.
+  return [row.proxy, row.clusterId, ...SYNC_TYPES.map((type) => row.types[type].display), row.istiod, row.version].map(escapeTerminal)
 }
 
 /**

@@ -5,6 +5,8 @@
  * and is never padded; widths are computed per column block (a run of consecutive lines that all
  * have a terminated cell at that index), so trailing spaces are kept exactly as Go writes them.
  */
+import {escapeTerminal} from './escape.js'
+
 export interface TabwriterOptions {
   /** Spaces added to the widest cell of a column block. */
   padding: number
@@ -22,11 +24,20 @@ function runeCount(text: string): number {
 const NON_ASCII = /[^\u0000-\u007f]/
 
 /**
+ * One line of cells for `tabwrite`, each cell escaped first, so a tab in a value cannot add a
+ * column (tabwrite escapes every other control itself).
+ */
+export function tabRow(cells: readonly string[]): string {
+  return cells.map(escapeTerminal).join('\t')
+}
+
+/**
  * Formats lines (each without its trailing newline, cells separated by '\t') and returns the
- * text with a newline after every line.
+ * text with a newline after every line. Every cell is escaped (see escape.ts) before it is
+ * measured, so a control character in a name can neither reach the terminal nor start a row.
  */
 export function tabwrite(lines: readonly string[], options: TabwriterOptions): string {
-  const cells: string[][] = lines.map((line) => line.split('\t'))
+  const cells: string[][] = lines.map((line) => line.split('\t').map(escapeTerminal))
   // Go counts runes (code points), not UTF-16 units; tables are nearly always ASCII, so check once.
   const width: (text: string) => number = lines.some((line) => NON_ASCII.test(line)) ? runeCount : (text) => text.length
   const minwidth = options.minwidth ?? 0
