@@ -1,6 +1,7 @@
 import type {AccessLogEntry} from '../envoy/access-log.js'
 import {parseSubsetKey} from '../envoy/istio-names.js'
 import {describeResponseCodeDetails, describeResponseFlag, describeTransportFailure} from '../envoy/response-flags.js'
+import {shellArg} from '../render/shell-quote.js'
 
 /**
  * Turns one access-log entry into plain words: what happened, why (one cause per flag and per
@@ -80,23 +81,19 @@ export function describeUpstream(entry: AccessLogEntry): Upstream {
   return {words: 'the upstream'}
 }
 
-function podOf(entry: AccessLogEntry, options: ExplainOptions): string {
+/** The pod's name as data (unquoted), or undefined when neither the caller nor the line says. */
+function podOf(entry: AccessLogEntry, options: ExplainOptions): string | undefined {
   if (options.pod) return options.pod
   // `pod/name/container` from kubectl --prefix
   const source = entry.source?.split('/')
   if (source && source.length >= 2 && source[0] === 'pod') return source[1]
-  return '<pod>'
+  return undefined
 }
 
 function portOf(address: string | null): string | undefined {
   if (!address) return undefined
   const match = /:(\d+)$/.exec(address)
   return match?.[1]
-}
-
-function shellQuote(text: string): string {
-  // Placeholders such as <pod> stay readable: they are meant to be replaced, not pasted.
-  return /^[\w.,:/@=+-]+$/.test(text) || /^<[\w-]+>$/.test(text) ? text : `'${text.replace(/'/g, "'\\''")}'`
 }
 
 function has(entry: AccessLogEntry, flag: string): boolean {
@@ -115,9 +112,11 @@ function request(entry: AccessLogEntry): string {
 export function explainEntry(entry: AccessLogEntry, options: ExplainOptions = {}): Explanation {
   const causes = collectCauses(entry)
   const next = new Set<string>()
-  const pod = podOf(entry, options)
-  const ns = options.namespace ? ` -n ${options.namespace}` : ''
-  const meshdbg = (command: string, why: string) => next.add(`meshdbg ${command.replace('<pod>', shellQuote(pod) + ns)}  # ${why}`)
+  const pod = podOf(entry, options) ?? ''
+  // Every argument below that comes from the line (or a flag) goes through shellArg; placeholders
+  // such as <pod> and <route> stay readable: they are meant to be replaced, not pasted.
+  const podArg = shellArg(pod, '<pod>') + (options.namespace ? ` -n ${shellArg(options.namespace, '<namespace>')}` : '')
+  const meshdbg = (command: string, why: string) => next.add(`meshdbg ${command.replace('<pod>', () => podArg)}  # ${why}`)
   const kubectl = (command: string, why: string) => next.add(`kubectl ${command}  # ${why}`)
   const upstream = describeUpstream(entry)
   const details = detailBase(entry)
@@ -125,7 +124,7 @@ export function explainEntry(entry: AccessLogEntry, options: ExplainOptions = {}
   const duration = entry.durationMs === null ? undefined : formatSeconds(entry.durationMs)
   const port = portOf(entry.downstreamLocalAddress)
   const clusterName = entry.upstreamCluster
-  const fqdnArgs = upstream.fqdn ? ` --fqdn ${upstream.fqdn}` : ''
+  const fqdnArgs = upstream.fqdn ? ` --fqdn ${shellArg(upstream.fqdn, '<fqdn>')}` : ''
   const summaries: string[] = []
 
   const timedOut = has(entry, 'UT') || details === 'response_timeout'
@@ -147,7 +146,7 @@ export function explainEntry(entry: AccessLogEntry, options: ExplainOptions = {}
   if (clientLeft) {
     const after = duration ? ` after ${duration}` : ''
     summaries.push(`the client went away: the caller closed the connection${after} before ${upstream.direction === 'inbound' ? 'the app' : upstream.words} answered, so nothing was sent back (code 0). Usually the caller gave up first, e.g. a gateway or client timeout`)
-    if (entry.requestId) kubectl(`logs <caller-pod> -c istio-proxy | grep ${entry.requestId}`, 'the caller\'s side of the same request (expect 504 UT there)')
+    if (entry.requestId) kubectl(`logs <caller-pod> -c istio-proxy | grep ${shellArg(entry.requestId, '<request-id>')}`, 'the caller\'s side of the same request (expect 504 UT there)')
     else meshdbg('access-log <caller-pod> --flags UT', 'the caller\'s timeouts')
   } else if (has(entry, 'DC') || has(entry, 'DR')) {
     summaries.push(`the client closed the connection before the exchange finished (response ${code})`)
@@ -182,18 +181,18 @@ export function explainEntry(entry: AccessLogEntry, options: ExplainOptions = {}
     // Envoy often logs no upstream cluster for NC: the route says which one it wanted.
     meshdbg('proxy-config route <pod> --name <route> -o json', 'the cluster the route sends to')
     meshdbg(`proxy-config cluster <pod>${fqdnArgs}`, 'which subsets exist')
-    if (upstream.namespace) kubectl(`get destinationrule -n ${upstream.namespace}`, `does one define the subset${upstream.subset ? ` ${upstream.subset}` : ''}?`)
+    if (upstream.namespace) kubectl(`get destinationrule -n ${shellArg(upstream.namespace, '<namespace>')}`, `does one define the subset${upstream.subset ? ` ${upstream.subset}` : ''}?`)
   }
   if (has(entry, 'UH') || details === 'no_healthy_upstream') {
     summaries.push(`no healthy endpoint for ${upstream.words}: usually no ready pod matches the service (or subset) at all`)
     meshdbg(`proxy-config cluster <pod>${fqdnArgs}`, 'the cluster exists?')
-    if (clusterName) meshdbg(`proxy-config endpoint <pod> --cluster ${shellQuote(clusterName)}`, 'its endpoints and their health')
-    if (upstream.service && upstream.namespace) kubectl(`get endpoints ${upstream.service} -n ${upstream.namespace}`, 'ready pods behind the service')
+    if (clusterName) meshdbg(`proxy-config endpoint <pod> --cluster ${shellArg(clusterName, '<cluster>')}`, 'its endpoints and their health')
+    if (upstream.service && upstream.namespace) kubectl(`get endpoints ${shellArg(upstream.service, '<service>')} -n ${shellArg(upstream.namespace, '<namespace>')}`, 'ready pods behind the service')
   }
   if (has(entry, 'UF')) {
     const reason = entry.upstreamTransportFailureReason ? describeTransportFailure(entry.upstreamTransportFailureReason) : undefined
     summaries.push(`the proxy could not connect to ${upstream.words}${reason ? `: ${reason.meaning}` : ''}`)
-    if (clusterName) meshdbg(`proxy-config endpoint <pod> --cluster ${shellQuote(clusterName)}`, 'is the endpoint healthy and on the right port?')
+    if (clusterName) meshdbg(`proxy-config endpoint <pod> --cluster ${shellArg(clusterName, '<cluster>')}`, 'is the endpoint healthy and on the right port?')
     meshdbg(`proxy-config cluster <pod>${fqdnArgs} -o json`, 'the TLS settings used towards it (DestinationRule tls mode)')
   }
   if (has(entry, 'UO')) {
@@ -230,7 +229,7 @@ export function explainEntry(entry: AccessLogEntry, options: ExplainOptions = {}
       summaries.push(code >= 400
         ? `${upstream.words} answered ${code} itself${took}: the application returned the error, the mesh only passed it on`
         : `OK: ${upstream.words} answered ${code}${took}`)
-      if (code >= 500 && upstream.service && upstream.namespace) kubectl(`logs -n ${upstream.namespace} -l app=${upstream.service}`, 'the application\'s own logs')
+      if (code >= 500 && upstream.service && upstream.namespace) kubectl(`logs -n ${shellArg(upstream.namespace, '<namespace>')} -l ${shellArg(`app=${upstream.service}`, 'app=<service>')}`, 'the application\'s own logs')
     } else if (entry.kind === 'tcp' && entry.responseFlags.length === 0) {
       summaries.push(`a TCP connection to ${upstream.words}${duration ? ` lasted ${duration}` : ''} and closed normally`)
     } else if (unknown.length > 0) {
