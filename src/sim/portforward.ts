@@ -13,6 +13,8 @@ export type Fault =
   | {kind: 'close-after'; bytes: number} | {kind: 'reset-after'; bytes: number} | {kind: 'stall'; afterBytes?: number}
   | {kind: 'slow-first-byte'; ms: number} | {kind: 'truncated-json'} | {kind: 'http-status'; status: number; body?: string}
   | {kind: 'istiod-401'}
+  // The upgrade refused with a Status whose message the test picks (peer text in the user's error line).
+  | {kind: 'status'; code: number; message: string}
 
 export interface ForwardContext {
   scenario: Scenario
@@ -60,6 +62,7 @@ export function handlePortForwardUpgrade(ctx: ForwardContext, req: IncomingMessa
   const fault = (ports.length ? ports : [0]).map((p) => ctx.faultFor(pod, p)).find(Boolean)
   if (fault?.kind === 'forbidden') return rejectUpgrade(socket, 403, status(403, 'Forbidden', `pods "${name}" is forbidden: User "sim-user" cannot create resource "pods/portforward" in API group "" in the namespace "${namespace}"`, {name, kind: 'pods'}))
   if (fault?.kind === 'not-found') return rejectUpgrade(socket, 404, notFound('pods', name))
+  if (fault?.kind === 'status') return rejectUpgrade(socket, fault.code, status(fault.code, 'InternalError', fault.message))
   if (fault?.kind === 'upgrade-500') return rejectUpgrade(socket, 500, status(500, 'InternalError', `error dialing backend: dial tcp ${pod.hostIP}:10250: connect: connection refused`))
   if (!pod.nodeName) return rejectUpgrade(socket, 400, status(400, 'BadRequest', `pod ${name} does not have a host assigned`))
 
