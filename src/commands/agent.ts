@@ -8,7 +8,7 @@ import {mergeSyncStatus, type SyncStatusRow} from '../lib/istio/sync-status.js'
 import {fetchFromPod, resolveTargetPod} from '../lib/kube/index.js'
 import {renderNameTable} from '../lib/render/agent-tables.js'
 import {escapeTerminalLines} from '../lib/render/escape.js'
-import {renderStructured} from '../lib/render/formats.js'
+import {renderDump} from '../lib/render/dump-output.js'
 import {renderSyncStatusTable} from '../lib/render/sync-status-table.js'
 
 export type {DnsEntry} from '../lib/istio/agent.js'
@@ -84,7 +84,7 @@ syncz prints the sync status the agent gets from its istiod as the sync-status t
     const fetch = (port: number, path: string, acceptStatus: number[] = []) =>
       ctx.spin(`Fetching :${port}${path} from ${proxy}`, fetchFromPod(ctx, pod, port, path, {acceptStatus}))
     const structured = this.outputFormat !== 'short'
-    const writeStructured = (value: unknown) => this.write(renderStructured(value, this.outputFormat as 'json' | 'yaml'))
+    const writeStructured = (value: unknown) => this.write(renderDump(value, this.outputFormat as 'json' | 'yaml', this.notice))
 
     switch (endpoint) {
       case 'ready': {

@@ -14,6 +14,7 @@ import {
 } from '../lib/istio/istiod.js'
 import {openKube} from '../lib/kube/index.js'
 import {escapeTerminalLines} from '../lib/render/escape.js'
+import {redactKeyMaterial, redactionNote} from '../lib/envoy/redact.js'
 import {toJson, toYaml} from '../lib/render/formats.js'
 
 /** A response body: parsed JSON, or the text itself when it is not JSON (null when empty). */
@@ -84,10 +85,10 @@ ${ENDPOINT_NAMES.map((name) => `  ${name.padEnd(15)} ${ISTIOD_ENDPOINTS[name].pa
 
     let result: IstiodDebugResult
     if (flags.all) {
-      result = Object.fromEntries(responses.map((response) => [response.istiod, bodyOf(response.text)]))
+      result = redacted(Object.fromEntries(responses.map((response) => [response.istiod, bodyOf(response.text)])), this.notice)
       this.write(this.outputFormat === 'yaml' ? toYaml(result) : toJson(result))
     } else {
-      result = bodyOf(responses[0].text)
+      result = redacted(bodyOf(responses[0].text), this.notice)
       // Not JSON: peer text for a terminal, so escaped like any other human-readable output.
       if (typeof result === 'string') this.write(escapeTerminalLines(responses[0].text))
       else if (result !== null) this.write(this.outputFormat === 'yaml' ? toYaml(result) : toJson(result))
@@ -103,6 +104,13 @@ function bodyOf(text: string): IstiodBody {
   } catch {
     return text
   }
+}
+
+/** istiod's views (config-dump above all) can hold key material: never printed, in any format. */
+function redacted(result: IstiodDebugResult, notice: (message: string) => void): IstiodDebugResult {
+  const {value, count} = redactKeyMaterial(result)
+  if (count > 0) notice(redactionNote(count))
+  return value
 }
 
 function hasClients(text: string): boolean {

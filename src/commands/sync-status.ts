@@ -16,6 +16,7 @@ import {
   type SyncStatusRow,
 } from '../lib/istio/sync-status.js'
 import {escapeTerminalLines} from '../lib/render/escape.js'
+import {redactConfigDump, redactionNote} from '../lib/envoy/redact.js'
 import {renderStructured} from '../lib/render/formats.js'
 import {renderSyncStatusTable} from '../lib/render/sync-status-table.js'
 
@@ -144,7 +145,11 @@ One proxy: sync-status <pod>[.<namespace>] (or deploy/x...) compares istiod's vi
 
   private async runDiff(target: string | undefined): Promise<ProxyConfigDiff> {
     const {istiod: istiodInput, envoy: envoyInput} = await loadDiffSources(this.runContext(), target, this.flags)
-    const result = diffProxyConfig(parseIstiodDump(istiodInput.text, istiodInput.origin), parseEnvoyDump(envoyInput.text, envoyInput.origin))
+    // Key material never reaches the diff (nor its -o json form): both sides are redacted first.
+    const istiod = redactConfigDump(parseIstiodDump(istiodInput.text, istiodInput.origin))
+    const envoy = redactConfigDump(parseEnvoyDump(envoyInput.text, envoyInput.origin))
+    if (istiod.count + envoy.count > 0) this.notice(redactionNote(istiod.count + envoy.count))
+    const result = diffProxyConfig(istiod.value, envoy.value)
     if (this.outputFormat === 'table') this.write(escapeTerminalLines(renderProxyConfigDiff(result)))
     else this.write(renderStructured(result, this.outputFormat as 'json' | 'yaml'))
     if (result.anyDifference) {

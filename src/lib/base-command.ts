@@ -104,6 +104,14 @@ export abstract class MeshdbgCommand<T extends typeof Command> extends Command {
     process.stdout.write(text)
   }
 
+  /**
+   * A line on stderr that scripts should see even with -o json/yaml or --json (stdout stays
+   * machine-readable): e.g. that key material was redacted from the output.
+   */
+  protected notice = (message: string): void => {
+    process.stderr.write(escapeTerminal(message) + '\n')
+  }
+
   protected runContext(): RunContext {
     const flags = this.flags as {namespace?: string; context?: string; kubeconfig?: string}
     const quiet = this.structuredOutput

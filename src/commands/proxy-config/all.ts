@@ -6,7 +6,7 @@ import {parseConfigDump, sectionSource, sectionSourceOf} from '../../lib/envoy/c
 import {checkListenerType} from '../../lib/envoy/listeners.js'
 import {AdminPath} from '../../lib/envoy/source.js'
 import {renderAllSummary} from '../../lib/render/all-summary.js'
-import {toYaml} from '../../lib/render/formats.js'
+import {renderDumpText} from '../../lib/render/dump-output.js'
 
 export type AllResult = Omit<AllSections, 'missing'> & {missingSections: string[]}
 
@@ -47,7 +47,7 @@ Sections missing from the dump are left out with a note on stderr (istioctl abor
     if (this.outputFormat !== 'short') {
       // The dump as fetched, unfiltered (as istioctl); parsed first so garbage is still exit 6.
       const dump = parseConfigDump(input.text, input.origin)
-      this.write(this.outputFormat === 'json' ? (input.text.endsWith('\n') ? input.text : input.text + '\n') : toYaml(dump.raw))
+      this.write(renderDumpText(input.text, dump.raw, this.outputFormat as 'json' | 'yaml', this.notice))
       // The summaries are only printed with --json: do not parse certificates etc. for nothing.
       if (!this.jsonEnabled()) return {endpoints: [], missingSections: []}
       const {missing, ...sections} = selectAllSections(sectionSourceOf(dump), flags)

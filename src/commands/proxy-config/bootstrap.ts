@@ -3,7 +3,7 @@ import {bootstrapSection, summarizeBootstrap, type BootstrapSummary} from '../..
 import {parseConfigDumpInput} from '../../lib/envoy/configdump.js'
 import {AdminPath} from '../../lib/envoy/source.js'
 import {renderBootstrapSummary} from '../../lib/render/bootstrap-summary.js'
-import {renderStructured} from '../../lib/render/formats.js'
+import {renderDump} from '../../lib/render/dump-output.js'
 
 export interface BootstrapResult {
   summary: BootstrapSummary
@@ -33,7 +33,7 @@ A dump without a BootstrapConfigDump is an error (exit 6).`
     const section = bootstrapSection(parseConfigDumpInput(input, {only: ['Bootstrap']}))
     const summary = summarizeBootstrap(section)
     if (this.outputFormat === 'short') this.write(renderBootstrapSummary(summary))
-    else this.write(renderStructured(section, this.outputFormat as 'json' | 'yaml'))
+    else this.write(renderDump(section, this.outputFormat as 'json' | 'yaml', this.notice))
     return {summary}
   }
 }

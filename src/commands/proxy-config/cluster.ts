@@ -4,7 +4,7 @@ import {ProxyCommand} from '../../lib/proxy-command.js'
 import {selectClusters, type ClusterSummary} from '../../lib/envoy/clusters.js'
 import {parseConfigDumpInput} from '../../lib/envoy/configdump.js'
 import {AdminPath} from '../../lib/envoy/source.js'
-import {renderStructured} from '../../lib/render/formats.js'
+import {renderDump} from '../../lib/render/dump-output.js'
 import {renderClusterTable} from '../../lib/render/proxy-config-tables.js'
 
 export interface ClusterResult {
@@ -36,7 +36,7 @@ export default class ProxyConfigCluster extends ProxyCommand<typeof ProxyConfigC
     const input = await this.loadProxyText(AdminPath.clusters)
     const selected = selectClusters(parseConfigDumpInput(input, {only: ['Clusters']}), flags)
     if (this.outputFormat === 'short') this.write(renderClusterTable(selected.summaries))
-    else this.write(renderStructured(selected.clusters, this.outputFormat as 'json' | 'yaml'))
+    else this.write(renderDump(selected.clusters, this.outputFormat as 'json' | 'yaml', this.notice))
     return {clusters: selected.summaries}
   }
 }

@@ -3,7 +3,7 @@ import {parseConfigDumpInput} from '../../lib/envoy/configdump.js'
 import {selectEcds, type EcdsSummary} from '../../lib/envoy/ecds.js'
 import {AdminPath} from '../../lib/envoy/source.js'
 import {renderEcdsTable} from '../../lib/render/ecds-table.js'
-import {renderStructured} from '../../lib/render/formats.js'
+import {renderDump} from '../../lib/render/dump-output.js'
 
 export interface EcdsResult {
   filters: EcdsSummary[]
@@ -30,7 +30,7 @@ export default class ProxyConfigEcds extends ProxyCommand<typeof ProxyConfigEcds
     const input = await this.loadProxyText(AdminPath.withEds)
     const selected = selectEcds(parseConfigDumpInput(input, {only: ['Ecds']}))
     if (this.outputFormat === 'short') this.write(renderEcdsTable(selected.summaries))
-    else this.write(renderStructured(selected.section, this.outputFormat as 'json' | 'yaml'))
+    else this.write(renderDump(selected.section, this.outputFormat as 'json' | 'yaml', this.notice))
     return {filters: selected.summaries}
   }
 }

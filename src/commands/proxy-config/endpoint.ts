@@ -11,7 +11,7 @@ import {
 } from '../../lib/envoy/endpoints.js'
 import {AdminPath} from '../../lib/envoy/source.js'
 import {renderEdsEndpointTable, renderHostEndpointTable} from '../../lib/render/endpoint-table.js'
-import {renderStructured} from '../../lib/render/formats.js'
+import {renderDump} from '../../lib/render/dump-output.js'
 
 export type EndpointResult =
   | {source: 'clusters'; endpoints: HostEndpointRow[]}
@@ -47,11 +47,11 @@ Filters are exact and case-insensitive: --address is the IP without the port for
     const structured = this.outputFormat as 'json' | 'yaml'
     if (parsed.kind === 'cluster-status') {
       const selected = selectHostEndpoints(parsed.clusterStatuses, filter)
-      this.write(this.outputFormat === 'short' ? renderHostEndpointTable(selected.rows) : renderStructured(selected.clusterStatuses, structured))
+      this.write(this.outputFormat === 'short' ? renderHostEndpointTable(selected.rows) : renderDump(selected.clusterStatuses, structured, this.notice))
       return {source: 'clusters', endpoints: selected.rows}
     }
     const selected = selectEdsEndpoints(parsed.dump, filter)
-    this.write(this.outputFormat === 'short' ? renderEdsEndpointTable(selected.rows) : renderStructured(selected.clusterLoadAssignments, structured))
+    this.write(this.outputFormat === 'short' ? renderEdsEndpointTable(selected.rows) : renderDump(selected.clusterLoadAssignments, structured, this.notice))
     return {source: 'eds', endpoints: selected.rows}
   }
 }

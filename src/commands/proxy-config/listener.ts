@@ -4,7 +4,7 @@ import {ProxyCommand} from '../../lib/proxy-command.js'
 import {parseConfigDumpInput} from '../../lib/envoy/configdump.js'
 import {checkListenerType, selectListeners, type ListenerSummary} from '../../lib/envoy/listeners.js'
 import {AdminPath} from '../../lib/envoy/source.js'
-import {renderStructured} from '../../lib/render/formats.js'
+import {renderDump} from '../../lib/render/dump-output.js'
 import {renderListenerTable} from '../../lib/render/listener-table.js'
 
 export interface ListenerResult {
@@ -45,7 +45,7 @@ Where istioctl crashes or prints nothing useful, meshdbg shows: a pipe address a
     const input = await this.loadProxyText(AdminPath.listeners)
     const selected = selectListeners(parseConfigDumpInput(input, {only: ['Listeners']}), flags)
     if (this.outputFormat === 'short') this.write(renderListenerTable(selected.summaries, {verbose: flags.verbose}))
-    else this.write(renderStructured(selected.listeners, this.outputFormat as 'json' | 'yaml'))
+    else this.write(renderDump(selected.listeners, this.outputFormat as 'json' | 'yaml', this.notice))
     return {listeners: selected.summaries}
   }
 }

@@ -4,7 +4,7 @@ import {ProxyCommand} from '../../lib/proxy-command.js'
 import {parseConfigDumpInput} from '../../lib/envoy/configdump.js'
 import {selectRoutes, type RouteConfigSummary} from '../../lib/envoy/routes.js'
 import {AdminPath} from '../../lib/envoy/source.js'
-import {renderStructured} from '../../lib/render/formats.js'
+import {renderDump} from '../../lib/render/dump-output.js'
 import {renderRouteTable} from '../../lib/render/route-table.js'
 
 export interface RouteResult {
@@ -41,7 +41,7 @@ export default class ProxyConfigRoute extends ProxyCommand<typeof ProxyConfigRou
     const input = await this.loadProxyText(AdminPath.routes)
     const selected = selectRoutes(parseConfigDumpInput(input, {only: ['Routes']}), {name: flags.name})
     if (this.outputFormat === 'short') this.write(renderRouteTable(selected.summaries, {verbose: flags.verbose}))
-    else this.write(renderStructured(selected.routeConfigs, this.outputFormat as 'json' | 'yaml'))
+    else this.write(renderDump(selected.routeConfigs, this.outputFormat as 'json' | 'yaml', this.notice))
     return {routes: selected.summaries}
   }
 }
