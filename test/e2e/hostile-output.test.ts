@@ -50,6 +50,7 @@ afterAll(async () => {
 
 afterEach(() => {
   sim.setFault({pod: WEBAPP, namespace: NS}, undefined)
+  sim.setFault({pod: WEBAPP, namespace: NS, port: 15000}, undefined)
   for (const pod of ISTIODS) sim.setFault({pod, namespace: 'istio-system', port: 8080}, undefined)
 })
 
@@ -216,6 +217,17 @@ describe('live: text from peers', () => {
     expectSafeForTerminal(result)
     expect(result.stderr.trimEnd().split('\n')).toHaveLength(1)
     expect(errorLine(result)).toContain('error dialing backend \\x1b]0;owned\\x07')
+  })
+
+  it('log: logger names from the proxy\'s /logging answer', async () => {
+    const body = `active loggers:\n  admin: info\n  http${OSC52}: debug\n  router${BIDI}: info\n`
+    sim.setFault({pod: WEBAPP, namespace: NS, port: 15000}, {kind: 'http-status', status: 200, body})
+    const table = await live(['log', `${WEBAPP}.${NS}`])
+    expect(table.code).toBe(0)
+    expectSafeForTerminal(table)
+    expect(table.stdout).toContain('http\\x1b]52;c;ZWNobyBwd25lZA==\\x07')
+    const json = await live(['log', `${WEBAPP}.${NS}`, '-o', 'json'])
+    expect(json.stdout).toContain(JSON.stringify(`http${OSC52}`))
   })
 
   it('istiod config-dump: key material redacted, --json too', async () => {
