@@ -14,7 +14,6 @@
 // C0 (tab and newline included), DEL, C1; ALM (U+061C), LRM/RLM (U+200E/F), the line and paragraph
 // separators (U+2028/9, line breaks in some terminals), bidi embeddings and overrides (U+202A-E)
 // and isolates (U+2066-9).
-// eslint-disable-next-line no-control-regex
 const UNSAFE_SOURCE = '[\\u0000-\\u001f\\u007f-\\u009f\\u061c\\u200e\\u200f\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069]'
 const HAS_UNSAFE = new RegExp(UNSAFE_SOURCE)
 const UNSAFE = new RegExp(UNSAFE_SOURCE, 'g')
