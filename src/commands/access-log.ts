@@ -84,7 +84,7 @@ Exit code 6 also when a non-empty input holds no access-log line.`
     const source = args.target
       ? await openLogSource(ctx, {target: args.target, since: flags.since, follow: flags.follow, container: flags.container, tail: flags.tail})
       : undefined
-    const lines = source ? source.lines : splitLines(await openInputStream(flags.file!))
+    const lines = source ? source.lines : splitLines(await openInputStream(flags.file!, ctx.signal))
     // A workload's pods are merged: a POD column says which pod logged each entry.
     const podColumn = (source?.pods.length ?? 0) > 1
 

@@ -5,6 +5,7 @@ import {parseDuration} from './duration.js'
 import {escapeTerminal, escapeTerminalLines} from './render/escape.js'
 import {ExitCode, isMeshdbgError, MeshdbgError} from './errors.js'
 import {Scope} from './scope.js'
+import {createProgress} from './spinner.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof MeshdbgCommand)['baseFlags'] & T['flags']>
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
@@ -122,19 +123,7 @@ export abstract class MeshdbgCommand<T extends typeof Command> extends Command {
       timeoutMs: this.timeoutMs,
       signal: this.abort.signal,
       scope: this.scope,
-      note: (message: string) => {
-        if (!quiet) process.stderr.write(escapeTerminal(message) + '\n')
-      },
-      spin: async <R>(text: string, work: Promise<R>): Promise<R> => {
-        if (quiet || !process.stderr.isTTY || process.env.CI) return work
-        const {default: ora} = await import('ora')
-        const spinner = ora({text, stream: process.stderr, discardStdin: false}).start()
-        try {
-          return await work
-        } finally {
-          spinner.stop()
-        }
-      },
+      ...createProgress(process.stderr, {quiet, signal: this.abort.signal}),
     }
   }
 
