@@ -15,7 +15,7 @@ import {
 } from '../lib/envoy/access-log.js'
 import {targetArg} from '../lib/flags.js'
 import {openInputStream} from '../lib/input.js'
-import {openLogSource, podOf} from '../lib/istio/access-log-source.js'
+import {DEFAULT_MAX_LOG_REQUESTS, openLogSource, podOf} from '../lib/istio/access-log-source.js'
 import {escapeTerminal} from '../lib/render/escape.js'
 import {explainEntry, type Explanation} from '../lib/istio/explain.js'
 import {
@@ -38,7 +38,7 @@ export interface AccessLogResult {
 
 export default class AccessLog extends MeshdbgCommand<typeof AccessLog> {
   static override summary = 'Read Envoy access logs as a table, filtered, summarised per upstream host, or explained.'
-  static override description = `Live: give a pod or workload (pod, pod.namespace, deploy/x, svc/x, sts/x...) and the proxy container's log (-c, default istio-proxy) is read through the Kubernetes log API, like kubectl logs: --since 10m and --tail N limit it (per pod), --follow keeps reading until Ctrl-C. A workload means all its running pods, merged (by time; as lines arrive with --follow) with a POD column. A pod without that container is exit 3.
+  static override description = `Live: give a pod or workload (pod, pod.namespace, deploy/x, svc/x, sts/x...) and the proxy container's log (-c, default istio-proxy) is read through the Kubernetes log API, like kubectl logs: --since 10m and --tail N limit it (per pod), --follow keeps reading until Ctrl-C. A workload means its running pods, merged (by time; as lines arrive with --follow) with a POD column: at most --max-log-requests (5, as kubectl) streams at once, the rest skipped and named on stderr. A pod without that container is exit 3.
 Saved: -f PATH, or -f - for stdin (kubectl logs output, with or without --prefix/--timestamps).
 Istio's TEXT or JSON access-log encoding; non-access-log lines (Envoy's and pilot-agent's own logs) are skipped and their count printed on stderr.
 --status takes codes and classes (504, 5xx, 4xx,5xx, 0 for "no response sent"); --flags matches entries carrying any listed response flag; --path and --upstream-cluster are substring tests.
@@ -69,6 +69,7 @@ Exit code 6 also when a non-empty input holds no access-log line.`
     tail: Flags.integer({summary: 'Live mode: only the last N lines of each pod\'s log (before filtering).', min: 0}),
     follow: Flags.boolean({summary: 'Live mode: keep reading new lines until Ctrl-C.'}),
     container: Flags.string({char: 'c', summary: 'Live mode: the proxy container (default istio-proxy).'}),
+    'max-log-requests': Flags.integer({summary: 'Live mode: read at most this many pods\' logs at once (as kubectl logs); the other pods are skipped and named.', default: DEFAULT_MAX_LOG_REQUESTS, min: 1}),
   }
 
   async run(): Promise<AccessLogResult> {
@@ -82,7 +83,7 @@ Exit code 6 also when a non-empty input holds no access-log line.`
 
     const ctx = this.runContext()
     const source = args.target
-      ? await openLogSource(ctx, {target: args.target, since: flags.since, follow: flags.follow, container: flags.container, tail: flags.tail})
+      ? await openLogSource(ctx, {target: args.target, since: flags.since, follow: flags.follow, container: flags.container, tail: flags.tail, maxLogRequests: flags['max-log-requests']})
       : undefined
     const lines = source ? source.lines : splitLines(await openInputStream(flags.file!, ctx.signal))
     // A workload's pods are merged: a POD column says which pod logged each entry.

@@ -8,6 +8,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {WebSocketServer, type WebSocket} from 'ws'
 import {handleAgent, handleAgentDebug} from './agent.js'
+import {type ApiFault, ApiFaults} from './api-faults.js'
 import {handleRest, sendJson, status} from './apiserver.js'
 import {buildCatalogScenario} from './catalog.js'
 import {readCert} from './certs.js'
@@ -20,6 +21,7 @@ import {buildScaleScenario} from './scale.js'
 import type {SpdySession} from './spdy.js'
 
 export type {Fault} from './portforward.js'
+export type {ApiFault} from './api-faults.js'
 export type {Scenario, SimPod, SimService, SimWorkload, IstioConfig, SimProxy, SyncState} from './model.js'
 export {buildCatalogScenario, catalogDestinationRule} from './catalog.js'
 export {buildScaleScenario} from './scale.js'
@@ -35,6 +37,8 @@ export interface Simulator {
   kubeconfigYaml(options?: {namespace?: string; token?: string}): string
   scenario: Scenario
   setFault(target: {pod: string; namespace: string; port?: number}, fault: Fault | undefined): void
+  /** A fault of the API server on requests whose path (and query) starts with / matches `match`. */
+  setApiFault(match: string | RegExp, fault: ApiFault | undefined): void
   setConfigDump(pod: {pod: string; namespace: string}, text: string): void
   requests: Array<{method: string; path: string; headers: Record<string, string | string[] | undefined>}>
   adminRequests: Array<{pod: string; namespace: string; port: number; method: string; path: string}>
@@ -56,6 +60,7 @@ class SimulatorImpl implements Simulator {
   private spdyWss = new WebSocketServer({noServer: true, perMessageDeflate: false})
   private spdySessions = new Set<SpdySession>()
   private faults = new Map<string, Fault>()
+  private apiFaults = new ApiFaults()
   private admins = new Map<string, EnvoyAdmin>()
   private dumpCache = new Map<string, Record<string, unknown>>()
   private portServers = new Map<string, Promise<PortServer | undefined>>()
@@ -79,6 +84,7 @@ class SimulatorImpl implements Simulator {
     if (this.tls) this.server.on('connection', (s: Socket) => this.track(s))
     this.server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
       this.log(req)
+      if (this.apiFaults.applyUpgrade(req, socket)) return
       handlePortForwardUpgrade({
         scenario: this.scenario, wss: this.wss, spdyWss: this.spdyWss, spdySessions: this.spdySessions, liveSockets: this.liveSockets, timers: this.timers,
         faultFor: (pod, port) => this.faultFor(pod, port),
@@ -104,6 +110,7 @@ class SimulatorImpl implements Simulator {
 
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
     this.log(req)
+    if (this.apiFaults.apply(req, res)) return
     handleRest({scenario: this.scenario, issuedTokens: this.issuedTokens, serveLog: (rq, rs, ns, pod, q) => {
       const p = this.scenario.pods.find((x) => x.namespace === ns && x.name === pod)!
       const stop = serveLog(this.scenario, p, rq, rs, q, (logger) => (p.proxy ? this.admin(p).loggers.get(logger) : undefined))
@@ -145,6 +152,10 @@ users:
     const key = `${target.namespace}/${target.pod}/${target.port ?? '*'}`
     if (fault) this.faults.set(key, fault)
     else this.faults.delete(key)
+  }
+
+  setApiFault(match: string | RegExp, fault: ApiFault | undefined): void {
+    this.apiFaults.set(match, fault)
   }
 
   faultFor(pod: SimPod, port: number): Fault | undefined {
@@ -273,6 +284,7 @@ users:
     for (const t of this.timers) clearTimeout(t)
     this.timers.clear()
     for (const hook of [...this.closeHooks]) hook()
+    this.apiFaults.close()
     for (const session of this.spdySessions) session.close()
     for (const ws of this.liveSockets) ws.terminate()
     const servers = (await Promise.all(this.portServers.values())).filter((s): s is PortServer => s !== undefined)

@@ -15,6 +15,8 @@ export type Fault =
   | {kind: 'istiod-401'}
   // The upgrade refused with a Status whose message the test picks (peer text in the user's error line).
   | {kind: 'status'; code: number; message: string}
+  /** The target resets the connection after `bytes`; the kubelet says so on the error channel. */
+  | {kind: 'reset-after-partial'; bytes: number}
 
 export interface ForwardContext {
   scenario: Scenario
@@ -113,13 +115,19 @@ function serveForward(ctx: ForwardContext, ws: WebSocket, pod: SimPod, ports: nu
       const forward = (chunk: Buffer) => {
         if (ws.readyState !== ws.OPEN) return
         let piece = chunk
-        if (fault?.kind === 'close-after' || fault?.kind === 'reset-after' || fault?.kind === 'stall') {
+        if (fault?.kind === 'close-after' || fault?.kind === 'reset-after' || fault?.kind === 'stall' || fault?.kind === 'reset-after-partial') {
           const limit = fault.kind === 'stall' ? fault.afterBytes ?? 0 : fault.bytes
           const room = Math.max(0, limit - sent)
           if (piece.length > room) {
             if (room > 0) ws.send(Buffer.concat([Buffer.from([2 * i]), piece.subarray(0, room)]))
             sent += room
             if (fault.kind === 'close-after') ws.close(1011, 'simulated close')
+            else if (fault.kind === 'reset-after-partial') {
+              // As the kubelet reports a target that reset mid-stream: text on the error channel, then a normal close.
+              ws.send(Buffer.concat([Buffer.from([2 * i + 1]), Buffer.from(`error forwarding port ${port} to pod ${pod.uid.replace(/-/g, '')}, uid : failed to execute portforward in network namespace "/var/run/netns/cni-${pod.uid}": read/write error: read tcp4 127.0.0.1:46540->127.0.0.1:${port}: read: connection reset by peer`)]))
+              target.destroy()
+              ws.close(1000)
+            }
             else if (fault.kind === 'reset-after') ws.terminate()
             else target.pause() // stall: the websocket stays open, nothing more arrives
             return

@@ -346,3 +346,40 @@ export function summarizeChanges(changes: readonly LevelChange[], after: ActiveL
   }
   return parts.join(', ')
 }
+
+/** The levels `spec` asks for, applied to `current` (bare level first, then named loggers). */
+export function levelsAfter(spec: LevelSpec, current: ActiveLoggers): ActiveLoggers {
+  const after: ActiveLoggers = new Map(current)
+  if (spec.level !== undefined) for (const name of after.keys()) after.set(name, spec.level)
+  for (const logger of spec.loggers) if (after.has(logger.name)) after.set(logger.name, logger.level)
+  return after
+}
+
+/** A logger this run changed that someone else has changed since: left as it is. */
+export interface LeftAlone {
+  logger: string
+  /** What this run set. */
+  set: string
+  /** What the proxy holds now. */
+  now: string
+}
+
+/**
+ * The restore of one run (`log --duration`) when other runs may overlap it: only the loggers this
+ * run changed (`changes`, before -> after), and only those still at the level this run set; the
+ * others are reported as left alone. When nobody else touched the proxy (every other logger is
+ * still at its `before` level), this is planRestore's shortest plan.
+ */
+export function planOwnRestore(before: ActiveLoggers, changes: readonly LevelChange[], current: ActiveLoggers): {plan: PlannedRequest[]; leftAlone: LeftAlone[]} {
+  const mine = changes.filter((change) => change.before !== null && change.after !== null && current.has(change.logger))
+  const leftAlone = mine
+    .filter((change) => current.get(change.logger) !== change.after)
+    .map((change) => ({logger: change.logger, set: change.after!, now: current.get(change.logger)!}))
+  const changedHere = new Set(mine.map((change) => change.logger))
+  const foreign = [...current].some(([name, level]) => !changedHere.has(name) && before.has(name) && before.get(name) !== level)
+  if (leftAlone.length === 0 && !foreign) return {plan: planRestore(before, current), leftAlone}
+  const plan = mine
+    .filter((change) => current.get(change.logger) === change.after)
+    .map((change) => ({query: `logging?${encodeURIComponent(change.logger)}=${change.before}`}))
+  return {plan, leftAlone}
+}

@@ -9,7 +9,12 @@ export interface LogSourceFlags {
   follow: boolean
   container?: string
   tail?: number
+  /** At most this many pod log streams at once (kubectl's --max-log-requests); the rest are skipped. */
+  maxLogRequests?: number
 }
+
+/** kubectl's default for --max-log-requests. */
+export const DEFAULT_MAX_LOG_REQUESTS = 5
 
 /** A live log: its lines (each `[pod/<name>/<container>] <kubelet timestamp> <line>`) and its pods. */
 export interface LogSource {
@@ -27,7 +32,9 @@ const DEFAULT_CONTAINER = 'istio-proxy'
  * Ctrl-C (SIGINT) or SIGTERM ends the streams and the command finishes normally.
  */
 export async function openLogSource(ctx: RunContext, flags: LogSourceFlags): Promise<LogSource> {
-  const [{resolveTargetPods, parseTarget}, {openPodLog}] = await Promise.all([import('../kube/index.js'), import('../kube/pod-logs.js')])
+  const [{resolveTargetPods, parseTarget, sortForLogs}, {openPodLog}] = await Promise.all([import('../kube/target.js'), import('../kube/pod-logs.js')])
+  const maxLogRequests = flags.maxLogRequests ?? DEFAULT_MAX_LOG_REQUESTS
+  if (!Number.isInteger(maxLogRequests) || maxLogRequests < 1) throw new MeshdbgError('usage', '--max-log-requests must be at least 1')
   const container = flags.container ?? DEFAULT_CONTAINER
   const single = parseTarget(flags.target).kind === 'pod'
   const resolved = await resolveTargetPods(ctx, {target: flags.target})
@@ -39,8 +46,13 @@ export async function openLogSource(ctx: RunContext, flags: LogSourceFlags): Pro
       hint: container === DEFAULT_CONTAINER ? 'is it part of the mesh? For a gateway or another proxy container, pass -c' : undefined,
     })
   }
-  const running = withContainer.filter(({pod}) => (pod.status?.phase ?? 'Running') === 'Running')
-  const notRunning = withContainer.filter((pod) => !running.includes(pod))
+  const runningAll = withContainer.filter(({pod}) => (pod.status?.phase ?? 'Running') === 'Running')
+  const notRunning = withContainer.filter((pod) => !runningAll.includes(pod))
+  // One stream per pod, all open at once: capped like kubectl logs, the best pods (kubectl's logs
+  // order: ready longest first) kept, in name order for the output.
+  const kept = new Set(sortForLogs(runningAll.map(({pod}) => pod)).slice(0, maxLogRequests))
+  const running = runningAll.filter(({pod}) => kept.has(pod))
+  const overCap = runningAll.filter(({pod}) => !kept.has(pod))
   if (running.length === 0) {
     const phases = notRunning.map(({name, pod}) => `${name}: ${pod.status?.phase ?? 'Unknown'}`).join(', ')
     throw new MeshdbgError('not-found', single ? `pod ${notRunning[0].name}.${notRunning[0].namespace} is ${notRunning[0].pod.status?.phase ?? 'Unknown'}, not Running` : `no pod of ${flags.target} is Running (${phases})`)
@@ -48,6 +60,9 @@ export async function openLogSource(ctx: RunContext, flags: LogSourceFlags): Pro
   if (notRunning.length > 0) ctx.note(`skipping ${notRunning.length} pod${notRunning.length === 1 ? '' : 's'} that ${notRunning.length === 1 ? 'is' : 'are'} not Running: ${notRunning.map(({name}) => name).join(', ')}`)
   const skippedForContainer = resolved.length - withContainer.length
   if (skippedForContainer > 0) ctx.note(`skipping ${skippedForContainer} pod${skippedForContainer === 1 ? '' : 's'} without a "${container}" container`)
+  if (overCap.length > 0) {
+    ctx.note(`reading ${running.length} of ${runningAll.length} pods' logs (--max-log-requests ${maxLogRequests}); skipped ${overCap.length}: ${overCap.map(({name}) => name).join(', ')}`)
+  }
 
   const stop = new AbortController()
   ctx.scope.defer(() => stop.abort())

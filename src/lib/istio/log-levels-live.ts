@@ -4,12 +4,14 @@ import {isMeshdbgError, MeshdbgError, usageError} from '../errors.js'
 import {
   type ActiveLoggers,
   diffLevels,
+  type LeftAlone,
   type LevelChange,
   type LevelSpec,
+  levelsAfter,
   parseActiveLoggers,
   parseLevelSpec,
   planLevelChanges,
-  planRestore,
+  planOwnRestore,
   type PlannedRequest,
   type ResetLevel,
   resetSpecFor,
@@ -17,6 +19,7 @@ import {
 } from '../envoy/log-levels.js'
 import {type AdminPortChoice, adminPortOf} from '../kube/admin-port.js'
 import {fetchAdminFromPod, parseTarget, resolveTargetPod, resolveTargetPods, type ResolvedPod} from '../kube/index.js'
+import {shellQuote} from '../shell-quote.js'
 
 /**
  * Envoy logger levels on live proxies (meshdbg log): read them with `POST /logging` (GET is 405 on
@@ -45,8 +48,12 @@ export interface PodLogLevels {
   changes?: LevelChange[]
   /** --reset: the level the pod returns to and where it came from. */
   reset?: ResetLevel & {components?: string}
-  /** --duration: how the previous levels were put back. */
-  restore?: {result: 'restored' | 'unchanged' | 'failed'; error?: string; changes?: LevelChange[]}
+  /**
+   * --duration: how the previous levels were put back. Only loggers this run changed, and only
+   * where they still hold the level it set: the others (changed since by someone else, e.g. an
+   * overlapping run) are in `leftAlone`.
+   */
+  restore?: {result: 'restored' | 'unchanged' | 'failed'; error?: string; changes?: LevelChange[]; leftAlone?: LeftAlone[]}
 }
 
 export interface LogLevelsResult {
@@ -102,6 +109,9 @@ export async function runLogLevels(ctx: RunContext, request: LogLevelsRequest, h
   const result: LogLevelsResult = {mode, ...(request.level === undefined ? {} : {level: request.level}), pods: [], failed: 0}
   const outcomes = new Map<ProxyPod, PodLogLevels>()
   const before = new Map<ProxyPod, ActiveLoggers>()
+  // What this run changes (or set out to change, for a pod that failed half-way): the restore
+  // touches these loggers only.
+  const intended = new Map<ProxyPod, LevelChange[]>()
   const base = (pod: ProxyPod): PodLogLevels => ({pod: pod.name, namespace: pod.namespace, adminPort: pod.adminPort, result: 'failed'})
 
   const interruption = request.durationMs === undefined ? undefined : watchInterrupts(ctx)
@@ -142,8 +152,10 @@ export async function runLogLevels(ctx: RunContext, request: LogLevelsRequest, h
           const unknown = podSpec.loggers.filter((logger) => !current.has(logger.name)).map((logger) => logger.name)
           if (unknown.length > 0) throw new MeshdbgError('bad-data', `this proxy has no logger ${unknown.join(', ')} (a different Envoy version?); nothing changed on it`)
         }
+        intended.set(pod, diffLevels(current, levelsAfter(podSpec, current)))
         const after = await postAll(applyCtx, pod, planLevelChanges(podSpec, current), current)
         const changes = diffLevels(current, after)
+        intended.set(pod, changes)
         Object.assign(outcome, {result: changes.length > 0 ? 'changed' : 'unchanged', levels: Object.fromEntries(after), changes})
       } catch (error) {
         // One pod and nothing to restore: its own error (and exit code) says it best.
@@ -168,6 +180,7 @@ export async function runLogLevels(ctx: RunContext, request: LogLevelsRequest, h
     if (!interruption.first.aborted && changed > 0) {
       hooks.applied?.(result)
       ctx.note(`levels set on ${plural(changed, 'pod')}; restoring the previous levels at ${until.toISOString().replace(/\.\d+Z$/, 'Z')} (in ${formatDuration(request.durationMs!)}), or on Ctrl-C`)
+      ctx.note(`if meshdbg is killed (SIGKILL) or crashes before then, return them to their start-up levels with: ${resetCommand(ctx, request, pods)}`)
       await waitFor(request.durationMs!, interruption.first)
     } else if (!interruption.first.aborted) {
       ctx.note('no levels changed: nothing to hold')
@@ -181,15 +194,26 @@ export async function runLogLevels(ctx: RunContext, request: LogLevelsRequest, h
     await forEachLimited(touched, request.concurrency, async (pod) => {
       const outcome = outcomes.get(pod)!
       try {
-        const changes = await restorePod(restoreCtx, pod, before.get(pod)!)
-        outcome.restore = {result: changes.length > 0 ? 'restored' : 'unchanged', changes}
+        const {changes, leftAlone} = await restorePod(restoreCtx, pod, before.get(pod)!, intended.get(pod) ?? [])
+        outcome.restore = {result: changes.length > 0 ? 'restored' : 'unchanged', changes, ...(leftAlone.length > 0 ? {leftAlone} : {})}
+        if (leftAlone.length > 0) {
+          const which = leftAlone.map((item) => `${item.logger} at ${item.now} (this run set ${item.set})`).join(', ')
+          ctx.note(`pod ${label(pod)}: left ${which}: changed by someone else since`)
+        }
       } catch (error) {
         outcome.restore = {result: 'failed', error: describe(error, interruption.second)}
       }
     })
     const notRestored = touched.filter((pod) => outcomes.get(pod)!.restore?.result === 'failed')
+    const leftAlonePods = touched.filter((pod) => (outcomes.get(pod)!.restore?.leftAlone?.length ?? 0) > 0)
     result.failed = result.pods.filter((pod) => pod.result === 'failed' || pod.restore?.result === 'failed').length
-    if (notRestored.length === 0) ctx.note(`restored the previous levels on ${plural(touched.length, 'pod')}`)
+    if (notRestored.length === 0) {
+      ctx.note(
+        leftAlonePods.length === 0
+          ? `restored the previous levels on ${plural(touched.length, 'pod')}`
+          : `restored the previous levels on ${plural(touched.length, 'pod')}, except loggers changed by someone else since on ${plural(leftAlonePods.length, 'pod')} (see above)`,
+      )
+    }
     return result
   } finally {
     interruption?.dispose()
@@ -243,13 +267,14 @@ async function postAll(ctx: RunContext, pod: ProxyPod, plan: readonly PlannedReq
   return after
 }
 
-async function restorePod(ctx: RunContext, pod: ProxyPod, before: ActiveLoggers): Promise<LevelChange[]> {
+async function restorePod(ctx: RunContext, pod: ProxyPod, before: ActiveLoggers, changes: readonly LevelChange[]): Promise<{changes: LevelChange[]; leftAlone: LeftAlone[]}> {
   // A keep-alive connection idle for the whole --duration may be gone: one retry on a lost connection.
   for (let attempt = 1; ; attempt++) {
     try {
       const current = await readLevels(ctx, pod)
-      const after = await postAll(ctx, pod, planRestore(before, current), current)
-      return diffLevels(current, after)
+      const {plan, leftAlone} = planOwnRestore(before, changes, current)
+      const after = await postAll(ctx, pod, plan, current)
+      return {changes: diffLevels(current, after), leftAlone}
     } catch (error) {
       if (attempt >= 2 || !isMeshdbgError(error) || error.kind !== 'connection' || ctx.signal.aborted) throw error
     }
@@ -280,6 +305,21 @@ function describe(error: unknown, interrupt?: AbortSignal): string {
   if (interrupt?.aborted) return `interrupted (${String(interrupt.reason)})`
   if (isMeshdbgError(error)) return error.hint ? `${error.message}; ${error.hint}` : error.message
   return (error as Error)?.message ?? String(error)
+}
+
+/** What to run when this process dies before it could restore: --reset on the same pods. */
+function resetCommand(ctx: RunContext, request: LogLevelsRequest, pods: readonly ProxyPod[]): string {
+  const words = ['meshdbg', 'log']
+  if (request.target) words.push(request.target)
+  if (request.selector !== undefined) words.push('-l', request.selector)
+  const namespaces = [...new Set(pods.map((pod) => pod.namespace))]
+  if (namespaces.length === 1) words.push('-n', namespaces[0])
+  if (ctx.context) words.push('--context', ctx.context)
+  if (ctx.kubeconfig) words.push('--kubeconfig', ctx.kubeconfig)
+  if (request.proxyAdminPort !== undefined) words.push('--proxy-admin-port', String(request.proxyAdminPort))
+  words.push('--reset')
+  if (!request.target && pods.length > CONFIRM_ABOVE_PODS) words.push('--yes')
+  return words.map((word, index) => (index < 2 ? word : shellQuote(word))).join(' ')
 }
 
 function plural(count: number, noun: string): string {
@@ -317,8 +357,10 @@ function waitFor(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 /**
- * SIGINT/SIGTERM handlers for a --duration run only: the first signal ends the wait (and any
- * change in flight) so the previous levels are restored; a second one gives up the restore.
+ * Signal handlers for a --duration run only: the first SIGINT, SIGTERM, SIGHUP (terminal closed,
+ * SSH dropped) or SIGQUIT ends the wait (and any change in flight) so the previous levels are
+ * restored; a second one gives up the restore. Until then a vanished terminal must not end the
+ * process: output errors (EIO, EPIPE on stderr) are ignored rather than thrown.
  */
 function watchInterrupts(ctx: RunContext): {first: AbortSignal; second: AbortSignal; dispose(): void} {
   const first = new AbortController()
@@ -330,14 +372,17 @@ function watchInterrupts(ctx: RunContext): {first: AbortSignal; second: AbortSig
       second.abort(signal)
     }
   }
-  process.on('SIGINT', onSignal)
-  process.on('SIGTERM', onSignal)
+  const ignoreOutputError = () => {}
+  for (const signal of INTERRUPTS) process.on(signal, onSignal)
+  process.stderr.on('error', ignoreOutputError)
   return {
     first: first.signal,
     second: second.signal,
     dispose: () => {
-      process.off('SIGINT', onSignal)
-      process.off('SIGTERM', onSignal)
+      for (const signal of INTERRUPTS) process.off(signal, onSignal)
+      process.stderr.off('error', ignoreOutputError)
     },
   }
 }
+
+const INTERRUPTS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT']

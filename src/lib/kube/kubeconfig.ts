@@ -8,6 +8,7 @@ import type {Cluster, Context, User} from '@kubernetes/client-node'
 import {KubeConfig} from '@kubernetes/client-node/dist/config.js'
 
 import {usageError} from '../errors.js'
+import {PROXY_SCHEMES, proxyFromEnvironment} from './proxy-env.js'
 
 export interface KubeconfigRequest {
   /** --kubeconfig */
@@ -121,7 +122,11 @@ function finish(kubeConfig: KubeConfig, request: KubeconfigRequest, files: strin
 
   // client-node refuses http:// unless skip-TLS-verify is set (kubectl does not; there is no TLS
   // to verify) and ignores TLS settings when the context has no user: normalise both.
-  const patchedCluster = cluster.server.startsWith('http://') && !cluster.skipTLSVerify ? {...cluster, skipTLSVerify: true} : cluster
+  let patchedCluster = cluster.server.startsWith('http://') && !cluster.skipTLSVerify ? {...cluster, skipTLSVerify: true} : cluster
+  // The proxy goes into the cluster entry, so the REST client, port-forward WebSockets and log
+  // streams all use the same one.
+  const proxyUrl = effectiveProxy(cluster, request.env ?? process.env, described)
+  if (proxyUrl !== cluster.proxyUrl) patchedCluster = {...patchedCluster, proxyUrl}
   const userName = context.user || 'meshdbg-anonymous'
   const user = kubeConfig.getUser(userName)
   if (patchedCluster !== cluster || !user || context.user !== userName) {
@@ -140,6 +145,28 @@ function finish(kubeConfig: KubeConfig, request: KubeconfigRequest, files: strin
     server: cluster.server.replace(/\/+$/, ''),
     files,
   }
+}
+
+/**
+ * proxy-url, else HTTPS_PROXY/HTTP_PROXY minus NO_PROXY (kubectl's rules). socks5:// becomes
+ * socks5h://: kubectl (Go) lets the proxy resolve the API server's name, and client-node's SOCKS
+ * agent does that only for socks5h.
+ */
+function effectiveProxy(cluster: Cluster, env: NodeJS.ProcessEnv, described: string): string | undefined {
+  const configured = cluster.proxyUrl || undefined
+  const proxy = configured ?? proxyFromEnvironment(cluster.server, env)
+  if (proxy === undefined) return undefined
+  const where = configured ? `proxy-url of cluster "${cluster.name}" (${described})` : 'the HTTPS_PROXY/HTTP_PROXY environment variable'
+  let url: URL
+  try {
+    url = new URL(proxy)
+  } catch {
+    throw usageError(`${where} is not a URL: ${proxy}`)
+  }
+  if (!(PROXY_SCHEMES as readonly string[]).includes(url.protocol)) {
+    throw usageError(`${where} uses ${url.protocol}// (supported: http://, https://, socks5://)`)
+  }
+  return url.protocol === 'socks5:' ? proxy.replace(/^socks5:/i, 'socks5h:') : proxy
 }
 
 function firstLine(text: string): string {

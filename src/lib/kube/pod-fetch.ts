@@ -1,10 +1,7 @@
-import type {Agent} from 'undici'
-
 import type {RunContext} from '../context.js'
 import {formatDuration} from '../duration.js'
 import {MeshdbgError} from '../errors.js'
 import {
-  createForwardAgent,
   DEFAULT_MAX_BYTES,
   httpRequest,
   looksCutOffJson,
@@ -13,7 +10,7 @@ import {
   type HttpMethod,
   type TransportFailure,
 } from '../transport/http.js'
-import {podForward, type ForwardFailure, type PodForward, type PodRef} from './port-forward.js'
+import {podForward, type ForwardFailure, type PodRef, TunnelError} from './port-forward.js'
 import {openKube} from './session.js'
 
 export interface FetchFromPodOptions {
@@ -32,8 +29,6 @@ export interface PodHttpResponse {
   text: string
 }
 
-const AGENTS = Symbol.for('meshdbg.transport.agents')
-
 /**
  * An HTTP request to a port inside a pod, through a port-forward shared by the command. Every
  * failure becomes a one-line MeshdbgError with its exit code: forbidden (4), pod gone (3), nothing
@@ -46,22 +41,23 @@ export async function fetchFromPod(ctx: RunContext, pod: PodRef, port: number, p
   const what = `${method} ${requestPath.split('?')[0]} on pod ${label} port ${port}`
   if (ctx.signal.aborted) throw timeoutError(ctx, what, 0)
   const forward = await podForward(ctx, pod, port)
-  const agent = agentFor(ctx, forward)
   const failuresBefore = forward.failureCount
   let response
   try {
     response = await httpRequest({
-      origin: `http://127.0.0.1:${forward.localPort}`,
+      origin: forward.origin,
       path: requestPath,
       method,
       headers: options.headers,
-      dispatcher: agent,
+      dispatcher: forward.dispatcher,
       signal: ctx.signal,
       maxBytes: options.maxBytes ?? DEFAULT_MAX_BYTES,
     })
   } catch (error) {
     if (!(error instanceof TransportError)) throw error
-    const tunnelFailure = forward.failureCount > failuresBefore ? forward.lastFailure : undefined
+    // The tunnel's own error names what happened to it; failing that (undici reported its own
+    // error for the request), the forward's most recent failure during this request.
+    const tunnelFailure = error.source instanceof TunnelError ? error.source.failure : forward.failureCount > failuresBefore ? forward.lastFailure : undefined
     throw describeFailure(ctx, {pod, label, port, what, options}, error.failure, tunnelFailure)
   }
   const text = response.body.toString('utf8')
@@ -77,18 +73,6 @@ export async function fetchFromPod(ctx: RunContext, pod: PodRef, port: number, p
     })
   }
   return {status: response.status, text}
-}
-
-function agentFor(ctx: RunContext, forward: PodForward): Agent {
-  const agents = ctx.scope.memo(AGENTS, () => new Map<PodForward, Agent>())
-  let agent = agents.get(forward)
-  if (!agent) {
-    const created = createForwardAgent(ctx.timeoutMs)
-    agent = created
-    agents.set(forward, created)
-    ctx.scope.defer(() => created.destroy())
-  }
-  return agent
 }
 
 interface FailureContext {
@@ -144,6 +128,13 @@ function tunnelError(ctx: RunContext, at: FailureContext, tunnel: ForwardFailure
       })
     }
     case 'pod-error':
+      // Bytes arrived, so something did accept the connection: it was reset mid-answer (the
+      // kubelet reports that on the same error channel as a refused port).
+      if (tunnel.received > 0) {
+        return new MeshdbgError('connection', `${at.what}: the connection was reset after ${tunnel.received} bytes of the response arrived: ${oneLine(tunnel.text)}`, {
+          hint: 'the proxy (or the kubelet) cut the answer short; retry, and check whether the proxy restarted',
+        })
+      }
       return new MeshdbgError('connection', `nothing accepted the connection to port ${at.port} inside pod ${at.label}: ${oneLine(tunnel.text)}`, {
         hint: at.options.refusedHint ?? 'port-forward reaches 127.0.0.1 inside the pod only (not [::1]); check the port',
       })

@@ -3,7 +3,9 @@ import type {IncomingMessage} from 'node:http'
 import type {RunContext} from '../context.js'
 import {formatDuration} from '../duration.js'
 import {MeshdbgError} from '../errors.js'
+import {isConnectionReset, retryAfterMs, retryIdempotent} from './api-retry.js'
 import {openKube} from './index.js'
+import {USER_AGENT} from './user-agent.js'
 
 /**
  * A container's log through the Kubernetes API (`GET /api/v1/namespaces/<ns>/pods/<pod>/log`),
@@ -51,37 +53,52 @@ export async function openPodLog(ctx: RunContext, pod: {name: string; namespace:
   const url = new URL(`${cluster.server.replace(/\/+$/, '')}/api/v1/namespaces/${encodeURIComponent(pod.namespace)}/pods/${encodeURIComponent(pod.name)}/log?${query}`)
   const what = `the log of container "${options.container}" in pod ${pod.name}.${pod.namespace}`
 
-  // The request's own signal: the stop signal always, the deadline until the answer (follow) or throughout.
+  // The request's own signal: the stop signal always, the deadline until the answer (follow) or
+  // throughout. The listeners go on linked signals of this stream's own: with more than 10 pods,
+  // listeners on the shared ones would make Node print a MaxListenersExceededWarning.
   const request = new AbortController()
+  const stopLink = options.stop ? AbortSignal.any([options.stop]) : undefined
+  const deadlineLink = AbortSignal.any([ctx.signal])
   const abortWith = (signal: AbortSignal) => () => request.abort(signal.reason)
-  const onStop = options.stop ? abortWith(options.stop) : undefined
-  const onDeadline = abortWith(ctx.signal)
+  const onStop = stopLink ? abortWith(stopLink) : undefined
+  const onDeadline = abortWith(deadlineLink)
   // Stopped (Ctrl-C) before the API server answered: nothing to show, and not a timeout.
   const stopped = (): PodLogStream => ({pod, container: options.container, async *[Symbol.asyncIterator]() {}})
   if (options.stop?.aborted) return stopped()
   if (ctx.signal.aborted) throw deadlineError(ctx, what)
-  if (onStop) options.stop!.addEventListener('abort', onStop, {once: true})
-  ctx.signal.addEventListener('abort', onDeadline, {once: true})
-  const detachDeadline = () => ctx.signal.removeEventListener('abort', onDeadline)
+  if (onStop) stopLink!.addEventListener('abort', onStop, {once: true})
+  deadlineLink.addEventListener('abort', onDeadline, {once: true})
+  const detachDeadline = () => deadlineLink.removeEventListener('abort', onDeadline)
   const detachAll = () => {
     detachDeadline()
-    if (onStop) options.stop!.removeEventListener('abort', onStop)
+    if (onStop) stopLink!.removeEventListener('abort', onStop)
   }
 
   const httpOptions: Record<string, unknown> = {}
   await session.kubeConfig.applyToHTTPSOptions(httpOptions as never)
   const {request: send} = url.protocol === 'https:' ? await import('node:https') : await import('node:http')
-  let response: IncomingMessage
-  try {
-    response = await new Promise<IncomingMessage>((resolve, reject) => {
-      const req = send(url, {...httpOptions, method: 'GET', headers: {...(httpOptions.headers as Record<string, string> | undefined), Accept: '*/*'}, signal: request.signal}, resolve)
+  const headers = {...(httpOptions.headers as Record<string, string> | undefined), Accept: '*/*', 'User-Agent': USER_AGENT}
+  const attempt = async () => {
+    const answer = await new Promise<IncomingMessage>((resolve, reject) => {
+      const req = send(url, {...httpOptions, method: 'GET', headers, signal: request.signal}, resolve)
       req.once('error', reject)
       req.end()
     })
+    if (answer.statusCode !== 429) return answer
+    answer.resume()
+    throw new Throttled(answer.headers['retry-after'])
+  }
+  let response: IncomingMessage
+  try {
+    // Opening a log is a GET: a 429 or a reset before the answer is tried again.
+    response = await retryIdempotent(request.signal, attempt, (error) =>
+      error instanceof Throttled ? {kind: 'throttled', retryAfterMs: retryAfterMs(error.retryAfter)} : isConnectionReset(error) ? {kind: 'reset'} : undefined,
+    )
   } catch (error) {
     detachAll()
     if (options.stop?.aborted) return stopped()
     if (request.signal.aborted) throw deadlineError(ctx, what)
+    if (error instanceof Throttled) throw statusError(429, '', what, pod, options.container, session.contextName)
     const code = (error as {code?: string}).code
     throw new MeshdbgError('connection', `cannot reach the Kubernetes API server at ${cluster.server} to read ${what}${code ? ` (${code})` : `: ${(error as Error).message}`}`, {
       hint: `check the cluster of context "${session.contextName}" is up and reachable`,
@@ -114,6 +131,13 @@ export async function openPodLog(ctx: RunContext, pod: {name: string; namespace:
         detachAll()
       }
     },
+  }
+}
+
+/** A 429 answer, to be retried after Retry-After. */
+class Throttled extends Error {
+  constructor(readonly retryAfter: string | string[] | undefined) {
+    super('HTTP 429')
   }
 }
 

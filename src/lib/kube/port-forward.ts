@@ -1,12 +1,15 @@
-import {createServer, type AddressInfo, type Server, type Socket} from 'node:net'
-import {Writable} from 'node:stream'
+import {Duplex} from 'node:stream'
 
 import type {KubeConfig} from '@kubernetes/client-node'
+import type {Agent, buildConnector} from 'undici'
 import WebSocket from 'ws'
 
 import type {RunContext} from '../context.js'
 import {MeshdbgError} from '../errors.js'
-import {openKube, statusMessage, type KubeSession} from './session.js'
+import {createForwardAgent} from '../transport/http.js'
+import {isConnectionReset, retryAfterMs, retryIdempotent} from './api-retry.js'
+import {openKube, statusMessage} from './session.js'
+import {USER_AGENT} from './user-agent.js'
 
 export interface PodRef {
   name: string
@@ -16,37 +19,51 @@ export interface PodRef {
 /** Why the most recent tunnel of a forward failed; the HTTP layer turns it into the error. */
 export type ForwardFailure =
   | {kind: 'upgrade'; status: number; message?: string}
-  | {kind: 'pod-error'; text: string}
+  /** The kubelet's error channel; `received` bytes of the pod's answer had arrived before it. */
+  | {kind: 'pod-error'; text: string; received: number}
   | {kind: 'closed'; code: number; reason: string}
   | {kind: 'network'; message: string; code?: string}
 
 /**
- * A local 127.0.0.1 listener that tunnels each accepted connection to one pod port through its own
- * WebSocket (v4.channel.k8s.io, client-node's PortForward protocol). One per (pod, port) per command, so an
- * HTTP agent with keep-alive reuses the tunnel across requests.
+ * An HTTP dispatcher to one pod port: every connection it opens is its own WebSocket tunnel
+ * (v4.channel.k8s.io, client-node's PortForward protocol), handed to undici as the connection
+ * itself. There is no local listener, so no other process can reach the pod through meshdbg's
+ * credentials, and only requests that passed meshdbg's allow-list travel the tunnel. One per
+ * (pod, port) per command; keep-alive reuses a tunnel across requests.
  */
 export interface PodForward {
   readonly pod: PodRef
   readonly podPort: number
-  readonly localPort: number
+  /** The origin to send requests to (its host is never resolved: the tunnel is the connection). */
+  readonly origin: string
+  readonly dispatcher: Agent
   /** Increments on every tunnel failure, so a caller can tell whether its request saw one. */
   readonly failureCount: number
   readonly lastFailure?: ForwardFailure
+}
+
+/** The failure of one tunnel, as the error undici reports for the request that used it. */
+export class TunnelError extends Error {
+  constructor(readonly failure: ForwardFailure) {
+    super(failure.kind === 'pod-error' ? failure.text : failure.kind === 'upgrade' ? `port-forward upgrade failed (HTTP ${failure.status})` : failure.kind === 'closed' ? `port-forward stream closed (code ${failure.code})` : failure.message)
+    this.name = 'TunnelError'
+  }
 }
 
 // Only v4 (what the kubelet picks for port-forward anyway): v5 changes the close semantics.
 const PORT_FORWARD_PROTOCOLS = ['v4.channel.k8s.io']
 const MAX_STATUS_BODY = 64 * 1024
 
-/** The forward for (pod, port), opened on first use and closed with the command's scope. */
+/** The forward for (pod, port), created on first use and closed with the command's scope. */
 export async function podForward(ctx: RunContext, pod: PodRef, podPort: number): Promise<PodForward> {
-  const session = openKube(ctx)
-  const forwards = ctx.scope.memo(FORWARDS, () => new Map<string, Promise<Forward>>())
+  const forwards = ctx.scope.memo(FORWARDS, () => new Map<string, Forward>())
   const key = `${pod.namespace}/${pod.name}:${podPort}`
   let forward = forwards.get(key)
   if (!forward) {
-    forward = Forward.open(ctx, session, pod, podPort)
-    forwards.set(key, forward)
+    const created = new Forward(ctx, openKube(ctx).kubeConfig, pod, podPort)
+    forward = created
+    forwards.set(key, created)
+    ctx.scope.defer(() => created.close())
   }
   return forward
 }
@@ -56,36 +73,23 @@ const FORWARDS = Symbol.for('meshdbg.kube.forwards')
 class Forward implements PodForward {
   failureCount = 0
   lastFailure?: ForwardFailure
-  localPort = 0
-  private readonly sockets = new Set<Socket>()
+  readonly origin: string
+  readonly dispatcher: Agent
+  private readonly tunnels = new Set<Tunnel>()
   private readonly webSockets = new Set<WebSocket>()
-  private readonly portForward: V4PortForward
+  private readonly handler: StatusAwareHandler
   private closed = false
 
-  private constructor(
-    private readonly server: Server,
+  constructor(
+    private readonly ctx: RunContext,
     kubeConfig: KubeConfig,
     readonly pod: PodRef,
     readonly podPort: number,
-    handshakeTimeoutMs: number,
   ) {
-    this.portForward = new V4PortForward(new StatusAwareHandler(kubeConfig, handshakeTimeoutMs, (ws) => this.track(ws)))
-  }
-
-  static async open(ctx: RunContext, session: KubeSession, pod: PodRef, podPort: number): Promise<Forward> {
-    const server = createServer()
-    const forward = new Forward(server, session.kubeConfig, pod, podPort, ctx.timeoutMs)
-    server.on('connection', (socket) => forward.tunnel(socket))
-    ctx.scope.defer(() => forward.close())
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject)
-      server.listen(0, '127.0.0.1', () => {
-        server.off('error', reject)
-        resolve()
-      })
-    })
-    forward.localPort = (server.address() as AddressInfo).port
-    return forward
+    this.handler = new StatusAwareHandler(kubeConfig, ctx.timeoutMs, (ws) => this.track(ws))
+    // What a kubectl port-forward user's client sends; Envoy and istiod ignore it.
+    this.origin = `http://localhost:${podPort}`
+    this.dispatcher = createForwardAgent(ctx.timeoutMs, ((_options, callback) => this.connect(callback)) as buildConnector.connector)
   }
 
   private track(ws: WebSocket): void {
@@ -94,103 +98,120 @@ class Forward implements PodForward {
     if (this.closed) terminate(ws)
   }
 
-  private fail(failure: ForwardFailure): void {
+  private fail(failure: ForwardFailure): TunnelError {
     this.lastFailure = failure
     this.failureCount++
+    return new TunnelError(failure)
   }
 
-  private tunnel(socket: Socket): void {
-    if (this.closed) {
-      socket.destroy()
-      return
-    }
-    this.sockets.add(socket)
-    socket.once('close', () => this.sockets.delete(socket))
-    // Failures are reported through lastFailure; an unhandled socket error would crash the CLI.
-    socket.on('error', () => {})
-    const errorText: Buffer[] = []
-    const errorChannel = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        if (chunk.length > 0) errorText.push(chunk)
-        done()
+  /** undici's connector: resolves once the tunnel's WebSocket is open (or with why it is not). */
+  private connect(callback: buildConnector.Callback): void {
+    if (this.closed) return callback(new Error('the command is over: port-forward closed'), null)
+    const path = `/api/v1/namespaces/${encodeURIComponent(this.pod.namespace)}/pods/${encodeURIComponent(this.pod.name)}/portforward?ports=${this.podPort}`
+    const tunnel = new Tunnel((failure) => this.fail(failure))
+    // An upgrade is a GET: a 429 or a reset before the 101 is retried (a fan-out over 500 pods
+    // must not lose one to a transient API server hiccup).
+    retryIdempotent(this.ctx.signal, () => this.handler.connect(path, (channel, payload) => tunnel.fromPod(channel, payload)), (error) => {
+      if (error instanceof UpgradeRejected) return error.status === 429 ? {kind: 'throttled', retryAfterMs: retryAfterMs(error.retryAfter)} : undefined
+      return isConnectionReset(upgradeFailureCause(error)) ? {kind: 'reset'} : undefined
+    }).then(
+      (ws) => {
+        if (this.closed) {
+          terminate(ws)
+          return callback(new Error('the command is over: port-forward closed'), null)
+        }
+        this.tunnels.add(tunnel)
+        tunnel.once('close', () => this.tunnels.delete(tunnel))
+        tunnel.attach(ws)
+        callback(null, tunnel as unknown as Parameters<buildConnector.Callback>[1] & object)
       },
-    })
-    let localEnded = false
-    socket.once('end', () => (localEnded = true))
-    socket.once('close', () => (localEnded = true))
-    this.portForward
-      .portForward(this.pod.namespace, this.pod.name, [this.podPort], socket, errorChannel, socket)
-      .then((ws) => {
-        // client-node never closes the local socket when the WebSocket goes: without this, a
-        // refused pod port or a dropped stream hangs the HTTP client until its timeouts.
-        ws.once('close', (code: number, reason: Buffer) => {
-          const text = Buffer.concat(errorText).toString('utf8').trim()
-          if (text !== '') {
-            this.fail({kind: 'pod-error', text})
-            socket.destroy()
-          } else if (code === 1000 || localEnded) {
-            socket.end()
-          } else {
-            this.fail({kind: 'closed', code, reason: reason.toString('utf8')})
-            socket.destroy()
-          }
-        })
-        ws.on('error', (error: Error & {code?: string}) => {
-          this.fail({kind: 'network', message: error.message, code: error.code})
-          socket.destroy()
-        })
-        socket.once('close', () => {
-          if (ws.readyState === WebSocket.OPEN) ws.close()
-          else if (ws.readyState === WebSocket.CONNECTING) terminate(ws)
-        })
-        if (socket.destroyed) terminate(ws)
-      })
-      .catch((error: unknown) => {
-        this.fail(upgradeFailure(error))
-        socket.destroy()
-      })
+      (error: unknown) => callback(this.fail(upgradeFailure(error)), null),
+    )
   }
 
   async close(): Promise<void> {
     this.closed = true
     for (const ws of this.webSockets) terminate(ws)
-    for (const socket of this.sockets) socket.destroy()
-    await new Promise<void>((resolve) => this.server.close(() => resolve()))
+    for (const tunnel of this.tunnels) tunnel.destroy()
+    await this.dispatcher.destroy().catch(() => {})
   }
 }
 
 /**
- * client-node's PortForward framing (v4.channel.k8s.io: one data and one error channel per port,
- * each opening with the port as 2 little-endian bytes), with the same call shape. Its class is not
- * used because importing it loads client-node's whole generated API (CoreV1Api for its
- * service/deployment helpers): about 60 ms of every live command's start-up.
+ * One tunnel as the stream undici reads and writes: data channel 0 both ways, the kubelet's error
+ * channel 1 collected. The first message on each channel carries the port (2 bytes, dropped).
+ * client-node never ends its local socket when the WebSocket goes; here every close ends or
+ * fails the stream, so a refused port or a dropped tunnel never leaves a request hanging.
  */
-class V4PortForward {
-  constructor(private readonly handler: StatusAwareHandler) {}
+class Tunnel extends Duplex {
+  private ws?: WebSocket
+  private readonly prefixPending = [true, true]
+  private readonly errorText: Buffer[] = []
+  /** Bytes of the pod's answer that arrived (for "reset after N bytes"). */
+  private received = 0
+  private localEnded = false
 
-  async portForward(namespace: string, podName: string, ports: number[], output: Socket, errorOutput: Writable, input: Socket): Promise<WebSocket> {
-    const [port] = ports
-    const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(podName)}/portforward?ports=${port}`
-    const prefixPending = [true, true]
-    const ws = await this.handler.connect(path, null, (channel, payload) => {
-      if (channel > 1) return false
-      let data = payload
-      if (prefixPending[channel]) {
-        data = data.subarray(2)
-        prefixPending[channel] = false
-      }
-      if (data.length === 0) return true
-      if (channel === 1) errorOutput.write(data)
-      else if (!output.destroyed) output.write(data)
+  constructor(private readonly fail: (failure: ForwardFailure) => TunnelError) {
+    super({allowHalfOpen: false})
+  }
+
+  /** Channel traffic from the handler; false closes the WebSocket (an unknown channel). */
+  fromPod(channel: number, payload: Buffer): boolean {
+    if (channel > 1) return false
+    let data = payload
+    if (this.prefixPending[channel]) {
+      data = data.subarray(2)
+      this.prefixPending[channel] = false
+    }
+    if (data.length === 0) return true
+    if (channel === 1) {
+      this.errorText.push(data)
       return true
+    }
+    this.received += data.length
+    // Backpressure: stop reading the WebSocket until undici asks for more.
+    if (!this.destroyed && !this.push(data)) this.ws?.pause()
+    return true
+  }
+
+  attach(ws: WebSocket): void {
+    this.ws = ws
+    ws.once('close', (code: number, reason: Buffer) => {
+      const text = Buffer.concat(this.errorText).toString('utf8').trim()
+      if (this.destroyed) return
+      if (text !== '') this.destroy(this.fail({kind: 'pod-error', text, received: this.received}))
+      else if (code === 1000 || this.localEnded) this.push(null)
+      else this.destroy(this.fail({kind: 'closed', code, reason: reason.toString('utf8')}))
     })
-    input.on('data', (chunk: Buffer) => {
-      if (ws.readyState === WebSocket.OPEN) ws.send(Buffer.concat([Buffer.from([0]), chunk]))
+    ws.on('error', (error: Error & {code?: string}) => {
+      if (!this.destroyed) this.destroy(this.fail({kind: 'network', message: error.message, code: error.code}))
     })
-    input.once('end', () => {
-      if (ws.readyState === WebSocket.OPEN) ws.close()
-    })
-    return ws
+  }
+
+  override _read(): void {
+    this.ws?.resume()
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, done: (error?: Error | null) => void): void {
+    const ws = this.ws
+    // A closing tunnel (the kubelet may refuse the port before the request is written): drop the
+    // bytes; the WebSocket's close decides how the stream ends, with the kubelet's reason.
+    if (!ws || ws.readyState !== WebSocket.OPEN) return done()
+    ws.send(Buffer.concat([Buffer.from([0]), chunk]), done)
+  }
+
+  override _final(done: (error?: Error | null) => void): void {
+    this.localEnded = true
+    if (this.ws?.readyState === WebSocket.OPEN) this.ws.close()
+    done()
+  }
+
+  override _destroy(error: Error | null, done: (error?: Error | null) => void): void {
+    this.localEnded = true
+    const ws = this.ws
+    if (ws?.readyState === WebSocket.OPEN) ws.close()
+    else if (ws) terminate(ws)
+    done(error)
   }
 }
 
@@ -198,14 +219,20 @@ class UpgradeRejected extends Error {
   constructor(
     readonly status: number,
     readonly body: string,
+    readonly retryAfter?: string | string[],
   ) {
     super(`Unexpected server response: ${status}`)
   }
 }
 
+/** ws reports a failed connection as an ErrorEvent-like object around the socket's error. */
+function upgradeFailureCause(error: unknown): unknown {
+  return (error as {error?: unknown}).error ?? error
+}
+
 function upgradeFailure(error: unknown): ForwardFailure {
   if (error instanceof UpgradeRejected) return {kind: 'upgrade', status: error.status, message: statusMessage(error.body)}
-  const inner = (error as {error?: unknown}).error ?? error
+  const inner = upgradeFailureCause(error)
   const code = (inner as {code?: string}).code
   const message = (inner as {message?: string}).message ?? String(inner)
   return {kind: 'network', message, code}
@@ -224,16 +251,13 @@ class StatusAwareHandler {
     private readonly track: (ws: WebSocket) => void,
   ) {}
 
-  async connect(
-    path: string,
-    _textHandler: ((text: string) => boolean) | null,
-    binaryHandler: ((stream: number, buff: Buffer) => boolean) | null,
-  ): Promise<WebSocket> {
+  async connect(path: string, binaryHandler: (stream: number, buff: Buffer) => boolean): Promise<WebSocket> {
     const cluster = this.kubeConfig.getCurrentCluster()
     if (!cluster) throw new MeshdbgError('usage', 'no cluster in the current kubeconfig context')
     const url = cluster.server.replace(/\/+$/, '').replace(/^http/, 'ws') + path
     const options: WebSocket.ClientOptions = {handshakeTimeout: this.handshakeTimeoutMs}
     await this.kubeConfig.applyToHTTPSOptions(options)
+    options.headers = {...options.headers, 'User-Agent': USER_AGENT}
     return new Promise<WebSocket>((resolve, reject) => {
       let settled = false
       const ws = new WebSocket(url, PORT_FORWARD_PROTOCOLS, options)
@@ -242,13 +266,15 @@ class StatusAwareHandler {
         const chunks: Buffer[] = []
         let size = 0
         response.on('data', (chunk: Buffer) => {
-          if (size < MAX_STATUS_BODY) chunks.push(chunk)
+          chunks.push(chunk)
           size += chunk.length
+          // Enough to quote; an endless error body must not hold the tunnel (or memory).
+          if (size >= MAX_STATUS_BODY) finish()
         })
         const finish = () => {
           if (settled) return
           settled = true
-          reject(new UpgradeRejected(response.statusCode ?? 0, Buffer.concat(chunks).toString('utf8')))
+          reject(new UpgradeRejected(response.statusCode ?? 0, Buffer.concat(chunks).subarray(0, MAX_STATUS_BODY).toString('utf8'), response.headers['retry-after']))
           request.destroy()
           terminate(ws)
         }
@@ -266,7 +292,7 @@ class StatusAwareHandler {
         reject(error)
       })
       ws.on('message', (data: Buffer, isBinary: boolean) => {
-        if (!isBinary || !binaryHandler || data.length === 0) return
+        if (!isBinary || data.length === 0) return
         if (!binaryHandler(data.readUInt8(0), data.subarray(1))) ws.close()
       })
     })

@@ -5,7 +5,11 @@ import {Agent, ProxyAgent, request, type Dispatcher} from 'undici'
 
 import type {RunContext} from '../context.js'
 import {MeshdbgError} from '../errors.js'
+import {DEFAULT_MAX_BYTES, requestSignal} from '../transport/http.js'
+import {socksConnector} from '../transport/socks.js'
+import {isConnectionReset, retryAfterMs, retryIdempotent} from './api-retry.js'
 import {loadKubeconfig} from './kubeconfig.js'
+import {USER_AGENT} from './user-agent.js'
 
 /** What one command shares for all its Kubernetes calls (created once, owned by ctx.scope). */
 export interface KubeSession {
@@ -47,23 +51,26 @@ function createSession(ctx: RunContext): KubeSession {
     let value: T | undefined
     return () => (value ??= create())
   }
-  // API connections belong to the command: without this, keep-alive sockets (client-node creates
-  // a fresh Agent per request for TLS clusters) hold the process open after the command is done.
-  const dispatchers = new Set<Dispatcher>()
-  let plainAgent: Agent | undefined
-  ctx.scope.defer(() => Promise.all([...dispatchers].map((dispatcher) => dispatcher.destroy().catch(() => {}))))
-  // The object-parameter API runs per-call middleware as client-node's Observable stubs.
-  const signalMiddleware = {
-    pre: (request: {setSignal(signal: AbortSignal): void; getDispatcher(): Dispatcher | undefined; setDispatcher(dispatcher: Dispatcher): void}) => {
-      request.setSignal(ctx.signal)
-      let dispatcher = request.getDispatcher()
-      if (!dispatcher) {
-        plainAgent ??= new Agent({connections: 4})
-        dispatcher = plainAgent
-        request.setDispatcher(dispatcher)
-      }
-      dispatchers.add(dispatcher)
-      return new Observable(Promise.resolve(request))
+  let restPromise: ReturnType<typeof restTransport> | undefined
+  const transport = () => (restPromise ??= restTransport(loaded.kubeConfig, ctx.timeoutMs))
+  // API connections belong to the command: without this, keep-alive sockets hold the process
+  // open after the command is done.
+  ctx.scope.defer(async () => {
+    if (restPromise) await (await restPromise.catch(() => undefined))?.dispatcher.destroy().catch(() => {})
+  })
+  // The object-parameter API runs per-call middleware as client-node's Observable stubs. Its
+  // calls go through the same dispatcher as getJson (one connection pool, the response size cap,
+  // the proxy), under the deadline, with meshdbg's User-Agent.
+  const requestMiddleware = {
+    pre: (request: {setSignal(signal: AbortSignal): void; setDispatcher(dispatcher: Dispatcher): void; setHeaderParam(name: string, value: string): void}) => {
+      request.setSignal(requestSignal(ctx.signal))
+      request.setHeaderParam('User-Agent', USER_AGENT)
+      return new Observable(
+        transport().then(({dispatcher}) => {
+          request.setDispatcher(dispatcher)
+          return request
+        }),
+      )
     },
     post: <R>(response: R) => new Observable(Promise.resolve(response)),
   }
@@ -72,11 +79,6 @@ function createSession(ctx: RunContext): KubeSession {
     if (!clients) throw new MeshdbgError('internal', 'Kubernetes API clients used before KubeSession.loadClients()')
     return clients
   }
-  let restPromise: ReturnType<typeof restTransport> | undefined
-  const transport = () => (restPromise ??= restTransport(loaded.kubeConfig))
-  ctx.scope.defer(async () => {
-    if (restPromise) await (await restPromise.catch(() => undefined))?.dispatcher.destroy().catch(() => {})
-  })
   return {
     kubeConfig: loaded.kubeConfig,
     contextName: loaded.contextName,
@@ -90,19 +92,26 @@ function createSession(ctx: RunContext): KubeSession {
     },
     getJson: async <T>(path: string): Promise<T> => {
       const {headers, dispatcher} = await transport()
-      const response = await request(loaded.server + path, {
-        method: 'GET',
-        headers: {...headers, accept: 'application/json'},
-        dispatcher,
-        signal: ctx.signal,
-        headersTimeout: ctx.timeoutMs,
-        bodyTimeout: ctx.timeoutMs,
+      const attempt = async () => {
+        const response = await request(loaded.server + path, {
+          method: 'GET',
+          headers: {...headers, accept: 'application/json'},
+          dispatcher,
+          signal: requestSignal(ctx.signal),
+          headersTimeout: ctx.timeoutMs,
+          bodyTimeout: ctx.timeoutMs,
+        })
+        const text = await response.body.text()
+        if (response.statusCode >= 400) throw new ApiStatusError(response.statusCode, text, response.headers['retry-after'])
+        return text
+      }
+      const text = await retryIdempotent(ctx.signal, attempt, (error) => {
+        if (error instanceof ApiStatusError) return error.code === 429 ? {kind: 'throttled', retryAfterMs: retryAfterMs(error.retryAfter)} : undefined
+        return isConnectionReset(error) ? {kind: 'reset'} : undefined
       })
-      const text = await response.body.text()
-      if (response.statusCode >= 400) throw new ApiStatusError(response.statusCode, text)
       return JSON.parse(text) as T
     },
-    callOptions: () => ({middleware: [signalMiddleware], middlewareMergeStrategy: 'append'}) as unknown as ApiCallOptions,
+    callOptions: () => ({middleware: [requestMiddleware], middlewareMergeStrategy: 'append'}) as unknown as ApiCallOptions,
   }
 }
 
@@ -111,6 +120,7 @@ class ApiStatusError extends Error {
   constructor(
     readonly code: number,
     readonly body: string,
+    readonly retryAfter?: string | string[],
   ) {
     super(`HTTP ${code}`)
   }
@@ -119,12 +129,14 @@ class ApiStatusError extends Error {
 /**
  * Headers and an undici dispatcher from the kubeconfig, as client-node applies them to its own
  * requests: bearer tokens (also from exec plugins and auth providers), basic auth, impersonation,
- * client certificates, CA, skip-verify, TLS server name and an HTTP(S) proxy-url.
+ * client certificates, CA, skip-verify, TLS server name and the proxy (proxy-url or the
+ * environment, see kubeconfig.ts: http(s):// or socks5://). Answers above 256 MiB (the admin
+ * path's cap) fail as soon as they cross it: an endless body must not eat the machine's memory.
  */
-async function restTransport(kubeConfig: KubeConfig): Promise<{headers: Record<string, string>; dispatcher: Dispatcher}> {
+async function restTransport(kubeConfig: KubeConfig, timeoutMs: number): Promise<{headers: Record<string, string>; dispatcher: Dispatcher}> {
   const options: {headers?: Record<string, string | string[]>; auth?: string; ca?: Buffer; cert?: Buffer; key?: Buffer; rejectUnauthorized?: boolean; servername?: string} = {}
   await kubeConfig.applyToHTTPSOptions(options as Parameters<KubeConfig['applyToHTTPSOptions']>[0])
-  const headers: Record<string, string> = {}
+  const headers: Record<string, string> = {'User-Agent': USER_AGENT}
   for (const [name, value] of Object.entries(options.headers ?? {})) headers[name] = Array.isArray(value) ? value.join(', ') : String(value)
   if (options.auth) headers.Authorization = `Basic ${Buffer.from(options.auth).toString('base64')}`
   const tls = {
@@ -135,10 +147,11 @@ async function restTransport(kubeConfig: KubeConfig): Promise<{headers: Record<s
     ...(options.servername ? {servername: options.servername} : {}),
   }
   const proxyUrl = kubeConfig.getCurrentCluster()?.proxyUrl
-  if (proxyUrl && !/^https?:/.test(proxyUrl)) {
-    throw new MeshdbgError('usage', `proxy-url ${proxyUrl} is not supported (only http:// and https:// proxies)`)
-  }
-  const dispatcher = proxyUrl ? new ProxyAgent({uri: proxyUrl, requestTls: tls}) : new Agent({connections: 4, connect: tls})
+  const limits = {connections: 4, maxResponseSize: DEFAULT_MAX_BYTES}
+  let dispatcher: Dispatcher
+  if (proxyUrl && /^socks5h?:/i.test(proxyUrl)) dispatcher = new Agent({...limits, connect: socksConnector(proxyUrl, tls, timeoutMs)})
+  else if (proxyUrl) dispatcher = new ProxyAgent({...limits, uri: proxyUrl, requestTls: tls})
+  else dispatcher = new Agent({...limits, connect: tls})
   return {headers, dispatcher}
 }
 
@@ -167,6 +180,11 @@ export function apiError(ctx: RunContext, session: KubeSession, what: string, er
   }
   if (error instanceof MeshdbgError) return error
   const code = (error as {code?: unknown}).code
+  if (code === 'UND_ERR_RES_EXCEEDED_MAX_SIZE' || (error as {cause?: {code?: unknown}}).cause?.code === 'UND_ERR_RES_EXCEEDED_MAX_SIZE') {
+    return new MeshdbgError('bad-data', `the Kubernetes API server's answer for ${what} is larger than ${DEFAULT_MAX_BYTES / 1024 / 1024} MiB; refusing to read it`, {
+      hint: 'an API server (or a proxy in front of it) sent an endless or huge body',
+    })
+  }
   if (typeof code === 'number') {
     const status = statusMessage((error as {body?: unknown}).body)
     switch (code) {

@@ -1,4 +1,4 @@
-import {Agent, request} from 'undici'
+import {Agent, request, type buildConnector} from 'undici'
 
 import {usageError} from '../errors.js'
 
@@ -44,16 +44,28 @@ export function safeRequestPath(method: string, path: string): string {
   return withSlash
 }
 
-/** One keep-alive agent per forward: requests of one command reuse its tunnels. */
-export function createForwardAgent(timeoutMs: number): Agent {
+/**
+ * One keep-alive agent per forward: requests of one command reuse its tunnels. `connect` hands
+ * undici a stream that is already the tunnel (no local listener: nothing else can use it).
+ */
+export function createForwardAgent(timeoutMs: number, connect: buildConnector.connector): Agent {
   return new Agent({
     connections: 8,
     pipelining: 1,
     keepAliveTimeout: 10_000,
     headersTimeout: timeoutMs,
     bodyTimeout: timeoutMs,
-    connectTimeout: timeoutMs,
+    connect,
   })
+}
+
+/**
+ * A signal of one request's own, aborted with `parent`. undici adds an abort listener to the signal
+ * of every request it runs: on the command's shared signal, more than 10 requests at once make Node
+ * print a MaxListenersExceededWarning. AbortSignal.any links without a listener on the parent.
+ */
+export function requestSignal(parent: AbortSignal): AbortSignal {
+  return AbortSignal.any([parent])
 }
 
 export interface HttpRequest {
@@ -80,7 +92,11 @@ export type TransportFailure =
   | {kind: 'too-large'; limit: number; received: number}
 
 export class TransportError extends Error {
-  constructor(readonly failure: TransportFailure) {
+  constructor(
+    readonly failure: TransportFailure,
+    /** What undici threw (a tunnel's own error carries what happened to the tunnel). */
+    readonly source?: unknown,
+  ) {
     super(`transport failure: ${failure.kind}`)
     this.name = 'TransportError'
   }
@@ -98,10 +114,10 @@ export async function httpRequest(req: HttpRequest): Promise<HttpResponse> {
       method: req.method,
       headers: req.headers,
       dispatcher: req.dispatcher,
-      signal: req.signal,
+      signal: requestSignal(req.signal),
     })
   } catch (error) {
-    throw new TransportError(classify(error, req.signal, 'headers', 0, undefined))
+    throw new TransportError(classify(error, req.signal, 'headers', 0, undefined), error)
   }
   const declaredHeader = response.headers['content-length']
   const declared = typeof declaredHeader === 'string' && /^\d+$/.test(declaredHeader) ? Number(declaredHeader) : undefined
@@ -122,7 +138,7 @@ export async function httpRequest(req: HttpRequest): Promise<HttpResponse> {
     }
   } catch (error) {
     if (error instanceof TransportError) throw error
-    throw new TransportError(classify(error, req.signal, 'body', received, declared))
+    throw new TransportError(classify(error, req.signal, 'body', received, declared), error)
   }
   return {status: response.statusCode, headers: response.headers, body: Buffer.concat(chunks, received)}
 }
