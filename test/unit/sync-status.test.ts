@@ -198,6 +198,31 @@ describe('mergeSyncStatus', () => {
   })
 })
 
+describe('VERSION when the ClientConfig carries no ISTIO_VERSION (istiod 1.14 to 1.18)', () => {
+  const response = (metadata: Record<string, string>) =>
+    JSON.stringify({
+      versionInfo: '1.1',
+      resources: [
+        {
+          '@type': 'type.googleapis.com/envoy.service.status.v3.ClientConfig',
+          node: {id: 'proxy1.ns', metadata},
+          genericXdsConfigs: [{typeUrl: 'type.googleapis.com/envoy.config.cluster.v3.Cluster', configStatus: 'SYNCED'}],
+        },
+      ],
+      controlPlane: {identifier: JSON.stringify({Component: 'istiod', ID: 'istiod-1', Info: {version: '1.17.2'}})},
+    })
+
+  it("falls back to the istiod's Info.version from controlPlane.identifier, as istioctl up to 1.18", () => {
+    const [row] = parseSyncStatus(response({CLUSTER_ID: 'Kubernetes'}), 'f', 'f', {now: NOW})
+    expect(row).toMatchObject({proxy: 'proxy1.ns', clusterId: 'Kubernetes', istiod: 'istiod-1', version: '1.17.2'})
+  })
+
+  it("keeps the proxy's own ISTIO_VERSION when there is one", () => {
+    const [row] = parseSyncStatus(response({CLUSTER_ID: 'Kubernetes', ISTIO_VERSION: '1.20.1'}), 'f', 'f', {now: NOW})
+    expect(row.version).toBe('1.20.1')
+  })
+})
+
 describe('controlPlaneId, istiodNameFromFile', () => {
   it('reads the ID from the identifier JSON string, and nothing from a malformed one', () => {
     expect(controlPlaneId({controlPlane: {identifier: '{"Component":"istiod","ID":"istiod-1"}'}})).toBe('istiod-1')

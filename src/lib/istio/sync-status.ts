@@ -198,7 +198,12 @@ function clientConfigState(status: string): SyncState {
   }
 }
 
-function clientConfigRow(config: Json, istiod: string, options: SyncParseOptions): SyncStatusRow {
+/**
+ * One ClientConfig's row. `istiodVersion` is the answering istiod's own version: the VERSION when
+ * the proxy's metadata carries no ISTIO_VERSION (istiod 1.14 to 1.18 send only CLUSTER_ID), which
+ * is what istioctl up to 1.18 printed for every row.
+ */
+function clientConfigRow(config: Json, istiod: string, options: SyncParseOptions, istiodVersion = ''): SyncStatusRow {
   const node = field(config, 'node')
   const metadata = isObject(field(node, 'metadata')) ? field(node, 'metadata') : {}
   const proxy = stringField(node, 'id')
@@ -224,7 +229,7 @@ function clientConfigRow(config: Json, istiod: string, options: SyncParseOptions
     ...(namespace === undefined ? {} : {namespace}),
     clusterId: stringField(metadata, 'CLUSTER_ID'),
     istiod,
-    version: stringField(metadata, 'ISTIO_VERSION'),
+    version: stringField(metadata, 'ISTIO_VERSION') || istiodVersion,
     types,
   }
   return row
@@ -243,16 +248,27 @@ function isFlatEntry(value: Json): boolean {
   return isObject(value) && typeof value.proxy === 'string'
 }
 
-/** The `ID` inside `controlPlane.identifier` (a JSON string), when there is a usable one. */
-export function controlPlaneId(response: Json): string | undefined {
+/** `controlPlane.identifier` (a JSON string, istiod's `{"Component","ID","Info":{"version"}}`), parsed. */
+function controlPlaneIdentifier(response: Json): Json {
   const identifier = field(field(response, 'control_plane'), 'identifier')
   if (typeof identifier !== 'string' || identifier === '') return undefined
   try {
-    const id = JSON.parse(identifier)?.ID
-    return typeof id === 'string' && id !== '' ? id : undefined
+    return JSON.parse(identifier) as Json
   } catch {
     return undefined
   }
+}
+
+const nonEmptyString = (value: Json): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined)
+
+/** The `ID` inside `controlPlane.identifier`, when there is a usable one. */
+export function controlPlaneId(response: Json): string | undefined {
+  return nonEmptyString(field(controlPlaneIdentifier(response), 'ID'))
+}
+
+/** The istiod's `Info.version` inside `controlPlane.identifier`, when there is one. */
+export function controlPlaneVersion(response: Json): string | undefined {
+  return nonEmptyString(field(field(controlPlaneIdentifier(response), 'Info'), 'version'))
 }
 
 /** Parses one istiod's response (either shape) into rows; `origin` names it in errors. */
@@ -271,9 +287,10 @@ export function parseSyncStatus(text: string, origin: string, istiod: string, op
   const resources = field(raw, 'resources')
   if (!Array.isArray(resources)) throw badDataError(`${origin}: got an object without "resources"; expected ${EXPECTED}`)
   const name = controlPlaneId(raw) ?? istiod
+  const istiodVersion = controlPlaneVersion(raw) ?? ''
   return resources.map((resource, index) => {
     if (!isClientConfig(resource)) throw badDataError(`${origin}: resources[${index}] is not a ClientConfig; expected ${EXPECTED}`)
-    return clientConfigRow(resource, name, options)
+    return clientConfigRow(resource, name, options, istiodVersion)
   })
 }
 
