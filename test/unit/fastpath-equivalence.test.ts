@@ -52,6 +52,7 @@ const TABLES: Table[] = [
   {name: 'route --verbose=false', kinds: ['Routes'], render: (d) => renderRouteTable(selectRoutes(d, {}).summaries, {verbose: false})},
   {name: 'route -o json', kinds: ['Routes'], structured: true, render: (d) => renderStructured(selectRoutes(d, {}).routeConfigs, 'json')},
   {name: 'endpoint (EDS)', kinds: ['Endpoints'], render: (d) => renderEdsEndpointTable(selectEdsEndpoints(d, {}).rows)},
+  {name: 'endpoint (EDS) --port 9080 --status healthy', kinds: ['Endpoints'], render: (d) => renderEdsEndpointTable(selectEdsEndpoints(d, {port: 9080, status: 'healthy'}).rows)},
   {name: 'endpoint (EDS) -o json', kinds: ['Endpoints'], structured: true, render: (d) => renderStructured(selectEdsEndpoints(d, {}).clusterLoadAssignments, 'json')},
   {name: 'secret', kinds: ['Secrets'], render: (d) => renderSecretTable(collectSecretRows(secretsSection(d), NOW))},
   {name: 'bootstrap', kinds: ['Bootstrap'], render: (d) => renderBootstrapSummary(summarizeBootstrap(bootstrapSection(d)))},
@@ -69,8 +70,8 @@ function outcome(produce: () => string): string {
   }
 }
 
-function renderAll(source: Parameters<typeof selectAllSections>[0]): string {
-  const sections = selectAllSections(source, {}, NOW)
+function renderAll(source: Parameters<typeof selectAllSections>[0], filter: Parameters<typeof selectAllSections>[1] = {}): string {
+  const sections = selectAllSections(source, filter, NOW)
   return `${renderAllSummary(sections, {withHeaders: true, verbose: true})}\nmissing: ${sections.missing.join(',')}`
 }
 
@@ -89,12 +90,14 @@ function expectSameOutput(text: string, reading?: SectionKind): void {
   // proxy-config endpoint -f tells a config dump from /clusters?format=json by its first bytes.
   if (/^\s*\{\s*"configs"\s*:/.test(text) && (!reading || reading === 'Endpoints')) {
     const parsed = outcome(() => {
-      const endpointInput = parseEndpointInput(inputFromBytes(bytes, 'dump.json'))
+      const endpointInput = parseEndpointInput(inputFromBytes(bytes, 'dump.json'), {summariesOnly: true})
       return endpointInput.kind === 'config-dump' ? renderEdsEndpointTable(selectEdsEndpoints(endpointInput.dump, {}).rows) : 'cluster-status'
     })
     expect(parsed, 'endpoint -f').toBe(outcome(() => renderEdsEndpointTable(selectEdsEndpoints(full(), {}).rows)))
   }
   expect(outcome(() => renderAll(sectionSource(inputFromBytes(bytes, 'dump.json')))), 'all').toBe(outcome(() => renderAll(sectionSourceOf(full()))))
+  const filter = {port: 8080, address: '0.0.0.0'}
+  expect(outcome(() => renderAll(sectionSource(inputFromBytes(bytes, 'dump.json')), filter)), 'all --port --address').toBe(outcome(() => renderAll(sectionSourceOf(full()), filter)))
 }
 
 function jsonFiles(dir: string): string[] {

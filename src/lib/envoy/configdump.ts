@@ -156,7 +156,7 @@ function locateSection(scanner: JsonScanner, begin: number, project: ReadonlySet
     if (sub === undefined) return scanner.skipValue(at)
     if (sub === true) {
       const valueEnd = scanner.skipValue(at)
-      projected![name] = scanner.parse(at, valueEnd)
+      projected![name] = scanner.value(at, valueEnd)
       return valueEnd
     }
     projected![name] = scanner.project(at, sub)

@@ -35,10 +35,10 @@ const EDS_HINT = 'capture the dump with `curl -s localhost:15000/config_dump?inc
  * Tells `/clusters?format=json` output from a config dump. Envoy prints `{}` for a proxy with no
  * clusters (proto3 JSON leaves empty lists out), so an empty object is an empty cluster list.
  */
-export function parseEndpointInput(input: InputText): EndpointInput {
+export function parseEndpointInput(input: InputText, options: {summariesOnly?: boolean} = {}): EndpointInput {
   const {origin} = input
   // A config dump (in any layout): parse only its EDS section (see parseConfigDump).
-  if (startsAsConfigDump(input)) return {kind: 'config-dump', dump: parseConfigDumpInput(input, {only: ['Endpoints']})}
+  if (startsAsConfigDump(input)) return {kind: 'config-dump', dump: parseConfigDumpInput(input, {only: ['Endpoints'], summariesOnly: options.summariesOnly})}
   const text = input.text
   const raw = parseJsonText(text, origin, EXPECTED_INPUT)
   if (raw !== null && typeof raw === 'object' && !Array.isArray(raw)) {

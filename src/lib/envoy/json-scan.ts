@@ -191,6 +191,25 @@ export class JsonScanner {
   }
 
   /**
+   * The value at [begin, end), decoded like JSON.parse: short strings without escapes and numbers
+   * directly (most kept values are names), everything else through JSON.parse.
+   */
+  value(begin: number, end: number): unknown {
+    const b = this.bytes
+    const c = b[begin]
+    if (c === QUOTE && end - begin < 256) {
+      let k = begin + 1
+      while (k < end - 1 && b[k] !== BACKSLASH && b[k] >= 0x20) k++
+      if (k === end - 1) return b.toString('utf8', begin + 1, k)
+    } else if ((c >= 0x30 && c <= 0x39) || c === 0x2d) {
+      // The JSON number grammar is a subset of Number()'s; anything else falls to JSON.parse.
+      const text = b.toString('latin1', begin, end)
+      if (/^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$/.test(text)) return Number(text)
+    }
+    return this.parse(begin, end)
+  }
+
+  /**
    * The value at `i` with only the members `keep` names (objects in arrays alike), each kept
    * member exactly as JSON.parse gives it; a repeated name keeps the last, as JSON.parse does.
    * `endOfLast()` then tells where the value ended.
@@ -205,7 +224,7 @@ export class JsonScanner {
         if (sub === undefined) return this.skipValue(at)
         if (sub === true) {
           const end = this.skipValue(at)
-          object[name] = this.parse(at, end)
+          object[name] = this.value(at, end)
           return end
         }
         object[name] = this.project(at, sub)
@@ -223,7 +242,7 @@ export class JsonScanner {
     }
     const end = this.skipValue(i)
     this.end = end
-    return this.parse(i, end)
+    return this.value(i, end)
   }
 
   endOfLast(): number {

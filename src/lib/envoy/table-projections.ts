@@ -10,7 +10,23 @@ import {projection, type Projection} from './json-scan.js'
 /** summarizeCluster and selectClusters (clusters.ts), istioConfigNameOf (istio-names.ts). */
 const CLUSTER = {name: true, type: true, metadata: {filter_metadata: {istio: {config: true}}}} as const
 
+/** summarizeRouteConfig and selectRoutes (routes.ts), describeRouteMatch and isPassthroughRoute (route-match.ts). */
+const ROUTE_CONFIG = {
+  name: true,
+  virtual_hosts: {name: true, domains: true, routes: {match: true, route: {cluster: true}, metadata: {filter_metadata: {istio: {config: true}}}}},
+} as const
+
+/** selectEdsEndpoints, pruneClusterLoadAssignment, lbEndpointAddresses, matchLbEndpoint (endpoints.ts). */
+const CLUSTER_LOAD_ASSIGNMENT = {
+  cluster_name: true,
+  endpoints: {locality: true, lb_endpoints: {endpoint: {address: true, additional_addresses: true}, health_status: true}},
+} as const
+
 export const TABLE_PROJECTIONS: Partial<Record<SectionKind, Projection>> = {
   // collectClusters (configdump.ts)
   Clusters: projection({'@type': true, dynamic_active_clusters: {cluster: CLUSTER}, static_clusters: {cluster: CLUSTER}}, camelName),
+  // collectRouteConfigs (configdump.ts)
+  Routes: projection({'@type': true, dynamic_route_configs: {route_config: ROUTE_CONFIG}, static_route_configs: {route_config: ROUTE_CONFIG}}, camelName),
+  // requireEdsSection and selectEdsEndpoints (endpoints.ts)
+  Endpoints: projection({'@type': true, dynamic_endpoint_configs: {endpoint_config: CLUSTER_LOAD_ASSIGNMENT}, static_endpoint_configs: {endpoint_config: CLUSTER_LOAD_ASSIGNMENT}}, camelName),
 }
