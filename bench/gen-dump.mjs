@@ -90,30 +90,42 @@ function needsStreaming(value) {
   return value instanceof Lazy || value instanceof Streamed || (Array.isArray(value) && value.some(needsStreaming))
 }
 
-/** Writes `value` as JSON.stringify(value, null, 1) would, at nesting `depth`, through `out(chunk)`. */
-function emit(value, depth, out) {
-  const pad = ' '.repeat(depth + 1)
+// Output layouts real dumps come in: Envoy's own (1-space pretty), the same saved on Windows (CRLF),
+// and compact JSON (minified by a tool). Strings hold no raw line breaks, so every line break
+// emitted is a layout line break.
+export const LAYOUTS = {
+  envoy: {nl: '\n', indent: ' ', colon: ': '},
+  crlf: {nl: '\r\n', indent: ' ', colon: ': '},
+  compact: {nl: '', indent: '', colon: ':'},
+}
+
+/** Writes `value` as JSON.stringify(value, null, 1) would (in `layout`), at nesting `depth`, through `out(chunk)`. */
+function emit(value, depth, out, layout = LAYOUTS.envoy) {
+  const {nl, indent, colon} = layout
+  const pad = indent.repeat(depth + 1)
   if (value instanceof Streamed) {
     const entries = Object.entries(value.fields).filter(([, v]) => v !== undefined)
     out('{')
     entries.forEach(([key, v], i) => {
-      out(`${i ? ',' : ''}\n${pad}${JSON.stringify(key)}: `)
-      emit(v, depth + 1, out)
+      out(`${i ? ',' : ''}${nl}${pad}${JSON.stringify(key)}${colon}`)
+      emit(v, depth + 1, out, layout)
     })
-    out(`\n${' '.repeat(depth)}}`)
+    out(`${nl}${indent.repeat(depth)}}`)
   } else if (value instanceof Lazy || (Array.isArray(value) && value.some(needsStreaming))) {
     const count = value instanceof Lazy ? value.count : value.length
     if (count === 0) return out('[]')
     out('[')
     for (let i = 0; i < count; i++) {
-      out(`${i ? ',' : ''}\n${pad}`)
-      emit(value instanceof Lazy ? value.make(i) : value[i], depth + 1, out)
+      out(`${i ? ',' : ''}${nl}${pad}`)
+      emit(value instanceof Lazy ? value.make(i) : value[i], depth + 1, out, layout)
     }
-    out(`\n${' '.repeat(depth)}]`)
+    out(`${nl}${indent.repeat(depth)}]`)
+  } else if (!indent) {
+    out(JSON.stringify(value))
   } else {
     // JSON.stringify escapes newlines inside strings, so every raw '\n' is a line break to indent.
     const text = JSON.stringify(value, null, 1)
-    out(depth === 0 ? text : text.replaceAll('\n', '\n' + ' '.repeat(depth)))
+    out(depth === 0 && nl === '\n' ? text : text.replaceAll('\n', nl + ' '.repeat(depth)))
   }
 }
 
@@ -745,7 +757,12 @@ function staticEndpointConfig(name, address) {
   return {'@type': T.cla, cluster_name: name, endpoints: [{locality: {}, lb_endpoints: [{endpoint: {address: socket, health_check_config: {}}, health_status: 'HEALTHY', load_balancing_weight: 1}], load_balancing_weight: 0}], policy: {overprovisioning_factor: 140}}
 }
 
-function dumpTree(services, seed) {
+/**
+ * `clusterHeavy`: a gateway-like dump where the Clusters section is nearly the whole file (every
+ * cluster of the mesh, as a gateway or an unscoped sidecar has, but no EDS and only a few
+ * listeners and route configurations with few virtual hosts).
+ */
+function dumpTree(services, seed, {clusterHeavy = false} = {}) {
   const mesh = buildMesh(services, seed)
   const plan = clusterPlan(mesh)
   const cdsRng = new Rng(seed ^ 0xc1)
@@ -780,14 +797,16 @@ function dumpTree(services, seed) {
       }
     }
   }
-  const sortedHttp = [...httpPorts.entries()].sort((a, b) => a[0] - b[0])
-  const listenerMakers = [
+  let sortedHttp = [...httpPorts.entries()].sort((a, b) => a[0] - b[0])
+  if (clusterHeavy) sortedHttp = sortedHttp.slice(0, 3).map(([port, info]) => [port, {...info, services: info.services.slice(0, 40)}])
+  let listenerMakers = [
     () => virtualOutbound(mesh),
     () => virtualInbound(mesh),
     ...sortedHttp.map(([port, info]) => () => httpPortListener(port, info.proto)),
     ...[...sniPorts.entries()].sort((a, b) => a[0] - b[0]).map(([port, svcs]) => () => sniListener(port, svcs)),
     ...tcpServices.map(([svc, port]) => () => vipListener(svc, port)),
   ]
+  if (clusterHeavy) listenerMakers = listenerMakers.slice(0, 2 + sortedHttp.length)
   const dynamicListeners = new Lazy(listenerMakers.length, (i) => {
     const listener = listenerMakers[i]()
     return {name: listener.name, active_state: {version_info: VERSION, listener, last_updated: at()}}
@@ -820,7 +839,7 @@ function dumpTree(services, seed) {
         static_clusters: STATIC_CLUSTERS.map(([name, address, extra]) => ({cluster: staticCluster(name, address, extra), last_updated: stamp(12)})),
         dynamic_active_clusters: new Lazy(dynamicClusters.length, (i) => ({version_info: VERSION, cluster: dynamicClusters[i](), last_updated: at()})),
       }),
-      new Streamed({
+      clusterHeavy ? undefined : new Streamed({
         '@type': ADMIN + 'EndpointsConfigDump',
         static_endpoint_configs: STATIC_CLUSTERS.map(([name, address]) => ({endpoint_config: staticEndpointConfig(name, address)})),
         dynamic_endpoint_configs: new Lazy(dynamicEndpoints.length, (i) => ({endpoint_config: dynamicEndpoints[i]()})),
@@ -848,7 +867,7 @@ function dumpTree(services, seed) {
           {name: 'ROOTCA', version_info: '2026-11-02 08:10:00.382 +0000 UTC m=+0.413', last_updated: stamp(401), secret: {'@type': T.secret, name: 'ROOTCA', validation_context: {trusted_ca: {inline_bytes: ROOT_CERT_BASE64}}}},
         ],
       },
-    ],
+    ].filter(Boolean),
   })
 }
 
@@ -900,15 +919,21 @@ function clustersTree(services, seed) {
   return new Streamed({cluster_statuses: new Lazy(makers.length, (i) => makers[i]())})
 }
 
-function collect(tree) {
+function collect(tree, layout = LAYOUTS.envoy) {
   const chunks = []
-  emit(tree, 0, (chunk) => chunks.push(chunk))
-  return chunks.join('') + '\n'
+  emit(tree, 0, (chunk) => chunks.push(chunk), layout)
+  return chunks.join('') + layout.nl
 }
 
-/** The whole /config_dump?include_eds text for `services` services. */
-export function generateDump({services, seed = 1}) {
-  return collect(dumpTree(services, seed))
+/** The whole /config_dump?include_eds text for `services` services (`layout`: a key of LAYOUTS). */
+export function generateDump({services, seed = 1, layout = 'envoy', clusterHeavy = false}) {
+  return collect(dumpTree(services, seed, {clusterHeavy}), layoutOf(layout))
+}
+
+function layoutOf(name) {
+  const layout = LAYOUTS[name]
+  if (!layout) throw new Error(`unknown layout "${name}" (use ${Object.keys(LAYOUTS).join(', ')})`)
+  return layout
 }
 
 /** The matching /clusters?format=json text. */
@@ -917,7 +942,7 @@ export function generateClustersJson({services, seed = 1}) {
 }
 
 /** Streams a tree to a file in ~4 MB writes; returns the byte count. */
-function writeTree(tree, file) {
+function writeTree(tree, file, layout = LAYOUTS.envoy) {
   const fd = openSync(file, 'w')
   let buffer = []
   let pending = 0
@@ -935,8 +960,8 @@ function writeTree(tree, file) {
       buffer.push(chunk)
       pending += chunk.length
       if (pending > 4 << 20) flush()
-    })
-    buffer.push('\n')
+    }, layout)
+    buffer.push(layout.nl || '\n')
     flush()
   } finally {
     closeSync(fd)
@@ -944,8 +969,8 @@ function writeTree(tree, file) {
   return total
 }
 
-export function writeDump(file, {services, seed = 1}) {
-  return writeTree(dumpTree(services, seed), file)
+export function writeDump(file, {services, seed = 1, layout = 'envoy', clusterHeavy = false}) {
+  return writeTree(dumpTree(services, seed, {clusterHeavy}), file, layoutOf(layout))
 }
 
 export function writeClustersJson(file, {services, seed = 1}) {
@@ -960,11 +985,11 @@ export function parseSize(text) {
 }
 
 /** Services needed for a dump of about `bytes` (linear fit on two small samples; within a few %). */
-export function servicesForSize(bytes, seed = 1) {
+export function servicesForSize(bytes, seed = 1, shape = {}) {
   const a = 100
   const b = 400
-  const sizeA = Buffer.byteLength(generateDump({services: a, seed}))
-  const sizeB = Buffer.byteLength(generateDump({services: b, seed}))
+  const sizeA = Buffer.byteLength(generateDump({services: a, seed, ...shape}))
+  const sizeB = Buffer.byteLength(generateDump({services: b, seed, ...shape}))
   const perService = (sizeB - sizeA) / (b - a)
   const fixed = sizeA - perService * a
   return Math.max(2, Math.round((bytes - fixed) / perService))
@@ -984,6 +1009,8 @@ function parseArgs(argv) {
     else if (arg === '--out') opts.out = value()
     else if (arg === '--clusters-out') opts.clustersOut = value()
     else if (arg === '--no-clusters') opts.clustersOut = ''
+    else if (arg === '--layout') opts.layout = value()
+    else if (arg === '--cluster-heavy') opts.clusterHeavy = true
     else if (arg === '-h' || arg === '--help') opts.help = true
     else throw new Error(`unknown argument ${arg}`)
   }
@@ -994,12 +1021,13 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   try {
     const opts = parseArgs(process.argv.slice(2))
     if (opts.help || !opts.out || (!opts.size && !opts.services)) {
-      console.log('usage: node bench/gen-dump.mjs (--size 20MB | --services N) --out FILE [--clusters-out FILE | --no-clusters] [--seed N]')
+      console.log('usage: node bench/gen-dump.mjs (--size 20MB | --services N) --out FILE [--clusters-out FILE | --no-clusters] [--seed N] [--layout envoy|crlf|compact] [--cluster-heavy]')
       process.exit(opts.help ? 0 : 2)
     }
-    const services = opts.services ?? servicesForSize(opts.size, opts.seed)
+    const shape = {layout: opts.layout ?? 'envoy', clusterHeavy: opts.clusterHeavy === true}
+    const services = opts.services ?? servicesForSize(opts.size, opts.seed, shape)
     const started = Date.now()
-    const bytes = writeDump(opts.out, {services, seed: opts.seed})
+    const bytes = writeDump(opts.out, {services, seed: opts.seed, ...shape})
     const clustersOut = opts.clustersOut ?? opts.out.replace(/(\.json)?$/, '.clusters.json')
     const clusterBytes = clustersOut ? writeClustersJson(clustersOut, {services, seed: opts.seed}) : 0
     console.log(`${opts.out}: ${(bytes / 1e6).toFixed(1)} MB, ${services} services, seed ${opts.seed}` + (clustersOut ? `; ${clustersOut}: ${(clusterBytes / 1e6).toFixed(1)} MB` : '') + ` (${Date.now() - started} ms)`)

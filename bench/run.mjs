@@ -7,12 +7,15 @@
 //
 //   npm run bench -- [--runs 5] [--big-runs 3] [--sizes 1MB,20MB,150MB] [--commands cluster,listener]
 //                    [--seed 1] [--no-live] [--regen]
+//   npm run bench -- --fastpath [...]   (bench/fastpath.mjs: layouts (a)-(d) vs JSON.parse, 2 and 1 cores)
 import {spawnSync} from 'node:child_process'
 import {createHash} from 'node:crypto'
-import {closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
 import {cpus, loadavg, totalmem} from 'node:os'
 import {dirname, join, relative} from 'node:path'
 import {fileURLToPath} from 'node:url'
+
+import {ensureTools, floorArgv, fmtMb, fmtMs, fmtX, log, runOnce, summarise, table, verdict} from './measure.mjs'
 
 const benchDir = dirname(fileURLToPath(import.meta.url))
 const root = join(benchDir, '..')
@@ -56,31 +59,9 @@ function fail(message) {
   process.exit(2)
 }
 
-const log = (message) => process.stderr.write(message + '\n')
 
 // ---------------------------------------------------------------------------------------------
 // Tools: jq and GNU time (for peak RSS). Installed with apt when missing; absent tools degrade to n/a.
-
-function have(cmd) {
-  return spawnSync('sh', ['-c', `command -v ${cmd}`], {stdio: 'ignore'}).status === 0
-}
-
-function ensureTools() {
-  const missing = []
-  if (!have('jq')) missing.push('jq')
-  if (!existsSync('/usr/bin/time')) missing.push('time')
-  if (missing.length) {
-    log(`installing ${missing.join(', ')} with apt-get ...`)
-    const sudo = process.getuid?.() === 0 ? '' : 'sudo '
-    spawnSync('sh', ['-c', `${sudo}apt-get update -qq && ${sudo}DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${missing.join(' ')}`], {stdio: ['ignore', 'ignore', 'inherit']})
-  }
-  const jq = have('jq')
-  const time = existsSync('/usr/bin/time')
-  if (!jq) log('jq is not available: the jq baseline is reported as n/a')
-  if (!time) log('/usr/bin/time is not available: peak RSS is reported as n/a')
-  const jqVersion = jq ? spawnSync('jq', ['--version'], {encoding: 'utf8'}).stdout.trim() : undefined
-  return {jq, time, jqVersion}
-}
 
 // ---------------------------------------------------------------------------------------------
 // Inputs: generated once per (generator source, size, seed), reused while unchanged.
@@ -139,60 +120,7 @@ function newestMtime(dir, suffix) {
 // Measurement
 
 const scratch = join(outDir, 'last-stdout.txt')
-
-/**
- * Runs argv once: wall time in ms (spawn to exit), and from GNU time the peak RSS in MB and the CPU
- * time (user + system) in ms, which moves much less than wall time on a busy machine.
- */
-function runOnce(argv, tools, {keepStdout = false} = {}) {
-  const fd = openSync(keepStdout ? scratch : '/dev/null', 'w')
-  const full = tools.time ? ['/usr/bin/time', '-f', '%M %U %S', ...argv] : argv
-  const started = process.hrtime.bigint()
-  const result = spawnSync(full[0], full.slice(1), {stdio: ['ignore', fd, 'pipe'], encoding: 'utf8', maxBuffer: 64 << 20})
-  const ms = Number(process.hrtime.bigint() - started) / 1e6
-  closeSync(fd)
-  const errLines = (result.stderr ?? '').trimEnd().split('\n')
-  let rssMb
-  let cpuMs
-  if (tools.time) {
-    const last = /^(\d+) ([\d.]+) ([\d.]+)$/.exec(errLines.pop() ?? '')
-    if (last) {
-      rssMb = Number(last[1]) / 1024
-      cpuMs = (Number(last[2]) + Number(last[3])) * 1000
-    }
-    if (/^Command exited with non-zero status/.test(errLines[errLines.length - 1] ?? '')) errLines.pop()
-  }
-  let lines
-  if (keepStdout) {
-    const text = readFileSync(scratch, 'utf8')
-    lines = text === '' ? 0 : text.split('\n').length - (text.endsWith('\n') ? 1 : 0)
-  }
-  return {ms, rssMb, cpuMs, status: result.status ?? -1, stderr: errLines.join('\n').trim(), lines}
-}
-
-const median = (values) => {
-  const sorted = values.filter((v) => v !== undefined).sort((a, b) => a - b)
-  if (!sorted.length) return undefined
-  const mid = sorted.length >> 1
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
-}
-
-function summarise(samples) {
-  const ms = samples.map((s) => s.ms)
-  const med = median(ms)
-  return {
-    medianMs: med,
-    minMs: Math.min(...ms),
-    maxMs: Math.max(...ms),
-    spreadPct: med ? ((Math.max(...ms) - Math.min(...ms)) / med) * 100 : 0,
-    peakRssMb: median(samples.map((s) => s.rssMb)),
-    cpuMs: median(samples.map((s) => s.cpuMs)),
-    samplesMs: ms.map((v) => Math.round(v * 10) / 10),
-  }
-}
-
 const meshdbg = (...args) => [process.execPath, runJs, ...args]
-const floorArgv = (file) => [process.execPath, '-e', "JSON.parse(require('fs').readFileSync(process.argv[1], 'utf8'))", file]
 
 function jqArgv(command, input) {
   if (input.kind === 'clusters-json') return ['jq', '.cluster_statuses[]', input.file]
@@ -203,7 +131,7 @@ function jqArgv(command, input) {
 function benchCommand(command, input, runs, tools) {
   const argv = meshdbg('proxy-config', command, '-f', input.file)
   // The first run checks that the command works (and warms the page cache); it is not counted.
-  const probe = runOnce(argv, tools, {keepStdout: true})
+  const probe = runOnce(argv, tools, {keepStdout: true, scratch})
   if (probe.status !== 0) {
     const reason = probe.stderr.split('\n').find((l) => l.trim()) ?? ''
     return {command, input: input.kind, status: `error (exit ${probe.status}${reason ? `: ${reason.slice(0, 100)}` : ''})`}
@@ -254,17 +182,6 @@ function benchStartup(dump1MB, runs, tools, available) {
 
 // ---------------------------------------------------------------------------------------------
 // Output
-
-function table(rows) {
-  const widths = []
-  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, String(cell).length)))
-  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? String(cell) : String(cell).padEnd(widths[i]))).join('  ').trimEnd()).join('\n')
-}
-
-const fmtMs = (ms) => (ms === undefined ? 'n/a' : ms >= 1000 ? `${(ms / 1000).toFixed(2)}s` : `${Math.round(ms)}ms`)
-const fmtMb = (mb) => (mb === undefined ? 'n/a' : `${Math.round(mb)}MB`)
-const fmtX = (x, digits = 2) => (x === undefined ? 'n/a' : `${x.toFixed(digits)}x`)
-const verdict = (ok) => (ok === undefined ? 'n/a' : ok ? 'PASS' : 'FAIL')
 
 function printSize(size, rows) {
   const header = ['command', 'input', 'rows', 'meshdbg', 'jq', 'floor', 'm/jq', 'm/floor', 'cpu m/jq', 'cpu m/floor', 'RSS m', 'RSS jq', 'RSS floor', 'RSS m/jq']
@@ -390,4 +307,6 @@ async function main() {
   console.log(`\nload ${environment.loadavgStart.join(' ')} -> ${environment.loadavgEnd.join(' ')}; ${environment.totalSeconds}s total; wall times include node startup; results in ${relative(root, join(outDir, 'results.json'))}`)
 }
 
-await main()
+// `--fastpath`: the layout/core-count table of bench/fastpath.mjs instead (see bench/README.md).
+if (process.argv.includes('--fastpath')) await import('./fastpath.mjs')
+else await main()

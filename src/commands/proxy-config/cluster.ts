@@ -34,7 +34,7 @@ export default class ProxyConfigCluster extends ProxyCommand<typeof ProxyConfigC
   async run(): Promise<ClusterResult> {
     const {flags} = this
     const input = await this.loadProxyText(AdminPath.clusters)
-    const selected = selectClusters(parseConfigDumpInput(input, {only: ['Clusters']}), flags)
+    const selected = selectClusters(parseConfigDumpInput(input, {only: ['Clusters'], summariesOnly: this.outputFormat === 'short'}), flags)
     if (this.outputFormat === 'short') this.write(renderClusterTable(selected.summaries))
     else this.write(renderDump(selected.clusters, this.outputFormat as 'json' | 'yaml', this.notice))
     return {clusters: selected.summaries}

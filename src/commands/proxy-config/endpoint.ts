@@ -43,7 +43,7 @@ Filters are exact and case-insensitive: --address is the IP without the port for
     const {flags} = this
     const input = await this.loadProxyText(AdminPath.clusterStatus)
     const filter: EndpointFilter = {address: flags.address, port: flags.port, cluster: flags.cluster, status: flags.status}
-    const parsed = parseEndpointInput(input)
+    const parsed = parseEndpointInput(input, {summariesOnly: this.outputFormat === 'short'})
     const structured = this.outputFormat as 'json' | 'yaml'
     if (parsed.kind === 'cluster-status') {
       const selected = selectHostEndpoints(parsed.clusterStatuses, filter)

@@ -39,7 +39,7 @@ export default class ProxyConfigRoute extends ProxyCommand<typeof ProxyConfigRou
   async run(): Promise<RouteResult> {
     const {flags} = this
     const input = await this.loadProxyText(AdminPath.routes)
-    const selected = selectRoutes(parseConfigDumpInput(input, {only: ['Routes']}), {name: flags.name})
+    const selected = selectRoutes(parseConfigDumpInput(input, {only: ['Routes'], summariesOnly: this.outputFormat === 'short'}), {name: flags.name})
     if (this.outputFormat === 'short') this.write(renderRouteTable(selected.summaries, {verbose: flags.verbose}))
     else this.write(renderDump(selected.routeConfigs, this.outputFormat as 'json' | 'yaml', this.notice))
     return {routes: selected.summaries}

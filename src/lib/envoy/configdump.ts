@@ -1,6 +1,8 @@
 import {badDataError, MeshdbgError} from '../errors.js'
 import type {InputText} from '../input.js'
 import {arrayField, field, type Json} from './fields.js'
+import {JsonScanner, ScanDoubt, type Projection} from './json-scan.js'
+import {TABLE_PROJECTIONS} from './table-projections.js'
 
 export const ADMIN_V3 = 'type.googleapis.com/envoy.admin.v3.'
 
@@ -70,75 +72,127 @@ export function parseJsonText(text: string, origin: string, expected: string): J
 
 const EXPECTED_DUMP = 'an Envoy /config_dump (an object with a "configs" list)'
 
+/** Which sections to read; with `summariesOnly`, big sections may be read as table projections. */
+export interface DumpOptions {
+  only?: readonly SectionKind[]
+  /**
+   * The caller only summarises the sections for a table (no -o json/yaml of them): sections with
+   * a table projection (see table-projections.ts) are then read with just the members the table
+   * needs, which skips decoding and building most of a cluster-heavy dump.
+   */
+  summariesOnly?: boolean
+}
+
 /**
- * Parses a config dump. With `only`, a dump in Envoy's own layout (1-space pretty JSON) has just
- * those sections parsed: on a 150 MB sidecar dump that is most of the time and memory of a
- * command. Any other layout, or any doubt, falls back to parsing everything, so results and error
+ * Parses a config dump. With `only`, just those sections are decoded and parsed: on a 150 MB
+ * sidecar dump that is most of the time and memory of a command. The sections are found by a
+ * structural scan (json-scan.ts), so any whitespace, line ending, key order or camelCase output
+ * qualifies; anything the scan doubts falls back to parsing everything, so results and error
  * messages never depend on the shortcut.
  */
-export function parseConfigDump(text: string, origin: string, options: {only?: readonly SectionKind[]} = {}): ConfigDump {
+export function parseConfigDump(text: string, origin: string, options: DumpOptions = {}): ConfigDump {
   if (options.only) {
-    const sectioned = parseEnvoyLayoutSections(text, origin, options.only)
+    const sectioned = parseSections(Buffer.from(text, 'utf8'), origin, options.only, options.summariesOnly === true)
     if (sectioned) return sectioned
   }
   return configDumpFromJson(parseJsonText(text, origin, EXPECTED_DUMP), origin)
 }
-
-// In Envoy's pretty output every section starts at exactly this text; a raw newline cannot occur
-// inside a JSON string, so the marker cannot be data. The long needle lets the search skip ahead
-// faster; a dump with sections of other API versions has no match and takes the full parse.
-const SECTION_MARKER = '\n  {\n   "@type": "type.googleapis.com/envoy.admin.v3.'
-const DUMP_HEAD = /^\{\n "configs": \[$/
-const DUMP_TAIL = /^\n  \}\n \]\n?\}\s*$/
 
 interface LocatedSection {
   type: string
   /** Offsets of the section object's '{' and just past its '}'. */
   begin: number
   end: number
+  /** The section with only the members its table reads, when a projection was asked for. */
+  projected?: Json
 }
 
-/** Text, or the raw bytes of it (Buffer search is far faster than string search, and needs no decode). */
-type DumpSource = string | Buffer
-
-const decodeRange = (source: DumpSource, begin: number, end: number): string =>
-  typeof source === 'string' ? source.slice(begin, end) : source.toString('utf8', begin, end)
-
-/** Where each section of a dump in Envoy's own layout is, found without parsing; else undefined. */
-function locateEnvoyLayoutSections(text: DumpSource): LocatedSection[] | undefined {
-  const starts: number[] = []
-  for (let at = text.indexOf(SECTION_MARKER); at !== -1; at = text.indexOf(SECTION_MARKER, at + SECTION_MARKER.length)) starts.push(at)
-  if (starts.length === 0 || !DUMP_HEAD.test(decodeRange(text, 0, starts[0]))) return undefined
-  const lastClose = text.lastIndexOf('\n  }')
-  if (lastClose < starts[starts.length - 1] || !DUMP_TAIL.test(decodeRange(text, lastClose, text.length))) return undefined
-  const located: LocatedSection[] = []
-  for (let i = 0; i < starts.length; i++) {
-    const typeStart = starts[i] + SECTION_MARKER.length - ADMIN_V3.length
-    const type = decodeRange(text, typeStart, text.indexOf('"', typeStart))
-    // From the section's '{' to its '}' (the next section's marker is preceded by "\n  },").
-    located.push({type, begin: starts[i] + 3, end: i + 1 < starts.length ? starts[i + 1] - 1 : lastClose + 4})
+/**
+ * Where each section of a dump is, found by one structural pass over the bytes; sections of a kind
+ * in `project` are projected on the way (no second pass). Undefined when the scan doubts anything.
+ */
+function locateSections(scanner: JsonScanner, project: ReadonlySet<SectionKind>): LocatedSection[] | undefined {
+  try {
+    let sections: LocatedSection[] | undefined
+    const end = scanner.members(scanner.skipSpace(0), (name, at) => {
+      if (name !== 'configs') return scanner.skipValue(at)
+      // A repeated "configs" (JSON.parse keeps the last): rare enough to leave to the full parse.
+      if (sections) throw new ScanDoubt(at)
+      const found: LocatedSection[] = []
+      sections = found
+      return scanner.elements(at, (begin) => {
+        const located = locateSection(scanner, begin, project)
+        found.push(located)
+        return located.end
+      })
+    })
+    if (!sections || scanner.skipSpace(end) !== scanner.bytes.length) return undefined
+    return sections
+  } catch (error) {
+    if (error instanceof ScanDoubt) return undefined
+    throw error
   }
-  return located
 }
 
-function parseLocatedSections(text: DumpSource, origin: string, located: readonly LocatedSection[], only: readonly SectionKind[]): ConfigDump | undefined {
+function locateSection(scanner: JsonScanner, begin: number, project: ReadonlySet<SectionKind>): LocatedSection {
+  let type: string | undefined
+  let keep: Projection | undefined
+  let projected: Record<string, Json> | undefined
+  let membersBeforeType = false
+  const end = scanner.members(begin, (name, at) => {
+    if (name === '@type') {
+      if (type !== undefined || scanner.bytes[at] !== 0x22) throw new ScanDoubt(at)
+      const valueEnd = scanner.skipValue(at)
+      type = scanner.parse(at, valueEnd) as string
+      // The full parse names a legacy (v2alpha) dump in its error.
+      if (type.includes('envoy.admin.v2alpha.')) throw new ScanDoubt(at)
+      const kind = SECTION_BY_TYPE.get(type)
+      keep = kind !== undefined && project.has(kind) ? TABLE_PROJECTIONS[kind] : undefined
+      if (keep) projected = {'@type': type}
+      return valueEnd
+    }
+    if (type === undefined) membersBeforeType = true
+    const sub = keep?.get(name)
+    if (sub === undefined) return scanner.skipValue(at)
+    if (sub === true) {
+      const valueEnd = scanner.skipValue(at)
+      projected![name] = scanner.value(at, valueEnd)
+      return valueEnd
+    }
+    projected![name] = scanner.project(at, sub)
+    return scanner.endOfLast()
+  })
+  // Sections without "@type" are skipped by the full parse; leave such dumps to it.
+  if (type === undefined) throw new ScanDoubt(begin)
+  // Members before "@type" (an unusual key order) were skipped unseen: project the section again.
+  if (keep && membersBeforeType) projected = scanner.project(begin, keep) as Record<string, Json>
+  return {type, begin, end, projected}
+}
+
+function sectionDump(scanner: JsonScanner, origin: string, located: readonly LocatedSection[], only: readonly SectionKind[]): ConfigDump | undefined {
   const wanted = new Set(only)
   const configs: Json[] = []
-  for (const section of located) {
-    const kind = SECTION_BY_TYPE.get(section.type)
-    if (kind === undefined || !wanted.has(kind)) continue
-    try {
-      configs.push(JSON.parse(decodeRange(text, section.begin, section.end)))
-    } catch {
-      return undefined
+  try {
+    for (const section of located) {
+      const kind = SECTION_BY_TYPE.get(section.type)
+      if (kind === undefined || !wanted.has(kind)) continue
+      configs.push(section.projected ?? scanner.parse(section.begin, section.end))
     }
+  } catch (error) {
+    if (error instanceof ScanDoubt) return undefined
+    throw error
   }
   return configDumpFromJson({configs}, origin)
 }
 
-function parseEnvoyLayoutSections(text: DumpSource, origin: string, only: readonly SectionKind[]): ConfigDump | undefined {
-  const located = locateEnvoyLayoutSections(text)
-  return located && parseLocatedSections(text, origin, located, only)
+function projectedKinds(only: readonly SectionKind[], summariesOnly: boolean): Set<SectionKind> {
+  return new Set(summariesOnly ? only.filter((kind) => TABLE_PROJECTIONS[kind] !== undefined) : [])
+}
+
+function parseSections(bytes: Buffer, origin: string, only: readonly SectionKind[], summariesOnly: boolean): ConfigDump | undefined {
+  const scanner = new JsonScanner(bytes)
+  const located = locateSections(scanner, projectedKinds(only, summariesOnly))
+  return located && sectionDump(scanner, origin, located, only)
 }
 
 /** A dump read section by section, so a caller can let go of each parsed section before the next. */
@@ -148,14 +202,17 @@ export interface SectionSource {
   dumpWith(kind: SectionKind): ConfigDump
 }
 
+const ALL_KINDS = SECTION_SUFFIXES.map(([, kind]) => kind)
+
+/** The sections of a dump for summaries (as `proxy-config all` prints them): projected where a table allows. */
 export function sectionSource(input: InputText): SectionSource {
-  const source = input.bytes ?? input.text
-  const located = locateEnvoyLayoutSections(source)
+  const scanner = new JsonScanner(input.bytes ?? Buffer.from(input.text, 'utf8'))
+  const located = locateSections(scanner, projectedKinds(ALL_KINDS, true))
   if (located) {
     const kinds = new Set(located.map((section) => SECTION_BY_TYPE.get(section.type)))
     return {
       has: (kind) => kinds.has(kind),
-      dumpWith: (kind) => parseLocatedSections(source, input.origin, located, [kind]) ?? parseConfigDump(input.text, input.origin),
+      dumpWith: (kind) => sectionDump(scanner, input.origin, located, [kind]) ?? parseConfigDump(input.text, input.origin),
     }
   }
   const dump = parseConfigDump(input.text, input.origin)
@@ -163,14 +220,22 @@ export function sectionSource(input: InputText): SectionSource {
 }
 
 /** parseConfigDump for command input: scans the raw bytes when it has them. */
-export function parseConfigDumpInput(input: InputText, options: {only?: readonly SectionKind[]} = {}): ConfigDump {
-  if (options.only && input.bytes) {
-    const sectioned = parseEnvoyLayoutSections(input.bytes, input.origin, options.only)
+export function parseConfigDumpInput(input: InputText, options: DumpOptions = {}): ConfigDump {
+  if (options.only) {
+    const sectioned = parseSections(input.bytes ?? Buffer.from(input.text, 'utf8'), input.origin, options.only, options.summariesOnly === true)
     if (sectioned) return sectioned
-    // The bytes were searched already: the text would not find the layout either.
-    return parseConfigDump(input.text, input.origin)
   }
-  return parseConfigDump(input.text, input.origin, options)
+  return parseConfigDump(input.text, input.origin)
+}
+
+/**
+ * Whether the input's top-level object starts with a "configs" member (any whitespace), read from
+ * its first bytes only. Envoy, istioctl, jq and Python all print "configs" as the only member, so
+ * this tells a config dump from /clusters?format=json output without scanning the whole input.
+ */
+export function startsAsConfigDump(input: InputText): boolean {
+  const head = input.bytes ? input.bytes.subarray(0, 64) : Buffer.from(input.text.slice(0, 64), 'utf8')
+  return /^\s*\{\s*"configs"\s*:/.test(head.toString('latin1'))
 }
 
 export function sectionSourceOf(dump: ConfigDump): SectionSource {

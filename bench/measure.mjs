@@ -1,0 +1,97 @@
+// Shared by the bench scripts: tools, one timed run, medians, table output.
+import {spawnSync} from 'node:child_process'
+import {closeSync, existsSync, openSync, readFileSync} from 'node:fs'
+
+export const log = (message) => process.stderr.write(message + '\n')
+
+// ---------------------------------------------------------------------------------------------
+// Tools: jq and GNU time (for peak RSS). Installed with apt when missing; absent tools degrade to n/a.
+
+export function have(cmd) {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`], {stdio: 'ignore'}).status === 0
+}
+
+export function ensureTools() {
+  const missing = []
+  if (!have('jq')) missing.push('jq')
+  if (!existsSync('/usr/bin/time')) missing.push('time')
+  if (missing.length) {
+    log(`installing ${missing.join(', ')} with apt-get ...`)
+    const sudo = process.getuid?.() === 0 ? '' : 'sudo '
+    spawnSync('sh', ['-c', `${sudo}apt-get update -qq && ${sudo}DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${missing.join(' ')}`], {stdio: ['ignore', 'ignore', 'inherit']})
+  }
+  const jq = have('jq')
+  const time = existsSync('/usr/bin/time')
+  if (!jq) log('jq is not available: the jq baseline is reported as n/a')
+  if (!time) log('/usr/bin/time is not available: peak RSS is reported as n/a')
+  const jqVersion = jq ? spawnSync('jq', ['--version'], {encoding: 'utf8'}).stdout.trim() : undefined
+  return {jq, time, jqVersion}
+}
+
+// ---------------------------------------------------------------------------------------------
+// Measurement
+
+/**
+ * Runs argv once: wall time in ms (spawn to exit), and from GNU time the peak RSS in MB and the CPU
+ * time (user + system) in ms, which moves much less than wall time on a busy machine.
+ */
+export function runOnce(argv, tools, {keepStdout = false, scratch} = {}) {
+  const fd = openSync(keepStdout ? scratch : '/dev/null', 'w')
+  const full = tools.time ? ['/usr/bin/time', '-f', '%M %U %S', ...argv] : argv
+  const started = process.hrtime.bigint()
+  const result = spawnSync(full[0], full.slice(1), {stdio: ['ignore', fd, 'pipe'], encoding: 'utf8', maxBuffer: 64 << 20})
+  const ms = Number(process.hrtime.bigint() - started) / 1e6
+  closeSync(fd)
+  const errLines = (result.stderr ?? '').trimEnd().split('\n')
+  let rssMb
+  let cpuMs
+  if (tools.time) {
+    const last = /^(\d+) ([\d.]+) ([\d.]+)$/.exec(errLines.pop() ?? '')
+    if (last) {
+      rssMb = Number(last[1]) / 1024
+      cpuMs = (Number(last[2]) + Number(last[3])) * 1000
+    }
+    if (/^Command exited with non-zero status/.test(errLines[errLines.length - 1] ?? '')) errLines.pop()
+  }
+  let lines
+  if (keepStdout) {
+    const text = readFileSync(scratch, 'utf8')
+    lines = text === '' ? 0 : text.split('\n').length - (text.endsWith('\n') ? 1 : 0)
+  }
+  return {ms, rssMb, cpuMs, status: result.status ?? -1, stderr: errLines.join('\n').trim(), lines}
+}
+
+export const median = (values) => {
+  const sorted = values.filter((v) => v !== undefined).sort((a, b) => a - b)
+  if (!sorted.length) return undefined
+  const mid = sorted.length >> 1
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+}
+
+export function summarise(samples) {
+  const ms = samples.map((s) => s.ms)
+  const med = median(ms)
+  return {
+    medianMs: med,
+    minMs: Math.min(...ms),
+    maxMs: Math.max(...ms),
+    spreadPct: med ? ((Math.max(...ms) - Math.min(...ms)) / med) * 100 : 0,
+    peakRssMb: median(samples.map((s) => s.rssMb)),
+    cpuMs: median(samples.map((s) => s.cpuMs)),
+    samplesMs: ms.map((v) => Math.round(v * 10) / 10),
+  }
+}
+
+/** The floor: `node -e` that only JSON.parses the file. */
+export const floorArgv = (file) => [process.execPath, '-e', "JSON.parse(require('fs').readFileSync(process.argv[1], 'utf8'))", file]
+
+export function table(rows) {
+  const widths = []
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, String(cell).length)))
+  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? String(cell) : String(cell).padEnd(widths[i]))).join('  ').trimEnd()).join('\n')
+}
+
+export const fmtMs = (ms) => (ms === undefined ? 'n/a' : ms >= 1000 ? `${(ms / 1000).toFixed(2)}s` : `${Math.round(ms)}ms`)
+export const fmtMb = (mb) => (mb === undefined ? 'n/a' : `${Math.round(mb)}MB`)
+export const fmtX = (x, digits = 2) => (x === undefined ? 'n/a' : `${x.toFixed(digits)}x`)
+export const verdict = (ok) => (ok === undefined ? 'n/a' : ok ? 'PASS' : 'FAIL')

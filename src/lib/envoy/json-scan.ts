@@ -1,0 +1,251 @@
+/**
+ * A structural JSON scanner over raw bytes: finds where values begin and end (tracking strings,
+ * escapes and nesting depth) without building them, so a command can decode only the parts of a
+ * 150 MB config dump it needs, in any layout (any whitespace, CRLF, compact, any key order).
+ *
+ * It checks structure (quotes, brackets, separators at the levels it walks), not every byte of
+ * skipped values. Anything it does not expect throws ScanDoubt: the caller then parses the whole
+ * input with JSON.parse, so results and error messages never depend on the scanner.
+ */
+
+/** The scanner is unsure (unexpected byte, unterminated value, ...): use a full parse instead. */
+export class ScanDoubt extends Error {
+  constructor(at: number) {
+    super(`unexpected JSON structure at byte ${at}`)
+  }
+}
+
+// Byte classes outside strings: 1 quote, 2 opening bracket, 3 closing bracket.
+const OUTSIDE = new Uint8Array(256)
+OUTSIDE[0x22] = 1
+OUTSIDE[0x7b] = 2
+OUTSIDE[0x5b] = 2
+OUTSIDE[0x7d] = 3
+OUTSIDE[0x5d] = 3
+
+const QUOTE = 0x22
+const BACKSLASH = 0x5c
+const isSpace = (c: number): boolean => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09
+
+/**
+ * Which members to keep of the objects at one position (through arrays: each element is projected
+ * alike). `true` keeps the whole value. Build with `projection()`, which adds the lowerCamelCase
+ * spelling of every name, as `field()` reads both.
+ */
+export type Projection = ReadonlyMap<string, Projection | true>
+
+export interface ProjectionSpec {
+  readonly [snake: string]: ProjectionSpec | true
+}
+
+export function projection(spec: ProjectionSpec, camel: (snake: string) => string): Projection {
+  const map = new Map<string, Projection | true>()
+  for (const [name, sub] of Object.entries(spec)) {
+    const value = sub === true ? true : projection(sub, camel)
+    map.set(name, value)
+    map.set(camel(name), value)
+  }
+  return map
+}
+
+export class JsonScanner {
+  readonly bytes: Buffer
+  /** Where the value read by the last project() call ended. */
+  private end = 0
+  // Strings are skipped 4 bytes at a time through an aligned 32-bit view (most bytes of a dump are
+  // inside strings): `shift` is the first byte offset of `bytes` that is word-aligned.
+  private readonly words: Int32Array
+  private readonly shift: number
+
+  constructor(bytes: Buffer) {
+    this.bytes = bytes
+    const alignedStart = (bytes.byteOffset + 3) & ~3
+    this.shift = alignedStart - bytes.byteOffset
+    const count = Math.max(0, (bytes.byteOffset + bytes.length - alignedStart) >> 2)
+    this.words = new Int32Array(bytes.buffer, alignedStart, count)
+  }
+
+  skipSpace(i: number): number {
+    const b = this.bytes
+    while (isSpace(b[i])) i++
+    return i
+  }
+
+  /** `i` is just past an opening quote; returns the index just past the closing one. */
+  skipStringBody(i: number): number {
+    const b = this.bytes
+    const n = b.length
+    const words = this.words
+    const shift = this.shift
+    for (;;) {
+      if (((i - shift) & 3) === 0) {
+        // Skip whole words holding neither '"' nor '\' (the classic has-zero-byte test on v ^ pattern;
+        // it can flag a word wrongly, never miss one, and flagged words are then read byte by byte).
+        let j = (i - shift) >> 2
+        const count = words.length
+        while (j < count) {
+          const v = words[j]
+          const q = v ^ 0x22222222
+          const e = v ^ 0x5c5c5c5c
+          if ((((q - 0x01010101) & ~q) | ((e - 0x01010101) & ~e)) & 0x80808080) break
+          j++
+        }
+        i = (j << 2) + shift
+      }
+      if (i >= n) throw new ScanDoubt(n)
+      const c = b[i++]
+      if (c === QUOTE) return i
+      if (c === BACKSLASH) i++
+    }
+  }
+
+  /** `i` is at an opening bracket; returns the index just past its matching closing bracket. */
+  skipContainer(i: number): number {
+    const b = this.bytes
+    const n = b.length
+    let depth = 0
+    while (i < n) {
+      const kind = OUTSIDE[b[i++]]
+      if (kind === 0) continue
+      if (kind === 1) i = this.skipStringBody(i)
+      else if (kind === 2) depth++
+      else if (--depth === 0) return i
+    }
+    throw new ScanDoubt(n)
+  }
+
+  /** `i` is at the first byte of a value; returns the index just past it. */
+  skipValue(i: number): number {
+    const b = this.bytes
+    const c = b[i]
+    if (c === QUOTE) return this.skipStringBody(i + 1)
+    if (c === 0x7b || c === 0x5b) return this.skipContainer(i)
+    // A number, true, false or null: up to the next separator (JSON.parse checks it when kept).
+    let k = i
+    for (;;) {
+      const d = b[k]
+      if (d === undefined || d === 0x2c || d === 0x7d || d === 0x5d || isSpace(d)) break
+      k++
+    }
+    if (k === i) throw new ScanDoubt(i)
+    return k
+  }
+
+  /** Decodes a member name: the bytes between the quotes at [begin, end). */
+  private key(begin: number, end: number): string {
+    const b = this.bytes
+    for (let k = begin; k < end; k++) {
+      const c = b[k]
+      if (c === BACKSLASH) return JSON.parse(b.toString('utf8', begin - 1, end + 1)) as string
+      if (c >= 0x80) return b.toString('utf8', begin, end)
+    }
+    return b.toString('latin1', begin, end)
+  }
+
+  /**
+   * Walks the object whose '{' is at `i`: calls `member(name, valueStart)` for each member, which
+   * returns where that value ends. Returns the index just past the '}'.
+   */
+  members(i: number, member: (name: string, valueStart: number) => number): number {
+    const b = this.bytes
+    if (b[i] !== 0x7b) throw new ScanDoubt(i)
+    i = this.skipSpace(i + 1)
+    if (b[i] === 0x7d) return i + 1
+    for (;;) {
+      if (b[i] !== QUOTE) throw new ScanDoubt(i)
+      const keyEnd = this.skipStringBody(i + 1)
+      const name = this.key(i + 1, keyEnd - 1)
+      i = this.skipSpace(keyEnd)
+      if (b[i] !== 0x3a) throw new ScanDoubt(i)
+      i = this.skipSpace(i + 1)
+      i = this.skipSpace(member(name, i))
+      const c = b[i++]
+      if (c === 0x7d) return i
+      if (c !== 0x2c) throw new ScanDoubt(i - 1)
+      i = this.skipSpace(i)
+    }
+  }
+
+  /** Walks the array whose '[' is at `i`: `element(valueStart)` returns where that value ends. */
+  elements(i: number, element: (valueStart: number) => number): number {
+    const b = this.bytes
+    if (b[i] !== 0x5b) throw new ScanDoubt(i)
+    i = this.skipSpace(i + 1)
+    if (b[i] === 0x5d) return i + 1
+    for (;;) {
+      i = this.skipSpace(element(i))
+      const c = b[i++]
+      if (c === 0x5d) return i
+      if (c !== 0x2c) throw new ScanDoubt(i - 1)
+      i = this.skipSpace(i)
+    }
+  }
+
+  /** JSON.parse of the bytes [begin, end); a syntax error is a doubt (the full parse reports it). */
+  parse(begin: number, end: number): unknown {
+    try {
+      return JSON.parse(this.bytes.toString('utf8', begin, end))
+    } catch {
+      throw new ScanDoubt(begin)
+    }
+  }
+
+  /**
+   * The value at [begin, end), decoded like JSON.parse: short strings without escapes and numbers
+   * directly (most kept values are names), everything else through JSON.parse.
+   */
+  value(begin: number, end: number): unknown {
+    const b = this.bytes
+    const c = b[begin]
+    if (c === QUOTE && end - begin < 256) {
+      let k = begin + 1
+      while (k < end - 1 && b[k] !== BACKSLASH && b[k] >= 0x20) k++
+      if (k === end - 1) return b.toString('utf8', begin + 1, k)
+    } else if ((c >= 0x30 && c <= 0x39) || c === 0x2d) {
+      // The JSON number grammar is a subset of Number()'s; anything else falls to JSON.parse.
+      const text = b.toString('latin1', begin, end)
+      if (/^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$/.test(text)) return Number(text)
+    }
+    return this.parse(begin, end)
+  }
+
+  /**
+   * The value at `i` with only the members `keep` names (objects in arrays alike), each kept
+   * member exactly as JSON.parse gives it; a repeated name keeps the last, as JSON.parse does.
+   * `endOfLast()` then tells where the value ended.
+   */
+  project(i: number, keep: Projection): unknown {
+    const b = this.bytes
+    const c = b[i]
+    if (c === 0x7b) {
+      const object: Record<string, unknown> = {}
+      this.end = this.members(i, (name, at) => {
+        const sub = keep.get(name)
+        if (sub === undefined) return this.skipValue(at)
+        if (sub === true) {
+          const end = this.skipValue(at)
+          object[name] = this.value(at, end)
+          return end
+        }
+        object[name] = this.project(at, sub)
+        return this.end
+      })
+      return object
+    }
+    if (c === 0x5b) {
+      const array: unknown[] = []
+      this.end = this.elements(i, (at) => {
+        array.push(this.project(at, keep))
+        return this.end
+      })
+      return array
+    }
+    const end = this.skipValue(i)
+    this.end = end
+    return this.value(i, end)
+  }
+
+  endOfLast(): number {
+    return this.end
+  }
+}

@@ -1,0 +1,187 @@
+// The fast path (structural scan, only the needed sections, table projections) and the full parse
+// must print byte-identical output for every proxy-config table, on every fixture and on generated
+// dumps in every layout a real dump comes in.
+import {readdirSync, readFileSync, statSync} from 'node:fs'
+import {join} from 'node:path'
+
+import {describe, expect, it} from 'vitest'
+
+// @ts-expect-error: a plain .mjs module without types (the bench generator)
+import {generateDump} from '../../bench/gen-dump.mjs'
+import {selectAllSections} from '../../src/lib/envoy/all-sections.js'
+import {bootstrapSection, summarizeBootstrap} from '../../src/lib/envoy/bootstrap.js'
+import {selectClusters} from '../../src/lib/envoy/clusters.js'
+import {type ConfigDump, parseConfigDump, parseConfigDumpInput, type SectionKind, sectionSource, sectionSourceOf} from '../../src/lib/envoy/configdump.js'
+import {selectEcds} from '../../src/lib/envoy/ecds.js'
+import {parseEndpointInput, selectEdsEndpoints} from '../../src/lib/envoy/endpoints.js'
+import {camelName} from '../../src/lib/envoy/fields.js'
+import {selectListeners} from '../../src/lib/envoy/listeners.js'
+import {selectRoutes} from '../../src/lib/envoy/routes.js'
+import {collectSecretRows, secretsSection} from '../../src/lib/envoy/secrets.js'
+import {isMeshdbgError} from '../../src/lib/errors.js'
+import {inputFromBytes} from '../../src/lib/input.js'
+import {renderAllSummary} from '../../src/lib/render/all-summary.js'
+import {renderBootstrapSummary} from '../../src/lib/render/bootstrap-summary.js'
+import {renderEcdsTable} from '../../src/lib/render/ecds-table.js'
+import {renderEdsEndpointTable} from '../../src/lib/render/endpoint-table.js'
+import {renderStructured} from '../../src/lib/render/formats.js'
+import {renderListenerTable} from '../../src/lib/render/listener-table.js'
+import {renderClusterTable} from '../../src/lib/render/proxy-config-tables.js'
+import {renderRouteTable} from '../../src/lib/render/route-table.js'
+import {renderSecretTable} from '../../src/lib/render/secret-table.js'
+import {projectRoot} from '../helpers/cli.js'
+
+const NOW = new Date('2027-03-01T00:00:00Z')
+
+interface Table {
+  name: string
+  kinds: SectionKind[]
+  /** -o json/yaml output needs whole sections: no projections. */
+  structured?: boolean
+  render: (dump: ConfigDump) => string
+}
+
+const TABLES: Table[] = [
+  {name: 'cluster', kinds: ['Clusters'], render: (d) => renderClusterTable(selectClusters(d, {}).summaries)},
+  {name: 'cluster --port 80', kinds: ['Clusters'], render: (d) => renderClusterTable(selectClusters(d, {port: 80, direction: 'outbound'}).summaries)},
+  {name: 'cluster -o json', kinds: ['Clusters'], structured: true, render: (d) => renderStructured(selectClusters(d, {}).clusters, 'json')},
+  {name: 'listener', kinds: ['Listeners'], render: (d) => renderListenerTable(selectListeners(d, {}).summaries)},
+  {name: 'listener --verbose=false', kinds: ['Listeners'], render: (d) => renderListenerTable(selectListeners(d, {}).summaries, {verbose: false})},
+  {name: 'listener -o json', kinds: ['Listeners'], structured: true, render: (d) => renderStructured(selectListeners(d, {}).listeners, 'json')},
+  {name: 'route', kinds: ['Routes'], render: (d) => renderRouteTable(selectRoutes(d, {}).summaries)},
+  {name: 'route --verbose=false', kinds: ['Routes'], render: (d) => renderRouteTable(selectRoutes(d, {}).summaries, {verbose: false})},
+  {name: 'route -o json', kinds: ['Routes'], structured: true, render: (d) => renderStructured(selectRoutes(d, {}).routeConfigs, 'json')},
+  {name: 'endpoint (EDS)', kinds: ['Endpoints'], render: (d) => renderEdsEndpointTable(selectEdsEndpoints(d, {}).rows)},
+  {name: 'endpoint (EDS) --port 9080 --status healthy', kinds: ['Endpoints'], render: (d) => renderEdsEndpointTable(selectEdsEndpoints(d, {port: 9080, status: 'healthy'}).rows)},
+  {name: 'endpoint (EDS) -o json', kinds: ['Endpoints'], structured: true, render: (d) => renderStructured(selectEdsEndpoints(d, {}).clusterLoadAssignments, 'json')},
+  {name: 'secret', kinds: ['Secrets'], render: (d) => renderSecretTable(collectSecretRows(secretsSection(d), NOW))},
+  {name: 'bootstrap', kinds: ['Bootstrap'], render: (d) => renderBootstrapSummary(summarizeBootstrap(bootstrapSection(d)))},
+  {name: 'bootstrap -o json', kinds: ['Bootstrap'], structured: true, render: (d) => renderStructured(bootstrapSection(d), 'json')},
+  {name: 'ecds', kinds: ['Ecds'], render: (d) => renderEcdsTable(selectEcds(d).summaries)},
+]
+
+/** The output, or the one-line error both paths must agree on. */
+function outcome(produce: () => string): string {
+  try {
+    return produce()
+  } catch (error) {
+    if (isMeshdbgError(error)) return `error (exit ${error.exitCode}): ${error.message}`
+    throw error
+  }
+}
+
+function renderAll(source: Parameters<typeof selectAllSections>[0], filter: Parameters<typeof selectAllSections>[1] = {}): string {
+  const sections = selectAllSections(source, filter, NOW)
+  return `${renderAllSummary(sections, {withHeaders: true, verbose: true})}\nmissing: ${sections.missing.join(',')}`
+}
+
+/**
+ * Asserts fast == full for every table on `text` (with `reading`, the tables that read that section:
+ * a fault inside a section other tables skip is only seen by these).
+ */
+function expectSameOutput(text: string, reading?: SectionKind): void {
+  const bytes = Buffer.from(text, 'utf8')
+  const full = (): ConfigDump => parseConfigDump(text, 'dump.json')
+  for (const table of TABLES) {
+    if (reading && !table.kinds.includes(reading)) continue
+    const fast = outcome(() => table.render(parseConfigDumpInput(inputFromBytes(bytes, 'dump.json'), {only: table.kinds, summariesOnly: !table.structured})))
+    expect(fast, table.name).toBe(outcome(() => table.render(full())))
+  }
+  // proxy-config endpoint -f tells a config dump from /clusters?format=json by its first bytes.
+  if (/^\s*\{\s*"configs"\s*:/.test(text) && (!reading || reading === 'Endpoints')) {
+    const parsed = outcome(() => {
+      const endpointInput = parseEndpointInput(inputFromBytes(bytes, 'dump.json'), {summariesOnly: true})
+      return endpointInput.kind === 'config-dump' ? renderEdsEndpointTable(selectEdsEndpoints(endpointInput.dump, {}).rows) : 'cluster-status'
+    })
+    expect(parsed, 'endpoint -f').toBe(outcome(() => renderEdsEndpointTable(selectEdsEndpoints(full(), {}).rows)))
+  }
+  expect(outcome(() => renderAll(sectionSource(inputFromBytes(bytes, 'dump.json')))), 'all').toBe(outcome(() => renderAll(sectionSourceOf(full()))))
+  const filter = {port: 8080, address: '0.0.0.0'}
+  expect(outcome(() => renderAll(sectionSource(inputFromBytes(bytes, 'dump.json')), filter)), 'all --port --address').toBe(outcome(() => renderAll(sectionSourceOf(full()), filter)))
+}
+
+function jsonFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const full = join(dir, name)
+    if (statSync(full).isDirectory()) return jsonFiles(full)
+    return name.endsWith('.json') ? [full] : []
+  })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Layouts real dumps come in
+
+const reorderKeys = (value: unknown): unknown => {
+  if (Array.isArray(value)) return value.map(reorderKeys)
+  if (value === null || typeof value !== 'object') return value
+  // Reversed, so "@type" comes last and the scanner meets a section's members before its type.
+  return Object.fromEntries(Object.entries(value).reverse().map(([k, v]) => [k, reorderKeys(v)]))
+}
+
+const camelKeys = (value: unknown): unknown => {
+  if (Array.isArray(value)) return value.map(camelKeys)
+  if (value === null || typeof value !== 'object') return value
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [camelName(k), camelKeys(v)]))
+}
+
+const LAYOUTS: Record<string, (envoy: string) => string> = {
+  'Envoy (1-space)': (text) => text,
+  CRLF: (text) => text.replaceAll('\n', '\r\n'),
+  compact: (text) => JSON.stringify(JSON.parse(text)),
+  'jq (2-space)': (text) => JSON.stringify(JSON.parse(text), null, 2) + '\n',
+  'Python (4-space)': (text) => JSON.stringify(JSON.parse(text), null, 4),
+  tabs: (text) => JSON.stringify(JSON.parse(text), null, '\t'),
+  'spaces around separators': (text) => JSON.stringify(JSON.parse(text), null, 1).replaceAll('": ', '" :  ').replaceAll(',\n', ' ,\n'),
+  'keys reversed (@type last)': (text) => JSON.stringify(reorderKeys(JSON.parse(text)), null, 1),
+  'istioctl -o json (camelCase, 2-space)': (text) => JSON.stringify(camelKeys(JSON.parse(text)), null, 2) + '\n',
+}
+
+describe('fast path and full parse print the same tables', () => {
+  const fixtures = jsonFiles(join(projectRoot, 'test', 'fixtures'))
+  fixtures.push(join(projectRoot, 'examples', 'istio-ingressgateway.config_dump.json'))
+
+  it.each(fixtures.map((file) => [file.slice(projectRoot.length + 1), file]))('on %s', (_, file) => {
+    expectSameOutput(readFileSync(file, 'utf8'))
+  })
+
+  const generated = generateDump({services: 8, seed: 3}) as string
+  it.each(Object.keys(LAYOUTS))('on a generated dump, %s layout', (layout) => {
+    const text = LAYOUTS[layout](generated)
+    // The shortcut must really be taken: only the asked-for section, clusters projected.
+    const dump = parseConfigDumpInput(inputFromBytes(Buffer.from(text), 'x'), {only: ['Clusters'], summariesOnly: true})
+    expect([...dump.sections.keys()]).toEqual(['Clusters'])
+    const firstCluster = JSON.stringify(dump.sections.get('Clusters'))
+    expect(firstCluster).not.toMatch(/connect_?[tT]imeout/)
+    expectSameOutput(text)
+  })
+
+  it('on hand-made edge cases: escapes, unicode, brackets in strings, repeated sections and keys', () => {
+    const type = (kind: string) => `type.googleapis.com/envoy.admin.v3.${kind}ConfigDump`
+    const text = `{"configs":[
+      {"\\u0040type": "${type('Clusters')}", "static_clusters": [{"cluster": {"name": "old"}}]},
+      {"static_clusters": [{"cluster": {"name": "a\\"]}[{,\\\\", "type": "EDS", "na\\u006de": "x\\u00e9-☃ \\"}"}},
+                           {"cluster": {"name": "b", "metadata": {"filter_metadata": {"istio": {"config": "/apis/networking.istio.io/v1/namespaces/ns/destination-rule/dr"}}}, "metadata": null}},
+                           {"cluster": {"name": "c", "type": 3, "metadata": {"filterMetadata": {"istio": {"config": "/apis/networking.istio.io/v1/namespaces/ns/destination-rule/x"}}}}}],
+       "dynamic_active_clusters": [], "@type": "${type('Clusters')}"},
+      {"@type": "${type('Future')}", "x": [1, 2.5e3, true, false, null, "]"]},
+      {"@type": "${type('Listeners')}", "static_listeners": [{"listener": {"name": "l", "address": {"socket_address": {"address": "0.0.0.0", "port_value": 15090}}}}]}
+    ], "extra": {"configs": "not this one"}}`
+    expectSameOutput(text)
+    expect(renderClusterTable(selectClusters(parseConfigDumpInput(inputFromBytes(Buffer.from(text), 'x'), {only: ['Clusters'], summariesOnly: true}), {}).summaries)).toContain('x\u00e9-☃ "}')
+  })
+
+  it.each<[string, (text: string) => string, SectionKind?]>([
+    ['truncated', (text: string) => text.slice(0, text.length - 300)],
+    ['garbage after the dump', (text: string) => text + ' ]'],
+    // Between members of a section, of an element or of a projected object: the levels the scan
+    // walks. (Bytes inside values a table never reads are not checked: see json-scan.ts.)
+    ['a bad separator between members of a cluster', (text: string) => {
+      const at = text.lastIndexOf('"connect_timeout":') + '"connect_timeout"'.length
+      return `${text.slice(0, at)};${text.slice(at + 1)}`
+    }, 'Clusters'],
+    ['a bad separator between sections', (text: string) => text.replace(/\}(,\n  \{\n   "@type": "type.googleapis.com\/envoy.admin.v3.Endpoints)/, '};$1')],
+    ['a v2alpha section', (text: string) => text.replace('envoy.admin.v3.SecretsConfigDump', 'envoy.admin.v2alpha.SecretsConfigDump')],
+  ])('gives the same errors (%s)', (_, spoil, reading) => {
+    expectSameOutput(spoil(generated), reading)
+  })
+})
