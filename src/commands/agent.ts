@@ -5,6 +5,7 @@ import {parseJsonText} from '../lib/envoy/configdump.js'
 import {MeshdbgError, notFoundError, usageError} from '../lib/errors.js'
 import {AGENT_STATUS_PORT, type DnsEntry, fetchAgentSyncz, filterMetrics, metricMatcher, nameTableEntries} from '../lib/istio/agent.js'
 import {mergeSyncStatus, type SyncStatusRow} from '../lib/istio/sync-status.js'
+import {tableOutputFlags} from '../lib/flags.js'
 import {fetchFromPod, resolveTargetPod} from '../lib/kube/index.js'
 import {renderNameTable} from '../lib/render/agent-tables.js'
 import {renderStructured} from '../lib/render/formats.js'
@@ -69,6 +70,7 @@ syncz prints the sync status the agent gets from its istiod as the sync-status t
   }
 
   static override flags = {
+    ...tableOutputFlags(['json', 'yaml'], 'short'),
     match: Flags.string({summary: 'metrics: keep samples containing SUBSTR, or matching /REGEX/.'}),
   }
 
@@ -82,7 +84,7 @@ syncz prints the sync status the agent gets from its istiod as the sync-status t
     const proxy = `${pod.name}.${pod.namespace}`
     const fetch = (port: number, path: string, acceptStatus: number[] = []) =>
       ctx.spin(`Fetching :${port}${path} from ${proxy}`, fetchFromPod(ctx, pod, port, path, {acceptStatus}))
-    const structured = this.outputFormat !== 'short'
+    const structured = !this.tableOutput
     const writeStructured = (value: unknown) => this.write(renderStructured(value, this.outputFormat as 'json' | 'yaml'))
 
     switch (endpoint) {
@@ -114,7 +116,7 @@ syncz prints the sync status the agent gets from its istiod as the sync-status t
         }
         const result: AgentNdszResult = {proxy, entries: nameTableEntries(parseJsonText(response.text, `${proxy} /debug/ndsz`, 'a DNS name table'))}
         if (structured) writeStructured(result)
-        else this.write(renderNameTable(result.entries))
+        else this.writeTable(renderNameTable(result.entries))
         return result
       }
       case 'syncz': {
@@ -124,7 +126,7 @@ syncz prints the sync status the agent gets from its istiod as the sync-status t
         const rows = mergeSyncStatus([{istiod: `pilot-agent ${proxy}`, text: answer.text}], {now: Date.now()})
         const result: AgentSynczResult = {proxy, response, proxies: rows}
         if (structured) writeStructured(response)
-        else this.write(renderSyncStatusTable(rows, {color: this.colorEnabled}))
+        else this.writeTable(renderSyncStatusTable(rows, {color: this.colorEnabled, wide: this.wideOutput}))
         return result
       }
     }

@@ -1,4 +1,4 @@
-import type {RouteConfigSummary} from '../envoy/routes.js'
+import {describeRouteDomains, type RouteConfigSummary} from '../envoy/routes.js'
 import {tabwrite} from './tabwriter.js'
 
 export interface RouteTableOptions {
@@ -19,7 +19,7 @@ export function renderRouteTable(rows: readonly RouteConfigSummary[], options: R
       continue
     }
     for (const entry of row.entries) {
-      lines.push(`${name}\t${entry.virtualHost}\t${entry.domains}\t${entry.match}\t${entry.virtualService}`)
+      lines.push(`${name}\t${entry.virtualHost}\t${describeRouteDomains(entry.domains)}\t${entry.match}\t${entry.virtualService}`)
     }
   }
   return tabwrite(lines, {padding: 5})
