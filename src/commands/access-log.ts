@@ -13,7 +13,7 @@ import {
   splitLines,
   summarizeEntries,
 } from '../lib/envoy/access-log.js'
-import {targetArg} from '../lib/flags.js'
+import {tableOutputFlags, targetArg} from '../lib/flags.js'
 import {openInputStream} from '../lib/input.js'
 import {DEFAULT_MAX_LOG_REQUESTS, openLogSource, podOf} from '../lib/istio/access-log-source.js'
 import {escapeTerminal} from '../lib/render/escape.js'
@@ -43,7 +43,8 @@ Saved: -f PATH, or -f - for stdin (kubectl logs output, with or without --prefix
 Istio's TEXT or JSON access-log encoding; non-access-log lines (Envoy's and pilot-agent's own logs) are skipped and their count printed on stderr.
 --status takes codes and classes (504, 5xx, 4xx,5xx, 0 for "no response sent"); --flags matches entries carrying any listed response flag; --path and --upstream-cluster are substring tests.
 --summary counts by code, flag and upstream host (p50/max latency, 5xx share) and marks the host that stands out; --explain adds a plain-words explanation.
--o table (default) | json (one object per line, NDJSON; with --summary, the summary object).
+-o table (default; also short) | wide (a POD column even for one pod) | json (one object per line, NDJSON; with --summary, the summary object). --no-headers drops the header lines.
+-c is --container here (not --kubeconfig).
 Exit code 6 also when a non-empty input holds no access-log line.`
 
   static override examples = [
@@ -54,10 +55,11 @@ Exit code 6 also when a non-empty input holds no access-log line.`
     'kubectl logs deploy/webapp -c istio-proxy | <%= config.bin %> access-log -f - --flags UT,DC --explain',
   ]
 
-  static override outputFormats = ['table', 'json']
-  static override defaultOutput = 'table'
   static override args = {target: targetArg}
   static override flags = {
+    ...tableOutputFlags(['json'], 'table'),
+    // -c is the container here, as in kubectl logs: --kubeconfig keeps its long form only.
+    kubeconfig: Flags.string({summary: 'Path to the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config).', helpGroup: 'GLOBAL'}),
     file: Flags.string({char: 'f', summary: 'Read a saved log from this file ("-" for stdin) instead of a pod.'}),
     status: Flags.string({summary: 'Only these response codes or classes, comma-separated: 504, 5xx, 4xx,5xx, 0.'}),
     flags: Flags.string({summary: 'Only entries with any of these response flags, comma-separated: UT,DC.'}),
@@ -86,14 +88,14 @@ Exit code 6 also when a non-empty input holds no access-log line.`
       ? await openLogSource(ctx, {target: args.target, since: flags.since, follow: flags.follow, container: flags.container, tail: flags.tail, maxLogRequests: flags['max-log-requests']})
       : undefined
     const lines = source ? source.lines : splitLines(await openInputStream(flags.file!, ctx.signal))
-    // A workload's pods are merged: a POD column says which pod logged each entry.
-    const podColumn = (source?.pods.length ?? 0) > 1
+    // A workload's pods are merged: a POD column says which pod logged each entry (always with -o wide).
+    const podColumn = (source?.pods.length ?? 0) > 1 || this.wideOutput
 
     const stats = newParseStats()
     const entries: AccessLogResult['entries'] = []
     const streaming = flags.follow && !this.jsonEnabled()
     const podWidth = Math.max(3, ...(source?.pods ?? []).map((pod) => pod.length))
-    if (streaming && this.outputFormat === 'table') this.write((podColumn ? 'POD'.padEnd(podWidth + 2) : '') + renderAccessLogStreamHeader())
+    if (streaming && this.tableOutput && !flags['no-headers']) this.write((podColumn ? 'POD'.padEnd(podWidth + 2) : '') + renderAccessLogStreamHeader())
     for await (const entry of accessLogEntries(lines, stats)) {
       if (!keep(entry)) continue
       const pod = source ? podOf(entry) ?? args.target : args.target
@@ -117,9 +119,9 @@ Exit code 6 also when a non-empty input holds no access-log line.`
     if (this.outputFormat === 'json') {
       this.write(result.summary ? JSON.stringify(result.summary) + '\n' : renderNdjson(entries))
     } else if (result.summary) {
-      this.write(renderSummary(result.summary))
+      this.writeTable(renderSummary(result.summary))
     } else {
-      this.write(podColumn ? renderPodAccessLogTable(entries) : renderAccessLogTable(entries))
+      this.writeTable(podColumn ? renderPodAccessLogTable(entries) : renderAccessLogTable(entries))
       if (flags.explain && entries.length > 0) {
         this.write('\n' + renderGroupedExplanations(entries.map((entry) => ({entry, explanation: entry.explanation!}))))
       }

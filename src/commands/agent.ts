@@ -5,6 +5,7 @@ import {parseJsonText} from '../lib/envoy/configdump.js'
 import {MeshdbgError, notFoundError, usageError} from '../lib/errors.js'
 import {AGENT_STATUS_PORT, type DnsEntry, fetchAgentSyncz, filterMetrics, metricMatcher, nameTableEntries} from '../lib/istio/agent.js'
 import {mergeSyncStatus, type SyncStatusRow} from '../lib/istio/sync-status.js'
+import {tableOutputFlags} from '../lib/flags.js'
 import {fetchFromPod, resolveTargetPod} from '../lib/kube/index.js'
 import {renderNameTable} from '../lib/render/agent-tables.js'
 import {escapeTerminalLines} from '../lib/render/escape.js'
@@ -70,6 +71,7 @@ syncz prints the sync status the agent gets from its istiod as the sync-status t
   }
 
   static override flags = {
+    ...tableOutputFlags(['json', 'yaml'], 'short'),
     match: Flags.string({summary: 'metrics: keep samples containing SUBSTR, or matching /REGEX/.'}),
   }
 
@@ -83,7 +85,7 @@ syncz prints the sync status the agent gets from its istiod as the sync-status t
     const proxy = `${pod.name}.${pod.namespace}`
     const fetch = (port: number, path: string, acceptStatus: number[] = []) =>
       ctx.spin(`Fetching :${port}${path} from ${proxy}`, fetchFromPod(ctx, pod, port, path, {acceptStatus}))
-    const structured = this.outputFormat !== 'short'
+    const structured = !this.tableOutput
     const writeStructured = (value: unknown) => this.write(renderDump(value, this.outputFormat as 'json' | 'yaml', this.notice))
 
     switch (endpoint) {
@@ -115,7 +117,7 @@ syncz prints the sync status the agent gets from its istiod as the sync-status t
         }
         const result: AgentNdszResult = {proxy, entries: nameTableEntries(parseJsonText(response.text, `${proxy} /debug/ndsz`, 'a DNS name table'))}
         if (structured) writeStructured(result)
-        else this.write(renderNameTable(result.entries))
+        else this.writeTable(renderNameTable(result.entries))
         return result
       }
       case 'syncz': {
@@ -125,7 +127,7 @@ syncz prints the sync status the agent gets from its istiod as the sync-status t
         const rows = mergeSyncStatus([{istiod: `pilot-agent ${proxy}`, text: answer.text}], {now: Date.now()})
         const result: AgentSynczResult = {proxy, response, proxies: rows}
         if (structured) writeStructured(response)
-        else this.write(renderSyncStatusTable(rows, {color: this.colorEnabled}))
+        else this.writeTable(renderSyncStatusTable(rows, {color: this.colorEnabled, wide: this.wideOutput}))
         return result
       }
     }

@@ -21,7 +21,7 @@ Differences from istioctl: filters with no rules (ext-authz shadow-only filters)
 --explain adds, per listener and destination port, the policies that apply in evaluation order (CUSTOM -> DENY -> ALLOW; a request matching no ALLOW rule is denied when any ALLOW policy applies), LOG and dry-run policies, and chains with no filter.
 -o short (default) | json | yaml: the rows as {action, name, rules}; with --explain, {policies, explanation}.`
 
-  static override aliases = ['authz:check']
+  static override hiddenAliases = ['authz:check']
   static override examples = [
     '<%= config.bin %> authz deploy/webapp -n istioinaction',
     '<%= config.bin %> authz productpage-v1-7f9d.bookinfo --explain',
@@ -41,8 +41,9 @@ Differences from istioctl: filters with no rules (ext-authz shadow-only filters)
     const chains = collectAuthzChains(parseConfigDumpInput(input, {only: ['Listeners']}))
     const policies = summarizeAuthzPolicies(chains)
     const explanation = flags.explain ? explainAuthz(chains) : undefined
-    if (this.outputFormat === 'short') {
-      this.write(renderAuthzTable(policies) + (explanation ? renderAuthzExplanation(explanation) : ''))
+    if (this.tableOutput) {
+      this.writeTable(renderAuthzTable(policies))
+      if (explanation) this.write(renderAuthzExplanation(explanation))
     } else {
       this.write(renderStructured(explanation ? {policies, explanation} : policies, this.outputFormat as 'json' | 'yaml'))
     }

@@ -4,6 +4,7 @@ import {MeshdbgCommand} from '../lib/base-command.js'
 import {badDataError, usageError} from '../lib/errors.js'
 import {type AccessLogEntry, newParseStats, parseAccessLogLine, recordParse, skippedLinesNote, splitLines} from '../lib/envoy/access-log.js'
 import {explainEntry, type Explanation} from '../lib/istio/explain.js'
+import {outputFlag} from '../lib/flags.js'
 import {toJson} from '../lib/render/formats.js'
 import {renderExplanation} from '../lib/render/access-log-table.js'
 
@@ -30,7 +31,7 @@ export default class Explain extends MeshdbgCommand<typeof Explain> {
   ]
 
   static override strict = false
-  static override outputFormats = ['short', 'json']
+  static override flags = {...outputFlag(['short', 'json'], 'short')}
   static override args = {
     line: Args.string({description: 'An access-log line (quoted). Without any, lines are read from stdin.', required: false, ignoreStdin: true}),
   }

@@ -3,7 +3,7 @@ import {Flags} from '@oclif/core'
 import {MeshdbgCommand} from '../lib/base-command.js'
 import {parseDuration} from '../lib/duration.js'
 import {MeshdbgError} from '../lib/errors.js'
-import {proxyAdminPortFlag, targetArg} from '../lib/flags.js'
+import {proxyAdminPortFlag, tableOutputFlags, targetArg} from '../lib/flags.js'
 import {CONFIRM_ABOVE_PODS, failureMessage, type LogLevelsResult, runLogLevels} from '../lib/istio/log-levels-live.js'
 import {renderStructured} from '../lib/render/formats.js'
 import {renderLogLevelsTable} from '../lib/render/log-levels-table.js'
@@ -18,7 +18,7 @@ Without --level or --reset, prints the current levels per pod, grouped by level.
 Pods are changed in parallel (--concurrency, default 16); when some fail, the others are still changed, the table shows which failed, and the command exits 4 naming them and why.
 -o short (default: POD, RESULT, CHANGED or LEVELS) | json | yaml (the per-pod result: levels, changes, restore).`
 
-  static override aliases = ['proxy-config:log', 'proxy-config:o', 'pc:log', 'pc:o']
+  static override hiddenAliases = ['proxy-config:log', 'proxy-config:o', 'pc:log', 'pc:o']
   static override examples = [
     '<%= config.bin %> log deploy/istio-ingressgateway -n istio-system',
     '<%= config.bin %> log deploy/istio-ingressgateway -n istio-system --level http:debug,router:debug,connection:debug,pool:debug --duration 10m',
@@ -29,6 +29,7 @@ Pods are changed in parallel (--concurrency, default 16); when some fail, the ot
 
   static override args = {target: targetArg}
   static override flags = {
+    ...tableOutputFlags(['json', 'yaml'], 'short'),
     level: Flags.string({summary: 'Levels to set: LEVEL, LOGGER:LEVEL[,LOGGER:LEVEL...], or both (info,rbac:debug).'}),
     reset: Flags.boolean({char: 'r', summary: 'Return the levels to what the pod started with (default warning).'}),
     selector: Flags.string({char: 'l', summary: 'Label selector for the pods (instead of a target).'}),
@@ -57,14 +58,14 @@ Pods are changed in parallel (--concurrency, default 16); when some fail, the ot
       {
         applied: (applied) => {
           // A --duration run shows what it changed now; the restore is reported when it ends.
-          if (this.outputFormat !== 'short') return
-          this.write(renderLogLevelsTable(applied))
+          if (!this.tableOutput) return
+          this.writeTable(renderLogLevelsTable(applied))
           printed = true
         },
       },
     )
-    if (this.outputFormat === 'short') {
-      if (!printed) this.write(renderLogLevelsTable(result))
+    if (this.tableOutput) {
+      if (!printed) this.writeTable(renderLogLevelsTable(result))
     } else {
       this.write(renderStructured(result, this.outputFormat as 'json' | 'yaml'))
     }

@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 
 import {MeshdbgCommand} from '../lib/base-command.js'
 import {MeshdbgError, notFoundError, usageError} from '../lib/errors.js'
-import {proxyAdminPortFlag} from '../lib/flags.js'
+import {istioNamespaceFlag, proxyAdminPortFlag, revisionFlag, tableOutputFlags} from '../lib/flags.js'
 import type {IstiodFailure} from '../lib/istio/istiod.js'
 import {diffProxyConfig, parseEnvoyDump, parseIstiodDump, renderProxyConfigDiff, type ProxyConfigDiff} from '../lib/istio/sync-diff.js'
 import {loadAgentSyncSources, loadDiffSources, loadSyncSources, messageOf} from '../lib/istio/sync-sources.js'
@@ -35,15 +35,13 @@ Offline: -f reads istiod's /debug/syncz list (any version) or its ClientConfig s
 
 Statuses: SYNCED (Envoy acknowledged the last push), NOT SENT (istiod sent nothing of this type), STALE (an update is not acknowledged yet), STALE (Never Acknowledged), ERROR (Envoy rejected the last push: NACK), IGNORED (a type the proxy does not watch, e.g. on ztunnel). A " (age)" suffix shows how long ago istiod sent the type, when the data says.
 
--o table (default) | json | yaml (all rows as one document).
+-o table (default; also short) | wide (adds NACK: the error text of every rejected type) | json | yaml (all rows as one document). --json prints the same rows in meshdbg's envelope, whatever the exit code.
 --fail-on stale,error,not-sent exits 10 after printing when any shown proxy has such a status.
 
 One proxy: sync-status <pod>[.<namespace>] (or deploy/x...) compares istiod's view of it (/debug/config_dump?proxyID=<pod>.<ns> from the replica it is connected to) with its Envoy /config_dump: "Clusters Match" or "Clusters Don't Match" and a unified diff, likewise Listeners and Routes; exits 10 when anything differs. Offline: --diff-istiod FILE --diff-envoy FILE.
 --agent <pod> prints that proxy's row as its own pilot-agent reports it (port 15004 /debug/syncz, Istio 1.11-1.24); 1.25+ agents have no port 15004 (the connection is refused), so a note goes to stderr and istiod's view of the proxy is shown instead; an agent that answers 503 (its proxy is not connected to istiod) or 504 (istiod did not answer it) is exit 4.`
 
-  static override aliases = ['proxy-status', 'ps']
-  static override outputFormats = ['table', 'json', 'yaml']
-  static override defaultOutput = 'table'
+  static override hiddenAliases = ['proxy-status', 'ps']
 
   static override examples = [
     '<%= config.bin %> sync-status',
@@ -67,6 +65,7 @@ One proxy: sync-status <pod>[.<namespace>] (or deploy/x...) compares istiod's vi
   }
 
   static override flags = {
+    ...tableOutputFlags(['json', 'yaml'], 'table'),
     file: Flags.string({
       char: 'f',
       summary: 'Read one istiod\'s sync status from this file ("-" for stdin); repeat for several istiods.',
@@ -76,8 +75,8 @@ One proxy: sync-status <pod>[.<namespace>] (or deploy/x...) compares istiod's vi
     'fail-on': Flags.string({
       summary: `Exit 10 when a shown proxy has one of these statuses (comma-separated: ${Object.keys(FAIL_ON_CLASSES).join(', ')}).`,
     }),
-    'istio-namespace': Flags.string({char: 'i', summary: 'Namespace of the istiod pods (live mode).', default: 'istio-system'}),
-    revision: Flags.string({char: 'r', summary: 'Only the istiods of this control-plane revision (label istio.io/rev; live mode).'}),
+    'istio-namespace': istioNamespaceFlag,
+    revision: revisionFlag,
     token: Flags.string({summary: 'Bearer token for istiod\'s port 15014 when 8080 is unreachable (default: a TokenRequest for "default" in the istio namespace, audience istio-ca).', env: 'MESHDBG_ISTIOD_TOKEN'}),
     agent: Flags.boolean({summary: 'With a proxy: its sync status as its own pilot-agent reports it (port 15004; falls back to istiod on Istio 1.25+).'}),
     'proxy-admin-port': proxyAdminPortFlag,
@@ -123,7 +122,7 @@ One proxy: sync-status <pod>[.<namespace>] (or deploy/x...) compares istiod's vi
     const rows = onlyProxy === undefined ? merged : merged.filter((row) => row.proxy === onlyProxy)
     if (onlyProxy !== undefined && rows.length === 0) throw notFoundError(`no sync status for proxy "${onlyProxy}": no istiod reports it`, 'is its sidecar connected? see meshdbg sync-status')
     const result: SyncStatusResult = {proxies: rows}
-    if (this.outputFormat === 'table') this.write(renderSyncStatusTable(rows, {color: this.colorEnabled}))
+    if (this.tableOutput) this.writeTable(renderSyncStatusTable(rows, {color: this.colorEnabled, wide: this.wideOutput}))
     else this.write(renderStructured(result, this.outputFormat as 'json' | 'yaml'))
 
     if (failures.length > 0) {
@@ -150,7 +149,7 @@ One proxy: sync-status <pod>[.<namespace>] (or deploy/x...) compares istiod's vi
     const envoy = redactConfigDump(parseEnvoyDump(envoyInput.text, envoyInput.origin))
     if (istiod.count + envoy.count > 0) this.notice(redactionNote(istiod.count + envoy.count))
     const result = diffProxyConfig(istiod.value, envoy.value)
-    if (this.outputFormat === 'table') this.write(escapeTerminalLines(renderProxyConfigDiff(result)))
+    if (this.tableOutput) this.write(escapeTerminalLines(renderProxyConfigDiff(result)))
     else this.write(renderStructured(result, this.outputFormat as 'json' | 'yaml'))
     if (result.anyDifference) {
       const differing = result.sections.filter((s) => !s.match).map((s) => s.name)

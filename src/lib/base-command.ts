@@ -1,14 +1,35 @@
 import {Command, Flags, type Interfaces} from '@oclif/core'
 
+import {colorEnabled} from './color.js'
 import type {RunContext} from './context.js'
 import {parseDuration} from './duration.js'
+import {type ErrorKind, ExitCode, isMeshdbgError, MeshdbgError, usageError} from './errors.js'
+import {TABLE_OUTPUTS} from './flags.js'
 import {escapeTerminal, escapeTerminalLines} from './render/escape.js'
-import {ExitCode, isMeshdbgError, MeshdbgError} from './errors.js'
 import {Scope} from './scope.js'
 import {createProgress} from './spinner.js'
+import {usageErrorFromParser} from './usage-errors.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof MeshdbgCommand)['baseFlags'] & T['flags']>
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
+
+/**
+ * What `--json` prints, for every command and every exit code: the same keys whether the command
+ * succeeded, found problems (exit 10) or failed, so scripts read `.result` without first checking
+ * the shape. `result` is the command's typed result (null when it failed before having one);
+ * `error` is there exactly when `status` is not 0; `warnings` holds the notes a human would have
+ * seen on stderr (a section missing from a dump, an istiod left out, skipped lines).
+ */
+export interface JsonEnvelope<R> {
+  /** The exit code. */
+  status: number
+  result: R | null
+  error?: {kind: ErrorKind; message: string; hint?: string}
+  warnings?: string[]
+}
+
+/** The longest a Node timer can wait (~24.8 days): what `--timeout 0` (no deadline) means for per-request timeouts. */
+const NO_DEADLINE_MS = 2 ** 31 - 1
 
 const NODE_ERROR_EXIT: Record<string, number> = {
   ECONNREFUSED: ExitCode.connection,
@@ -30,7 +51,7 @@ const NODE_ERROR_EXIT: Record<string, number> = {
 export abstract class MeshdbgCommand<T extends typeof Command> extends Command {
   static override enableJsonFlag = true
 
-  /** The `-o` values a command accepts, and its default. */
+  /** The `-o` values and default of a command that does not declare its own -o flag (outputFlag, tableOutputFlags). */
   static outputFormats: readonly string[] = ['short', 'json', 'yaml']
   static defaultOutput = 'short'
   /**
@@ -42,11 +63,21 @@ export abstract class MeshdbgCommand<T extends typeof Command> extends Command {
   static override baseFlags = {
     namespace: Flags.string({char: 'n', summary: 'Namespace (default: the kubeconfig context\'s, else "default").', helpGroup: 'GLOBAL'}),
     context: Flags.string({summary: 'Kubeconfig context to use.', helpGroup: 'GLOBAL'}),
-    kubeconfig: Flags.string({summary: 'Path to the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config).', helpGroup: 'GLOBAL'}),
+    // -c as in istioctl; a command with its own -c (access-log's --container) redefines kubeconfig without it.
+    kubeconfig: Flags.string({char: 'c', summary: 'Path to the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config).', helpGroup: 'GLOBAL'}),
+    as: Flags.string({summary: 'Username to impersonate for every Kubernetes API call (kubectl --as).', helpGroup: 'GLOBAL'}),
+    'as-group': Flags.string({summary: 'Group to impersonate, repeatable (kubectl --as-group).', multiple: true, helpGroup: 'GLOBAL'}),
+    // Commands declare their own -o with the values they take (outputFlags); this one is for commands that do not.
     output: Flags.string({char: 'o', summary: 'Output format (see the command\'s description for the values it takes).', helpGroup: 'GLOBAL'}),
-    timeout: Flags.string({summary: 'Deadline for the whole command, e.g. 500ms, 3s, 2m.', default: '30s', helpGroup: 'GLOBAL'}),
-    'no-color': Flags.boolean({summary: 'Disable colour (also: NO_COLOR=1, or when stdout is not a terminal).', helpGroup: 'GLOBAL'}),
+    timeout: Flags.string({
+      summary: 'Deadline for the whole command, e.g. 500ms, 3s, 2m; 0 for none.',
+      default: '30s',
+      aliases: ['request-timeout'],
+      helpGroup: 'GLOBAL',
+    }),
+    'no-color': Flags.boolean({summary: 'Disable colour (also NO_COLOR=1 or TERM=dumb; FORCE_COLOR=1 forces it on).', helpGroup: 'GLOBAL'}),
     verbose: Flags.boolean({summary: 'Show stack traces for errors (also: DEBUG=meshdbg).', helpGroup: 'GLOBAL'}),
+    help: Flags.help({char: 'h', summary: 'Show help for this command.', helpGroup: 'GLOBAL'}),
   }
 
   protected flags!: BaseFlags<T>
@@ -54,7 +85,11 @@ export abstract class MeshdbgCommand<T extends typeof Command> extends Command {
   /** Every positional value, for commands that take any number of them (`strict = false`). */
   protected argvValues: string[] = []
   protected outputFormat = 'short'
+  /** `-o wide`: the table with the columns a terminal hides. */
+  protected wideOutput = false
   protected readonly scope = new Scope()
+  /** Notes collected for the --json envelope's `warnings`. */
+  private readonly warnings: string[] = []
   private readonly abort = new AbortController()
   private deadline?: NodeJS.Timeout
   private timeoutMs = 30_000
@@ -65,7 +100,7 @@ export abstract class MeshdbgCommand<T extends typeof Command> extends Command {
     const allFlags = {...ctor.baseFlags, ...this.ctor.flags} as Record<string, {type?: string; allowNo?: boolean}>
     const booleans = new Map(Object.entries(allFlags).filter(([, flag]) => flag.type === 'boolean').map(([name, flag]) => [name, Boolean(flag.allowNo)]))
     this.argv = normaliseBooleanAssignments(this.argv, booleans)
-    const {args, argv, flags} = await this.parse({
+    const {args, argv, flags, metadata} = await this.parse({
       flags: this.ctor.flags,
       baseFlags: ctor.baseFlags,
       enableJsonFlag: this.ctor.enableJsonFlag,
@@ -75,18 +110,38 @@ export abstract class MeshdbgCommand<T extends typeof Command> extends Command {
     this.flags = flags as BaseFlags<T>
     this.args = args as BaseArgs<T>
     this.argvValues = argv as string[]
-    const output = (flags.output as string | undefined) ?? ctor.defaultOutput
-    if (!ctor.outputFormats.includes(output)) {
-      throw new MeshdbgError('usage', `output format "${output}" not supported (use ${ctor.outputFormats.join(', ')})`)
+    const outputGiven = flags.output !== undefined && !metadata.flags.output?.setFromDefault
+    if (outputGiven && this.jsonEnabled()) throw usageError('--json and -o/--output cannot be used together (--json prints the typed result, -o the output format)')
+    this.outputFormat = this.resolveOutput(flags.output as string | undefined)
+    const timeoutMs = parseDuration(flags.timeout as string, 'timeout')
+    // --timeout 0 is no deadline (as kubectl's --request-timeout 0).
+    this.timeoutMs = timeoutMs === 0 ? NO_DEADLINE_MS : timeoutMs
+    if (timeoutMs > 0) {
+      this.deadline = setTimeout(() => this.abort.abort(new MeshdbgError('timeout', `timed out after ${flags.timeout} (raise --timeout)`)), this.timeoutMs)
+      this.deadline.unref()
     }
-    this.outputFormat = output
-    this.timeoutMs = parseDuration(flags.timeout as string, 'timeout')
-    this.deadline = setTimeout(() => this.abort.abort(new MeshdbgError('timeout', `timed out after ${flags.timeout} (raise --timeout)`)), this.timeoutMs)
-    this.deadline.unref()
     process.stdout.on('error', (error: NodeJS.ErrnoException) => {
       // A reader that went away (`| head`) is not an error of ours.
       if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0)
     })
+  }
+
+  /** -o as given (or the command's default), checked against what the command takes. */
+  private resolveOutput(given: string | undefined): string {
+    const ctor = this.ctor as unknown as typeof MeshdbgCommand
+    // A command's own -o flag (outputFlag/tableOutputFlags) lists its values, and oclif checked them.
+    const declared = (this.ctor.flags as Record<string, {options?: readonly string[]}> | undefined)?.output?.options
+    const output = given ?? ctor.defaultOutput
+    if (declared === undefined && !ctor.outputFormats.includes(output)) {
+      throw usageError(`output format "${output}" not supported (use ${ctor.outputFormats.join(', ')})`)
+    }
+    this.wideOutput = output === 'wide'
+    return output
+  }
+
+  /** True when the rendered output is a table (-o short, table or wide). */
+  protected get tableOutput(): boolean {
+    return (TABLE_OUTPUTS as readonly string[]).includes(this.outputFormat)
   }
 
   /** True when stdout is for machines: --json, -o json or -o yaml. */
@@ -96,7 +151,7 @@ export abstract class MeshdbgCommand<T extends typeof Command> extends Command {
 
   protected get colorEnabled(): boolean {
     const flags = this.flags as {'no-color'?: boolean} | undefined
-    return Boolean(process.stdout.isTTY) && !process.env.NO_COLOR && !flags?.['no-color'] && !this.structuredOutput
+    return !this.structuredOutput && colorEnabled({noColorFlag: flags?.['no-color'], env: process.env, isTTY: Boolean(process.stdout.isTTY)})
   }
 
   /** Writes rendered output to stdout (nothing in --json mode, where the returned result is printed). */
@@ -113,32 +168,55 @@ export abstract class MeshdbgCommand<T extends typeof Command> extends Command {
     process.stderr.write(escapeTerminal(message) + '\n')
   }
 
+  /** Writes a rendered table; with --no-headers, without the header line of each table in it. */
+  protected writeTable(text: string): void {
+    const flags = this.flags as {'no-headers'?: boolean}
+    this.write(flags['no-headers'] ? withoutHeaderLines(text) : text)
+  }
+
   protected runContext(): RunContext {
-    const flags = this.flags as {namespace?: string; context?: string; kubeconfig?: string}
+    const flags = this.flags as {namespace?: string; context?: string; kubeconfig?: string; as?: string; 'as-group'?: string[]; 'no-color'?: boolean}
     const quiet = this.structuredOutput
+    const json = this.jsonEnabled()
+    const progress = createProgress(process.stderr, {quiet, signal: this.abort.signal})
     return {
       namespace: flags.namespace,
       context: flags.context,
       kubeconfig: flags.kubeconfig,
+      impersonate: flags.as === undefined && !flags['as-group']?.length ? undefined : {user: flags.as, groups: flags['as-group'] ?? []},
       timeoutMs: this.timeoutMs,
       signal: this.abort.signal,
       scope: this.scope,
-      ...createProgress(process.stderr, {quiet, signal: this.abort.signal}),
+      note: (message: string) => {
+        if (json) this.warnings.push(message)
+        else progress.note(message)
+      },
+      spin: progress.spin,
     }
   }
 
-  protected override async catch(error: Error & {exitCode?: number; oclif?: {exit?: number}; code?: string}): Promise<never> {
+  /** The --json envelope of a successful run. */
+  protected override toSuccessJson(result: unknown): JsonEnvelope<unknown> {
+    return {status: ExitCode.ok, result: result ?? null, ...(this.warnings.length > 0 ? {warnings: this.warnings} : {})}
+  }
+
+  protected override async catch(thrown: Error & {exitCode?: number; oclif?: {exit?: number}; code?: string}): Promise<never> {
+    // --help / -h end the parse with exit 0, help for an unknown name with 2 (already reported): not errors to format.
+    if (thrown.code === 'EEXIT') throw thrown
+    const error = usageErrorFromParser(thrown) ?? thrown
     const exitCode = exitCodeFor(error)
     const message = messageFor(error)
     const verboseFlag = !(this.ctor as unknown as typeof MeshdbgCommand).verboseIsTableSwitch && Boolean((this.flags as {verbose?: boolean} | undefined)?.verbose)
     const showStack = verboseFlag || /(^|,)meshdbg(\*|,|$)|^\*$/.test(process.env.DEBUG ?? '')
     if (this.jsonEnabled()) {
       const meshdbgError = isMeshdbgError(error) ? error : undefined
-      this.logJson({
+      const envelope: JsonEnvelope<unknown> = {
         status: exitCode,
-        error: {kind: meshdbgError?.kind ?? (exitCode === 2 ? 'usage' : 'internal'), message, hint: meshdbgError?.hint},
-        result: meshdbgError?.result,
-      })
+        result: meshdbgError?.result ?? null,
+        error: {kind: meshdbgError?.kind ?? errorKindFor(exitCode), message, ...(meshdbgError?.hint ? {hint: meshdbgError.hint} : {})},
+        ...(this.warnings.length > 0 ? {warnings: this.warnings} : {}),
+      }
+      this.logJson(envelope)
     } else {
       process.stderr.write(`Error: ${escapeTerminal(message)}\n`)
       if (showStack && error.stack) process.stderr.write(escapeTerminalLines(error.stack) + '\n')
@@ -175,6 +253,21 @@ function messageFor(error: Error & {oclif?: {exit?: number}}): string {
 }
 
 const oneLine = (text: string): string => text.replace(/\s*[\r\n]+\s*/g, ' ').trim()
+
+function errorKindFor(exitCode: number): ErrorKind {
+  if (exitCode === ExitCode.usage) return 'usage'
+  if (exitCode === ExitCode.timeout) return 'timeout'
+  if (exitCode === ExitCode.connection) return 'connection'
+  return 'internal'
+}
+
+/** Drops the first line of every blank-line-separated block: the header of each table. */
+export function withoutHeaderLines(text: string): string {
+  return text
+    .split(/(\n\n+)/)
+    .map((part) => (/^\n+$/.test(part) ? part : part.replace(/^[^\n]*(\n|$)/, '')))
+    .join('')
+}
 
 /**
  * istioctl users write `--verbose=false`; oclif booleans take `--no-verbose` (when the flag allows

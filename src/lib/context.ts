@@ -6,6 +6,8 @@ export interface RunContext {
   readonly namespace?: string
   readonly context?: string
   readonly kubeconfig?: string
+  /** --as / --as-group: Kubernetes impersonation for every API call. */
+  readonly impersonate?: {readonly user?: string; readonly groups: readonly string[]}
   /** The whole command's deadline, from --timeout. */
   readonly timeoutMs: number
   /** Aborted when the deadline passes or the user interrupts. */

@@ -2,7 +2,7 @@ import type {Command} from '@oclif/core'
 
 import {MeshdbgCommand} from './base-command.js'
 import {loadAdminText} from './envoy/source.js'
-import {fileFlag, proxyAdminPortFlag, targetArg} from './flags.js'
+import {fileFlag, proxyAdminPortFlag, tableOutputFlags, targetArg} from './flags.js'
 import type {InputText} from './input.js'
 
 /**
@@ -11,7 +11,7 @@ import type {InputText} from './input.js'
  */
 export abstract class ProxyCommand<T extends typeof Command> extends MeshdbgCommand<T> {
   static proxyArgs = {target: targetArg}
-  static proxyFlags = {file: fileFlag, 'proxy-admin-port': proxyAdminPortFlag}
+  static proxyFlags = {file: fileFlag, 'proxy-admin-port': proxyAdminPortFlag, ...tableOutputFlags(['json', 'yaml'], 'short')}
 
   /** Fetches `path` from the target's admin API, or reads --file. */
   protected async loadProxyText(path: string): Promise<InputText> {

@@ -33,19 +33,48 @@ function live(args: string[]): Promise<CliResult> {
 const requestsSince = (index: number) => sim.adminRequests.slice(index)
 
 describe('meshdbg istiod <view>', () => {
-  it('syncz: the first istiod\'s flat list, re-indented with 2 spaces', async () => {
+  it('syncz: every replica by default, each answer labelled with its istiod, re-indented with 2 spaces', async () => {
     const result = await live(['istiod', 'syncz'])
     expect(result.stderr).toBe('')
     expect(result.code).toBe(0)
-    expect(result.stdout).toMatch(/^\[\n {2}\{\n {4}"cluster_id": "Kubernetes",\n {4}"proxy": "catalog-5c7f8f8447-f54sj.istioinaction",\n/)
-    const proxies = (JSON.parse(result.stdout) as Array<{proxy: string}>).map((entry) => entry.proxy)
-    // Only istiod A's proxies: one replica, not merged.
-    expect(proxies).toEqual([
+    expect(result.stdout).toMatch(new RegExp(`^\\{\n {2}"${ISTIOD_A}": \\[\n {4}\\{\n {6}"cluster_id": "Kubernetes",\n`))
+    const byIstiod = JSON.parse(result.stdout) as Record<string, Array<{proxy: string}>>
+    expect(Object.keys(byIstiod)).toEqual([ISTIOD_A, ISTIOD_B])
+    expect(byIstiod[ISTIOD_A].map((entry) => entry.proxy)).toEqual([
       'catalog-5c7f8f8447-f54sj.istioinaction',
       'istio-ingressgateway-6bb8fb6549-hcdnc.istio-system',
       'sleep-6f8cfb8c8f-wncwh.default',
       'webapp-7c5d7b8c6b-4vzd9.istioinaction',
     ])
+    // The proxies connected to the second replica are there too (istioctl's proxy-status way).
+    expect(byIstiod[ISTIOD_B].map((entry) => entry.proxy)).toContain(`${RATINGS}.default`)
+  })
+
+  it('syncz --json: {view, path, answers: [{istiod, body}]} in the envelope', async () => {
+    const result = await live(['istiod', 'syncz', '-n', 'default', '--json'])
+    expect(result.code).toBe(0)
+    const envelope = JSON.parse(result.stdout)
+    expect(envelope.status).toBe(0)
+    expect(envelope.result.view).toBe('syncz')
+    expect(envelope.result.path).toBe('/debug/syncz?namespace=default')
+    expect(envelope.result.answers.map((answer: {istiod: string}) => answer.istiod)).toEqual([ISTIOD_A, ISTIOD_B])
+  })
+
+  it('adsz: every replica by default', async () => {
+    const result = await live(['istiod', 'adsz'])
+    expect(result.code).toBe(0)
+    const byIstiod = JSON.parse(result.stdout) as Record<string, {totalClients: number}>
+    expect(Object.keys(byIstiod)).toEqual([ISTIOD_A, ISTIOD_B])
+    expect(byIstiod[ISTIOD_B].totalClients).toBeGreaterThan(0)
+  })
+
+  it('adsz --proxy takes a workload (deploy/x) and a pod.namespace', async () => {
+    for (const proxy of ['deploy/ratings-v1', `${RATINGS}.default`]) {
+      const result = await live(['istiod', 'adsz', '--proxy', proxy, '-n', 'default'])
+      expect(result.code).toBe(0)
+      const body = JSON.parse(result.stdout) as {clients: Array<{connectionId: string}>}
+      expect(body.clients[0].connectionId).toMatch(/^ratings-v1-77f6b4c8d5-m2j7r\.default-\d+$/)
+    }
   })
 
   it('--all: { "<istiod>": <body> } for every replica; -n filters syncz', async () => {
@@ -86,7 +115,7 @@ describe('meshdbg istiod <view>', () => {
   it('edsz needs --proxy (exit 2)', async () => {
     const edsz = await live(['istiod', 'edsz'])
     expect(edsz.code).toBe(2)
-    expect(edsz.stderr).toBe('Error: istiod edsz needs --proxy <pod>.<namespace>\n')
+    expect(edsz.stderr).toBe('Error: istiod edsz needs --proxy <pod>.<namespace> (or deploy/x)\n')
   })
 
   it('registryz takes no --proxy (exit 2)', async () => {
@@ -210,7 +239,7 @@ describe('meshdbg agent <pod> <view>', () => {
     const result = await live(['agent', `${RATINGS}.default`, 'syncz'])
     expect(result.code).toBe(4)
     expect(result.stderr).toBe(
-      `Error: the pilot-agent of ${RATINGS}.default does not answer on port 15004 (its XDS debug tap was removed in Istio 1.25). Hint: ask istiod instead: meshdbg sync-status ${RATINGS}.default --agent falls back to it, or meshdbg istiod syncz -n default\n`,
+      `Error: the pilot-agent of ${RATINGS}.default does not answer on port 15004 (its XDS debug tap was removed in Istio 1.25). Hint: ask istiod instead: meshdbg sync-status ${RATINGS}.default --agent falls back to it, or meshdbg sync-status -n default (every istiod replica)\n`,
     )
   })
 

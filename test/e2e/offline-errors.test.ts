@@ -37,7 +37,7 @@ describe('errors and exit codes', () => {
   it('an unsupported -o is a usage error (exit 2)', async () => {
     const result = await runCli(['pc', 'c', '-f', dump, '-o', 'xml'])
     expect(result.code).toBe(2)
-    expect(result.stderr).toBe('Error: output format "xml" not supported (use short, json, yaml)\n')
+    expect(result.stderr).toBe('Error: output format "xml" not supported (use short, table, wide, json, yaml)\n')
   })
 
   it('a bad --timeout is a usage error (exit 2)', async () => {

@@ -2,6 +2,7 @@ import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {describe, expect, it} from 'vitest'
+import {parse as parseYaml} from 'yaml'
 
 import {selectAllSections} from '../../src/lib/envoy/all-sections.js'
 import {parseConfigDump, sectionSource, sectionSourceOf} from '../../src/lib/envoy/configdump.js'
@@ -62,9 +63,43 @@ describe('proxy-config all', () => {
     expect(result.stdout.endsWith('NAME     STATUS     LOCALITY     CLUSTER\n')).toBe(true)
   })
 
-  it('-o json prints the dump as given, ignoring filters', async () => {
-    const result = await runCli(['pc', 'a', '-f', fixture, '-o', 'json', '--port', '1'])
+  it('-o json without filters prints the dump as given, byte for byte (as istioctl)', async () => {
+    const result = await runCli(['pc', 'a', '-f', fixture, '-o', 'json'])
     expect(result.code).toBe(0)
-    expect(JSON.parse(result.stdout)).toEqual(JSON.parse(text))
+    expect(result.stdout).toBe(text.endsWith('\n') ? text : text + '\n')
+  })
+
+  it('-o json|yaml with filters narrow each section as its table does and keep the others whole', async () => {
+    const dump = JSON.parse(text)
+    const listsOf = (out: {configs: Array<Record<string, unknown>>}, suffix: string) => out.configs.find((c) => String(c['@type']).endsWith(suffix))!
+    for (const format of ['json', 'yaml']) {
+      const result = await runCli(['pc', 'a', '-f', fixture, '-o', format, '--port', '9080', '--name', '9080'])
+      expect(result.code).toBe(0)
+      const out = format === 'json' ? JSON.parse(result.stdout) : parseYaml(result.stdout)
+      expect(out.configs.map((c: {'@type': string}) => c['@type'])).toEqual(dump.configs.map((c: {'@type': string}) => c['@type']))
+      const clusters = listsOf(out, 'ClustersConfigDump') as {dynamic_active_clusters: Array<{cluster: {name: string}}>; static_clusters: unknown[]}
+      // Dump order (Envoy's), not table order.
+      expect(clusters.dynamic_active_clusters.map((entry) => entry.cluster.name).sort()).toEqual([
+        'outbound|9080|v1|reviews.shop.svc.cluster.local',
+        'outbound|9080|v2|reviews.shop.svc.cluster.local',
+        'outbound|9080||reviews.shop.svc.cluster.local',
+      ])
+      expect(clusters.static_clusters).toEqual([])
+      const routes = listsOf(out, 'RoutesConfigDump') as {dynamic_route_configs: Array<{route_config: {name: string}}>; static_route_configs: unknown[]}
+      expect([...routes.dynamic_route_configs, ...(routes.static_route_configs as typeof routes.dynamic_route_configs)].map((entry) => entry.route_config.name)).toEqual(['9080'])
+      const endpoints = JSON.stringify(listsOf(out, 'EndpointsConfigDump'))
+      expect(endpoints).toContain('"port_value":9080')
+      expect(endpoints).not.toMatch(/"port_value":(?!9080\b)\d+/)
+      // No filter applies to bootstrap and secrets: whole.
+      expect(listsOf(out, 'SecretsConfigDump')).toEqual(listsOf(dump, 'SecretsConfigDump'))
+      expect(listsOf(out, 'BootstrapConfigDump')).toEqual(listsOf(dump, 'BootstrapConfigDump'))
+    }
+  })
+
+  it('--no-headers prints the tables\' rows only', async () => {
+    const result = await runCli(['pc', 'a', '-f', fixture, '--no-headers'])
+    expect(result.code).toBe(0)
+    expect(result.stdout).not.toMatch(/^(NAME|RESOURCE|Istio Version)/m)
+    expect(result.stdout).toContain('cluster/outbound|9080|v1|reviews.shop.svc.cluster.local')
   })
 })

@@ -249,7 +249,7 @@ describe('meshdbg authz (CLI)', () => {
     expect(JSON.parse(json.stdout)).toEqual([{action: 'CUSTOM', name: 'oauth-proxy.prod', rules: 2}])
     const result = await runCli(['authz', '-f', fixturePath('tcp-match-nothing.json'), '--explain', '--json'])
     expect(result.code).toBe(0)
-    const parsed = JSON.parse(result.stdout)
+    const parsed = JSON.parse(result.stdout).result
     expect(parsed.policies).toEqual([{action: 'ALLOW', name: ANONYMOUS_POLICY, rules: 1}])
     expect(parsed.explanation.groups[0].matchNothing).toEqual(['ALLOW'])
   })

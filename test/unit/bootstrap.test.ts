@@ -62,7 +62,7 @@ describe('meshdbg proxy-config bootstrap', () => {
 
   it('returns the summary with --json', async () => {
     const result = await runCli(['pc', 'bootstrap', '-f', fixturePath('minimal.json'), '--json'])
-    expect(JSON.parse(result.stdout)).toEqual({summary: {istioVersion: '', istioProxyVersion: '', envoyVersion: '0.0.0'}})
+    expect(JSON.parse(result.stdout).result).toEqual({summary: {istioVersion: '', istioProxyVersion: '', envoyVersion: '0.0.0'}})
   })
 
   it.each([

@@ -113,7 +113,7 @@ describe('proxy-config cluster (CLI)', () => {
   it('returns the typed result with --json', async () => {
     const result = await runCli(['pc', 'c', '-f', join(fixtures, 'dump.json'), '--port', '443', '--json'])
     expect(result.code).toBe(0)
-    expect(JSON.parse(result.stdout)).toEqual({
+    expect(JSON.parse(result.stdout).result).toEqual({
       clusters: [{name: 'outbound|443||api.example.com', fqdn: 'api.example.com', port: 443, subset: '', direction: 'outbound', parsed: true, type: 'STRICT_DNS', destinationRule: '<unknown>'}],
     })
   })

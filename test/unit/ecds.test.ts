@@ -76,7 +76,7 @@ describe('meshdbg proxy-config ecds', () => {
 
   it('returns typed rows with --json', async () => {
     const result = await runCli(['pc', 'ecds', '-f', fixturePath('dump.json'), '--json'])
-    expect(JSON.parse(result.stdout).filters[4]).toEqual({name: 'tcp.rbac', typeUrl: 'type.googleapis.com/envoy.extensions.filters.network.rbac.v3.RBAC', type: 'envoy.extensions.filters.network.rbac.v3.RBAC'})
+    expect(JSON.parse(result.stdout).result.filters[4]).toEqual({name: 'tcp.rbac', typeUrl: 'type.googleapis.com/envoy.extensions.filters.network.rbac.v3.RBAC', type: 'envoy.extensions.filters.network.rbac.v3.RBAC'})
   })
 
   it.each([

@@ -209,7 +209,7 @@ describe('meshdbg proxy-config endpoint', () => {
 
   it('returns typed rows with --json', async () => {
     const result = await runCli(['pc', 'ep', '-f', fixturePath('clusters-camel.json'), '--status', 'healthy', '--json'])
-    expect(JSON.parse(result.stdout)).toEqual({
+    expect(JSON.parse(result.stdout).result).toEqual({
       source: 'clusters',
       endpoints: [{address: '10.0.0.7', port: 9080, status: 'HEALTHY', failedOutlierCheck: false, cluster: 'outbound|9080||reviews.default.svc.cluster.local'}],
     })

@@ -210,7 +210,7 @@ describe('proxy-config listener (CLI)', () => {
     const json = await runCli(['pc', 'listeners', '-f', '-', '--address', '10.96.0.10', '-o', 'json'], {input: read('sidecar.json')})
     expect(JSON.parse(json.stdout)).toEqual([JSON.parse(read('sidecar.json')).configs[0].dynamic_listeners[2].active_state.listener])
     const result = await runCli(['pc', 'l', '-f', '-', '--port', '53', '--json'], {input: read('sidecar.json')})
-    expect(JSON.parse(result.stdout)).toEqual({
+    expect(JSON.parse(result.stdout).result).toEqual({
       listeners: [{name: '10.96.0.10_53', address: '10.96.0.10', additionalAddresses: [], port: 53, type: 'TCP', chains: [{match: 'ALL', destination: 'Cluster: outbound|53||kube-dns.kube-system.svc.cluster.local'}]}],
     })
   })

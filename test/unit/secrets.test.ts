@@ -124,7 +124,7 @@ describe('meshdbg proxy-config secret', () => {
 
   it('returns typed rows with --json', async () => {
     const result = await runCli(['pc', 'secret', '-f', fixturePath('spiffe.json'), '--json'])
-    expect(JSON.parse(result.stdout).secrets[2]).toEqual({
+    expect(JSON.parse(result.stdout).result.secrets[2]).toEqual({
       name: 'ROOTCA',
       status: 'ACTIVE',
       type: 'CA',

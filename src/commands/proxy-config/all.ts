@@ -1,12 +1,14 @@
 import {Flags} from '@oclif/core'
 
 import {ProxyCommand} from '../../lib/proxy-command.js'
+import {filterAllDump, hasAllFilter} from '../../lib/envoy/all-dump.js'
 import {selectAllSections, type AllSections} from '../../lib/envoy/all-sections.js'
 import {parseConfigDump, sectionSource, sectionSourceOf} from '../../lib/envoy/configdump.js'
 import {checkListenerType} from '../../lib/envoy/listeners.js'
 import {AdminPath} from '../../lib/envoy/source.js'
 import {renderAllSummary} from '../../lib/render/all-summary.js'
 import {renderDumpText} from '../../lib/render/dump-output.js'
+import {renderDump} from '../../lib/render/dump-output.js'
 
 export type AllResult = Omit<AllSections, 'missing'> & {missingSections: string[]}
 
@@ -15,9 +17,9 @@ export default class ProxyConfigAll extends ProxyCommand<typeof ProxyConfigAll> 
   static override description = `Bootstrap summary, clusters, listeners, routes, secrets and EDS endpoints in one run over one config dump (fetched with ?include_eds), each section exactly as its own subcommand prints it with a NAME column (cluster/<name>, listener/<name>, ...). --with-headers adds a title before each section.
 Filters: --fqdn --direction --subset (clusters), --port (clusters, listeners and endpoints), --address (listeners and endpoints; endpoints compare ip:port), --type (listeners), --name (routes).
 Sections missing from the dump are left out with a note on stderr (istioctl aborts half-way); a dump without EDS prints an empty endpoint table. Deviation from istioctl: SERVICE FQDN shows the bare name for clusters that are not direction|port|subset|fqdn names.
--o json prints the whole dump as fetched (no filters apply), -o yaml the same as YAML.`
+-o json prints the dump in Envoy's layout: without filters the whole dump as fetched (as istioctl), with filters each section's entries narrowed by the same filters as its table (other sections whole); -o yaml the same as YAML. --no-headers prints only the tables' rows (no header lines, no version summary).`
 
-  static override aliases = ['proxy-config:a', 'pc:all', 'pc:a']
+  static override hiddenAliases = ['proxy-config:a', 'pc:all', 'pc:a']
   static override examples = [
     '<%= config.bin %> proxy-config all deploy/webapp -n istioinaction --with-headers',
     '<%= config.bin %> pc a -f config_dump.json --port 8080',
@@ -28,7 +30,7 @@ Sections missing from the dump are left out with a note on stderr (istioctl abor
   static override args = ProxyCommand.proxyArgs
   static override flags = {
     ...ProxyCommand.proxyFlags,
-    'with-headers': Flags.boolean({summary: 'Print a title line before each section.'}),
+    'with-headers': Flags.boolean({summary: 'Print a title line before each section.', exclusive: ['no-headers']}),
     fqdn: Flags.string({summary: 'Clusters whose name contains this FQDN.'}),
     direction: Flags.string({summary: 'Clusters whose name contains this direction.'}),
     subset: Flags.string({summary: 'Clusters whose name contains this subset.'}),
@@ -44,10 +46,12 @@ Sections missing from the dump are left out with a note on stderr (istioctl abor
     checkListenerType(flags.type)
     const ctx = this.runContext()
     const input = await this.loadProxyText(AdminPath.withEds)
-    if (this.outputFormat !== 'short') {
-      // The dump as fetched, unfiltered (as istioctl); parsed first so garbage is still exit 6.
+    if (!this.tableOutput) {
+      // Parsed first so garbage is still exit 6.
       const dump = parseConfigDump(input.text, input.origin)
-      this.write(renderDumpText(input.text, dump.raw, this.outputFormat as 'json' | 'yaml', this.notice))
+      if (hasAllFilter(flags)) this.write(renderDump(filterAllDump(dump, flags), this.outputFormat as 'json' | 'yaml', this.notice))
+      // Without filters, the dump as fetched, byte for byte (as istioctl), unless key material had to go.
+      else this.write(renderDumpText(input.text, dump.raw, this.outputFormat as 'json' | 'yaml', this.notice))
       // The summaries are only printed with --json: do not parse certificates etc. for nothing.
       if (!this.jsonEnabled()) return {endpoints: [], missingSections: []}
       const {missing, ...sections} = selectAllSections(sectionSourceOf(dump), flags)
@@ -55,7 +59,9 @@ Sections missing from the dump are left out with a note on stderr (istioctl abor
     }
     const {missing, ...sections} = selectAllSections(sectionSource(input), flags)
     if (missing.length > 0) ctx.note(`${input.origin}: no ${missing.join(', ')} section in this dump; left out`)
-    this.write(renderAllSummary({...sections, missing}, {withHeaders: flags['with-headers'], verbose: flags.verbose}))
+    // --no-headers is for scripts that read rows: the bootstrap version lines are not rows.
+    const shown = flags['no-headers'] ? {...sections, bootstrap: undefined} : sections
+    this.writeTable(renderAllSummary({...shown, missing}, {withHeaders: flags['with-headers'], verbose: flags.verbose}))
     return {...sections, missingSections: missing}
   }
 }

@@ -1,3 +1,4 @@
+import {fileFlag, outputFlag, proxyAdminPortFlag} from '../../lib/flags.js'
 import {ProxyCommand} from '../../lib/proxy-command.js'
 import {bootstrapSection, summarizeBootstrap, type BootstrapSummary} from '../../lib/envoy/bootstrap.js'
 import {parseConfigDumpInput} from '../../lib/envoy/configdump.js'
@@ -15,8 +16,7 @@ export default class ProxyConfigBootstrap extends ProxyCommand<typeof ProxyConfi
 -o json (default: the BootstrapConfigDump section as Envoy prints it, snake_case, 2-space indent) | yaml | short (the version summary: "Istio Version", "Istio Proxy Version" when known, and "Envoy Version", which is always printed, 0.0.0 when the node has no user_agent_build_version).
 A dump without a BootstrapConfigDump is an error (exit 6).`
 
-  static override defaultOutput = 'json'
-  static override aliases = ['proxy-config:b', 'pc:bootstrap', 'pc:b']
+  static override hiddenAliases = ['proxy-config:b', 'pc:bootstrap', 'pc:b']
   static override examples = [
     '<%= config.bin %> proxy-config bootstrap productpage-v1-7f44c4d57c-abcde.bookinfo -o short',
     'kubectl exec POD -c istio-proxy -- curl -s "localhost:15000/config_dump?mask=bootstrap" | <%= config.bin %> pc b -f - -o yaml',
@@ -24,7 +24,10 @@ A dump without a BootstrapConfigDump is an error (exit 6).`
 
   static override args = ProxyCommand.proxyArgs
   static override flags = {
-    ...ProxyCommand.proxyFlags,
+    file: fileFlag,
+    'proxy-admin-port': proxyAdminPortFlag,
+    // short is a version summary here, not a table.
+    ...outputFlag(['json', 'yaml', 'short'], 'json'),
   }
 
   async run(): Promise<BootstrapResult> {

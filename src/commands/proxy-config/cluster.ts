@@ -16,7 +16,7 @@ export default class ProxyConfigCluster extends ProxyCommand<typeof ProxyConfigC
   static override description = `Columns, filters, sort and padding match istioctl byte for byte. Filters are substring tests on the full cluster name (--port needs "|<port>|"). An empty result prints the header only and exits 0.
 -o short (default) | json (the matching Cluster objects as Envoy prints them) | yaml.`
 
-  static override aliases = ['proxy-config:clusters', 'proxy-config:c', 'pc:cluster', 'pc:clusters', 'pc:c']
+  static override hiddenAliases = ['proxy-config:clusters', 'proxy-config:c', 'pc:cluster', 'pc:clusters', 'pc:c']
   static override examples = [
     '<%= config.bin %> proxy-config cluster deploy/istio-ingressgateway -n istio-system --fqdn catalog.istioinaction.svc.cluster.local --port 80',
     'kubectl exec POD -c istio-proxy -- curl -s localhost:15000/config_dump > dump.json && <%= config.bin %> pc c -f dump.json',
@@ -34,8 +34,8 @@ export default class ProxyConfigCluster extends ProxyCommand<typeof ProxyConfigC
   async run(): Promise<ClusterResult> {
     const {flags} = this
     const input = await this.loadProxyText(AdminPath.clusters)
-    const selected = selectClusters(parseConfigDumpInput(input, {only: ['Clusters'], summariesOnly: this.outputFormat === 'short'}), flags)
-    if (this.outputFormat === 'short') this.write(renderClusterTable(selected.summaries))
+    const selected = selectClusters(parseConfigDumpInput(input, {only: ['Clusters'], summariesOnly: this.tableOutput}), flags)
+    if (this.tableOutput) this.writeTable(renderClusterTable(selected.summaries))
     else this.write(renderDump(selected.clusters, this.outputFormat as 'json' | 'yaml', this.notice))
     return {clusters: selected.summaries}
   }

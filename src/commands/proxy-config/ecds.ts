@@ -14,7 +14,7 @@ export default class ProxyConfigEcds extends ProxyCommand<typeof ProxyConfigEcds
   static override description = `One row per ecds_filters[].ecds_filter across every EcdsConfigDump section: ECDS NAME and TYPE (typed_config's @type without "type.googleapis.com/"), sorted by type URL (empty first), then name, as istioctl does. A dump without an EcdsConfigDump (ECDS not in use) prints the header only and exits 0.
 -o short (default) | json (one EcdsConfigDump merging every section's ecds_filters, in dump order, as Envoy prints them) | yaml.`
 
-  static override aliases = ['proxy-config:ec', 'pc:ecds', 'pc:ec']
+  static override hiddenAliases = ['proxy-config:ec', 'pc:ecds', 'pc:ec']
   static override examples = [
     '<%= config.bin %> proxy-config ecds deploy/httpbin -n default',
     'kubectl exec POD -c istio-proxy -- curl -s "localhost:15000/config_dump?include_eds" > dump.json && <%= config.bin %> pc ec -f dump.json -o yaml',
@@ -29,7 +29,7 @@ export default class ProxyConfigEcds extends ProxyCommand<typeof ProxyConfigEcds
     const {flags} = this
     const input = await this.loadProxyText(AdminPath.withEds)
     const selected = selectEcds(parseConfigDumpInput(input, {only: ['Ecds']}))
-    if (this.outputFormat === 'short') this.write(renderEcdsTable(selected.summaries))
+    if (this.tableOutput) this.writeTable(renderEcdsTable(selected.summaries))
     else this.write(renderDump(selected.section, this.outputFormat as 'json' | 'yaml', this.notice))
     return {filters: selected.summaries}
   }

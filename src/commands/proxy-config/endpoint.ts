@@ -23,7 +23,7 @@ export default class ProxyConfigEndpoint extends ProxyCommand<typeof ProxyConfig
 Filters are exact and case-insensitive: --address is the IP without the port for /clusters input, but "ip:port" for EDS input (as in istioctl, so a bare IP matches nothing there); --status is a health status name (HEALTHY, UNHEALTHY, DRAINING, TIMEOUT, DEGRADED, UNKNOWN). Rows are sorted as istioctl sorts them, with full tie-breaks. An empty result prints the header only and exits 0.
 -o short (default) | json (Envoy's own objects: the whole ClusterStatus entries with at least one matching host, or the ClusterLoadAssignments with non-matching endpoints pruned) | yaml.`
 
-  static override aliases = ['proxy-config:endpoints', 'proxy-config:ep', 'pc:endpoint', 'pc:endpoints', 'pc:ep']
+  static override hiddenAliases = ['proxy-config:endpoints', 'proxy-config:ep', 'pc:endpoint', 'pc:endpoints', 'pc:ep']
   static override examples = [
     '<%= config.bin %> proxy-config endpoint deploy/productpage-v1 -n bookinfo --cluster "outbound|9080||reviews.bookinfo.svc.cluster.local"',
     'kubectl exec POD -c istio-proxy -- curl -s "localhost:15000/clusters?format=json" > clusters.json && <%= config.bin %> pc ep -f clusters.json --status unhealthy',
@@ -47,11 +47,13 @@ Filters are exact and case-insensitive: --address is the IP without the port for
     const structured = this.outputFormat as 'json' | 'yaml'
     if (parsed.kind === 'cluster-status') {
       const selected = selectHostEndpoints(parsed.clusterStatuses, filter)
-      this.write(this.outputFormat === 'short' ? renderHostEndpointTable(selected.rows) : renderDump(selected.clusterStatuses, structured, this.notice))
+      if (this.tableOutput) this.writeTable(renderHostEndpointTable(selected.rows))
+      else this.write(renderDump(selected.clusterStatuses, structured, this.notice))
       return {source: 'clusters', endpoints: selected.rows}
     }
     const selected = selectEdsEndpoints(parsed.dump, filter)
-    this.write(this.outputFormat === 'short' ? renderEdsEndpointTable(selected.rows) : renderDump(selected.clusterLoadAssignments, structured, this.notice))
+    if (this.tableOutput) this.writeTable(renderEdsEndpointTable(selected.rows))
+    else this.write(renderDump(selected.clusterLoadAssignments, structured, this.notice))
     return {source: 'eds', endpoints: selected.rows}
   }
 }

@@ -17,7 +17,7 @@ export default class ProxyConfigListener extends ProxyCommand<typeof ProxyConfig
 -o short (default) | json (the matching Listener objects as Envoy prints them, in dump order) | yaml.
 Where istioctl crashes or prints nothing useful, meshdbg shows: a pipe address as its path, HTTP for an HTTP connection manager without typed_config, TCP for a TCP proxy without typed_config, and "Weighted: <cluster>=<weight>, ..." for a TCP proxy with weighted_clusters (istioctl prints "Cluster: ").`
 
-  static override aliases = ['proxy-config:listeners', 'proxy-config:l', 'pc:listener', 'pc:listeners', 'pc:l']
+  static override hiddenAliases = ['proxy-config:listeners', 'proxy-config:l', 'pc:listener', 'pc:listeners', 'pc:l']
   static override examples = [
     '<%= config.bin %> proxy-config listener deploy/istio-ingressgateway -n istio-system',
     '<%= config.bin %> pc l productpage-v1-123.default --port 15006 --type HTTP+TCP',
@@ -44,7 +44,7 @@ Where istioctl crashes or prints nothing useful, meshdbg shows: a pipe address a
     checkListenerType(flags.type)
     const input = await this.loadProxyText(AdminPath.listeners)
     const selected = selectListeners(parseConfigDumpInput(input, {only: ['Listeners']}), flags)
-    if (this.outputFormat === 'short') this.write(renderListenerTable(selected.summaries, {verbose: flags.verbose}))
+    if (this.tableOutput) this.writeTable(renderListenerTable(selected.summaries, {verbose: flags.verbose}))
     else this.write(renderDump(selected.listeners, this.outputFormat as 'json' | 'yaml', this.notice))
     return {listeners: selected.summaries}
   }

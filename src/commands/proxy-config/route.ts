@@ -16,7 +16,7 @@ export default class ProxyConfigRoute extends ProxyCommand<typeof ProxyConfigRou
   static override description = `Columns, filters, order and padding match istioctl byte for byte. By default one row per (virtual host, route): NAME VHOST NAME DOMAINS MATCH VIRTUAL SERVICE; routes to PassthroughCluster are hidden and a virtual host without routes shows "/*" and "404". --verbose=false prints NAME and the virtual host count. --name is an exact match. Configurations keep dump order (dynamic, then static), except that runs of numeric names (80, 9080, ...) are sorted between non-numeric ones, as istioctl does. An empty result prints the header only and exits 0.
 -o short (default) | json (the matching RouteConfiguration objects as Envoy prints them, in table order) | yaml.`
 
-  static override aliases = ['proxy-config:routes', 'proxy-config:r', 'pc:route', 'pc:routes', 'pc:r']
+  static override hiddenAliases = ['proxy-config:routes', 'proxy-config:r', 'pc:route', 'pc:routes', 'pc:r']
   static override examples = [
     '<%= config.bin %> proxy-config route deploy/istio-ingressgateway -n istio-system --name http.8080',
     '<%= config.bin %> pc r productpage-v1-123.default --name 9080 -o json',
@@ -39,8 +39,8 @@ export default class ProxyConfigRoute extends ProxyCommand<typeof ProxyConfigRou
   async run(): Promise<RouteResult> {
     const {flags} = this
     const input = await this.loadProxyText(AdminPath.routes)
-    const selected = selectRoutes(parseConfigDumpInput(input, {only: ['Routes'], summariesOnly: this.outputFormat === 'short'}), {name: flags.name})
-    if (this.outputFormat === 'short') this.write(renderRouteTable(selected.summaries, {verbose: flags.verbose}))
+    const selected = selectRoutes(parseConfigDumpInput(input, {only: ['Routes'], summariesOnly: this.tableOutput}), {name: flags.name})
+    if (this.tableOutput) this.writeTable(renderRouteTable(selected.summaries, {verbose: flags.verbose}))
     else this.write(renderDump(selected.routeConfigs, this.outputFormat as 'json' | 'yaml', this.notice))
     return {routes: selected.summaries}
   }

@@ -15,7 +15,7 @@ export default class ProxyConfigSecret extends ProxyCommand<typeof ProxyConfigSe
 No secrets prints the header only (istioctl prints "No active or warming secrets found."; meshdbg says so on stderr) and exits 0. A dump without a SecretsConfigDump is an error (exit 6).
 -o short (default) | json (the SecretsConfigDump section as Envoy prints it; Envoy redacts private keys, and meshdbg redacts any a dump from elsewhere still holds, saying so on stderr) | yaml.`
 
-  static override aliases = ['proxy-config:secrets', 'proxy-config:s', 'pc:secret', 'pc:secrets', 'pc:s']
+  static override hiddenAliases = ['proxy-config:secrets', 'proxy-config:s', 'pc:secret', 'pc:secrets', 'pc:s']
   static override examples = [
     '<%= config.bin %> proxy-config secret deploy/productpage-v1 -n bookinfo',
     'kubectl exec POD -c istio-proxy -- curl -s "localhost:15000/config_dump?mask=dynamic_active_secrets,dynamic_warming_secrets" > secrets.json && <%= config.bin %> pc s -f secrets.json',
@@ -31,12 +31,12 @@ No secrets prints the header only (istioctl prints "No active or warming secrets
     const input = await this.loadProxyText(AdminPath.secrets)
     const section = secretsSection(parseConfigDumpInput(input, {only: ['Secrets']}))
     const secrets = collectSecretRows(section)
-    if (this.outputFormat === 'short') {
+    if (this.tableOutput) {
       // Every secret gives at least one row, so no rows means no active or warming secrets.
       if (secrets.length === 0) {
         this.runContext().note('No active or warming secrets found.')
       }
-      this.write(renderSecretTable(secrets))
+      this.writeTable(renderSecretTable(secrets))
     } else {
       this.write(renderDump(section, this.outputFormat as 'json' | 'yaml', this.notice))
     }

@@ -11,8 +11,8 @@ export interface RouteFilter {
 /** One row of the verbose route table: a (vhost, route) pair. */
 export interface RouteEntry {
   virtualHost: string
-  /** The DOMAINS column (collapsed as istioctl does, see describeRouteDomains). */
-  domains: string
+  /** The virtual host's domains, all of them, as Envoy lists them (the table collapses them: describeRouteDomains). */
+  domains: string[]
   match: string
   /** `<name>.<namespace>` of the VirtualService that produced the route, from its istio metadata. */
   virtualService: string
@@ -66,7 +66,7 @@ export function summarizeRouteConfig(routeConfig: Json): RouteConfigSummary {
   const entries: RouteEntry[] = []
   for (const vhost of vhosts) {
     const virtualHost = stringField(vhost, 'name')
-    const domains = describeRouteDomains(arrayField(vhost, 'domains').map(String))
+    const domains = arrayField(vhost, 'domains').map(String)
     const routes = arrayField(vhost, 'routes')
     if (routes.length === 0) {
       // A vhost without routes answers 404 to everything.

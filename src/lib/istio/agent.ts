@@ -43,7 +43,7 @@ export async function fetchAgentSyncz(ctx: RunContext, pod: {name: string; names
       available: false,
       port: AGENT_DEBUG_PORT,
       error: new MeshdbgError('connection', `the pilot-agent of ${proxy} does not answer on port ${AGENT_DEBUG_PORT} (its XDS debug tap was removed in Istio 1.25)`, {
-        hint: `ask istiod instead: meshdbg sync-status ${proxy} --agent falls back to it, or meshdbg istiod syncz -n ${pod.namespace}`,
+        hint: `ask istiod instead: meshdbg sync-status ${proxy} --agent falls back to it, or meshdbg sync-status -n ${pod.namespace} (every istiod replica)`,
       }),
     }
   }

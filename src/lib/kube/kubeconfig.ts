@@ -17,6 +17,8 @@ export interface KubeconfigRequest {
   context?: string
   /** -n */
   namespace?: string
+  /** --as / --as-group */
+  impersonate?: Impersonation
   env?: NodeJS.ProcessEnv
   home?: string
 }
@@ -29,6 +31,11 @@ export interface LoadedKubeconfig {
   server: string
   /** The files that were read (empty for in-cluster config), for messages. */
   files: string[]
+}
+
+export interface Impersonation {
+  user?: string
+  groups: readonly string[]
 }
 
 const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token'
@@ -138,6 +145,7 @@ function finish(kubeConfig: KubeConfig, request: KubeconfigRequest, files: strin
     })
   }
   kubeConfig.setCurrentContext(contextName)
+  if (request.impersonate) impersonate(kubeConfig, request.impersonate)
   return {
     kubeConfig,
     contextName,
@@ -167,6 +175,27 @@ function effectiveProxy(cluster: Cluster, env: NodeJS.ProcessEnv, described: str
     throw usageError(`${where} uses ${url.protocol}// (supported: http://, https://, socks5://)`)
   }
   return url.protocol === 'socks5:' ? proxy.replace(/^socks5:/i, 'socks5h:') : proxy
+}
+
+/**
+ * kubectl's --as/--as-group: Impersonate-* headers on every API request. Every path (client-node's
+ * API clients, the REST GETs, port-forward upgrades, log streams) takes its headers from one of
+ * these two public methods, so wrapping them on this instance covers them all.
+ */
+function impersonate(kubeConfig: KubeConfig, {user, groups}: Impersonation): void {
+  if (groups.length > 1) throw usageError('only one --as-group is supported')
+  if (groups.length > 0 && user === undefined) throw usageError('--as-group needs --as (as in kubectl)')
+  const headers: Record<string, string> = {'Impersonate-User': user!, ...(groups.length > 0 ? {'Impersonate-Group': groups[0]} : {})}
+  const applyToHTTPSOptions = kubeConfig.applyToHTTPSOptions.bind(kubeConfig)
+  kubeConfig.applyToHTTPSOptions = async (opts) => {
+    await applyToHTTPSOptions(opts)
+    opts.headers = {...opts.headers, ...headers}
+  }
+  const applySecurityAuthentication = kubeConfig.applySecurityAuthentication.bind(kubeConfig)
+  kubeConfig.applySecurityAuthentication = async (context) => {
+    await applySecurityAuthentication(context)
+    for (const [name, value] of Object.entries(headers)) context.setHeaderParam(name, value)
+  }
 }
 
 function firstLine(text: string): string {

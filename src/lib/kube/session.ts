@@ -46,7 +46,7 @@ export function openKube(ctx: RunContext): KubeSession {
 }
 
 function createSession(ctx: RunContext): KubeSession {
-  const loaded = loadKubeconfig({kubeconfig: ctx.kubeconfig, context: ctx.context, namespace: ctx.namespace})
+  const loaded = loadKubeconfig({kubeconfig: ctx.kubeconfig, context: ctx.context, namespace: ctx.namespace, impersonate: ctx.impersonate})
   const lazily = <T>(create: () => T): (() => T) => {
     let value: T | undefined
     return () => (value ??= create())

@@ -1,4 +1,4 @@
-import type {RouteConfigSummary} from '../envoy/routes.js'
+import {describeRouteDomains, type RouteConfigSummary} from '../envoy/routes.js'
 import {tabRow, tabwrite} from './tabwriter.js'
 
 export interface RouteTableOptions {
@@ -19,7 +19,7 @@ export function renderRouteTable(rows: readonly RouteConfigSummary[], options: R
       continue
     }
     for (const entry of row.entries) {
-      lines.push(tabRow([name, entry.virtualHost, entry.domains, entry.match, entry.virtualService]))
+      lines.push(tabRow([name, entry.virtualHost, describeRouteDomains(entry.domains), entry.match, entry.virtualService]))
     }
   }
   return tabwrite(lines, {padding: 5})

@@ -17,9 +17,17 @@ const ANSI: Readonly<Record<SyncState, string>> = {
 }
 const RESET = '\u001B[0m'
 
-function cellsOf(row: SyncStatusRow): string[] {
+function cellsOf(row: SyncStatusRow, wide: boolean): string[] {
+  const cells = [row.proxy, row.clusterId, ...SYNC_TYPES.map((type) => row.types[type].display), row.istiod, row.version]
   // Escaped here, not only by tabwrite: the colour pass below measures these same cells.
-  return [row.proxy, row.clusterId, ...SYNC_TYPES.map((type) => row.types[type].display), row.istiod, row.version].map(escapeTerminal)
+  return (wide ? [...cells, nackText(row)] : cells).map(escapeTerminal)
+}
+
+/** The wide table's NACK column: each rejected type's message, on one line (tabs and newlines would break the layout). */
+function nackText(row: SyncStatusRow): string {
+  const messages = SYNC_TYPES.filter((type) => row.types[type].error).map((type) => `${type}: ${row.types[type].error}`)
+  // eslint-disable-next-line no-control-regex
+  return messages.length === 0 ? '-' : messages.join('; ').replace(/[\u0000-\u001F\u007F-\u009F\s]+/g, ' ').trim()
 }
 
 /**
@@ -27,8 +35,10 @@ function cellsOf(row: SyncStatusRow): string[] {
  * laid out by the tabwriter port with istioctl's padding. Colour is applied after layout, so
  * escape codes never count towards column widths.
  */
-export function renderSyncStatusTable(rows: readonly SyncStatusRow[], options: {color?: boolean} = {}): string {
-  const cells = [HEADER, ...rows.map(cellsOf)]
+export function renderSyncStatusTable(rows: readonly SyncStatusRow[], options: {color?: boolean; wide?: boolean} = {}): string {
+  const wide = Boolean(options.wide)
+  const header = wide ? [...HEADER, 'NACK'] : HEADER
+  const cells = [header, ...rows.map((row) => cellsOf(row, wide))]
   const text = tabwrite(
     cells.map((line) => line.join('\t')),
     {padding: PADDING},
@@ -36,7 +46,7 @@ export function renderSyncStatusTable(rows: readonly SyncStatusRow[], options: {
   if (!options.color || rows.length === 0) return text
   // Every line has the same number of cells, so they form one column block: each column's width is
   // its widest cell plus the padding, exactly as the tabwriter computed it.
-  const widths = HEADER.map((_, column) => Math.max(...cells.map((line) => [...line[column]].length)) + PADDING)
+  const widths = header.map((_, column) => Math.max(...cells.map((line) => [...line[column]].length)) + PADDING)
   const lines = text.split('\n')
   for (let i = 0; i < rows.length; i++) {
     // Code points, as the tabwriter counts them.
