@@ -18,6 +18,7 @@ import type {Scenario, SimPod} from './model.js'
 import {handlePortForwardUpgrade, type Fault} from './portforward.js'
 import {buildScaleScenario} from './scale.js'
 import type {SpdySession} from './spdy.js'
+import {MeshStore} from './store.js'
 
 export type {Fault} from './portforward.js'
 export type {Scenario, SimPod, SimService, SimWorkload, IstioConfig, SimProxy, SyncState} from './model.js'
@@ -38,6 +39,8 @@ export interface Simulator {
   setConfigDump(pod: {pod: string; namespace: string}, text: string): void
   requests: Array<{method: string; path: string; headers: Record<string, string | string[] | undefined>}>
   adminRequests: Array<{pod: string; namespace: string; port: number; method: string; path: string}>
+  /** Writes made through the API, as change events (what istiod watches). */
+  store: MeshStore
   close(): Promise<void>
 }
 
@@ -64,6 +67,7 @@ class SimulatorImpl implements Simulator {
   private timers = new Set<NodeJS.Timeout>()
   private issuedTokens = new Set<string>()
   private closeHooks = new Set<() => void>()
+  readonly store = new MeshStore()
   private tmpDir = ''
   private closed = false
 
@@ -104,7 +108,7 @@ class SimulatorImpl implements Simulator {
 
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
     this.log(req)
-    handleRest({scenario: this.scenario, issuedTokens: this.issuedTokens, serveLog: (rq, rs, ns, pod, q) => {
+    handleRest({scenario: this.scenario, store: this.store, issuedTokens: this.issuedTokens, serveLog: (rq, rs, ns, pod, q) => {
       const p = this.scenario.pods.find((x) => x.namespace === ns && x.name === pod)!
       const stop = serveLog(this.scenario, p, rq, rs, q, (logger) => (p.proxy ? this.admin(p).loggers.get(logger) : undefined))
       if (stop) {

@@ -57,6 +57,8 @@ export interface SimPod {
   logs?: Record<string, string[]>
   /** Milliseconds of added latency this pod shows in its access log story (story 2). */
   slow?: boolean
+  /** Set once the object was written through the API (otherwise a fixed value is served). */
+  resourceVersion?: string
 }
 
 export interface SimWorkload {
@@ -79,7 +81,11 @@ export interface SimServicePort {
   name?: string
   port: number
   targetPort: number
+  /** A named targetPort (resolved against each pod's container ports); `targetPort` is then the port. */
+  targetPortName?: string
   protocol?: 'TCP' | 'UDP'
+  /** `appProtocol`, which Istio prefers over the port name for protocol selection. */
+  appProtocol?: string
 }
 
 export interface SimService {
@@ -92,6 +98,8 @@ export interface SimService {
   type?: 'ClusterIP' | 'LoadBalancer' | 'NodePort'
   ports: SimServicePort[]
   creationTimestamp: string
+  annotations?: Record<string, string>
+  resourceVersion?: string
 }
 
 export interface SimObject {
@@ -125,4 +133,34 @@ export interface Scenario {
   remoteProxies?: import('./sync.js').ConnectedProxy[]
   /** Cache Envoy dumps per pod (large generated meshes); the catalog regenerates on each request. */
   cacheDumps?: boolean
+  /**
+   * A live mesh: istiod pushes generated config on every change and each proxy serves what it
+   * acknowledged (src/sim/xds.ts). Without it, every answer is derived from the model per request
+   * and `SimProxy.sync` scripts istiod's view.
+   */
+  live?: LiveSettings
+  /** Endpoints objects written through the API (for Services without a selector). */
+  manualEndpoints?: SimObject[]
+}
+
+/** How one proxy answers pushes in a live mesh. */
+export interface ProxyBehaviour {
+  /** Milliseconds between a push and its ACK (default `LiveSettings.ackDelayMs`). */
+  ackDelayMs?: number
+  /** xDS types this proxy rejects, with the error text it NACKs with (keeps the previous config). */
+  nack?: Partial<Record<XdsType, string>>
+  /** xDS types whose pushes this proxy never answers (istiod shows STALE). */
+  stale?: XdsType[]
+  /** Milliseconds this pod's application takes to answer (story 2's slow pod). */
+  latencyMs?: number
+}
+
+export interface LiveSettings {
+  /** istiod's debounce before a push (PILOT_DEBOUNCE_AFTER, 100 ms by default). */
+  debounceMs: number
+  ackDelayMs: number
+  /** Per pod (`name` or `name.namespace`). */
+  proxies: Record<string, ProxyBehaviour>
+  /** Istio version of proxies injected into pods created through the API. */
+  istioVersion: string
 }
