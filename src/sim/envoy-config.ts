@@ -30,7 +30,7 @@ export function tsAfter(scenario: Scenario, seconds: number): string {
   return new Date(Date.parse(scenario.now) - 3600_000 + seconds * 1000).toISOString()
 }
 
-function socket(address: string, port: number): J {
+export function socket(address: string, port: number): J {
   return {socket_address: {address, port_value: port}}
 }
 
@@ -132,7 +132,7 @@ function podsOf(scenario: Scenario, svc: SimService, extra?: Record<string, stri
 
 export interface EdsCluster {name: string; serviceName: string; pods: SimPod[]; port: number}
 
-interface MeshView {
+export interface MeshView {
   clusters: J[]
   eds: EdsCluster[]
   listeners: J[]
@@ -196,7 +196,7 @@ function rbacFilters(pod: SimPod, scenario: Scenario): J[] {
   return filters
 }
 
-function hcm(statPrefix: string, route: J, extraFilters: J[], accessLog: boolean): J {
+export function hcm(statPrefix: string, route: J, extraFilters: J[], accessLog: boolean): J {
   return {
     name: 'envoy.filters.network.http_connection_manager',
     typed_config: {
@@ -224,7 +224,7 @@ function hcm(statPrefix: string, route: J, extraFilters: J[], accessLog: boolean
   }
 }
 
-function tcpProxy(cluster: string, statPrefix = cluster): J {
+export function tcpProxy(cluster: string, statPrefix = cluster): J {
   return {name: 'envoy.filters.network.tcp_proxy', typed_config: {'@type': TCP_TYPE, stat_prefix: statPrefix, cluster}}
 }
 
@@ -237,6 +237,8 @@ const SVC_DOMAINS = (svc: SimService, fromNs: string): string[] => {
 const viewCache = new WeakMap<SimPod, MeshView>()
 
 function meshView(pod: SimPod, scenario: Scenario): MeshView {
+  const live = scenario.xds?.envoyView(pod)
+  if (live) return live
   if (!scenario.cacheDumps) return buildMeshView(pod, scenario)
   let view = viewCache.get(pod)
   if (!view) {

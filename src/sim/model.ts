@@ -121,7 +121,9 @@ export interface Scenario {
   /** Fixed "now" for every generated timestamp, so outputs are deterministic. */
   now: string
   clusterId: string
-  meshConfig: {accessLogEncoding: 'TEXT' | 'JSON'; rootNamespace: string; trustDomain: string}
+  meshConfig: {accessLogEncoding: 'TEXT' | 'JSON'; rootNamespace: string; trustDomain: string
+    /** MeshConfig extensionProviders (envoyExtAuthzHttp): name to the service it calls. */
+    extensionProviders?: Record<string, {service: string; port: number}>}
   namespaces: Array<{name: string; labels: Record<string, string>}>
   pods: SimPod[]
   workloads: SimWorkload[]
@@ -141,6 +143,18 @@ export interface Scenario {
   live?: LiveSettings
   /** Endpoints objects written through the API (for Services without a selector). */
   manualEndpoints?: SimObject[]
+  /** The running xDS state of a live mesh (set by the simulator; absent in plain data). */
+  xds?: XdsView
+}
+
+/** What a live mesh's xDS server answers for: Envoy's accepted config and istiod's current one. */
+export interface XdsView {
+  /** What the proxy's Envoy runs (the last config it ACKed per type); undefined: not connected. */
+  envoyView(pod: SimPod): import('./envoy-config.js').MeshView | undefined
+  /** What istiod would send the proxy now. */
+  istiodView(pod: SimPod): import('./envoy-config.js').MeshView | undefined
+  /** istiod's version of each type's last push (`version_info`) and when Envoy applied it. */
+  versions(pod: SimPod): {envoy: Partial<Record<XdsType, {version: string; at: string}>>} | undefined
 }
 
 /** How one proxy answers pushes in a live mesh. */
