@@ -19,6 +19,7 @@ import {handlePortForwardUpgrade, type Fault} from './portforward.js'
 import {buildScaleScenario} from './scale.js'
 import type {SpdySession} from './spdy.js'
 import {MeshStore} from './store.js'
+import {XdsServer} from './xds.js'
 
 export type {Fault} from './portforward.js'
 export type {Scenario, SimPod, SimService, SimWorkload, IstioConfig, SimProxy, SyncState} from './model.js'
@@ -68,12 +69,17 @@ class SimulatorImpl implements Simulator {
   private issuedTokens = new Set<string>()
   private closeHooks = new Set<() => void>()
   readonly store = new MeshStore()
+  private xds?: XdsServer
   private tmpDir = ''
   private closed = false
 
   constructor(public scenario: Scenario, private tls: boolean) {}
 
   async start(): Promise<void> {
+    if (this.scenario.live) {
+      this.xds = new XdsServer(this.scenario, this.store)
+      this.scenario.xds = this.xds
+    }
     const onRequest = (req: IncomingMessage, res: ServerResponse) => this.onRequest(req, res)
     this.server = this.tls
       ? createHttpsServer({cert: readCert('apiserver.pem'), key: readCert('apiserver.key')}, onRequest)
@@ -274,6 +280,7 @@ users:
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
+    this.xds?.close()
     for (const t of this.timers) clearTimeout(t)
     this.timers.clear()
     for (const hook of [...this.closeHooks]) hook()

@@ -155,6 +155,8 @@ export interface XdsView {
   istiodView(pod: SimPod): import('./envoy-config.js').MeshView | undefined
   /** istiod's version of each type's last push (`version_info`) and when Envoy applied it. */
   versions(pod: SimPod): {envoy: Partial<Record<XdsType, {version: string; at: string}>>} | undefined
+  /** istiod's nonces per type for this proxy; undefined when it is not connected. */
+  status(pod: SimPod): Partial<Record<XdsType, {sent?: string; acked?: string; error?: string; sentAt: string}>> | undefined
 }
 
 /** How one proxy answers pushes in a live mesh. */
@@ -163,8 +165,10 @@ export interface ProxyBehaviour {
   ackDelayMs?: number
   /** xDS types this proxy rejects, with the error text it NACKs with (keeps the previous config). */
   nack?: Partial<Record<XdsType, string>>
-  /** xDS types whose pushes this proxy never answers (istiod shows STALE). */
+  /** xDS types whose pushes (after the first) this proxy never answers (istiod shows STALE). */
   stale?: XdsType[]
+  /** xDS types this proxy has never acknowledged since it connected (STALE, never acknowledged). */
+  neverAck?: XdsType[]
   /** Milliseconds this pod's application takes to answer (story 2's slow pod). */
   latencyMs?: number
 }
