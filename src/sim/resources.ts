@@ -111,8 +111,11 @@ export function podFromJson(s: Scenario, obj: J, existing: SimPod | undefined): 
     name: c.name, image: c.image, ...(c.args ? {args: c.args} : {}),
     ...(c.ports ? {ports: (c.ports as J[]).map((p) => ({containerPort: Number(p.containerPort), ...(p.name ? {name: p.name} : {}), protocol: p.protocol ?? 'TCP'}))} : {}),
   }))
-  const app = containers.filter((c) => c.name !== 'istio-proxy')
-  const hasProxy = containers.length !== app.length
+  const ownProxy = containers.find((c) => c.name === 'istio-proxy')
+  const router = (ownProxy?.args ?? []).includes('router')
+  // A gateway runs istio-proxy as its own container; a sidecar's is the injector's to add.
+  const app = router ? containers : containers.filter((c) => c.name !== 'istio-proxy')
+  const hasProxy = ownProxy !== undefined
   const nsLabels = s.namespaces.find((n) => n.name === ns)?.labels ?? {}
   const podLabels = obj.metadata.labels ?? {}
   // pkg/kube/inject/webhook.go injectRequired: namespace istio-injection=enabled (or istio.io/rev),
@@ -127,7 +130,7 @@ export function podFromJson(s: Scenario, obj: J, existing: SimPod | undefined): 
   const ip = existing?.ip ?? freeAddress(new Set(s.pods.map((p) => p.ip)), '10.10', 256 + 2)
   const pod = makePod({
     name: obj.metadata.name, namespace: ns, labels: podLabels, annotations, ip, serviceAccount: spec.serviceAccountName ?? 'default', app,
-    proxy: inject ? {kind: (containers.find((c) => c.name === 'istio-proxy')?.args ?? []).includes('router') ? 'router' : 'sidecar', istioVersion: version, adminPort,
+    proxy: inject ? {kind: router ? 'router' : 'sidecar', istioVersion: version, adminPort,
       agentDebugPort: versionBelow(version, 25), istiod} : undefined,
     owner: ((obj.metadata.ownerReferences as J[] | undefined) ?? []).map((o) => ({kind: String(o.kind), name: String(o.name), apiVersion: String(o.apiVersion)}))[0],
   })

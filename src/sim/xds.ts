@@ -48,8 +48,8 @@ export class XdsServer implements XdsView {
     this.unsubscribe = store.subscribe(() => this.schedulePush())
     // At start every proxy connects and ACKs the first push; the second (a full push as on any
     // config change) meets each proxy's scripted behaviour, so the mesh starts in its story's state.
-    this.push(true)
-    this.push(false)
+    this.push('connect')
+    this.push('startup')
   }
 
   private behaviour(pod: SimPod): ProxyBehaviour {
@@ -65,12 +65,15 @@ export class XdsServer implements XdsView {
     if (this.closed || this.debounce) return
     this.debounce = setTimeout(() => {
       this.debounce = undefined
-      this.push(false)
+      this.push('change')
     }, this.scenario.live?.debounceMs ?? 100)
   }
 
-  /** One full push to every connected proxy. */
-  push(initial: boolean): void {
+  /**
+   * One full push to every connected proxy: on `connect` every proxy ACKs; the `startup` push
+   * meets each proxy's NACK/STALE behaviour at once; a `change` push is answered after the delays.
+   */
+  push(kind: 'connect' | 'startup' | 'change'): void {
     if (this.closed) return
     this.pushes++
     const now = this.clock()
@@ -91,11 +94,11 @@ export class XdsServer implements XdsView {
         const sent: Sent = {version, nonce: nonceOf(`${key}/${type}/${this.pushes}`), at: now, resources: slice(view, type)}
         const t = (state.types[type] ??= {})
         t.sent = sent
-        if (initial && !state.neverAnswered.has(type)) {
+        if (kind === 'connect' && !state.neverAnswered.has(type)) {
           t.acked = sent
           continue
         }
-        this.answer(state, type, sent, b)
+        this.answer(state, type, sent, kind === 'startup' ? {...b, ackDelayMs: 0} : b)
       }
     }
     for (const key of [...this.proxies.keys()]) if (!seen.has(key)) this.proxies.delete(key)
@@ -110,7 +113,7 @@ export class XdsServer implements XdsView {
       if (error) t.nacked = {nonce: sent.nonce, error, at: this.clock()}
       else t.acked = {...sent, at: this.clock()}
     }
-    const delay = b.ackDelayMs ?? this.scenario.live?.ackDelayMs ?? 0
+    const delay = b.ackDelayMs === 0 ? 0 : b.ackDelayMs ?? this.scenario.live?.ackDelayMs ?? 0
     if (delay <= 0) return apply()
     const timer = setTimeout(() => {
       this.timers.delete(timer)
