@@ -3,6 +3,8 @@ import {createHmac} from 'node:crypto'
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import {podJson, serviceJson, workloadJson} from './kube-objects.js'
 import type {Scenario, SimWorkload} from './model.js'
+import {RESOURCES, handleResource, versionBelow, type WriteContext} from './resources.js'
+import type {MeshStore} from './store.js'
 import {SelectorError, matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector} from './selectors.js'
 
 type J = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -21,46 +23,76 @@ export function sendJson(res: ServerResponse, code: number, body: unknown): void
   res.end(text)
 }
 
-const ISTIO_KINDS: Record<string, {kind: string; group: 'networking.istio.io' | 'security.istio.io'}> = {
-  virtualservices: {kind: 'VirtualService', group: 'networking.istio.io'},
-  destinationrules: {kind: 'DestinationRule', group: 'networking.istio.io'},
-  gateways: {kind: 'Gateway', group: 'networking.istio.io'},
-  serviceentries: {kind: 'ServiceEntry', group: 'networking.istio.io'},
-  sidecars: {kind: 'Sidecar', group: 'networking.istio.io'},
-  peerauthentications: {kind: 'PeerAuthentication', group: 'security.istio.io'},
-  authorizationpolicies: {kind: 'AuthorizationPolicy', group: 'security.istio.io'},
-  requestauthentications: {kind: 'RequestAuthentication', group: 'security.istio.io'},
-}
 const WORKLOADS: Record<string, {kind: SimWorkload['kind']; group: 'apps' | 'batch'}> = {
   deployments: {kind: 'Deployment', group: 'apps'}, statefulsets: {kind: 'StatefulSet', group: 'apps'}, daemonsets: {kind: 'DaemonSet', group: 'apps'},
   replicasets: {kind: 'ReplicaSet', group: 'apps'}, jobs: {kind: 'Job', group: 'batch'},
 }
 
-function resourceList(groupVersion: string, resources: Array<[string, string, boolean, string[]?]>): J {
-  return {kind: 'APIResourceList', apiVersion: 'v1', groupVersion, resources: resources.map(([name, kind, namespaced, shortNames]) => ({
-    name, singularName: name.includes('/') ? '' : kind.toLowerCase(), namespaced, kind, verbs: name.includes('/') ? ['get', 'create'] : ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'], ...(shortNames ? {shortNames} : {}),
+function resourceList(groupVersion: string, resources: Array<[string, string, boolean, string[]?, string[]?]>): J {
+  return {kind: 'APIResourceList', apiVersion: 'v1', groupVersion, resources: resources.map(([name, kind, namespaced, shortNames, categories]) => ({
+    name, singularName: name.includes('/') ? '' : kind.toLowerCase(), namespaced, kind, verbs: name.includes('/') ? ['get', 'create'] : ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'], ...(shortNames ? {shortNames} : {}), ...(categories ? {categories} : {}),
   }))}
 }
 
-const DISCOVERY: Record<string, J> = {
-  '/api': {kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{clientCIDR: '0.0.0.0/0', serverAddress: '172.18.0.2:6443'}]},
-  '/apis': {kind: 'APIGroupList', apiVersion: 'v1', groups: [
-    ...[['apps', ['v1']], ['batch', ['v1']], ['networking.istio.io', ['v1', 'v1beta1', 'v1alpha3']], ['security.istio.io', ['v1', 'v1beta1']]].map(([name, versions]) => ({
-      name, versions: (versions as string[]).map((v) => ({groupVersion: `${name}/${v}`, version: v})), preferredVersion: {groupVersion: `${name}/${(versions as string[])[0]}`, version: (versions as string[])[0]},
-    })),
-  ]},
-  '/api/v1': resourceList('v1', [['namespaces', 'Namespace', false, ['ns']], ['pods', 'Pod', true, ['po']], ['pods/log', 'Pod', true], ['pods/portforward', 'PodPortForwardOptions', true],
-    ['services', 'Service', true, ['svc']], ['configmaps', 'ConfigMap', true, ['cm']], ['serviceaccounts', 'ServiceAccount', true, ['sa']], ['serviceaccounts/token', 'TokenRequest', true]]),
-  '/apis/apps/v1': resourceList('apps/v1', [['deployments', 'Deployment', true, ['deploy']], ['statefulsets', 'StatefulSet', true, ['sts']], ['daemonsets', 'DaemonSet', true, ['ds']], ['replicasets', 'ReplicaSet', true, ['rs']]]),
-  '/apis/batch/v1': resourceList('batch/v1', [['jobs', 'Job', true]]),
+/**
+ * Versions of Istio's API groups a control plane of `istioVersion` installs (CRDs in
+ * manifests/charts/base/crds/crd-all.gen.yaml: `v1` arrived in 1.22), preferred first.
+ */
+export function istioGroupVersions(group: string, istioVersion: string): string[] {
+  const v1 = !versionBelow(istioVersion, 22)
+  if (group === 'networking.istio.io') return [...(v1 ? ['v1'] : []), 'v1beta1', 'v1alpha3']
+  if (group === 'security.istio.io') return [...(v1 ? ['v1'] : []), 'v1beta1']
+  return []
 }
-for (const v of ['v1', 'v1beta1', 'v1alpha3']) {
-  DISCOVERY[`/apis/networking.istio.io/${v}`] = resourceList(`networking.istio.io/${v}`, Object.entries(ISTIO_KINDS).filter(([, k]) => k.group === 'networking.istio.io').map(([n, k]) => [n, k.kind, true]))
-  DISCOVERY[`/apis/security.istio.io/${v}`] = resourceList(`security.istio.io/${v}`, Object.entries(ISTIO_KINDS).filter(([, k]) => k.group === 'security.istio.io').map(([n, k]) => [n, k.kind, true]))
+
+function discoveryDoc(path: string, istioVersion: string): J | undefined {
+  const groups: Array<[string, string[]]> = [['apps', ['v1']], ['batch', ['v1']], ['discovery.k8s.io', ['v1']],
+    ['networking.istio.io', istioGroupVersions('networking.istio.io', istioVersion)], ['security.istio.io', istioGroupVersions('security.istio.io', istioVersion)]]
+  const groupJson = ([name, versions]: [string, string[]]) => ({name, versions: versions.map((v) => ({groupVersion: `${name}/${v}`, version: v})), preferredVersion: {groupVersion: `${name}/${versions[0]}`, version: versions[0]}})
+  if (path === '/api') return {kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{clientCIDR: '0.0.0.0/0', serverAddress: '172.18.0.2:6443'}]}
+  if (path === '/apis') return {kind: 'APIGroupList', apiVersion: 'v1', groups: groups.map(groupJson)}
+  if (path === '/api/v1') {
+    return resourceList('v1', [['namespaces', 'Namespace', false, ['ns']], ['pods', 'Pod', true, ['po'], ['all']], ['pods/log', 'Pod', true], ['pods/portforward', 'PodPortForwardOptions', true],
+      ['services', 'Service', true, ['svc'], ['all']], ['endpoints', 'Endpoints', true, ['ep']], ['configmaps', 'ConfigMap', true, ['cm']], ['serviceaccounts', 'ServiceAccount', true, ['sa']], ['serviceaccounts/token', 'TokenRequest', true]])
+  }
+  if (path === '/apis/apps/v1') return resourceList('apps/v1', [['deployments', 'Deployment', true, ['deploy'], ['all']], ['statefulsets', 'StatefulSet', true, ['sts'], ['all']], ['daemonsets', 'DaemonSet', true, ['ds'], ['all']], ['replicasets', 'ReplicaSet', true, ['rs'], ['all']]])
+  if (path === '/apis/batch/v1') return resourceList('batch/v1', [['jobs', 'Job', true, undefined, ['all']]])
+  const m = /^\/apis\/([^/]+)(?:\/([^/]+))?$/.exec(path)
+  const group = m && groups.find(([name]) => name === m[1])
+  if (!m || !group) return undefined
+  if (!m[2]) return {kind: 'APIGroup', apiVersion: 'v1', ...groupJson(group)}
+  if (!group[1].includes(m[2])) return undefined
+  return resourceList(`${m[1]}/${m[2]}`, RESOURCES.filter((r) => r.group === m[1]).map((r) => [r.resource, r.kind, true, r.shortNames, r.categories]))
+}
+
+/**
+ * OpenAPI v3 documents, reduced to what kubectl reads: the index of group versions and, per group
+ * version, a PATCH operation per kind declaring the `fieldValidation` parameter, so kubectl leaves
+ * validation to the server (cli-runtime query_param_verifier_v3.go) instead of downloading schemas.
+ * No schemas: kubectl then builds strategic merge patches from its compiled-in types.
+ */
+function openApiV3(path: string, istioVersion: string): J | undefined {
+  const groupVersions = [['', 'v1'], ['discovery.k8s.io', 'v1'], ...['networking.istio.io', 'security.istio.io'].flatMap((g) => istioGroupVersions(g, istioVersion).map((v) => [g, v]))]
+  const key = ([g, v]: string[]) => (g ? `apis/${g}/${v}` : `api/${v}`)
+  if (path === '/openapi/v3') return {paths: Object.fromEntries(groupVersions.map((gv) => [key(gv), {serverRelativeURL: `/openapi/v3/${key(gv)}?hash=${istioVersion.replace(/\./g, '')}`}]))}
+  const gv = groupVersions.find((x) => path === `/openapi/v3/${key(x)}`)
+  if (!gv) return undefined
+  const paths: J = {}
+  for (const def of RESOURCES.filter((r) => r.group === gv[0])) {
+    paths[`/${key(gv)}/namespaces/{namespace}/${def.resource}/{name}`] = {patch: {
+      operationId: `patch${def.kind}`,
+      parameters: [{name: 'fieldValidation', in: 'query', schema: {type: 'string', uniqueItems: true}}, {name: 'dryRun', in: 'query', schema: {type: 'string', uniqueItems: true}}],
+      requestBody: {content: {'application/json-patch+json': {schema: {type: 'object'}}, 'application/merge-patch+json': {schema: {type: 'object'}}}},
+      'x-kubernetes-action': 'patch',
+      'x-kubernetes-group-version-kind': {group: gv[0], version: gv[1], kind: def.kind},
+    }}
+  }
+  return {openapi: '3.0.0', info: {title: 'Kubernetes', version: 'v1.32.2'}, paths, components: {schemas: {}}}
 }
 
 export interface ApiContext {
   scenario: Scenario
+  store: MeshStore
   issuedTokens: Set<string>
   serveLog(req: IncomingMessage, res: ServerResponse, namespace: string, pod: string, query: URLSearchParams): void
 }
@@ -96,7 +128,9 @@ export async function handleRest(ctx: ApiContext, req: IncomingMessage, res: Ser
   if (path === '/version') {
     return sendJson(res, 200, {major: '1', minor: '32', gitVersion: 'v1.32.2', gitCommit: '67a30c0adcf52bd3f56ff0893ce19966be12991f', gitTreeState: 'clean', buildDate: '2025-02-12T21:19:47Z', goVersion: 'go1.23.6', compiler: 'gc', platform: 'linux/amd64'})
   }
-  if (DISCOVERY[path]) return sendJson(res, 200, DISCOVERY[path])
+  const istioVersion = s.pods.find((p) => p.istiod)?.istiod?.version ?? s.live?.istioVersion ?? '1.17.8'
+  const doc = discoveryDoc(path, istioVersion) ?? openApiV3(path, istioVersion)
+  if (doc) return sendJson(res, 200, doc)
   if (path === '/healthz' || path === '/readyz' || path === '/livez') {
     res.writeHead(200, {'Content-Type': 'text/plain; charset=utf-8'})
     return void res.end('ok')
@@ -126,9 +160,12 @@ export async function handleRest(ctx: ApiContext, req: IncomingMessage, res: Ser
     // etcd key order: /registry/<resource>/<namespace>/<name>
     const key = (o: J) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`
     filtered.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0))
-    if (wantsTable && kind === 'Pod') return sendJson(res, 200, podTable(filtered, s.now))
+    if (wantsTable && kind === 'Pod') return sendJson(res, 200, podTable(filtered, s.live ? new Date().toISOString() : s.now))
     return sendJson(res, 200, listOf(kind, apiVersion, filtered))
   }
+  const writeCtx: WriteContext = {scenario: s, store: ctx.store, versions: (group) => (group === 'discovery.k8s.io' ? ['v1'] : istioGroupVersions(group, istioVersion)),
+    now: () => (s.live ? Date.now() : Date.parse(s.now))}
+  if (await handleResource(writeCtx, req, res, path, q)) return
   const forbiddenVerb = () => sendJson(res, 405, status(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource'))
 
   // Core v1
@@ -190,7 +227,7 @@ export async function handleRest(ctx: ApiContext, req: IncomingMessage, res: Ser
     }
     if (name) {
       const found = ns ? items.find((i) => i.metadata.name === name && i.metadata.namespace === ns) : undefined
-      if (found && wantsTable && resource === 'pods') return sendJson(res, 200, podTable([found], s.now))
+      if (found && wantsTable && resource === 'pods') return sendJson(res, 200, podTable([found], s.live ? new Date().toISOString() : s.now))
       return found ? sendJson(res, 200, found) : sendJson(res, 404, notFound(resource, name))
     }
     return respondList(kind, 'v1', items, fields)
@@ -208,20 +245,6 @@ export async function handleRest(ctx: ApiContext, req: IncomingMessage, res: Ser
       return found ? sendJson(res, 200, found) : sendJson(res, 404, notFound(resource, name, group))
     }
     return respondList(w.kind, `${group}/v1`, items)
-  }
-
-  m = /^\/apis\/(networking\.istio\.io|security\.istio\.io)\/(v1|v1beta1|v1alpha3)\/(?:namespaces\/([^/]+)\/)?([a-z]+)(?:\/([^/]+))?$/.exec(path)
-  if (m) {
-    const [, group, version, ns, resource, name] = m
-    const k = ISTIO_KINDS[resource]
-    if (!k || k.group !== group) return sendJson(res, 404, status(404, 'NotFound', 'the server could not find the requested resource'))
-    if (method !== 'GET') return forbiddenVerb()
-    const items = s.istioConfigs.filter((c) => c.kind === k.kind && (!ns || c.metadata.namespace === ns)).map((c) => ({...c, apiVersion: `${group}/${version}`}) as J)
-    if (name) {
-      const found = items.find((i) => i.metadata.name === name)
-      return found ? sendJson(res, 200, found) : sendJson(res, 404, notFound(resource, name, group))
-    }
-    return respondList(k.kind, `${group}/${version}`, items)
   }
 
   return sendJson(res, 404, status(404, 'NotFound', 'the server could not find the requested resource'))

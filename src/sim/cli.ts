@@ -2,7 +2,8 @@
 // Runs the simulator as a process: prints KUBECONFIG=<path>, serves until SIGINT/SIGTERM.
 import {readFileSync} from 'node:fs'
 import {parseArgs} from 'node:util'
-import {startSimulator} from './index.js'
+import {startSimulator, type SimulatorOptions} from './index.js'
+import {ScenarioError, loadScenario} from './scenario-file.js'
 
 const {values} = parseArgs({
   options: {
@@ -14,15 +15,26 @@ const {values} = parseArgs({
 })
 
 if (values.help) {
-  process.stdout.write('usage: node dist/sim/cli.js [--scenario catalog|scale] [--tls] [--config-dump POD.NS=FILE]...\n')
+  process.stdout.write('usage: node dist/sim/cli.js [--scenario catalog|scale|FILE.yaml] [--tls] [--config-dump POD.NS=FILE]...\n')
   process.exit(0)
 }
-if (values.scenario !== 'catalog' && values.scenario !== 'scale') {
-  process.stderr.write(`unknown scenario "${values.scenario}" (catalog, scale)\n`)
+let scenario: SimulatorOptions['scenario']
+if (values.scenario === 'catalog' || values.scenario === 'scale') {
+  scenario = values.scenario
+} else if (/\.ya?ml$/.test(values.scenario ?? '')) {
+  try {
+    scenario = loadScenario(readFileSync(values.scenario!, 'utf8'), values.scenario!.replace(/^.*\//, '').replace(/\.ya?ml$/, ''))
+  } catch (error) {
+    if (!(error instanceof ScenarioError) && (error as NodeJS.ErrnoException).code === undefined) throw error
+    process.stderr.write(`scenario ${values.scenario}: ${(error as Error).message}\n`)
+    process.exit(2)
+  }
+} else {
+  process.stderr.write(`unknown scenario "${values.scenario}" (catalog, scale, or a .yaml file)\n`)
   process.exit(2)
 }
 
-const sim = await startSimulator({scenario: values.scenario, tls: values.tls})
+const sim = await startSimulator({scenario, tls: values.tls})
 for (const spec of values['config-dump'] ?? []) {
   const m = /^([^.=]+)\.([^=]+)=(.+)$/.exec(spec)
   if (!m) {

@@ -30,7 +30,7 @@ export function tsAfter(scenario: Scenario, seconds: number): string {
   return new Date(Date.parse(scenario.now) - 3600_000 + seconds * 1000).toISOString()
 }
 
-function socket(address: string, port: number): J {
+export function socket(address: string, port: number): J {
   return {socket_address: {address, port_value: port}}
 }
 
@@ -132,7 +132,7 @@ function podsOf(scenario: Scenario, svc: SimService, extra?: Record<string, stri
 
 export interface EdsCluster {name: string; serviceName: string; pods: SimPod[]; port: number}
 
-interface MeshView {
+export interface MeshView {
   clusters: J[]
   eds: EdsCluster[]
   listeners: J[]
@@ -196,7 +196,7 @@ function rbacFilters(pod: SimPod, scenario: Scenario): J[] {
   return filters
 }
 
-function hcm(statPrefix: string, route: J, extraFilters: J[], accessLog: boolean): J {
+export function hcm(statPrefix: string, route: J, extraFilters: J[], accessLog: boolean): J {
   return {
     name: 'envoy.filters.network.http_connection_manager',
     typed_config: {
@@ -224,7 +224,7 @@ function hcm(statPrefix: string, route: J, extraFilters: J[], accessLog: boolean
   }
 }
 
-function tcpProxy(cluster: string, statPrefix = cluster): J {
+export function tcpProxy(cluster: string, statPrefix = cluster): J {
   return {name: 'envoy.filters.network.tcp_proxy', typed_config: {'@type': TCP_TYPE, stat_prefix: statPrefix, cluster}}
 }
 
@@ -236,7 +236,8 @@ const SVC_DOMAINS = (svc: SimService, fromNs: string): string[] => {
 
 const viewCache = new WeakMap<SimPod, MeshView>()
 
-function meshView(pod: SimPod, scenario: Scenario): MeshView {
+function meshView(pod: SimPod, scenario: Scenario, source: 'envoy' | 'istiod' = 'envoy'): MeshView {
+  if (scenario.xds) return (source === 'istiod' ? scenario.xds.istiodView(pod) : scenario.xds.envoyView(pod)) ?? {clusters: [], eds: [], listeners: [], routes: []}
   if (!scenario.cacheDumps) return buildMeshView(pod, scenario)
   let view = viewCache.get(pod)
   if (!view) {
@@ -376,17 +377,20 @@ function buildMeshView(pod: SimPod, scenario: Scenario): MeshView {
 }
 
 /** The `/config_dump` object (with `include_eds` when asked). */
-export function buildConfigDump(pod: SimPod, scenario: Scenario, includeEds: boolean): J {
-  const view = meshView(pod, scenario)
+export function buildConfigDump(pod: SimPod, scenario: Scenario, includeEds: boolean, source: 'envoy' | 'istiod' = 'envoy'): J {
+  const view = meshView(pod, scenario, source)
   const t = (n: number) => tsAfter(scenario, n)
-  const version = t(120)
+  // A live mesh stamps each type with the push Envoy accepted (version_info, last_updated).
+  const acked = scenario.xds?.versions(pod)?.envoy
+  const versionOf = (type: 'cds' | 'lds' | 'rds') => acked?.[type]?.version ?? (scenario.xds ? '' : t(120))
+  const updatedAt = (type: 'cds' | 'lds' | 'rds', fixed: number) => acked?.[type]?.at ?? t(fixed)
   const cert = workloadCert(pod.namespace, pod.serviceAccount)
   const root = readCert('mesh-root.pem')
   const configs: J[] = [
     {'@type': `${ADMIN}BootstrapConfigDump`, bootstrap: bootstrap(pod, scenario), last_updated: t(1.234)},
-    {'@type': `${ADMIN}ClustersConfigDump`, version_info: version,
+    {'@type': `${ADMIN}ClustersConfigDump`, version_info: versionOf('cds'),
       static_clusters: staticClusters(pod).map((cluster) => ({cluster: {'@type': 'type.googleapis.com/envoy.config.cluster.v3.Cluster', ...cluster}, last_updated: t(1.3)})),
-      dynamic_active_clusters: view.clusters.map((cluster) => ({version_info: version, cluster: {'@type': 'type.googleapis.com/envoy.config.cluster.v3.Cluster', ...cluster}, last_updated: t(2.5)}))},
+      dynamic_active_clusters: view.clusters.map((cluster) => ({version_info: versionOf('cds'), cluster: {'@type': 'type.googleapis.com/envoy.config.cluster.v3.Cluster', ...cluster}, last_updated: updatedAt('cds', 2.5)}))},
   ]
   if (includeEds) {
     configs.push({'@type': `${ADMIN}EndpointsConfigDump`,
@@ -395,15 +399,15 @@ export function buildConfigDump(pod: SimPod, scenario: Scenario, includeEds: boo
     })
   }
   configs.push(
-    {'@type': `${ADMIN}ListenersConfigDump`, version_info: version,
+    {'@type': `${ADMIN}ListenersConfigDump`, version_info: versionOf('lds'),
       static_listeners: staticListeners().map((listener) => ({listener: {'@type': 'type.googleapis.com/envoy.config.listener.v3.Listener', ...listener}, last_updated: t(1.3)})),
-      dynamic_listeners: view.listeners.map((listener) => ({name: listener.name, active_state: {version_info: version, listener: {'@type': 'type.googleapis.com/envoy.config.listener.v3.Listener', ...listener}, last_updated: t(2.6)}}))},
+      dynamic_listeners: view.listeners.map((listener) => ({name: listener.name, active_state: {version_info: versionOf('lds'), listener: {'@type': 'type.googleapis.com/envoy.config.listener.v3.Listener', ...listener}, last_updated: updatedAt('lds', 2.6)}}))},
     {'@type': `${ADMIN}ScopedRoutesConfigDump`},
     {'@type': `${ADMIN}RoutesConfigDump`,
       // Envoy tracks every inline route config (static and dynamic listeners) as a static one.
       static_route_configs: [...staticListeners(), ...view.listeners].flatMap((l: J) => (l.filter_chains as J[]).flatMap((c) => (c.filters as J[]).map((f) => f.typed_config?.route_config).filter(Boolean)))
         .map((rc: J) => ({route_config: {'@type': 'type.googleapis.com/envoy.config.route.v3.RouteConfiguration', ...rc}, last_updated: t(1.3)})),
-      dynamic_route_configs: view.routes.map((route) => ({version_info: version, route_config: {'@type': 'type.googleapis.com/envoy.config.route.v3.RouteConfiguration', ...route}, last_updated: t(2.7)}))},
+      dynamic_route_configs: view.routes.map((route) => ({version_info: versionOf('rds'), route_config: {'@type': 'type.googleapis.com/envoy.config.route.v3.RouteConfiguration', ...route}, last_updated: updatedAt('rds', 2.7)}))},
     {'@type': `${ADMIN}SecretsConfigDump`, dynamic_active_secrets: [
       {name: 'default', version_info: t(0), last_updated: t(1.1), secret: {'@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret', name: 'default', tls_certificate: {certificate_chain: {inline_bytes: Buffer.from(cert + root).toString('base64')}, private_key: {inline_bytes: 'W3JlZGFjdGVkXQ=='}}}},
       {name: 'ROOTCA', version_info: t(0), last_updated: t(1.2), secret: {'@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret', name: 'ROOTCA', validation_context: {trusted_ca: {inline_bytes: Buffer.from(root).toString('base64')}}}},

@@ -19,6 +19,8 @@ import type {Scenario, SimPod} from './model.js'
 import {handlePortForwardUpgrade, type Fault} from './portforward.js'
 import {buildScaleScenario} from './scale.js'
 import type {SpdySession} from './spdy.js'
+import {MeshStore} from './store.js'
+import {XdsServer} from './xds.js'
 
 export type {Fault} from './portforward.js'
 export type {ApiFault} from './api-faults.js'
@@ -42,6 +44,8 @@ export interface Simulator {
   setConfigDump(pod: {pod: string; namespace: string}, text: string): void
   requests: Array<{method: string; path: string; headers: Record<string, string | string[] | undefined>}>
   adminRequests: Array<{pod: string; namespace: string; port: number; method: string; path: string}>
+  /** Writes made through the API, as change events (what istiod watches). */
+  store: MeshStore
   close(): Promise<void>
 }
 
@@ -69,12 +73,18 @@ class SimulatorImpl implements Simulator {
   private timers = new Set<NodeJS.Timeout>()
   private issuedTokens = new Set<string>()
   private closeHooks = new Set<() => void>()
+  readonly store = new MeshStore()
+  private xds?: XdsServer
   private tmpDir = ''
   private closed = false
 
   constructor(public scenario: Scenario, private tls: boolean) {}
 
   async start(): Promise<void> {
+    if (this.scenario.live) {
+      this.xds = new XdsServer(this.scenario, this.store)
+      this.scenario.xds = this.xds
+    }
     const onRequest = (req: IncomingMessage, res: ServerResponse) => this.onRequest(req, res)
     this.server = this.tls
       ? createHttpsServer({cert: readCert('apiserver.pem'), key: readCert('apiserver.key')}, onRequest)
@@ -111,7 +121,7 @@ class SimulatorImpl implements Simulator {
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
     this.log(req)
     if (this.apiFaults.apply(req, res)) return
-    handleRest({scenario: this.scenario, issuedTokens: this.issuedTokens, serveLog: (rq, rs, ns, pod, q) => {
+    handleRest({scenario: this.scenario, store: this.store, issuedTokens: this.issuedTokens, serveLog: (rq, rs, ns, pod, q) => {
       const p = this.scenario.pods.find((x) => x.namespace === ns && x.name === pod)!
       const stop = serveLog(this.scenario, p, rq, rs, q, (logger) => (p.proxy ? this.admin(p).loggers.get(logger) : undefined))
       if (stop) {
@@ -281,6 +291,7 @@ users:
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
+    this.xds?.close()
     for (const t of this.timers) clearTimeout(t)
     this.timers.clear()
     for (const hook of [...this.closeHooks]) hook()

@@ -59,8 +59,9 @@ export function handleIstiod(pod: SimPod, port: number, scenario: Scenario, _adm
     case '/debug/list':
       return json(['adsz', 'adsz?push=true', 'authorizationz', 'config_distribution', 'config_dump', 'configz', 'connections', 'edsz', 'endpointShardz', 'endpointz', 'inject', 'instancesz', 'mesh', 'ndsz', 'push_status', 'pushcontext', 'registryz', 'resourcesz', 'syncz', 'telemetryz'])
     case '/debug/syncz': {
-      const ns = q.get('namespace')
-      return json(mine().filter((p) => !ns || p.id.endsWith(`.${ns}`)).map((p) => syncRow(p, scenario.now)))
+      // pilot/pkg/xds/debug.go: the namespace filter arrived in 1.19 (a live mesh answers as its version).
+      const ns = scenario.xds && !versionAtLeast(istiodVersion, 19) ? null : q.get('namespace')
+      return json(mine().filter((p) => !ns || p.id.endsWith(`.${ns}`)).map((p) => syncRow(p, scenario.now, istiodVersion)))
     }
     case '/debug/adsz': case '/debug/connections': {
       if (q.get('push') === 'true') return send(200, 'Pushed to 0 servers\n', 'text/plain; charset=utf-8') // never act on it
@@ -75,7 +76,7 @@ export function handleIstiod(pod: SimPod, port: number, scenario: Scenario, _adm
     case '/debug/config_dump':
       return withProxy((p) => {
         if (!p.pod) return json({configs: []})
-        const dump = buildConfigDump(p.pod, scenario, q.has('include_eds'))
+        const dump = buildConfigDump(p.pod, scenario, q.has('include_eds'), 'istiod')
         const byType = (t: string) => (dump.configs as J[]).find((c) => c['@type'].endsWith(`.${t}`)) ?? {} // not ScopedRoutesConfigDump
         const clusters = byType('ClustersConfigDump')
         const listeners = byType('ListenersConfigDump')
@@ -88,7 +89,7 @@ export function handleIstiod(pod: SimPod, port: number, scenario: Scenario, _adm
             if (t === 'cds' || t.endsWith('cluster.v3.cluster')) flat.push(...(clusters.dynamic_active_clusters ?? []).map((c: J) => c.cluster))
             if (t === 'lds' || t.endsWith('listener.v3.listener')) flat.push(...(listeners.dynamic_listeners ?? []).map((l: J) => l.active_state.listener))
             if (t === 'rds' || t.endsWith('route.v3.routeconfiguration')) flat.push(...(routes.dynamic_route_configs ?? []).map((r: J) => r.route_config))
-            if (t === 'eds' || t.endsWith('endpoint.v3.clusterloadassignment')) flat.push(...((buildConfigDump(p.pod, scenario, true).configs as J[]).find((c) => c['@type'].endsWith('EndpointsConfigDump'))?.dynamic_endpoint_configs ?? []).map((e: J) => e.endpoint_config))
+            if (t === 'eds' || t.endsWith('endpoint.v3.clusterloadassignment')) flat.push(...((buildConfigDump(p.pod, scenario, true, 'istiod').configs as J[]).find((c) => c['@type'].endsWith('EndpointsConfigDump'))?.dynamic_endpoint_configs ?? []).map((e: J) => e.endpoint_config))
           }
           return json(toCamel({configs: flat}))
         }
@@ -108,7 +109,7 @@ export function handleIstiod(pod: SimPod, port: number, scenario: Scenario, _adm
     case '/debug/edsz':
       return withProxy((p) => {
         if (!p.pod) return json([])
-        const dump = buildConfigDump(p.pod, scenario, true)
+        const dump = buildConfigDump(p.pod, scenario, true, 'istiod')
         const eds = ((dump.configs as J[]).find((c) => c['@type'].endsWith('EndpointsConfigDump'))?.dynamic_endpoint_configs ?? []).map((e: J) => e.endpoint_config)
         const clas = eds.map(({'@type': _t, ...rest}: J) => rest)
         return versionAtLeast(istiodVersion, 25) ? json(toCamel({configs: eds})) : json(toCamel(clas))

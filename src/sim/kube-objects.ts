@@ -58,7 +58,7 @@ export function podJson(pod: SimPod, scenario: Scenario): Record<string, unknown
       ...(pod.owner?.kind === 'ReplicaSet' ? {generateName: pod.name.replace(/[^-]+$/, '')} : {}),
       namespace: pod.namespace,
       uid: pod.uid,
-      resourceVersion: String(4000 + pod.name.length),
+      resourceVersion: pod.resourceVersion ?? String(4000 + pod.name.length),
       creationTimestamp: pod.creationTimestamp,
       labels: pod.labels,
       ...(Object.keys(pod.annotations).length ? {annotations: pod.annotations} : {}),
@@ -125,9 +125,9 @@ export function serviceJson(s: SimService): Record<string, unknown> {
   return {
     kind: 'Service',
     apiVersion: 'v1',
-    metadata: {name: s.name, namespace: s.namespace, uid: s.uid, resourceVersion: String(2000 + s.name.length), creationTimestamp: s.creationTimestamp, labels: s.labels},
+    metadata: {name: s.name, namespace: s.namespace, uid: s.uid, resourceVersion: s.resourceVersion ?? String(2000 + s.name.length), creationTimestamp: s.creationTimestamp, ...(Object.keys(s.labels).length ? {labels: s.labels} : {}), ...(s.annotations && Object.keys(s.annotations).length ? {annotations: s.annotations} : {})},
     spec: {
-      ports: s.ports.map((p) => ({...(p.name ? {name: p.name} : {}), protocol: p.protocol ?? 'TCP', port: p.port, targetPort: p.targetPort})),
+      ports: s.ports.map((p) => ({...(p.name ? {name: p.name} : {}), protocol: p.protocol ?? 'TCP', ...(p.appProtocol ? {appProtocol: p.appProtocol} : {}), port: p.port, targetPort: p.targetPortName ?? p.targetPort})),
       ...(s.selector ? {selector: s.selector} : {}),
       clusterIP: s.clusterIP,
       clusterIPs: [s.clusterIP],

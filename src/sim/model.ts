@@ -57,6 +57,8 @@ export interface SimPod {
   logs?: Record<string, string[]>
   /** Milliseconds of added latency this pod shows in its access log story (story 2). */
   slow?: boolean
+  /** Set once the object was written through the API (otherwise a fixed value is served). */
+  resourceVersion?: string
 }
 
 export interface SimWorkload {
@@ -79,7 +81,11 @@ export interface SimServicePort {
   name?: string
   port: number
   targetPort: number
+  /** A named targetPort (resolved against each pod's container ports); `targetPort` is then the port. */
+  targetPortName?: string
   protocol?: 'TCP' | 'UDP'
+  /** `appProtocol`, which Istio prefers over the port name for protocol selection. */
+  appProtocol?: string
 }
 
 export interface SimService {
@@ -92,6 +98,8 @@ export interface SimService {
   type?: 'ClusterIP' | 'LoadBalancer' | 'NodePort'
   ports: SimServicePort[]
   creationTimestamp: string
+  annotations?: Record<string, string>
+  resourceVersion?: string
 }
 
 export interface SimObject {
@@ -113,7 +121,9 @@ export interface Scenario {
   /** Fixed "now" for every generated timestamp, so outputs are deterministic. */
   now: string
   clusterId: string
-  meshConfig: {accessLogEncoding: 'TEXT' | 'JSON'; rootNamespace: string; trustDomain: string}
+  meshConfig: {accessLogEncoding: 'TEXT' | 'JSON'; rootNamespace: string; trustDomain: string
+    /** MeshConfig extensionProviders (envoyExtAuthzHttp): name to the service it calls. */
+    extensionProviders?: Record<string, {service: string; port: number}>}
   namespaces: Array<{name: string; labels: Record<string, string>}>
   pods: SimPod[]
   workloads: SimWorkload[]
@@ -125,4 +135,50 @@ export interface Scenario {
   remoteProxies?: import('./sync.js').ConnectedProxy[]
   /** Cache Envoy dumps per pod (large generated meshes); the catalog regenerates on each request. */
   cacheDumps?: boolean
+  /**
+   * A live mesh: istiod pushes generated config on every change and each proxy serves what it
+   * acknowledged (src/sim/xds.ts). Without it, every answer is derived from the model per request
+   * and `SimProxy.sync` scripts istiod's view.
+   */
+  live?: LiveSettings
+  /** Endpoints objects written through the API (for Services without a selector). */
+  manualEndpoints?: SimObject[]
+  /** The running xDS state of a live mesh (set by the simulator; absent in plain data). */
+  xds?: XdsView
+}
+
+/** What a live mesh's xDS server answers for: Envoy's accepted config and istiod's current one. */
+export interface XdsView {
+  /** What the proxy's Envoy runs (the last config it ACKed per type); undefined: not connected. */
+  envoyView(pod: SimPod): import('./envoy-config.js').MeshView | undefined
+  /** What istiod would send the proxy now. */
+  istiodView(pod: SimPod): import('./envoy-config.js').MeshView | undefined
+  /** istiod's version of each type's last push (`version_info`) and when Envoy applied it. */
+  versions(pod: SimPod): {envoy: Partial<Record<XdsType, {version: string; at: string}>>} | undefined
+  /** istiod's nonces per type for this proxy; undefined when it is not connected. */
+  status(pod: SimPod): Partial<Record<XdsType, {sent?: string; acked?: string; error?: string; sentAt: string}>> | undefined
+}
+
+/** How one proxy answers pushes in a live mesh. */
+export interface ProxyBehaviour {
+  /** Milliseconds between a push and its ACK (default `LiveSettings.ackDelayMs`). */
+  ackDelayMs?: number
+  /** xDS types this proxy rejects, with the error text it NACKs with (keeps the previous config). */
+  nack?: Partial<Record<XdsType, string>>
+  /** xDS types whose pushes (after the first) this proxy never answers (istiod shows STALE). */
+  stale?: XdsType[]
+  /** xDS types this proxy has never acknowledged since it connected (STALE, never acknowledged). */
+  neverAck?: XdsType[]
+  /** Milliseconds this pod's application takes to answer (story 2's slow pod). */
+  latencyMs?: number
+}
+
+export interface LiveSettings {
+  /** istiod's debounce before a push (PILOT_DEBOUNCE_AFTER, 100 ms by default). */
+  debounceMs: number
+  ackDelayMs: number
+  /** Per pod (`name` or `name.namespace`). */
+  proxies: Record<string, ProxyBehaviour>
+  /** Istio version of proxies injected into pods created through the API. */
+  istioVersion: string
 }

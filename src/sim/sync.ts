@@ -23,6 +23,8 @@ export interface ConnectedProxy {
   pod?: SimPod
   ip: string
   connectedAt: string
+  /** A live mesh's real nonces and send times per type (src/sim/xds.ts); scripted from `sync` otherwise. */
+  live?: Partial<Record<XdsType, {sent?: string; acked?: string; error?: string; sentAt: string}>>
 }
 
 export function nonce(seed: string): string {
@@ -31,10 +33,20 @@ export function nonce(seed: string): string {
 }
 
 export function connectedProxies(scenario: Scenario, istiod?: string): ConnectedProxy[] {
-  const fromPods: ConnectedProxy[] = scenario.pods.filter((p) => p.proxy?.istiod && p.phase === 'Running').map((p) => ({
-    id: `${p.name}.${p.namespace}`, clusterId: scenario.clusterId, type: p.proxy!.kind, istioVersion: p.proxy!.istioVersion, istiod: p.proxy!.istiod!,
-    sync: p.proxy!.sync ?? {cds: 'SYNCED', lds: 'SYNCED', eds: 'SYNCED', rds: 'SYNCED'}, syncError: p.proxy!.syncError, pod: p, ip: p.ip, connectedAt: scenario.now,
-  }))
+  const fromPods: ConnectedProxy[] = scenario.pods.filter((p) => p.proxy?.istiod && p.phase === 'Running').flatMap((p): ConnectedProxy[] => {
+    const base = {id: `${p.name}.${p.namespace}`, clusterId: scenario.clusterId, type: p.proxy!.kind, istioVersion: p.proxy!.istioVersion, istiod: p.proxy!.istiod!, pod: p, ip: p.ip}
+    if (!scenario.xds) {
+      return [{...base, sync: p.proxy!.sync ?? {cds: 'SYNCED', lds: 'SYNCED', eds: 'SYNCED', rds: 'SYNCED'}, syncError: p.proxy!.syncError, connectedAt: scenario.now}]
+    }
+    const live = scenario.xds.status(p)
+    if (!live) return []
+    const sync: Partial<Record<XdsType, SyncState>> = {ecds: 'NOT_SENT'}
+    for (const [type, s] of Object.entries(live) as Array<[XdsType, NonNullable<typeof live[XdsType]>]>) {
+      sync[type] = !s.sent ? 'NOT_SENT' : s.acked === s.sent ? 'SYNCED' : s.error ? 'ERROR' : s.acked ? 'STALE' : 'STALE_NEVER_ACKED'
+    }
+    const first = Object.values(live).map((s) => s!.sentAt).sort()[0] ?? new Date().toISOString()
+    return [{...base, sync, live, connectedAt: first}]
+  })
   const all = [...fromPods, ...(scenario.remoteProxies ?? [])]
   return (istiod ? all.filter((p) => p.istiod === istiod) : all).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
 }
@@ -44,6 +56,9 @@ export interface TypeStatus {sent?: string; acked?: string; error?: string; stat
 export function typeStatus(proxy: ConnectedProxy, type: XdsType): TypeStatus | undefined {
   const state = proxy.sync[type]
   if (state === undefined) return undefined
+  const live = proxy.live?.[type]
+  if (live) return {sent: live.sent, acked: live.acked, error: live.error, state}
+  if (proxy.live) return {state}
   const current = nonce(`${proxy.id}/${type}/2`)
   const previous = nonce(`${proxy.id}/${type}/1`)
   switch (state) {
@@ -55,18 +70,29 @@ export function typeStatus(proxy: ConnectedProxy, type: XdsType): TypeStatus | u
   }
 }
 
-/** One row of istiod's `/debug/syncz` flat list (Go json tags, omitempty). */
-export function syncRow(proxy: ConnectedProxy, now: string): Record<string, unknown> {
-  const row: Record<string, unknown> = {cluster_id: proxy.clusterId, proxy: proxy.id, proxy_type: proxy.type, istio_version: proxy.istioVersion}
+function minorOf(version: string): number {
+  const [major, minor] = version.split('.').map(Number)
+  return major > 1 ? 99 : minor
+}
+
+/**
+ * One row of istiod's `/debug/syncz` flat list (pilot/pkg/xds/debug.go SyncStatus, Go json tags,
+ * omitempty). A live mesh answers as its istiod's version would: `proxy_type` from 1.18 and
+ * `resources` (sentTime, lastError) from 1.24; before 1.24 a NACK only shows as an unacknowledged
+ * nonce. The scripted catalog keeps every field for the views built on it.
+ */
+export function syncRow(proxy: ConnectedProxy, now: string, istiodVersion = '1.24.0'): Record<string, unknown> {
+  const minor = proxy.live ? minorOf(istiodVersion) : 99
+  const row: Record<string, unknown> = {cluster_id: proxy.clusterId, proxy: proxy.id, ...(minor >= 18 ? {proxy_type: proxy.type} : {}), istio_version: proxy.istioVersion}
   const resources: Record<string, unknown> = {}
   for (const type of ['cds', 'lds', 'rds', 'eds', 'ecds'] as XdsType[]) {
     const s = typeStatus(proxy, type)
     if (!s) continue
     if (s.sent) row[`${FLAT[type]}_sent`] = s.sent
     if (s.acked) row[`${FLAT[type]}_acked`] = s.acked
-    if (s.sent || s.error) resources[TYPE_URLS[type]] = {...(s.sent ? {sent: s.sent} : {}), ...(s.acked ? {acked: s.acked} : {}), sentTime: now, ...(s.error ? {lastError: s.error} : {})}
+    if (s.sent || s.error) resources[TYPE_URLS[type]] = {...(s.sent ? {sent: s.sent} : {}), ...(s.acked ? {acked: s.acked} : {}), sentTime: proxy.live?.[type]?.sentAt ?? now, ...(s.error ? {lastError: s.error} : {})}
   }
-  row.resources = resources
+  if (minor >= 24) row.resources = resources
   return row
 }
 

@@ -88,10 +88,10 @@ describe('REST', () => {
     expect((await get('/apis/batch/v1/jobs')).json.kind).toBe('JobList')
     const svc = (await get('/api/v1/namespaces/istioinaction/services/catalog')).json
     expect(svc.spec.ports).toEqual([{name: 'http', protocol: 'TCP', port: 80, targetPort: 3000}])
-    const vs = (await get('/apis/networking.istio.io/v1/namespaces/istioinaction/virtualservices/catalog-v1-v2')).json
+    const vs = (await get('/apis/networking.istio.io/v1beta1/namespaces/istioinaction/virtualservices/catalog-v1-v2')).json
     expect(vs.spec.http[0].route.map((r: {weight: number}) => r.weight)).toEqual([20, 80])
-    expect(names((await get('/apis/security.istio.io/v1/authorizationpolicies')).json)).toContain('allow-catalog-requests-in-web-app')
-    expect((await get('/apis/networking.istio.io/v1/namespaces/istioinaction/destinationrules')).json.items).toEqual([])
+    expect(names((await get('/apis/security.istio.io/v1beta1/authorizationpolicies')).json)).toContain('allow-catalog-requests-in-web-app')
+    expect((await get('/apis/networking.istio.io/v1beta1/namespaces/istioinaction/destinationrules')).json.items).toEqual([])
     const cm = (await get('/api/v1/namespaces/istio-system/configmaps/istio')).json
     expect(cm.data.mesh).toContain('accessLogFile: /dev/stdout')
   })
