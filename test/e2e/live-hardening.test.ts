@@ -129,6 +129,20 @@ describe('log --duration always puts things back', () => {
     })
   }
 
+  it('a reader of stdout that went away (| head) does not end the run before the restore', async () => {
+    const run = start(['log', WEBAPP.pod, '-n', NS, '--level', 'rbac:debug', '--duration', '60s', '--timeout', '5s'])
+    run.child.stdout.destroy()
+    await run.waitFor('--reset')
+    // Give an EPIPE from the table written at the start time to arrive.
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    expect(run.child.exitCode).toBeNull()
+    expect((await levelsOf(WEBAPP.pod)).rbac).toBe('debug')
+    run.child.kill('SIGINT')
+    await run.exited
+    expect(run.stderr()).toContain('restored the previous levels on 1 pod\n')
+    expect((await levelsOf(WEBAPP.pod)).rbac).toBe('warning')
+  })
+
   it('says, when it starts, what to run after SIGKILL (shell-quoted)', async () => {
     const run = start(['log', '-l', 'app=catalog,version in (v1)', '-n', NS, '--level', 'rbac:debug', '--duration', '60s', '--timeout', '5s'])
     await run.waitFor('--reset')
