@@ -6,6 +6,9 @@ import {readdirSync, readFileSync, readlinkSync} from 'node:fs'
 
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
+import {MeshdbgError} from '../../src/lib/errors.js'
+import {openPodLog} from '../../src/lib/kube/pod-logs.js'
+import {Scope} from '../../src/lib/scope.js'
 import {makePod} from '../../src/sim/catalog.js'
 import {startSimulator, type Simulator} from '../../src/sim/index.js'
 import {cliPath, projectRoot, runCli} from '../helpers/cli.js'
@@ -91,6 +94,25 @@ describe('bounded and quiet', () => {
     const result = await cli(['pc', 'cluster', 'deploy/istio-ingressgateway', '-n', 'istio-system'], '60s')
     expect(result.stderr).toMatch(/^Error: the Kubernetes API server's answer for deployment "istio-ingressgateway" in namespace "istio-system" is larger than 256 MiB; refusing to read it\. Hint: .*\n$/)
     expect(result.code).toBe(6)
+  })
+
+  it('an endless finished pod log stops at 256 MiB (exit 6)', async () => {
+    sim.setApiFault(`/api/v1/namespaces/istio-system/pods/${GATEWAY}/log`, {kind: 'endless-body'})
+    const scope = new Scope()
+    const ctx = {kubeconfig: sim.kubeconfigPath, timeoutMs: 60_000, signal: AbortSignal.timeout(60_000), scope, note: () => {}, spin: <T>(_: string, work: Promise<T>) => work}
+    try {
+      const stream = await openPodLog(ctx, {name: GATEWAY, namespace: 'istio-system'}, {container: 'istio-proxy', follow: false})
+      let received = 0
+      const failure = await (async () => {
+        for await (const chunk of stream) received += chunk.length
+      })().catch((error: unknown) => error)
+      expect(failure).toBeInstanceOf(MeshdbgError)
+      expect((failure as MeshdbgError).exitCode).toBe(6)
+      expect((failure as MeshdbgError).message).toMatch(/the API server sent more than 256 MiB; refusing to read more$/)
+      expect(received).toBeLessThanOrEqual(256 * 1024 * 1024)
+    } finally {
+      await scope.close()
+    }
   })
 
   it('log across more than 10 pods prints no Node warning', async () => {
