@@ -110,7 +110,8 @@ describe('proxies to the API server', () => {
     const path = kubeconfig('socks', `socks5://127.0.0.1:${socksPort}`)
     socksTargets.length = 0
     const listeners = await live(['pc', 'listener', 'deploy/istio-ingressgateway', '-n', 'istio-system'], {KUBECONFIG: path})
-    expect(listeners.stderr).toContain('using pod istio-ingressgateway-')
+    // Nothing else on stderr: no proxy library warnings.
+    expect(listeners.stderr).toMatch(/^deploy\/istio-ingressgateway: using pod istio-ingressgateway-[^\n]+\n$/)
     expect(listeners.code).toBe(0)
     expect(listeners.stdout).toContain('Route: http.8080')
     const logs = await live(['access-log', 'deploy/istio-ingressgateway', '-n', 'istio-system', '--tail', '5'], {KUBECONFIG: path})
@@ -125,6 +126,7 @@ describe('proxies to the API server', () => {
     connectTargets.length = 0
     const proxied = await live(['pc', 'listener', 'deploy/istio-ingressgateway', '-n', 'istio-system'], {KUBECONFIG: path, HTTPS_PROXY: `http://127.0.0.1:${proxyPort}`})
     expect(proxied.code).toBe(0)
+    expect(proxied.stderr).toMatch(/^deploy\/istio-ingressgateway: using pod istio-ingressgateway-[^\n]+\n$/)
     expect(proxied.stdout).toContain('Route: http.8080')
     expect(connectTargets.length).toBeGreaterThanOrEqual(2)
     expect(new Set(connectTargets)).toEqual(new Set([apiServer()]))
