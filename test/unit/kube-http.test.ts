@@ -75,8 +75,10 @@ describe('httpRequest framing and limits', () => {
 
   async function failureOf(reply: string, maxBytes = 1 << 20): Promise<unknown> {
     const {createForwardAgent, httpRequest, TransportError} = await import('../../src/lib/transport/http.js')
+    const {buildConnector} = await import('undici')
     const server = await rawServer(reply)
-    const agent = createForwardAgent(5000)
+    // A plain TCP connector stands in for the port-forward tunnel.
+    const agent = createForwardAgent(5000, buildConnector({}))
     try {
       await httpRequest({origin: server.origin, path: '/config_dump', method: 'GET', dispatcher: agent, signal: AbortSignal.timeout(5000), maxBytes})
     } catch (error) {

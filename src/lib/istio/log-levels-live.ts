@@ -359,8 +359,8 @@ function waitFor(ms: number, signal: AbortSignal): Promise<void> {
 /**
  * Signal handlers for a --duration run only: the first SIGINT, SIGTERM, SIGHUP (terminal closed,
  * SSH dropped) or SIGQUIT ends the wait (and any change in flight) so the previous levels are
- * restored; a second one gives up the restore. Until then a vanished terminal must not end the
- * process: output errors (EIO, EPIPE on stderr) are ignored rather than thrown.
+ * restored; a second one gives up the restore. Until then a vanished terminal or reader must not
+ * end the process: output errors (EIO, EPIPE) are ignored rather than thrown.
  */
 function watchInterrupts(ctx: RunContext): {first: AbortSignal; second: AbortSignal; dispose(): void} {
   const first = new AbortController()
@@ -375,12 +375,19 @@ function watchInterrupts(ctx: RunContext): {first: AbortSignal; second: AbortSig
   const ignoreOutputError = () => {}
   for (const signal of INTERRUPTS) process.on(signal, onSignal)
   process.stderr.on('error', ignoreOutputError)
+  // The command exits on EPIPE from stdout (`| head` went away): before the restore that would
+  // leave the proxies at the changed levels, so stdout's error handlers wait until it is done.
+  const stdoutHandlers = process.stdout.listeners('error') as Array<(error: Error) => void>
+  process.stdout.removeAllListeners('error')
+  process.stdout.on('error', ignoreOutputError)
   return {
     first: first.signal,
     second: second.signal,
     dispose: () => {
       for (const signal of INTERRUPTS) process.off(signal, onSignal)
       process.stderr.off('error', ignoreOutputError)
+      process.stdout.off('error', ignoreOutputError)
+      for (const handler of stdoutHandlers) process.stdout.on('error', handler)
     },
   }
 }

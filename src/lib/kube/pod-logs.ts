@@ -29,6 +29,12 @@ export interface PodLogOptions {
 }
 
 const MAX_ERROR_BODY = 64 * 1024
+/**
+ * A finished log (no --follow) is kept whole to merge pods by time: the admin path's 256 MiB cap
+ * (DEFAULT_MAX_BYTES in transport/http.ts, not imported here: that module loads undici) stops an
+ * endless answer. A followed log is streamed and never held, so it has no cap.
+ */
+const MAX_LOG_BYTES = 256 * 1024 * 1024
 
 /** An open log stream: its chunks, until the container's log ends (or forever with follow). */
 export interface PodLogStream extends AsyncIterable<Buffer> {
@@ -120,9 +126,13 @@ export async function openPodLog(ctx: RunContext, pod: {name: string; namespace:
       try {
         for await (const chunk of response) {
           received += (chunk as Buffer).length
+          if (!options.follow && received > MAX_LOG_BYTES) {
+            throw new MeshdbgError('bad-data', `${what}: the API server sent more than ${MAX_LOG_BYTES / 1024 / 1024} MiB; refusing to read more`, {hint: 'narrow it with --since or --tail'})
+          }
           yield chunk as Buffer
         }
       } catch (error) {
+        if (error instanceof MeshdbgError) throw error
         if (options.stop?.aborted) return
         if (ctx.signal.aborted && !options.follow) throw deadlineError(ctx, what, received)
         throw new MeshdbgError('connection', `${what}: the stream broke after ${received} bytes (${(error as Error).message})`)

@@ -1,3 +1,4 @@
+import type {Socket} from 'node:net'
 import {Duplex} from 'node:stream'
 
 import type {KubeConfig} from '@kubernetes/client-node'
@@ -123,7 +124,8 @@ class Forward implements PodForward {
         this.tunnels.add(tunnel)
         tunnel.once('close', () => this.tunnels.delete(tunnel))
         tunnel.attach(ws)
-        callback(null, tunnel as unknown as Parameters<buildConnector.Callback>[1] & object)
+        // undici reads and writes any Duplex; its typings name net.Socket.
+        callback(null, tunnel as unknown as Socket)
       },
       (error: unknown) => callback(this.fail(upgradeFailure(error)), null),
     )
