@@ -19,7 +19,7 @@ import {
 } from '../envoy/log-levels.js'
 import {type AdminPortChoice, adminPortOf} from '../kube/admin-port.js'
 import {fetchAdminFromPod, parseTarget, resolveTargetPod, resolveTargetPods, type ResolvedPod} from '../kube/index.js'
-import {shellQuote} from '../shell-quote.js'
+import {shellQuote} from '../render/shell-quote.js'
 
 /**
  * Envoy logger levels on live proxies (meshdbg log): read them with `POST /logging` (GET is 405 on
