@@ -3,7 +3,7 @@ import {describe, expect, it} from 'vitest'
 import {levelsAfter, parseLevelSpec, planOwnRestore} from '../../src/lib/envoy/log-levels.js'
 import {isConnectionReset, retryAfterMs, retryIdempotent} from '../../src/lib/kube/api-retry.js'
 import {noProxyMatches, proxyFromEnvironment} from '../../src/lib/kube/proxy-env.js'
-import {shellQuote} from '../../src/lib/shell-quote.js'
+import {shellQuote} from '../../src/lib/render/shell-quote.js'
 
 const levels = (entries: Record<string, string>) => new Map(Object.entries(entries))
 
