@@ -1,10 +1,11 @@
 import {Command, Flags, type Interfaces} from '@oclif/core'
 
 import type {RunContext} from './context.js'
-import {parseDuration} from './duration.js'
+import {parseTimerDuration} from './duration.js'
 import {ExitCode, isMeshdbgError, MeshdbgError} from './errors.js'
 import {Scope} from './scope.js'
 import {createProgress} from './spinner.js'
+import {exitOnStdoutError} from './stdout.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof MeshdbgCommand)['baseFlags'] & T['flags']>
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
@@ -79,13 +80,10 @@ export abstract class MeshdbgCommand<T extends typeof Command> extends Command {
       throw new MeshdbgError('usage', `output format "${output}" not supported (use ${ctor.outputFormats.join(', ')})`)
     }
     this.outputFormat = output
-    this.timeoutMs = parseDuration(flags.timeout as string, 'timeout')
+    this.timeoutMs = parseTimerDuration(flags.timeout as string, 'timeout')
     this.deadline = setTimeout(() => this.abort.abort(new MeshdbgError('timeout', `timed out after ${flags.timeout} (raise --timeout)`)), this.timeoutMs)
     this.deadline.unref()
-    process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-      // A reader that went away (`| head`) is not an error of ours.
-      if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0)
-    })
+    exitOnStdoutError()
   }
 
   /** True when stdout is for machines: --json, -o json or -o yaml. */
