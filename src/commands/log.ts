@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {MeshdbgCommand} from '../lib/base-command.js'
-import {parseDuration} from '../lib/duration.js'
+import {parseTimerDuration} from '../lib/duration.js'
 import {MeshdbgError} from '../lib/errors.js'
 import {proxyAdminPortFlag, tableOutputFlags, targetArg} from '../lib/flags.js'
 import {CONFIRM_ABOVE_PODS, failureMessage, type LogLevelsResult, runLogLevels} from '../lib/istio/log-levels-live.js'
@@ -41,7 +41,7 @@ Pods are changed in parallel (--concurrency, default 16); when some fail, the ot
 
   async run(): Promise<LogLevelsResult> {
     const {args, flags} = this
-    const durationMs = flags.duration === undefined ? undefined : parseDuration(flags.duration, 'duration')
+    const durationMs = flags.duration === undefined ? undefined : parseTimerDuration(flags.duration, 'duration')
     let printed = false
     const result = await runLogLevels(
       this.runContext(),

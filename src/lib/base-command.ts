@@ -2,13 +2,14 @@ import {Command, Flags, type Interfaces} from '@oclif/core'
 
 import {colorEnabled} from './color.js'
 import type {RunContext} from './context.js'
-import {parseDuration} from './duration.js'
+import {parseTimerDuration} from './duration.js'
 import {type ErrorKind, ExitCode, isMeshdbgError, MeshdbgError, usageError} from './errors.js'
 import {TABLE_OUTPUTS} from './flags.js'
 import {escapeTerminal, escapeTerminalLines} from './render/escape.js'
 import {Scope} from './scope.js'
 import {createProgress} from './spinner.js'
 import {usageErrorFromParser} from './usage-errors.js'
+import {exitOnStdoutError} from './stdout.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof MeshdbgCommand)['baseFlags'] & T['flags']>
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
@@ -113,17 +114,14 @@ export abstract class MeshdbgCommand<T extends typeof Command> extends Command {
     const outputGiven = flags.output !== undefined && !metadata.flags.output?.setFromDefault
     if (outputGiven && this.jsonEnabled()) throw usageError('--json and -o/--output cannot be used together (--json prints the typed result, -o the output format)')
     this.outputFormat = this.resolveOutput(flags.output as string | undefined)
-    const timeoutMs = parseDuration(flags.timeout as string, 'timeout')
+    const timeoutMs = parseTimerDuration(flags.timeout as string, 'timeout')
     // --timeout 0 is no deadline (as kubectl's --request-timeout 0).
     this.timeoutMs = timeoutMs === 0 ? NO_DEADLINE_MS : timeoutMs
     if (timeoutMs > 0) {
       this.deadline = setTimeout(() => this.abort.abort(new MeshdbgError('timeout', `timed out after ${flags.timeout} (raise --timeout)`)), this.timeoutMs)
       this.deadline.unref()
     }
-    process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-      // A reader that went away (`| head`) is not an error of ours.
-      if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0)
-    })
+    exitOnStdoutError()
   }
 
   /** -o as given (or the command's default), checked against what the command takes. */

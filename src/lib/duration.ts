@@ -22,6 +22,21 @@ export function parseDuration(text: string, flagName = 'duration'): number {
   return Math.round(total)
 }
 
+/**
+ * The longest delay setTimeout honours (2^31-1 ms, about 24.8 days): a longer one fires at once,
+ * so a deadline or a --duration above it would end the command immediately.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1
+/** MAX_TIMER_MS rounded down to whole seconds, as a user would type it. */
+export const MAX_TIMER_TEXT = '596h31m23s'
+
+/** parseDuration for a value that becomes a timer (--timeout, --duration): above MAX_TIMER_MS is a usage error. */
+export function parseTimerDuration(text: string, flagName: string): number {
+  const ms = parseDuration(text, flagName)
+  if (ms > MAX_TIMER_MS) throw usageError(`--${flagName} "${text}" is too long: the maximum is ${MAX_TIMER_TEXT}`)
+  return ms
+}
+
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${ms}ms`
   if (ms < 60_000) return `${Number((ms / 1000).toFixed(3))}s`

@@ -10,6 +10,8 @@ export const ExitCode = {
   connection: 4,
   timeout: 5,
   badData: 6,
+  /** stdout could not be written (a full disk, an I/O error); a closed pipe (`| head`) is not an error. */
+  output: 7,
   /** Commands that report problems they found (sync drift, failed checks) use 10 and up. */
   problemsFound: 10,
 } as const
@@ -23,6 +25,7 @@ export const EXIT_CODE_HELP: ReadonlyArray<[number, string]> = [
   [ExitCode.connection, 'connection or port-forward failure (forbidden, refused, reset, non-200)'],
   [ExitCode.timeout, 'timed out (see --timeout)'],
   [ExitCode.badData, 'unusable data from a proxy or file (malformed, truncated, wrong kind)'],
+  [ExitCode.output, 'could not write the output (disk full, I/O error)'],
   [ExitCode.problemsFound, 'the command ran and found problems (e.g. sync-status --fail-on, diff)'],
 ]
 

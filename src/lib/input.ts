@@ -47,9 +47,10 @@ const MIB = 1024 * 1024
 const formatMiB = (bytes: number) => (bytes % MIB === 0 ? `${bytes / MIB} MiB` : `${bytes} bytes`)
 
 /**
- * `stream` seen through a pass-through that the deadline destroys at once: destroying a file stream
- * waits for its pending read, which on a pipe may never return. When the reader stops (the end, an
- * error, the deadline), the source is destroyed too, which releases stdin.
+ * `stream` seen through a pass-through that the deadline destroys at once, with the deadline's
+ * error (destroying a file stream itself waits for its pending read, which a device may never
+ * finish). When the reader stops (the end, an error, the deadline), the source is destroyed too,
+ * which releases stdin or closes the pipe.
  */
 function underDeadline(stream: NodeJS.ReadableStream & {destroy?: () => void}, signal: AbortSignal | undefined): NodeJS.ReadableStream {
   if (!signal) return stream

@@ -1,3 +1,5 @@
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {describe, expect, it} from 'vitest'
@@ -96,4 +98,25 @@ describe('meshdbg access-log -f', () => {
     expect(result.code).toBe(6)
     expect(result.stderr).toMatch(/Error: no access-log entry in stdin\. Hint: are access logs enabled/)
   })
+})
+
+describe('access-log -f with a 50 MB line', () => {
+  it('skips and counts the long line, and reads the lines after it', async () => {
+    const scratch = mkdtempSync(join(tmpdir(), 'meshdbg-longline-'))
+    try {
+      const file = join(scratch, 'long.log')
+      // A bracket-led line looks like the start of a TEXT entry, so nothing rejects it early.
+      writeFileSync(file, '['.repeat(50_000_000) + '\n' + readFileSync(story2Log, 'utf8'))
+      // Generous: splitting is linear now; rescanning the pending line per chunk took minutes.
+      const result = await runCli(['access-log', '-f', file, '-o', 'json'], {killAfterMs: 60_000})
+      const expected = await runCli(['access-log', '-f', story2Log, '-o', 'json'])
+      expect(result.code).toBe(0)
+      expect(result.stdout).toBe(expected.stdout)
+      expect(result.stderr).toBe('')
+      const table = await runCli(['access-log', '-f', file], {killAfterMs: 60_000})
+      expect(table.stderr).toBe('skipped 4 lines that are not access-log entries\n')
+    } finally {
+      rmSync(scratch, {recursive: true, force: true})
+    }
+  }, 120_000)
 })

@@ -8,6 +8,7 @@ import {
   accessLogEntries,
   buildEntryFilter,
   newParseStats,
+  OVERLONG_LINE,
   parseAccessLogLine,
   parseAccessLogText,
   splitLines,
@@ -166,6 +167,30 @@ describe('splitLines (streaming)', () => {
     for await (const entry of accessLogEntries(splitLines(source), stats)) entries.push(entry)
     expect(entries.map((entry) => entry.responseFlags)).toEqual([['UT'], ['DC']])
     expect(stats.skipped).toBe(1)
+  })
+
+  it('yields a line over the maximum length as OVERLONG_LINE, whatever the chunking', async () => {
+    const text = 'abcdefghij\n' + 'x'.repeat(11) + '\nok\r\n' + 'y'.repeat(25) + '\n' + 'tail'.repeat(3)
+    for (const size of [1, 3, 7, 64]) {
+      const chunks = Array.from({length: Math.ceil(text.length / size)}, (_, i) => text.slice(i * size, (i + 1) * size))
+      const lines: string[] = []
+      for await (const line of splitLines(Readable.from(chunks), 10)) lines.push(line)
+      expect(lines, `chunks of ${size}`).toEqual(['abcdefghij', OVERLONG_LINE, 'ok', OVERLONG_LINE, OVERLONG_LINE])
+    }
+  })
+
+  it('skips a 50 MB line without holding it, and counts it with the non-access-log lines', async () => {
+    const chunk = '['.repeat(64 * 1024)
+    async function* source(): AsyncGenerator<string> {
+      for (let sent = 0; sent < 50_000_000; sent += chunk.length) yield chunk
+      yield `\n${STORY2_GATEWAY_TEXT}\n`
+    }
+    const stats = newParseStats()
+    const entries: AccessLogEntry[] = []
+    for await (const entry of accessLogEntries(splitLines(source()), stats)) entries.push(entry)
+    expect(entries.map((entry) => entry.responseCode)).toEqual([504])
+    expect(stats.skippedBy).toEqual({blank: 0, 'envoy-log': 0, 'not-access-log': 1})
+    expect(parseAccessLogLine(OVERLONG_LINE)).toEqual({ok: false, reason: 'not-access-log'})
   })
 })
 

@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest'
 
 import {normaliseBooleanAssignments} from '../../src/lib/base-command.js'
-import {parseDuration} from '../../src/lib/duration.js'
+import {MAX_TIMER_MS, MAX_TIMER_TEXT, parseDuration, parseTimerDuration} from '../../src/lib/duration.js'
 
 describe('parseDuration', () => {
   it.each([
@@ -34,5 +34,17 @@ describe('normaliseBooleanAssignments', () => {
       'x',
       '--no-color',
     ])
+  })
+})
+
+describe('parseTimerDuration', () => {
+  it('takes up to setTimeout\'s limit, and 0', () => {
+    expect(parseTimerDuration(MAX_TIMER_TEXT, 'timeout')).toBeLessThanOrEqual(MAX_TIMER_MS)
+    expect(parseTimerDuration(MAX_TIMER_TEXT, 'timeout')).toBeGreaterThan(MAX_TIMER_MS - 1000)
+    expect(parseTimerDuration('0', 'timeout')).toBe(0)
+  })
+
+  it.each(['596h31m24s', '600h', '2147484s', '99999999999999999999h'])('rejects %s, which would overflow setTimeout and fire at once', (text) => {
+    expect(() => parseTimerDuration(text, 'duration')).toThrow(`--duration "${text}" is too long: the maximum is 596h31m23s`)
   })
 })

@@ -132,24 +132,53 @@ export function parseAccessLogText(text: string): ParsedText {
 }
 
 /**
+ * The longest line kept, in characters. Access-log lines are a few hundred; a longer one (a binary
+ * blob, a runaway JSON log) is skipped without being held in memory whole.
+ */
+export const MAX_LINE_LENGTH = 1024 * 1024
+
+/**
+ * What splitLines yields in place of a line over the maximum length. It cannot parse as an
+ * access-log entry, so it is skipped and counted like any other non-access-log line.
+ */
+export const OVERLONG_LINE = '<an over-long line, skipped>'
+
+/**
  * Splits a byte or string stream (a Readable, a socket, an async generator) into lines without
  * their line terminators, across chunk boundaries and multi-byte characters; the last line is
  * yielded even without a trailing newline. Suitable for `--follow`: lines come out as they arrive.
+ * Each character is scanned once (only the new chunk is searched for a newline, never the pending
+ * start of a line), and a line over `maxLength` comes out as OVERLONG_LINE.
  */
-export async function* splitLines(source: AsyncIterable<Buffer | Uint8Array | string>): AsyncGenerator<string> {
+export async function* splitLines(source: AsyncIterable<Buffer | Uint8Array | string>, maxLength = MAX_LINE_LENGTH): AsyncGenerator<string> {
   const decoder = new StringDecoder('utf8')
+  /** The start of the current line, from earlier chunks (never holds a newline). */
   let pending = ''
-  for await (const chunk of source) {
-    pending += typeof chunk === 'string' ? chunk : decoder.write(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk))
-    let newline = pending.indexOf('\n')
+  /** The current line has passed maxLength: drop its text until its newline. */
+  let overlong = false
+  function* cut(text: string): Generator<string> {
+    let start = 0
+    let newline = text.indexOf('\n')
     while (newline !== -1) {
-      yield stripCr(pending.slice(0, newline))
-      pending = pending.slice(newline + 1)
-      newline = pending.indexOf('\n')
+      if (overlong || pending.length + newline - start > maxLength) yield OVERLONG_LINE
+      else yield stripCr(pending + text.slice(start, newline))
+      pending = ''
+      overlong = false
+      start = newline + 1
+      newline = text.indexOf('\n', start)
     }
+    if (overlong) return
+    if (pending.length + text.length - start > maxLength) {
+      overlong = true
+      pending = ''
+    } else pending += text.slice(start)
   }
-  pending += decoder.end()
-  if (pending !== '') yield stripCr(pending)
+  for await (const chunk of source) {
+    yield* cut(typeof chunk === 'string' ? chunk : decoder.write(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk)))
+  }
+  yield* cut(decoder.end())
+  if (overlong) yield OVERLONG_LINE
+  else if (pending !== '') yield stripCr(pending)
 }
 
 function stripCr(line: string): string {
