@@ -176,7 +176,8 @@ export abstract class MeshdbgCommand<T extends typeof Command> extends Command {
     const flags = this.flags as {namespace?: string; context?: string; kubeconfig?: string; as?: string; 'as-group'?: string[]; 'no-color'?: boolean}
     const quiet = this.structuredOutput
     const json = this.jsonEnabled()
-    const progress = createProgress(process.stderr, {quiet, signal: this.abort.signal})
+    const color = colorEnabled({noColorFlag: flags['no-color'], env: process.env, isTTY: Boolean(process.stderr.isTTY)})
+    const progress = createProgress(process.stderr, {quiet, signal: this.abort.signal, color})
     return {
       namespace: flags.namespace,
       context: flags.context,

@@ -1,22 +1,19 @@
 /**
- * Progress on stderr: notes, and one spinner line while a request runs.
+ * Progress on stderr: notes, and one ora spinner line while a request runs.
  *
- * meshdbg draws its own one-line spinner instead of using ora: ora sizes its output by dividing by
- * the terminal width, and on a pty that reports 0 columns (some CI runners, `kubectl exec -t`,
- * `script`) it loops forever clearing lines, at 100% CPU, deaf to --timeout and SIGTERM (its
- * cursor handling installs a JavaScript signal handler that the busy loop never lets run). Here a
- * frame is truncated to the width, so clearing it is always one `\r` plus erase-line; the timer is
- * unref'd, so it never keeps the process alive; no signal handler is installed and stdin is left
- * alone, so Ctrl-C and SIGTERM keep their default effect; and the deadline stops the drawing.
+ * ora sizes its output by dividing by the stream's width: on a pty that reports 0 columns (some CI
+ * runners, `kubectl exec -t`, `script`) its line-clearing loop never ends, at 100% CPU, deaf to
+ * --timeout and SIGTERM (its hide-cursor hook installs a JavaScript signal handler that the loop
+ * never lets run). So ora starts only on a terminal of known, positive width (`canSpin`), sees a
+ * width of at least 1 should the terminal shrink while it spins, never hides the cursor (no signal
+ * handler: Ctrl-C and SIGTERM keep their default effect), leaves stdin alone, and is stopped by the
+ * deadline even when the work it shows never settles.
  */
 
 import {escapeTerminal} from './render/escape.js'
 
-export interface ProgressStream {
-  readonly isTTY?: boolean
-  readonly columns?: number
-  write(text: string): unknown
-}
+/** A terminal stream: what canSpin reads and what ora calls to draw and clear its line. */
+export type ProgressStream = Pick<NodeJS.WriteStream, 'isTTY' | 'columns' | 'write' | 'cursorTo' | 'moveCursor' | 'clearLine' | 'once' | 'removeListener'>
 
 export interface ProgressOptions {
   /** Structured output (--json, -o json|yaml): no notes, no spinner. */
@@ -24,6 +21,8 @@ export interface ProgressOptions {
   /** The command's deadline: when it fires the spinner stops drawing at once. */
   readonly signal: AbortSignal
   readonly env?: NodeJS.ProcessEnv
+  /** Colour the spinner glyph (off with NO_COLOR, --no-color, TERM=dumb). */
+  readonly color?: boolean
 }
 
 export interface Progress {
@@ -31,69 +30,79 @@ export interface Progress {
   spin<R>(text: string, work: Promise<R>): Promise<R>
 }
 
-const UNICODE_FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏']
-// The Linux virtual console has no braille glyphs.
-const ASCII_FRAMES = ['-', '\\', '|', '/']
-const FRAME_MS = 80
-const CLEAR_LINE = '\r\u001B[K'
-
 /**
  * A spinner only on a terminal whose width is known and positive, that understands escape codes
  * (TERM != dumb), outside CI.
  */
-export function canSpin(stream: ProgressStream, env: NodeJS.ProcessEnv = process.env): boolean {
+export function canSpin(stream: Pick<ProgressStream, 'isTTY' | 'columns'>, env: NodeJS.ProcessEnv = process.env): boolean {
   const columns = stream.columns
   return stream.isTTY === true && typeof columns === 'number' && Number.isInteger(columns) && columns > 0 && env.TERM !== 'dumb' && !env.CI
 }
 
-/** One frame: spinner glyph and text, cut to fit one line of `columns` (the last column left free). */
-export function spinnerFrame(glyph: string, text: string, columns: number): string {
-  // A control character (a newline from a peer's name) would break the one-line layout.
+/**
+ * The spinner's text on one line: control characters (a newline from a peer's name) as spaces, cut
+ * so that glyph, space and text leave the last of `columns` free and never wrap.
+ */
+export function spinnerText(text: string, columns: number): string {
   // eslint-disable-next-line no-control-regex
-  const line = `${glyph} ${text.replace(/[\u0000-\u001F\u007F-\u009F]/g, ' ')}`
-  const chars = [...line]
-  return chars.length < columns ? line : chars.slice(0, Math.max(0, columns - 1)).join('')
+  const chars = [...text.replace(/[\u0000-\u001F\u007F-\u009F]/g, ' ')]
+  return chars.slice(0, Math.max(0, columns - 3)).join('')
+}
+
+/** The slice of ora this module drives (a structural type: ora is loaded only when a spinner starts). */
+interface Spinner {
+  start(): unknown
+  stop(): unknown
+  clear(): unknown
+  render(): unknown
+}
+
+/**
+ * The stream as ora sees it: the same terminal, whose width never reads below 1 (a pty resized to 0
+ * columns mid-spin must not start ora's endless clearing loop).
+ */
+function widthAtLeastOne(stream: ProgressStream): NodeJS.WriteStream {
+  return new Proxy(stream, {
+    get(target, property) {
+      if (property === 'columns') return Math.max(1, target.columns ?? 0)
+      const value = Reflect.get(target, property, target) as unknown
+      return typeof value === 'function' ? value.bind(target) : value
+    },
+  }) as unknown as NodeJS.WriteStream
 }
 
 export function createProgress(stream: ProgressStream, options: ProgressOptions): Progress {
   const env = options.env ?? process.env
-  const frames = env.TERM === 'linux' ? ASCII_FRAMES : UNICODE_FRAMES
-  let drawn = false
-  let active: {text: string; index: number; timer: NodeJS.Timeout} | undefined
+  let active: Spinner | undefined
 
-  const clear = () => {
-    if (drawn) stream.write(CLEAR_LINE)
-    drawn = false
-  }
-  const draw = () => {
-    if (!active) return
-    // The terminal may have been resized (even to 0 columns) since the spinner started.
-    if (!canSpin(stream, env)) return clear()
-    stream.write(CLEAR_LINE + spinnerFrame(frames[active.index++ % frames.length], active.text, stream.columns!))
-    drawn = true
-  }
   const stop = () => {
-    if (!active) return
-    clearInterval(active.timer)
+    active?.stop()
     active = undefined
-    clear()
   }
 
   return {
     note(message) {
       if (options.quiet) return
-      clear()
+      active?.clear()
       stream.write(escapeTerminal(message) + '\n')
-      draw()
+      active?.render()
     },
     async spin(text, work) {
       // One spinner at a time: a nested or concurrent spin leaves the first one on screen.
       if (options.quiet || active || options.signal.aborted || !canSpin(stream, env)) return work
-      const timer = setInterval(draw, FRAME_MS)
-      timer.unref()
-      active = {text, index: 0, timer}
+      const {default: ora} = await import('ora')
+      if (active || options.signal.aborted) return work
+      active = ora({
+        // Cut to the width when it starts, so a frame is one line and clearing it is one line.
+        text: spinnerText(text, stream.columns!),
+        stream: widthAtLeastOne(stream),
+        color: options.color === false ? false : 'cyan',
+        hideCursor: false,
+        discardStdin: false,
+        isEnabled: true,
+      })
+      active.start()
       options.signal.addEventListener('abort', stop, {once: true})
-      draw()
       try {
         return await work
       } finally {

@@ -94,7 +94,11 @@ describe.skipIf(!hasScript)('spinner on a real pty while the proxy stalls', () =
     expect(result.code).toBe(5)
     expect(result.screen).toMatch(/Error: timed out after 2s waiting for GET \/config_dump on pod webapp-\S+ port 15000/)
     // A spinner only where the width is known; each frame cut to it, so one erase-line clears it.
-    const frames = result.screen.split('\r\u001B[K').filter((frame) => frame.includes('Fetching /config_dump'))
+    // Colours and synchronized-output modes are dropped; cursor-to-column and erase-line end a frame.
+    const frames = result.screen
+      .replace(/\u001B\[[0-9;?]*[hlm]/g, '')
+      .split(/\u001B\[[0-9;]*[GK]|\r/)
+      .filter((frame) => frame.includes('Fetching /config_dump'))
     if (columns === 0) expect(frames).toEqual([])
     else {
       expect(frames.length).toBeGreaterThan(0)
