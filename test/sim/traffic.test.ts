@@ -45,3 +45,23 @@ describe('traffic through the accepted config', () => {
       'webapp-7c5d7b8c6b-4vzd9 403 - rbac_access_denied_matched_policy[none] -', 'sleep-6f8cfb8c8f-wncwh 403 - via_upstream 10.10.0.14:8080'])
   })
 })
+
+describe('version faithfulness', () => {
+  it('the 1.24 line of the catalog reports the NACK as ERROR with its text; 1.17.8 only as an unacknowledged nonce', async () => {
+    const {syncRow, connectedProxies} = await import('../../src/sim/sync.js')
+    const rowOf = (file: string) => {
+      const s = loadScenario(readFileSync(join(projectRoot, 'scenarios', file), 'utf8'))
+      xds?.close()
+      xds = new XdsServer(s, new MeshStore())
+      s.xds = xds
+      const version = s.pods.find((p) => p.istiod)!.istiod!.version
+      return syncRow(connectedProxies(s).find((p) => p.id === 'catalog-v2-6d4c8b7d9f-zqgfl.istioinaction')!, s.now, version)
+    }
+    const old = rowOf('catalog.yaml')
+    expect(old.listener_acked).not.toBe(old.listener_sent)
+    expect(old.resources).toBeUndefined()
+    const v124 = rowOf('catalog-1.24.yaml')
+    expect(v124.proxy_type).toBe('sidecar')
+    expect((v124.resources as Record<string, {lastError?: string}>)['type.googleapis.com/envoy.config.listener.v3.Listener'].lastError).toContain("has duplicate address '0.0.0.0:3000'")
+  })
+})
