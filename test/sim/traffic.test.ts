@@ -65,3 +65,19 @@ describe('version faithfulness', () => {
     expect((v124.resources as Record<string, {lastError?: string}>)['type.googleapis.com/envoy.config.listener.v3.Listener'].lastError).toContain("has duplicate address '0.0.0.0:3000'")
   })
 })
+
+describe('ClientConfig (pilot-agent 15004, statusgen.go)', () => {
+  it('a NACK is STALE for a 1.17.8 istiod and ERROR with details for 1.24', async () => {
+    const {clientConfig, connectedProxies} = await import('../../src/sim/sync.js')
+    const statusOf = (file: string) => {
+      const s = loadScenario(readFileSync(join(projectRoot, 'scenarios', file), 'utf8'))
+      xds?.close()
+      xds = new XdsServer(s, new MeshStore())
+      s.xds = xds
+      const cc = clientConfig(connectedProxies(s).find((p) => p.id === 'catalog-v2-6d4c8b7d9f-zqgfl.istioinaction')!, s.now) as {genericXdsConfigs: Array<{typeUrl: string; configStatus: string}>}
+      return cc.genericXdsConfigs.find((g) => g.typeUrl.endsWith('Listener'))!.configStatus
+    }
+    expect(statusOf('catalog.yaml')).toBe('STALE')
+    expect(statusOf('catalog-1.24.yaml')).toBe('ERROR')
+  })
+})
