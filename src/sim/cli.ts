@@ -3,7 +3,6 @@
 import {readFileSync} from 'node:fs'
 import {parseArgs} from 'node:util'
 import {startSimulator, type SimulatorOptions} from './index.js'
-import {ScenarioError, loadScenario} from './scenario-file.js'
 
 const {values} = parseArgs({
   options: {
@@ -22,6 +21,8 @@ let scenario: SimulatorOptions['scenario']
 if (values.scenario === 'catalog' || values.scenario === 'scale') {
   scenario = values.scenario
 } else if (/\.ya?ml$/.test(values.scenario ?? '')) {
+  // Imported only for files: the YAML parser would add to every start of the built-in scenarios.
+  const {ScenarioError, loadScenario} = await import('./scenario-file.js')
   try {
     scenario = loadScenario(readFileSync(values.scenario!, 'utf8'), values.scenario!.replace(/^.*\//, '').replace(/\.ya?ml$/, ''))
   } catch (error) {

@@ -3,6 +3,7 @@ import type {IncomingMessage, ServerResponse} from 'node:http'
 import {sendJson, status} from './apiserver.js'
 import type {Scenario, SimPod} from './model.js'
 import {nonce} from './sync.js'
+import {liveAccessLogEntry} from './traffic.js'
 
 export interface AccessLogEntry {
   start_time: string
@@ -89,6 +90,12 @@ export function accessLogEntry(scenario: Scenario, pod: SimPod, n: number): Acce
   }
 }
 
+/** A live mesh's n-th line: the scripted traffic through the accepted config, one request every ~1.6 s up to now. */
+function liveEntry(scenario: Scenario, pod: SimPod, n: number): AccessLogEntry | undefined {
+  const now = Date.now()
+  return liveAccessLogEntry(scenario, pod, n, (k) => (n < 20 ? now - Math.max(0, 480 - k) * 1637 : now))
+}
+
 function envoyDebugLines(pod: SimPod, n: number, levelOf: (logger: string) => string | undefined): string[] {
   const out: string[] = []
   const ts = at('2025-05-09T08:45:41.636Z', n * 1637).replace('Z', '142Z')
@@ -125,8 +132,10 @@ function historyFor(scenario: Scenario, pod: SimPod, container: string, levelOf:
   if (container === 'istio-proxy') {
     const lines = PROXY_STARTUP(pod)
     for (let n = 0; n < 20; n++) {
-      lines.push(formatAccessLog(accessLogEntry(scenario, pod, n), scenario.meshConfig.accessLogEncoding))
-      lines.push(...envoyDebugLines(pod, n, levelOf))
+      const entry = scenario.live ? liveEntry(scenario, pod, n) : accessLogEntry(scenario, pod, n)
+      if (!entry) break
+      lines.push(formatAccessLog(entry, scenario.meshConfig.accessLogEncoding))
+      if (!scenario.live) lines.push(...envoyDebugLines(pod, n, levelOf))
     }
     return lines
   }
@@ -187,9 +196,12 @@ export function serveLog(scenario: Scenario, pod: SimPod, req: IncomingMessage, 
   let n = 20
   const timer = setInterval(() => {
     if (res.destroyed || res.writableEnded) return stop()
-    const lines = container === 'istio-proxy'
-      ? [formatAccessLog(accessLogEntry(scenario, pod, n), scenario.meshConfig.accessLogEncoding), ...envoyDebugLines(pod, n, levelOf)]
-      : [`GET /items 200 ${3 + (n % 5)}ms - 502`]
+    const live = scenario.live && container === 'istio-proxy' ? liveEntry(scenario, pod, n) : undefined
+    const lines = scenario.live && container === 'istio-proxy'
+      ? (live ? [formatAccessLog(live, scenario.meshConfig.accessLogEncoding)] : [])
+      : container === 'istio-proxy'
+        ? [formatAccessLog(accessLogEntry(scenario, pod, n), scenario.meshConfig.accessLogEncoding), ...envoyDebugLines(pod, n, levelOf)]
+        : [`GET /items 200 ${3 + (n % 5)}ms - 502`]
     n++
     res.write(lines.map((l) => fmt(l, Date.now())).join(''))
   }, 100)

@@ -181,4 +181,6 @@ export interface LiveSettings {
   proxies: Record<string, ProxyBehaviour>
   /** Istio version of proxies injected into pods created through the API. */
   istioVersion: string
+  /** Requests the access logs replay, in turn, through the proxies' accepted config (src/sim/traffic.ts). */
+  traffic?: import('./traffic.js').TrafficSpec[]
 }

@@ -6,6 +6,7 @@ import {parseAllDocuments} from 'yaml'
 import {fakeUid, makeDeployment, makePod, makeReplicaSet, proxyContainer} from './catalog.js'
 import type {IstioConfig, ProxyBehaviour, Scenario, SimContainer, SimPod, SimWorkload} from './model.js'
 import {podFromJson, serviceFromJson, stampNow} from './resources.js'
+import type {TrafficSpec} from './traffic.js'
 
 type J = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -24,6 +25,8 @@ export interface SimulationSpec {
   deployments?: Record<string, {pods: Array<{name: string; ip?: string; istiod?: string; ready?: boolean}>}>
   /** Per pod (`name` or `name.namespace`): how its proxy answers pushes, its latency. */
   proxies?: Record<string, ProxyBehaviour & {istioVersion?: string}>
+  /** Requests replayed in turn for the access logs: `from` a pod name or `external` (through the ingress gateway). */
+  traffic?: TrafficSpec[]
 }
 
 const ISTIO_GROUPS = ['networking.istio.io', 'security.istio.io']
@@ -52,7 +55,7 @@ export function loadScenario(text: string, name = 'file'): Scenario {
   const s: Scenario = {
     name, now: created, clusterId: sim.clusterId ?? 'Kubernetes', meshConfig,
     namespaces: [], pods: [], workloads: [], services: [], configMaps: [], serviceAccounts: [], istioConfigs: [],
-    live: {debounceMs: sim.debounceMs ?? 100, ackDelayMs: sim.ackDelayMs ?? 0, proxies: sim.proxies ?? {}, istioVersion},
+    live: {debounceMs: sim.debounceMs ?? 100, ackDelayMs: sim.ackDelayMs ?? 0, proxies: sim.proxies ?? {}, istioVersion, traffic: sim.traffic ?? []},
   }
   const ensureNs = (ns: string, labels: Record<string, string> = {}) => {
     const existing = s.namespaces.find((n) => n.name === ns)

@@ -40,9 +40,12 @@ export function connectedProxies(scenario: Scenario, istiod?: string): Connected
     }
     const live = scenario.xds.status(p)
     if (!live) return []
+    // pilot/pkg/xds/statusgen.go debugSyncStatus: ERROR for a NACK arrived after 1.20 (1.24 has it); before, STALE.
+    const istiodVersion = scenario.pods.find((x) => x.name === p.proxy!.istiod)?.istiod?.version ?? '1.24.0'
+    const nackIsError = minorOf(istiodVersion) >= 24
     const sync: Partial<Record<XdsType, SyncState>> = {ecds: 'NOT_SENT'}
     for (const [type, s] of Object.entries(live) as Array<[XdsType, NonNullable<typeof live[XdsType]>]>) {
-      sync[type] = !s.sent ? 'NOT_SENT' : s.acked === s.sent ? 'SYNCED' : s.error ? 'ERROR' : s.acked ? 'STALE' : 'STALE_NEVER_ACKED'
+      sync[type] = !s.sent ? 'NOT_SENT' : s.acked === s.sent ? 'SYNCED' : s.error && nackIsError ? 'ERROR' : s.acked ? 'STALE' : 'STALE_NEVER_ACKED'
     }
     const first = Object.values(live).map((s) => s!.sentAt).sort()[0] ?? new Date().toISOString()
     return [{...base, sync, live, connectedAt: first}]
