@@ -2,7 +2,7 @@
 // prefix from the npm cache (the registry only for what the cache lacks), then run as users do:
 // `meshdbg --help`, a live command against the simulator, and `kubectl meshdbg` as a kubectl plugin.
 import {spawn} from 'node:child_process'
-import {existsSync, mkdtempSync, readdirSync, rmSync, statSync} from 'node:fs'
+import {existsSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {delimiter, join} from 'node:path'
 
@@ -61,6 +61,7 @@ beforeAll(async () => {
   const pack = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], {killAfterMs: 60_000})
   expect(pack.code, pack.stderr).toBe(0)
   packed = JSON.parse(pack.stdout)[0]
+  sim = await startSimulator()
   const tarball = join(work, readdirSync(work).find((name) => name.endsWith('.tgz')) ?? 'missing.tgz')
   const install = await run('npm', ['install', '--global', '--prefer-offline', '--no-audit', '--no-fund', '--prefix', prefix, tarball], {killAfterMs: 150_000})
   if (install.code !== 0) {
@@ -71,7 +72,6 @@ beforeAll(async () => {
   }
   const installed = join(prefix, 'lib', 'node_modules', 'meshdbg')
   console.log(`package: packed ${(packed.size / 1024).toFixed(0)} kB (unpacked ${(packed.unpackedSize / 1024).toFixed(0)} kB, ${packed.files.length} files); installed ${(duBytes(installed) / 1024 / 1024).toFixed(1)} MB with its dependencies`)
-  sim = await startSimulator()
 }, 240_000)
 
 afterAll(async () => {
@@ -124,5 +124,46 @@ describe('npm package', () => {
     expect(help.code, help.stderr).toBe(0)
     expect(help.stdout).toContain('$ kubectl meshdbg pc cluster')
     expect(help.stdout).not.toContain('$ meshdbg ')
+  })
+})
+
+describe('single-file build (npm run package)', () => {
+  let dir: string
+  let binary: string | undefined
+  let skipped: string | undefined
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'meshdbg-sea-'))
+    const built = await run(process.execPath, [join(projectRoot, 'scripts', 'package.mjs'), '--out', dir], {killAfterMs: 180_000})
+    if (built.code === 3) {
+      skipped = built.stderr.trim()
+      console.warn(`package test: ${skipped}; single-file build not verified`)
+      return
+    }
+    expect(built.code, built.stderr).toBe(0)
+    binary = join(dir, readdirSync(dir).find((name) => name.startsWith('meshdbg-')) ?? 'missing')
+    console.log(`package: single-file build ${(statSync(binary).size / 1024 / 1024).toFixed(1)} MB`)
+  }, 240_000)
+  afterAll(() => {
+    if (dir) rmSync(dir, {recursive: true, force: true})
+  })
+
+  it('runs on its own: help, a live command, and as kubectl-meshdbg', async (context) => {
+    if (skipped) context.skip()
+    // Its own cache directory: the first run unpacks the embedded package there.
+    const env = cleanEnv({KUBECONFIG: sim.kubeconfigPath, MESHDBG_CACHE_DIR: join(dir, 'cache'), PATH: [dir, process.env.PATH].join(delimiter)})
+    const help = await run(binary!, ['--help'], {env, killAfterMs: 60_000})
+    expect(help.code, help.stderr).toBe(0)
+    expect(help.stdout).toContain('$ meshdbg [COMMAND]')
+    const version = await run(binary!, ['version', '--timeout', '10s'], {env})
+    expect(version.code, version.stderr).toBe(0)
+    expect(version.stdout).toContain('control plane version: 1.17.8\ndata plane version: 1.17.8 (7 proxies), 1.25.2 (1 proxies)\n')
+    if (KUBECTL) {
+      symlinkSync(binary!, join(dir, 'kubectl-meshdbg'))
+      const routes = await run(KUBECTL, ['meshdbg', 'pc', 'r', 'deploy/webapp', '-n', 'istioinaction', '--name', '80', '--timeout', '10s'], {env})
+      expect(routes.code, routes.stderr).toBe(0)
+      expect(routes.stdout).toContain('catalog.istioinaction.svc.cluster.local:80')
+      const pluginHelp = await run(KUBECTL, ['meshdbg', 'version', '--help'], {env})
+      expect(pluginHelp.stdout).toContain('$ kubectl meshdbg version')
+    }
   })
 })
