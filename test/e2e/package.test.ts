@@ -82,7 +82,7 @@ afterAll(async () => {
 describe('npm package', () => {
   it('ships the bundles, the manifest and both bins, and neither the simulator nor a dangling main', () => {
     const paths = packed.files.map((file) => file.path)
-    for (const needed of ['bin/run.js', 'bin/kubectl-meshdbg.js', 'oclif.manifest.json', 'dist/lib/kube-bundle.js', 'dist/lib/kube-api-bundle.js', 'dist/lib/kube-bundle.fingerprint', 'dist/commands/proxy-config/cluster.js', 'dist/hooks/init.js']) {
+    for (const needed of ['bin/run.js', 'bin/kubectl-meshdbg.js', 'bin/kubectl_complete-meshdbg.js', 'docs/commands.md', 'docs/schemas/version.json', 'oclif.manifest.json', 'dist/lib/kube-bundle.js', 'dist/lib/kube-api-bundle.js', 'dist/lib/kube-bundle.fingerprint', 'dist/commands/proxy-config/cluster.js', 'dist/hooks/init.js']) {
       expect(paths).toContain(needed)
     }
     expect(paths.filter((path) => path.startsWith('dist/sim/'))).toEqual([])
@@ -124,6 +124,9 @@ describe('npm package', () => {
     expect(help.code, help.stderr).toBe(0)
     expect(help.stdout).toContain('$ kubectl meshdbg pc cluster')
     expect(help.stdout).not.toContain('$ meshdbg ')
+    // kubectl's own completion asks kubectl_complete-meshdbg (kubectl 1.26+).
+    const completion = await run(KUBECTL!, ['__complete', 'meshdbg', 'pc', 'r', '-n', 'istioinaction', 'web'], {env})
+    expect(completion.stdout.split('\n').slice(0, 2)).toEqual(['webapp-7c5d7b8c6b-4vzd9', ':4'])
   })
 })
 
