@@ -12,6 +12,10 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {startSimulator, type Simulator} from '../../src/sim/index.js'
 import {cliPath, runCli} from '../helpers/cli.js'
 
+// The 2 s look-up deadline is for people at a shell; a test machine under load may need longer
+// (the deadline itself is tested below with an API server that never answers).
+const LOADED_MACHINE = {MESHDBG_COMPLETION_TIMEOUT: '20s'}
+
 let sim: Simulator
 let bin: string
 beforeAll(async () => {
@@ -34,7 +38,7 @@ function complete(words: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): P
   const quoted = ['meshdbg', ...words].map((word) => `'${word.replaceAll("'", "'\\''")}'`).join(' ')
   const script = `source '${join(bin, 'completion.bash')}' && COMP_WORDS=(${quoted}) && COMP_CWORD=${words.length} && _meshdbg && printf '%s\\n' "\${COMPREPLY[@]}"`
   return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['-c', script], {cwd, env: {...process.env, KUBECONFIG: sim.kubeconfigPath, PATH: [bin, process.env.PATH].join(delimiter), ...env}})
+    const child = spawn('bash', ['-c', script], {cwd, env: {...process.env, ...LOADED_MACHINE, KUBECONFIG: sim.kubeconfigPath, PATH: [bin, process.env.PATH].join(delimiter), ...env}})
     let out = ''
     let err = ''
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()))
@@ -55,7 +59,7 @@ const shellHere = (name: string) => ['/usr/bin', '/bin', '/usr/local/bin'].some(
 /** The lines a shell prints for `script`, with the CLI on PATH and the simulator's kubeconfig. */
 function shell(name: string, script: string): Promise<string[]> {
   return new Promise((resolve, reject) => {
-    const child = spawn(name, ['-c', script], {env: {...process.env, KUBECONFIG: sim.kubeconfigPath, PATH: [bin, process.env.PATH].join(delimiter)}})
+    const child = spawn(name, ['-c', script], {env: {...process.env, ...LOADED_MACHINE, KUBECONFIG: sim.kubeconfigPath, PATH: [bin, process.env.PATH].join(delimiter)}})
     let out = ''
     let err = ''
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()))

@@ -30,7 +30,7 @@ function run(command: string, args: string[], options: {cwd?: string; env?: Node
     let stderr = ''
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-    const killer = setTimeout(() => child.kill('SIGKILL'), options.killAfterMs ?? 20_000)
+    const killer = setTimeout(() => child.kill('SIGKILL'), options.killAfterMs ?? 40_000)
     child.on('error', reject)
     child.on('close', (code) => {
       clearTimeout(killer)
@@ -79,7 +79,7 @@ afterAll(async () => {
   if (work) rmSync(work, {recursive: true, force: true})
 })
 
-describe('npm package', () => {
+describe('npm package', {timeout: 120_000}, () => {
   it('ships the bundles, the manifest and both bins, and neither the simulator nor a dangling main', () => {
     const paths = packed.files.map((file) => file.path)
     for (const needed of ['bin/run.js', 'bin/kubectl-meshdbg.js', 'bin/kubectl_complete-meshdbg.js', 'docs/commands.md', 'docs/schemas/version.json', 'oclif.manifest.json', 'dist/lib/kube-bundle.js', 'dist/lib/kube-api-bundle.js', 'dist/lib/kube-bundle.fingerprint', 'dist/commands/proxy-config/cluster.js', 'dist/hooks/init.js']) {
@@ -101,7 +101,7 @@ describe('npm package', () => {
     const help = await run(meshdbg, ['--help'])
     expect(help.code, help.stderr).toBe(0)
     expect(help.stdout).toContain('$ meshdbg [COMMAND]')
-    const clusters = await run(meshdbg, ['pc', 'cluster', 'deploy/webapp', '-n', 'istioinaction', '--port', '80', '--timeout', '10s'], {env: cleanEnv({KUBECONFIG: sim.kubeconfigPath})})
+    const clusters = await run(meshdbg, ['pc', 'cluster', 'deploy/webapp', '-n', 'istioinaction', '--port', '80', '--timeout', '20s'], {env: cleanEnv({KUBECONFIG: sim.kubeconfigPath})})
     expect(clusters.code, clusters.stderr).toBe(0)
     expect(clusters.stdout).toContain('catalog.istioinaction.svc.cluster.local                 80       -          outbound      EDS')
     expect(clusters.stderr).toContain('deploy/webapp: using pod webapp-7c5d7b8c6b-4vzd9.istioinaction')
@@ -116,7 +116,7 @@ describe('npm package', () => {
     const env = cleanEnv({KUBECONFIG: sim.kubeconfigPath, PATH: [join(prefix, 'bin'), process.env.PATH].join(delimiter)})
     const plugins = await run(KUBECTL!, ['plugin', 'list', '--name-only'], {env})
     expect(plugins.stdout).toContain('kubectl-meshdbg')
-    const routes = await run(KUBECTL!, ['meshdbg', 'pc', 'r', 'deploy/webapp', '-n', 'istioinaction', '--name', '80', '--timeout', '10s'], {env})
+    const routes = await run(KUBECTL!, ['meshdbg', 'pc', 'r', 'deploy/webapp', '-n', 'istioinaction', '--name', '80', '--timeout', '20s'], {env})
     expect(routes.code, routes.stderr).toBe(0)
     expect(routes.stdout.split('\n')[0]).toMatch(/^NAME\s+VHOST NAME\s+DOMAINS\s+MATCH\s+VIRTUAL SERVICE/)
     expect(routes.stdout).toContain('catalog.istioinaction.svc.cluster.local:80')
@@ -130,7 +130,7 @@ describe('npm package', () => {
   })
 })
 
-describe('single-file build (npm run package)', () => {
+describe('single-file build (npm run package)', {timeout: 120_000}, () => {
   let dir: string
   let binary: string | undefined
   let skipped: string | undefined
@@ -157,12 +157,12 @@ describe('single-file build (npm run package)', () => {
     const help = await run(binary!, ['--help'], {env, killAfterMs: 60_000})
     expect(help.code, help.stderr).toBe(0)
     expect(help.stdout).toContain('$ meshdbg [COMMAND]')
-    const version = await run(binary!, ['version', '--timeout', '10s'], {env})
+    const version = await run(binary!, ['version', '--timeout', '20s'], {env})
     expect(version.code, version.stderr).toBe(0)
     expect(version.stdout).toContain('control plane version: 1.17.8\ndata plane version: 1.17.8 (7 proxies), 1.25.2 (1 proxies)\n')
     if (KUBECTL) {
       symlinkSync(binary!, join(dir, 'kubectl-meshdbg'))
-      const routes = await run(KUBECTL, ['meshdbg', 'pc', 'r', 'deploy/webapp', '-n', 'istioinaction', '--name', '80', '--timeout', '10s'], {env})
+      const routes = await run(KUBECTL, ['meshdbg', 'pc', 'r', 'deploy/webapp', '-n', 'istioinaction', '--name', '80', '--timeout', '20s'], {env})
       expect(routes.code, routes.stderr).toBe(0)
       expect(routes.stdout).toContain('catalog.istioinaction.svc.cluster.local:80')
       const pluginHelp = await run(KUBECTL, ['meshdbg', 'version', '--help'], {env})
