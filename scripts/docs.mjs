@@ -14,6 +14,10 @@ const schemaDir = join(root, 'docs', 'schemas')
 
 /** Every generated file, path relative to the root -> content. */
 const wanted = new Map()
+if (!existsSync(join(root, 'oclif.manifest.json'))) {
+  console.error('no oclif.manifest.json: run `npm run build` first')
+  process.exit(2)
+}
 const manifest = JSON.parse(readFileSync(join(root, 'oclif.manifest.json'), 'utf8'))
 wanted.set('docs/commands.md', renderCommandsMarkdown(manifest))
 for (const [name, schema] of generateResultSchemas(root)) wanted.set(`docs/schemas/${name}.json`, JSON.stringify(schema, null, 2) + '\n')

@@ -56,11 +56,12 @@ export function generateResultSchemas(root) {
     const definitions = {}
     for (const name of new Set([...roots, ...results])) Object.assign(definitions, generator.createSchema(name).definitions)
     const name = schemaName(commandsDir, file)
+    const command = relative(commandsDir, file).replace(/\.ts$/, '').split(sep).join(' ')
     const top = roots.length === 1 ? {$ref: `#/definitions/${roots[0]}`} : {anyOf: roots.map((type) => ({$ref: `#/definitions/${type}`}))}
     schemas.set(name, {
       $schema: 'http://json-schema.org/draft-07/schema#',
       $id: `meshdbg/${name}.json`,
-      title: `meshdbg ${name}: the typed result (--json, -o json)`,
+      title: `meshdbg ${command}: the typed result (--json, -o json)`,
       ...top,
       definitions: sortKeys(definitions),
     })

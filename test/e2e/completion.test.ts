@@ -2,7 +2,7 @@
 // its function run with COMP_WORDS as bash sets them, asking the built CLI (and the simulated
 // cluster for namespaces, contexts, pods and workloads).
 import {spawn} from 'node:child_process'
-import {chmodSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {createServer, type Server} from 'node:net'
 import {tmpdir} from 'node:os'
 import {delimiter, join} from 'node:path'
@@ -11,6 +11,10 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {startSimulator, type Simulator} from '../../src/sim/index.js'
 import {cliPath, runCli} from '../helpers/cli.js'
+
+// The 2 s look-up deadline is for people at a shell; a test machine under load may need longer
+// (the deadline itself is tested below with an API server that never answers).
+const LOADED_MACHINE = {MESHDBG_COMPLETION_TIMEOUT: '20s'}
 
 let sim: Simulator
 let bin: string
@@ -34,7 +38,7 @@ function complete(words: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): P
   const quoted = ['meshdbg', ...words].map((word) => `'${word.replaceAll("'", "'\\''")}'`).join(' ')
   const script = `source '${join(bin, 'completion.bash')}' && COMP_WORDS=(${quoted}) && COMP_CWORD=${words.length} && _meshdbg && printf '%s\\n' "\${COMPREPLY[@]}"`
   return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['-c', script], {cwd, env: {...process.env, KUBECONFIG: sim.kubeconfigPath, PATH: [bin, process.env.PATH].join(delimiter), ...env}})
+    const child = spawn('bash', ['-c', script], {cwd, env: {...process.env, ...LOADED_MACHINE, KUBECONFIG: sim.kubeconfigPath, PATH: [bin, process.env.PATH].join(delimiter), ...env}})
     let out = ''
     let err = ''
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()))
@@ -50,7 +54,27 @@ function complete(words: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): P
 }
 
 // Each case runs bash and the CLI: slow on a loaded machine, so the cases get a minute each.
-describe('meshdbg completion bash (live)', {timeout: 60_000}, () => {
+const shellHere = (name: string) => ['/usr/bin', '/bin', '/usr/local/bin'].some((dir) => existsSync(join(dir, name)))
+
+/** The lines a shell prints for `script`, with the CLI on PATH and the simulator's kubeconfig. */
+function shell(name: string, script: string): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(name, ['-c', script], {env: {...process.env, ...LOADED_MACHINE, KUBECONFIG: sim.kubeconfigPath, PATH: [bin, process.env.PATH].join(delimiter)}})
+    let out = ''
+    let err = ''
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()))
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()))
+    const killer = setTimeout(() => child.kill('SIGKILL'), 30_000)
+    child.on('error', reject)
+    child.on('close', (code) => {
+      clearTimeout(killer)
+      if (code !== 0) reject(new Error(`${name} exited ${code}: ${err}`))
+      else resolve(out.split('\n').filter((line) => line !== ''))
+    })
+  })
+}
+
+describe('meshdbg completion (live)', {timeout: 60_000}, () => {
   it('completes command names, canonical subcommands under an alias, and a prefix', async () => {
     const root = await complete([''])
     expect(root).toEqual(expect.arrayContaining(['access-log', 'proxy-config', 'sync-status', 'version', 'completion']))
@@ -111,6 +135,32 @@ describe('meshdbg completion bash (live)', {timeout: 60_000}, () => {
       silent.close()
       rmSync(dir, {recursive: true, force: true})
     }
+  })
+
+  it('zsh: the script\'s function offers the back end\'s candidates, and files for -f (when zsh is here)', async (context) => {
+    if (!shellHere('zsh')) {
+      console.warn('completion test: no zsh here; zsh completion not run')
+      context.skip()
+    }
+    const script = await runCli(['completion', 'zsh'])
+    writeFileSync(join(bin, 'completion.zsh'), script.stdout)
+    // compadd and _files stubbed to print what zsh would offer (they need a live line editor).
+    const zsh = (words: string[]) => shell('zsh', `source '${join(bin, 'completion.zsh')}'; compadd() { local arr=\${@[-1]}; print -l -- \${(P)arr} }; _files() { print FILES }; words=(meshdbg ${words.map((word) => `'${word}'`).join(' ')}); CURRENT=${words.length + 1}; _meshdbg`)
+    expect(await zsh(['pc', ''])).toEqual(['all', 'bootstrap', 'cluster', 'ecds', 'endpoint', 'listener', 'log', 'route', 'secret'])
+    expect(await zsh(['pc', 'r', '-n', 'istioinaction', 'deploy/'])).toEqual(['deploy/catalog', 'deploy/catalog-v2', 'deploy/webapp'])
+    expect(await zsh(['pc', 'c', '-f', ''])).toEqual(['FILES'])
+  })
+
+  it('fish: `complete -C` offers the back end\'s candidates (when fish is here)', async (context) => {
+    if (!shellHere('fish')) {
+      console.warn('completion test: no fish here; fish completion not run')
+      context.skip()
+    }
+    const script = await runCli(['completion', 'fish'])
+    writeFileSync(join(bin, 'completion.fish'), script.stdout)
+    const fish = (line: string) => shell('fish', `source '${join(bin, 'completion.fish')}'; complete -C '${line}'`)
+    expect(await fish('meshdbg sync-status -o ')).toEqual(['json', 'table', 'yaml'])
+    expect(await fish('meshdbg pc r -n istioinaction deploy/')).toEqual(['deploy/catalog', 'deploy/catalog-v2', 'deploy/webapp'])
   })
 
   it('prints zsh and fish scripts that call the same back end', async () => {

@@ -2,7 +2,7 @@
 // prefix from the npm cache (the registry only for what the cache lacks), then run as users do:
 // `meshdbg --help`, a live command against the simulator, and `kubectl meshdbg` as a kubectl plugin.
 import {spawn} from 'node:child_process'
-import {existsSync, mkdtempSync, readdirSync, rmSync, statSync} from 'node:fs'
+import {existsSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {delimiter, join} from 'node:path'
 
@@ -30,7 +30,7 @@ function run(command: string, args: string[], options: {cwd?: string; env?: Node
     let stderr = ''
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-    const killer = setTimeout(() => child.kill('SIGKILL'), options.killAfterMs ?? 20_000)
+    const killer = setTimeout(() => child.kill('SIGKILL'), options.killAfterMs ?? 40_000)
     child.on('error', reject)
     child.on('close', (code) => {
       clearTimeout(killer)
@@ -61,6 +61,7 @@ beforeAll(async () => {
   const pack = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], {killAfterMs: 60_000})
   expect(pack.code, pack.stderr).toBe(0)
   packed = JSON.parse(pack.stdout)[0]
+  sim = await startSimulator()
   const tarball = join(work, readdirSync(work).find((name) => name.endsWith('.tgz')) ?? 'missing.tgz')
   const install = await run('npm', ['install', '--global', '--prefer-offline', '--no-audit', '--no-fund', '--prefix', prefix, tarball], {killAfterMs: 150_000})
   if (install.code !== 0) {
@@ -71,7 +72,6 @@ beforeAll(async () => {
   }
   const installed = join(prefix, 'lib', 'node_modules', 'meshdbg')
   console.log(`package: packed ${(packed.size / 1024).toFixed(0)} kB (unpacked ${(packed.unpackedSize / 1024).toFixed(0)} kB, ${packed.files.length} files); installed ${(duBytes(installed) / 1024 / 1024).toFixed(1)} MB with its dependencies`)
-  sim = await startSimulator()
 }, 240_000)
 
 afterAll(async () => {
@@ -79,10 +79,10 @@ afterAll(async () => {
   if (work) rmSync(work, {recursive: true, force: true})
 })
 
-describe('npm package', () => {
+describe('npm package', {timeout: 120_000}, () => {
   it('ships the bundles, the manifest and both bins, and neither the simulator nor a dangling main', () => {
     const paths = packed.files.map((file) => file.path)
-    for (const needed of ['bin/run.js', 'bin/kubectl-meshdbg.js', 'oclif.manifest.json', 'dist/lib/kube-bundle.js', 'dist/lib/kube-api-bundle.js', 'dist/lib/kube-bundle.fingerprint', 'dist/commands/proxy-config/cluster.js', 'dist/hooks/init.js']) {
+    for (const needed of ['bin/run.js', 'bin/kubectl-meshdbg.js', 'bin/kubectl_complete-meshdbg.js', 'docs/commands.md', 'docs/schemas/version.json', 'oclif.manifest.json', 'dist/lib/kube-bundle.js', 'dist/lib/kube-api-bundle.js', 'dist/lib/kube-bundle.fingerprint', 'dist/commands/proxy-config/cluster.js', 'dist/hooks/init.js']) {
       expect(paths).toContain(needed)
     }
     expect(paths.filter((path) => path.startsWith('dist/sim/'))).toEqual([])
@@ -101,7 +101,7 @@ describe('npm package', () => {
     const help = await run(meshdbg, ['--help'])
     expect(help.code, help.stderr).toBe(0)
     expect(help.stdout).toContain('$ meshdbg [COMMAND]')
-    const clusters = await run(meshdbg, ['pc', 'cluster', 'deploy/webapp', '-n', 'istioinaction', '--port', '80', '--timeout', '10s'], {env: cleanEnv({KUBECONFIG: sim.kubeconfigPath})})
+    const clusters = await run(meshdbg, ['pc', 'cluster', 'deploy/webapp', '-n', 'istioinaction', '--port', '80', '--timeout', '20s'], {env: cleanEnv({KUBECONFIG: sim.kubeconfigPath})})
     expect(clusters.code, clusters.stderr).toBe(0)
     expect(clusters.stdout).toContain('catalog.istioinaction.svc.cluster.local                 80       -          outbound      EDS')
     expect(clusters.stderr).toContain('deploy/webapp: using pod webapp-7c5d7b8c6b-4vzd9.istioinaction')
@@ -116,7 +116,7 @@ describe('npm package', () => {
     const env = cleanEnv({KUBECONFIG: sim.kubeconfigPath, PATH: [join(prefix, 'bin'), process.env.PATH].join(delimiter)})
     const plugins = await run(KUBECTL!, ['plugin', 'list', '--name-only'], {env})
     expect(plugins.stdout).toContain('kubectl-meshdbg')
-    const routes = await run(KUBECTL!, ['meshdbg', 'pc', 'r', 'deploy/webapp', '-n', 'istioinaction', '--name', '80', '--timeout', '10s'], {env})
+    const routes = await run(KUBECTL!, ['meshdbg', 'pc', 'r', 'deploy/webapp', '-n', 'istioinaction', '--name', '80', '--timeout', '20s'], {env})
     expect(routes.code, routes.stderr).toBe(0)
     expect(routes.stdout.split('\n')[0]).toMatch(/^NAME\s+VHOST NAME\s+DOMAINS\s+MATCH\s+VIRTUAL SERVICE/)
     expect(routes.stdout).toContain('catalog.istioinaction.svc.cluster.local:80')
@@ -124,5 +124,49 @@ describe('npm package', () => {
     expect(help.code, help.stderr).toBe(0)
     expect(help.stdout).toContain('$ kubectl meshdbg pc cluster')
     expect(help.stdout).not.toContain('$ meshdbg ')
+    // kubectl's own completion asks kubectl_complete-meshdbg (kubectl 1.26+).
+    const completion = await run(KUBECTL!, ['__complete', 'meshdbg', 'pc', 'r', '-n', 'istioinaction', 'web'], {env})
+    expect(completion.stdout.split('\n').slice(0, 2)).toEqual(['webapp-7c5d7b8c6b-4vzd9', ':4'])
+  })
+})
+
+describe('single-file build (npm run package)', {timeout: 120_000}, () => {
+  let dir: string
+  let binary: string | undefined
+  let skipped: string | undefined
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'meshdbg-sea-'))
+    const built = await run(process.execPath, [join(projectRoot, 'scripts', 'package.mjs'), '--out', dir], {killAfterMs: 180_000})
+    if (built.code === 3) {
+      skipped = built.stderr.trim()
+      console.warn(`package test: ${skipped}; single-file build not verified`)
+      return
+    }
+    expect(built.code, built.stderr).toBe(0)
+    binary = join(dir, readdirSync(dir).find((name) => name.startsWith('meshdbg-')) ?? 'missing')
+    console.log(`package: single-file build ${(statSync(binary).size / 1024 / 1024).toFixed(1)} MB`)
+  }, 240_000)
+  afterAll(() => {
+    if (dir) rmSync(dir, {recursive: true, force: true})
+  })
+
+  it('runs on its own: help, a live command, and as kubectl-meshdbg', async (context) => {
+    if (skipped) context.skip()
+    // Its own cache directory: the first run unpacks the embedded package there.
+    const env = cleanEnv({KUBECONFIG: sim.kubeconfigPath, MESHDBG_CACHE_DIR: join(dir, 'cache'), PATH: [dir, process.env.PATH].join(delimiter)})
+    const help = await run(binary!, ['--help'], {env, killAfterMs: 60_000})
+    expect(help.code, help.stderr).toBe(0)
+    expect(help.stdout).toContain('$ meshdbg [COMMAND]')
+    const version = await run(binary!, ['version', '--timeout', '20s'], {env})
+    expect(version.code, version.stderr).toBe(0)
+    expect(version.stdout).toContain('control plane version: 1.17.8\ndata plane version: 1.17.8 (7 proxies), 1.25.2 (1 proxies)\n')
+    if (KUBECTL) {
+      symlinkSync(binary!, join(dir, 'kubectl-meshdbg'))
+      const routes = await run(KUBECTL, ['meshdbg', 'pc', 'r', 'deploy/webapp', '-n', 'istioinaction', '--name', '80', '--timeout', '20s'], {env})
+      expect(routes.code, routes.stderr).toBe(0)
+      expect(routes.stdout).toContain('catalog.istioinaction.svc.cluster.local:80')
+      const pluginHelp = await run(KUBECTL, ['meshdbg', 'version', '--help'], {env})
+      expect(pluginHelp.stdout).toContain('$ kubectl meshdbg version')
+    }
   })
 })

@@ -1,4 +1,5 @@
 import {spawnSync} from 'node:child_process'
+import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {describe, expect, it} from 'vitest'
@@ -17,6 +18,16 @@ describe('generated docs', () => {
     expect(check.stderr).toBe('')
     expect(check.status).toBe(0)
   }, 120_000)
+
+  it('the README\'s command tables name every command of the reference (by its name or an alias)', () => {
+    const readme = readFileSync(join(projectRoot, 'README.md'), 'utf8')
+    const manifest = JSON.parse(readFileSync(join(projectRoot, 'oclif.manifest.json'), 'utf8')) as {commands: Record<string, {id: string; hidden?: boolean; aliases?: string[]}>}
+    const missing = Object.values(manifest.commands)
+      .filter((command) => !command.hidden)
+      .filter((command) => ![command.id, ...(command.aliases ?? [])].some((name) => new RegExp('`(meshdbg )?' + name.split(':').join(' ').replace(/[-]/g, '\\-') + '[ `]').test(readme)))
+      .map((command) => command.id)
+    expect(missing).toEqual([])
+  })
 
   it('finds every exported *Result type of a command file and the type run() promises', () => {
     const source = `
