@@ -3,6 +3,7 @@ import {Args} from '@oclif/core'
 import {MeshdbgCommand} from '../lib/base-command.js'
 import {badDataError, usageError} from '../lib/errors.js'
 import {type AccessLogEntry, newParseStats, parseAccessLogLine, recordParse, skippedLinesNote, splitLines} from '../lib/envoy/access-log.js'
+import {openInputStream} from '../lib/input.js'
 import {explainEntry, type Explanation} from '../lib/istio/explain.js'
 import {outputFlag} from '../lib/flags.js'
 import {toJson} from '../lib/render/formats.js'
@@ -60,6 +61,7 @@ export default class Explain extends MeshdbgCommand<typeof Explain> {
   private async inputLines(argv: string[]): Promise<AsyncIterable<string> | Iterable<string>> {
     if (argv.length > 0) return argv.flatMap((arg) => arg.split(/\r?\n/))
     if (process.stdin.isTTY) throw usageError('explain needs access-log lines as arguments or on stdin')
-    return splitLines(process.stdin)
+    // Under the deadline like `-f -`: a writer that never closes ends with --timeout, not a hang.
+    return splitLines(await openInputStream('-', this.runContext().signal))
   }
 }

@@ -77,6 +77,12 @@ describe('-f on a pipe honours --timeout', () => {
     expect(result.stderr).toBe('Error: timed out after 1s (raise --timeout)\n')
   })
 
+  it('explain on a stdin whose writer never closes: exit 5', async () => {
+    const result = await runShell(`node "$CLI" explain --timeout 1s < <(exec sleep 30 2>/dev/null)`)
+    expect(result.code).toBe(5)
+    expect(result.stderr).toBe('Error: timed out after 1s (raise --timeout)\n')
+  })
+
   it('-f <(command) still reads what the command writes', async () => {
     const result = await runShell(`node "$CLI" proxy-config cluster -f <(sleep 0.2; cat test/fixtures/clusters/dump.json)`)
     expect(result.stderr).toBe('')

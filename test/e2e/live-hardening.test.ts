@@ -235,6 +235,19 @@ describe('transport to the API server', () => {
     for (const request of sim.requests) expect(request.headers['user-agent']).toBe(`meshdbg/${version}`)
   })
 
+  it('the istiod pod listing is retried like every API read (sync-status, a 429 then a reset)', async () => {
+    const istiodList = /^\/api\/v1\/namespaces\/istio-system\/pods\?labelSelector=app%3Distiod/
+    sim.setApiFault(istiodList, {kind: 'throttle', retryAfter: '1'})
+    const throttled = await cli(['sync-status'], '10s')
+    expect(throttled.stderr).toBe('')
+    expect(throttled.code).toBe(0)
+    expect(sim.requests.filter((request) => istiodList.test(request.path))).toHaveLength(2)
+    sim.setApiFault(istiodList, {kind: 'reset'})
+    const reset = await cli(['sync-status'], '10s')
+    expect(reset.code).toBe(0)
+    expect(reset.stdout).toContain('SYNCED')
+  })
+
   it('access-log on a workload reads at most --max-log-requests pods (5) and names the skipped ones', async () => {
     for (let i = 0; i < 5; i++) {
       sim.scenario.pods.push(makePod({

@@ -1,6 +1,8 @@
+import type {V1Pod, V1PodList} from '@kubernetes/client-node'
+
 import type {RunContext} from '../context.js'
 import {MeshdbgError, notFoundError} from '../errors.js'
-import {callKube, fetchFromPod, type KubeSession} from '../kube/index.js'
+import {callKube, fetchFromPod, getKubeJson, type KubeSession} from '../kube/index.js'
 import {sortForLogs} from '../kube/target-spec.js'
 import type {SyncSource} from './sync-status.js'
 
@@ -48,14 +50,20 @@ export interface IstiodPod {
 const TOKEN_KEY = Symbol.for('meshdbg.istiod.token')
 const TOKEN_TTL_SECONDS = 3600
 
-/** Running istiod pods (`app=istiod`, plus `istio.io/rev` with a revision), in kubectl's logs order. */
-export async function findIstiods(ctx: RunContext, selector: IstiodSelector): Promise<IstiodPod[]> {
+/** Running istiod pods (`app=istiod`, plus `istio.io/rev` with a revision), as the API lists them. */
+export async function listRunningIstiods(ctx: RunContext, selector: IstiodSelector): Promise<{pods: V1Pod[]; labelSelector: string}> {
   const namespace = selector.istioNamespace
   const labelSelector = `app=istiod${selector.revision ? `,istio.io/rev=${selector.revision}` : ''}`
-  const list = await callKube(ctx, `istiod pods in namespace "${namespace}"`, (session) =>
-    session.core().listNamespacedPod({namespace, labelSelector, fieldSelector: 'status.phase=Running'}, session.callOptions()),
-  )
-  const running = (list.items ?? []).filter((pod) => pod.status?.phase === 'Running' && !pod.metadata?.deletionTimestamp)
+  const query = new URLSearchParams({labelSelector, fieldSelector: 'status.phase=Running'})
+  const list = await getKubeJson<V1PodList>(ctx, `istiod pods in namespace "${namespace}"`, `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods?${query}`)
+  const pods = (list.items ?? []).filter((pod) => pod.status?.phase === 'Running' && !pod.metadata?.deletionTimestamp)
+  return {pods, labelSelector}
+}
+
+/** Running istiod pods in kubectl's logs order; none is a not-found error saying where it looked. */
+export async function findIstiods(ctx: RunContext, selector: IstiodSelector): Promise<IstiodPod[]> {
+  const namespace = selector.istioNamespace
+  const {pods: running, labelSelector} = await listRunningIstiods(ctx, selector)
   if (running.length === 0) {
     const revision = selector.revision ? ` of revision "${selector.revision}"` : ''
     throw notFoundError(`no running istiod pods${revision} in namespace "${namespace}" (label ${labelSelector})`, selector.revision

@@ -1,6 +1,6 @@
 import type {RunContext} from '../context.js'
 import {callKube, fetchFromPod} from '../kube/index.js'
-import {ISTIOD_MONITORING_PORT, loadIstiodSyncz, type IstiodSelector} from './istiod.js'
+import {ISTIOD_MONITORING_PORT, listRunningIstiods, loadIstiodSyncz, type IstiodSelector} from './istiod.js'
 import {mergeSyncStatus} from './sync-status.js'
 
 /**
@@ -83,12 +83,8 @@ export function countProxyVersions(rows: ReadonlyArray<{proxy: string; version: 
 
 async function listIstiodPods(ctx: RunContext, selector: IstiodSelector): Promise<IstiodPodInfo[]> {
   const namespace = selector.istioNamespace
-  const labelSelector = `app=istiod${selector.revision ? `,istio.io/rev=${selector.revision}` : ''}`
-  const list = await callKube(ctx, `istiod pods in namespace "${namespace}"`, (session) =>
-    session.core().listNamespacedPod({namespace, labelSelector, fieldSelector: 'status.phase=Running'}, session.callOptions()),
-  )
-  return (list.items ?? [])
-    .filter((pod) => pod.status?.phase === 'Running' && !pod.metadata?.deletionTimestamp)
+  const {pods} = await listRunningIstiods(ctx, selector)
+  return pods
     .map((pod) => ({
       name: pod.metadata?.name ?? '',
       namespace: pod.metadata?.namespace ?? namespace,

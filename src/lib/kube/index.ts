@@ -22,3 +22,8 @@ export async function openKube(ctx: RunContext): Promise<KubeSession> {
 export async function callKube<T>(ctx: RunContext, what: string, call: (session: KubeSession) => Promise<T>): Promise<T> {
   return (await loadLive()).callKube(ctx, what, call)
 }
+
+/** A GET of an API path (`/api/v1/...`): retried on 429 and on one reset like every API read, one-line errors as callKube. */
+export async function getKubeJson<T>(ctx: RunContext, what: string, path: string): Promise<T> {
+  return (await loadLive()).getKubeJson<T>(ctx, what, path)
+}

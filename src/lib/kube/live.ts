@@ -28,6 +28,15 @@ export async function callKube<T>(ctx: RunContext, what: string, call: (session:
   return callApi(ctx, session, what, () => call(session))
 }
 
+/**
+ * A GET of an API path on the command's session: a plain request (retried on 429 and on one reset,
+ * capped, under the deadline), without loading client-node's generated API clients.
+ */
+export async function getKubeJson<T>(ctx: RunContext, what: string, path: string): Promise<T> {
+  const session = openKube(ctx)
+  return callApi(ctx, session, what, () => session.getJson<T>(path))
+}
+
 /** The session with client-node's API clients loaded (for code that calls session.core() etc.). */
 export async function openKubeWithClients(ctx: RunContext): Promise<KubeSession> {
   const session = openKube(ctx)
