@@ -8,7 +8,7 @@ import {hostEndpointLess, type HostEndpointRow} from '../../src/lib/envoy/endpoi
 import {clusterSortKeyLess, type ClusterSortKey} from '../../src/lib/envoy/istio-names.js'
 import {chainDestinationLess, listenerSummaryLess, type ListenerChainSummary, type ListenerSummary} from '../../src/lib/envoy/listeners.js'
 import {selectRoutes, sortByRouteName} from '../../src/lib/envoy/routes.js'
-import {goSortSlice} from '../../src/lib/render/go-sort.js'
+import {goSortSlice, goSortSliceWeakOrder} from '../../src/lib/render/go-sort.js'
 
 /** Made by Go's own sort.Slice (go1.19.8): see test/fixtures/go-sort/README.md. */
 interface GoldenCase {
@@ -29,36 +29,36 @@ function lcg(seed: number): (n: number) => number {
 }
 
 /** meshdbg's order of the input positions, with the comparator meshdbg uses for that table. */
-function meshdbgOrder(golden: GoldenCase): number[] {
+function meshdbgOrder(golden: GoldenCase, sort: typeof goSortSlice = goSortSlice): number[] {
   const positions = golden.input.map((_, index) => index)
   switch (golden.comparator) {
     case 'int': {
       const keys = golden.input as number[]
-      return goSortSlice(positions, (a, b) => keys[a] < keys[b])
+      return sort(positions, (a, b) => keys[a] < keys[b])
     }
     case 'always':
-      return goSortSlice(positions, () => true)
+      return sort(positions, () => true)
     case 'coin': {
       const next = lcg(golden.input.length)
-      return goSortSlice(positions, () => next(2) === 0)
+      return sort(positions, () => next(2) === 0)
     }
     case 'route':
       return sortByRouteName(positions, (index) => (golden.input as string[])[index])
     case 'cluster': {
       const keys = (golden.input as Array<[string, string, number, string]>).map(([fqdn, subset, port, direction], index): ClusterSortKey & {index: number} => ({fqdn, subset, port, direction, name: '', index}))
-      return goSortSlice(keys, clusterSortKeyLess).map((key) => key.index)
+      return sort(keys, clusterSortKeyLess).map((key) => key.index)
     }
     case 'listener': {
       const rows = (golden.input as Array<[number, string, ListenerSummary['type']]>).map(([port, address, type], index) => ({port, address, type, name: String(index), additionalAddresses: [], chains: []}) satisfies ListenerSummary)
-      return goSortSlice(rows, listenerSummaryLess).map((row) => Number(row.name))
+      return sort(rows, listenerSummaryLess).map((row) => Number(row.name))
     }
     case 'chain': {
       const chains = (golden.input as string[]).map((destination, index): ListenerChainSummary => ({destination, match: String(index)}))
-      return goSortSlice(chains, chainDestinationLess).map((chain) => Number(chain.match))
+      return sort(chains, chainDestinationLess).map((chain) => Number(chain.match))
     }
     case 'host-endpoint': {
       const rows = (golden.input as Array<[string, number, string]>).map(([address, port, cluster], index): HostEndpointRow => ({address, port, cluster, status: String(index), failedOutlierCheck: false}))
-      return goSortSlice(rows, hostEndpointLess).map((row) => Number(row.status))
+      return sort(rows, hostEndpointLess).map((row) => Number(row.status))
     }
   }
 }
@@ -73,6 +73,15 @@ describe("goSortSlice matches Go's sort.Slice", () => {
   it.each(['int', 'always', 'coin', 'route', 'cluster', 'listener', 'chain', 'host-endpoint'])('%s: every golden case, position for position', (comparator) => {
     const cases = goldens.filter((golden) => golden.comparator === comparator)
     for (const golden of cases) expect({note: golden.note, n: golden.input.length, order: meshdbgOrder(golden)}).toEqual({note: golden.note, n: golden.input.length, order: golden.order})
+  })
+
+  it.each(['int', 'cluster', 'listener', 'chain', 'host-endpoint'])('%s: goSortSliceWeakOrder gives the same order (a strict weak order)', (comparator) => {
+    const cases = goldens.filter((golden) => golden.comparator === comparator)
+    for (const golden of cases) expect(meshdbgOrder(golden, goSortSliceWeakOrder)).toEqual(golden.order)
+    // Both paths are taken: inputs without ties (the native sort) and with ties (the port).
+    const hasTie = (golden: GoldenCase) => new Set(golden.input.map((row) => JSON.stringify(row))).size < golden.input.length
+    expect(cases.some(hasTie)).toBe(true)
+    expect(cases.some((golden) => golden.input.length > 1 && !hasTie(golden))).toBe(true)
   })
 
   it('where a stable sort differs (so the goldens do test the algorithm)', () => {

@@ -1,4 +1,4 @@
-import {goSortSlice} from '../render/go-sort.js'
+import {goSortSliceWeakOrder} from '../render/go-sort.js'
 import {collectClusters, type ConfigDump} from './configdump.js'
 import {enumField, stringField, type Json} from './fields.js'
 import {clusterSortKey, clusterSortKeyLess, istioConfigNameOf, parseSubsetKey} from './istio-names.js'
@@ -60,7 +60,7 @@ export function selectClusters(dump: ConfigDump, filter: ClusterFilter): Selecte
   // istioctl sorts every cluster (Go's unstable sort.Slice), then filters: the order of tied keys
   // among the kept ones depends on the others, so all are sorted here too.
   const keyed = collectClusters(dump).map((cluster) => ({cluster, key: clusterSortKey(stringField(cluster, 'name'))}))
-  goSortSlice(keyed, (a, b) => clusterSortKeyLess(a.key, b.key))
+  goSortSliceWeakOrder(keyed, (a, b) => clusterSortKeyLess(a.key, b.key))
   const clusters = keyed.filter((entry) => matchCluster(filter, entry.key.name)).map((entry) => entry.cluster)
   return {clusters, summaries: clusters.map(summarizeCluster)}
 }

@@ -1,6 +1,6 @@
 import {badDataError} from '../errors.js'
 import type {InputText} from '../input.js'
-import {goSortSlice} from '../render/go-sort.js'
+import {goSortSliceWeakOrder} from '../render/go-sort.js'
 import {type ConfigDump, configDumpFromJson, parseConfigDumpInput, parseJsonText, section} from './configdump.js'
 import {arrayField, enumField, field, numberField, path, stringField, type Json} from './fields.js'
 import {clusterSortKey, clusterSortKeyLess, type ClusterSortKey} from './istio-names.js'
@@ -127,7 +127,7 @@ export function selectHostEndpoints(clusterStatuses: readonly Json[], filter: En
     }
     if (any) matched.push(status)
   }
-  goSortSlice(rows, hostEndpointLess)
+  goSortSliceWeakOrder(rows, hostEndpointLess)
   return {clusterStatuses: matched, rows}
 }
 
@@ -236,7 +236,7 @@ export function selectEdsEndpoints(dump: ConfigDump, filter: EndpointFilter): Se
       if (pruned) keyed.push({cla: pruned, key: clusterSortKey(stringField(pruned, 'cluster_name'))})
     }
   }
-  goSortSlice(keyed, (a, b) => clusterSortKeyLess(a.key, b.key))
+  goSortSliceWeakOrder(keyed, (a, b) => clusterSortKeyLess(a.key, b.key))
   const assignments = keyed.map((entry) => entry.cla)
   const rows: EdsEndpointRow[] = []
   for (const cla of assignments) {

@@ -18,31 +18,32 @@
  */
 export function goSortSlice<T>(items: T[], less: (a: T, b: T) => boolean): T[] {
   const length = items.length
-  pdqsort(new Slice(items, less), 0, length, bitLength(length))
+  pdqsort(items as unknown[], less as Less, 0, length, bitLength(length))
   return items
 }
 
-/** Go's `lessSwap`: comparisons and swaps by position. */
-interface Data {
-  less(i: number, j: number): boolean
-  swap(i: number, j: number): void
+/**
+ * goSortSlice for a comparator that is a strict weak order (clusters, endpoints: every key compared
+ * field by field). When no two items tie, the sorted order is unique, so every correct sort gives
+ * Go's result and the engine's native sort (about twice as fast on 30,000 clusters) is used; when
+ * any two tie, only Go's algorithm gives istioctl's order, and the port runs on the original order.
+ */
+export function goSortSliceWeakOrder<T>(items: T[], less: (a: T, b: T) => boolean): T[] {
+  const sorted = items.slice().sort((a, b) => (less(a, b) ? -1 : less(b, a) ? 1 : 0))
+  for (let i = 1; i < sorted.length; i++) {
+    if (!less(sorted[i - 1], sorted[i])) return goSortSlice(items, less)
+  }
+  for (let i = 0; i < sorted.length; i++) items[i] = sorted[i]
+  return items
 }
 
-class Slice<T> implements Data {
-  constructor(
-    private readonly items: T[],
-    private readonly lessFn: (a: T, b: T) => boolean,
-  ) {}
+/** Go's `lessSwap` is the slice itself plus the comparator on its elements (swap is inlined). */
+type Less = (a: unknown, b: unknown) => boolean
 
-  less(i: number, j: number): boolean {
-    return this.lessFn(this.items[i], this.items[j])
-  }
-
-  swap(i: number, j: number): void {
-    const item = this.items[i]
-    this.items[i] = this.items[j]
-    this.items[j] = item
-  }
+function swap(data: unknown[], i: number, j: number): void {
+  const item = data[i]
+  data[i] = data[j]
+  data[j] = item
 }
 
 const SortedHint = {Unknown: 0, Increasing: 1, Decreasing: 2} as const
@@ -53,139 +54,139 @@ function bitLength(n: number): number {
   return 32 - Math.clz32(n)
 }
 
-function insertionSort(data: Data, a: number, b: number): void {
+function insertionSort(data: unknown[], less: Less, a: number, b: number): void {
   for (let i = a + 1; i < b; i++) {
-    for (let j = i; j > a && data.less(j, j - 1); j--) data.swap(j, j - 1)
+    for (let j = i; j > a && less(data[j], data[j - 1]); j--) swap(data, j, j - 1)
   }
 }
 
-function siftDown(data: Data, lo: number, hi: number, first: number): void {
+function siftDown(data: unknown[], less: Less, lo: number, hi: number, first: number): void {
   let root = lo
   for (;;) {
     let child = 2 * root + 1
     if (child >= hi) return
-    if (child + 1 < hi && data.less(first + child, first + child + 1)) child++
-    if (!data.less(first + root, first + child)) return
-    data.swap(first + root, first + child)
+    if (child + 1 < hi && less(data[first + child], data[first + child + 1])) child++
+    if (!less(data[first + root], data[first + child])) return
+    swap(data, first + root, first + child)
     root = child
   }
 }
 
-function heapSort(data: Data, a: number, b: number): void {
+function heapSort(data: unknown[], less: Less, a: number, b: number): void {
   const first = a
   const hi = b - a
-  for (let i = Math.trunc((hi - 1) / 2); i >= 0; i--) siftDown(data, i, hi, first)
+  for (let i = Math.trunc((hi - 1) / 2); i >= 0; i--) siftDown(data, less, i, hi, first)
   for (let i = hi - 1; i >= 0; i--) {
-    data.swap(first, first + i)
-    siftDown(data, 0, i, first)
+    swap(data, first, first + i)
+    siftDown(data, less, 0, i, first)
   }
 }
 
-function pdqsort(data: Data, a: number, b: number, limit: number): void {
+function pdqsort(data: unknown[], less: Less, a: number, b: number, limit: number): void {
   const maxInsertion = 12
   let wasBalanced = true
   let wasPartitioned = true
   for (;;) {
     const length = b - a
     if (length <= maxInsertion) {
-      insertionSort(data, a, b)
+      insertionSort(data, less, a, b)
       return
     }
     if (limit === 0) {
-      heapSort(data, a, b)
+      heapSort(data, less, a, b)
       return
     }
     if (!wasBalanced) {
       breakPatterns(data, a, b)
       limit--
     }
-    let [pivot, hint] = choosePivot(data, a, b)
+    let [pivot, hint] = choosePivot(data, less, a, b)
     if (hint === SortedHint.Decreasing) {
       reverseRange(data, a, b)
       pivot = b - 1 - (pivot - a)
       hint = SortedHint.Increasing
     }
-    if (wasBalanced && wasPartitioned && hint === SortedHint.Increasing && partialInsertionSort(data, a, b)) return
-    if (a > 0 && !data.less(a - 1, pivot)) {
-      a = partitionEqual(data, a, b, pivot)
+    if (wasBalanced && wasPartitioned && hint === SortedHint.Increasing && partialInsertionSort(data, less, a, b)) return
+    if (a > 0 && !less(data[a - 1], data[pivot])) {
+      a = partitionEqual(data, less, a, b, pivot)
       continue
     }
-    const [mid, alreadyPartitioned] = partition(data, a, b, pivot)
+    const [mid, alreadyPartitioned] = partition(data, less, a, b, pivot)
     wasPartitioned = alreadyPartitioned
     const leftLength = mid - a
     const rightLength = b - mid
     const balanceThreshold = Math.trunc(length / 8)
     if (leftLength < rightLength) {
       wasBalanced = leftLength >= balanceThreshold
-      pdqsort(data, a, mid, limit)
+      pdqsort(data, less, a, mid, limit)
       a = mid + 1
     } else {
       wasBalanced = rightLength >= balanceThreshold
-      pdqsort(data, mid + 1, b, limit)
+      pdqsort(data, less, mid + 1, b, limit)
       b = mid
     }
   }
 }
 
-function partition(data: Data, a: number, b: number, pivot: number): [newPivot: number, alreadyPartitioned: boolean] {
-  data.swap(a, pivot)
+function partition(data: unknown[], less: Less, a: number, b: number, pivot: number): [newPivot: number, alreadyPartitioned: boolean] {
+  swap(data, a, pivot)
   let i = a + 1
   let j = b - 1
-  while (i <= j && data.less(i, a)) i++
-  while (i <= j && !data.less(j, a)) j--
+  while (i <= j && less(data[i], data[a])) i++
+  while (i <= j && !less(data[j], data[a])) j--
   if (i > j) {
-    data.swap(j, a)
+    swap(data, j, a)
     return [j, true]
   }
-  data.swap(i, j)
+  swap(data, i, j)
   i++
   j--
   for (;;) {
-    while (i <= j && data.less(i, a)) i++
-    while (i <= j && !data.less(j, a)) j--
+    while (i <= j && less(data[i], data[a])) i++
+    while (i <= j && !less(data[j], data[a])) j--
     if (i > j) break
-    data.swap(i, j)
+    swap(data, i, j)
     i++
     j--
   }
-  data.swap(j, a)
+  swap(data, j, a)
   return [j, false]
 }
 
-function partitionEqual(data: Data, a: number, b: number, pivot: number): number {
-  data.swap(a, pivot)
+function partitionEqual(data: unknown[], less: Less, a: number, b: number, pivot: number): number {
+  swap(data, a, pivot)
   let i = a + 1
   let j = b - 1
   for (;;) {
-    while (i <= j && !data.less(a, i)) i++
-    while (i <= j && data.less(a, j)) j--
+    while (i <= j && !less(data[a], data[i])) i++
+    while (i <= j && less(data[a], data[j])) j--
     if (i > j) break
-    data.swap(i, j)
+    swap(data, i, j)
     i++
     j--
   }
   return i
 }
 
-function partialInsertionSort(data: Data, a: number, b: number): boolean {
+function partialInsertionSort(data: unknown[], less: Less, a: number, b: number): boolean {
   const maxSteps = 5
   const shortestShifting = 50
   let i = a + 1
   for (let step = 0; step < maxSteps; step++) {
-    while (i < b && !data.less(i, i - 1)) i++
+    while (i < b && !less(data[i], data[i - 1])) i++
     if (i === b) return true
     if (b - a < shortestShifting) return false
-    data.swap(i, i - 1)
+    swap(data, i, i - 1)
     if (i - a >= 2) {
       for (let j = i - 1; j >= 1; j--) {
-        if (!data.less(j, j - 1)) break
-        data.swap(j, j - 1)
+        if (!less(data[j], data[j - 1])) break
+        swap(data, j, j - 1)
       }
     }
     if (b - i >= 2) {
       for (let j = i + 1; j < b; j++) {
-        if (!data.less(j, j - 1)) break
-        data.swap(j, j - 1)
+        if (!less(data[j], data[j - 1])) break
+        swap(data, j, j - 1)
       }
     }
   }
@@ -205,7 +206,7 @@ function* xorshift(seed: number): Generator<bigint> {
   }
 }
 
-function breakPatterns(data: Data, a: number, b: number): void {
+function breakPatterns(data: unknown[], a: number, b: number): void {
   const length = b - a
   if (length < 8) return
   const random = xorshift(length)
@@ -214,11 +215,11 @@ function breakPatterns(data: Data, a: number, b: number): void {
   for (let index = middle - 1; index <= middle + 1; index++) {
     let other = Number(random.next().value! & mask)
     if (other >= length) other -= length
-    data.swap(index, a + other)
+    swap(data, index, a + other)
   }
 }
 
-function choosePivot(data: Data, a: number, b: number): [pivot: number, hint: SortedHint] {
+function choosePivot(data: unknown[], less: Less, a: number, b: number): [pivot: number, hint: SortedHint] {
   const shortestNinther = 50
   const maxSwaps = 4 * 3
   const length = b - a
@@ -229,11 +230,11 @@ function choosePivot(data: Data, a: number, b: number): [pivot: number, hint: So
   let k = a + quarter * 3
   if (length >= 8) {
     if (length >= shortestNinther) {
-      i = median(data, i - 1, i, i + 1, swaps)
-      j = median(data, j - 1, j, j + 1, swaps)
-      k = median(data, k - 1, k, k + 1, swaps)
+      i = median(data, less, i - 1, i, i + 1, swaps)
+      j = median(data, less, j - 1, j, j + 1, swaps)
+      k = median(data, less, k - 1, k, k + 1, swaps)
     }
-    j = median(data, i, j, k, swaps)
+    j = median(data, less, i, j, k, swaps)
   }
   if (swaps.count === 0) return [j, SortedHint.Increasing]
   if (swaps.count === maxSwaps) return [j, SortedHint.Decreasing]
@@ -241,21 +242,21 @@ function choosePivot(data: Data, a: number, b: number): [pivot: number, hint: So
 }
 
 /** Go's order2: the two positions ordered by their elements, counting a swap when reversed. */
-function order2(data: Data, a: number, b: number, swaps: {count: number}): [number, number] {
-  if (data.less(b, a)) {
+function order2(data: unknown[], less: Less, a: number, b: number, swaps: {count: number}): [number, number] {
+  if (less(data[b], data[a])) {
     swaps.count++
     return [b, a]
   }
   return [a, b]
 }
 
-function median(data: Data, a: number, b: number, c: number, swaps: {count: number}): number {
-  ;[a, b] = order2(data, a, b, swaps)
-  ;[b, c] = order2(data, b, c, swaps)
-  ;[a, b] = order2(data, a, b, swaps)
+function median(data: unknown[], less: Less, a: number, b: number, c: number, swaps: {count: number}): number {
+  ;[a, b] = order2(data, less, a, b, swaps)
+  ;[b, c] = order2(data, less, b, c, swaps)
+  ;[a, b] = order2(data, less, a, b, swaps)
   return b
 }
 
-function reverseRange(data: Data, a: number, b: number): void {
-  for (let i = a, j = b - 1; i < j; i++, j--) data.swap(i, j)
+function reverseRange(data: unknown[], a: number, b: number): void {
+  for (let i = a, j = b - 1; i < j; i++, j--) swap(data, i, j)
 }
