@@ -56,7 +56,7 @@ describe('meshdbg proxy-config bootstrap', () => {
 
   it('prints YAML with camelCase keys kept', async () => {
     const result = await runCli(['pc', 'bootstrap', '-f', fixturePath('camel.json'), '-o', 'yaml'])
-    expect(result.stdout).toContain('lastUpdated: 2026-11-30T10:00:00Z\n')
+    expect(result.stdout).toContain('lastUpdated: "2026-11-30T10:00:00Z"\n')
     expect(result.stdout).toContain('  node:\n    metadata:\n      ISTIO_VERSION: 1.20.0\n')
   })
 

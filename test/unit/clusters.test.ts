@@ -66,7 +66,7 @@ describe('cluster summary', () => {
     expect(renderClusterTable(summaries)).toBe(read('table.golden.txt'))
   })
 
-  it('orders equal keys by name, whatever the dump order', () => {
+  it('orders by FQDN, whatever the dump order', () => {
     const clusters = (names: string[]) =>
       JSON.stringify({configs: [{'@type': 'type.googleapis.com/envoy.admin.v3.ClustersConfigDump', dynamic_active_clusters: names.map((name) => ({cluster: {name}}))}]})
     const names = Array.from({length: 40}, (_, i) => `outbound|80||svc-${String(i).padStart(2, '0')}.ns.svc.cluster.local`)
@@ -74,6 +74,23 @@ describe('cluster summary', () => {
     const backward = selectClusters(parseConfigDump(clusters([...names].reverse()), 'b'), {}).summaries.map((s) => s.name)
     expect(forward).toEqual(names)
     expect(backward).toEqual(names)
+  })
+})
+
+describe('cluster order on tied keys', () => {
+  // 16 names with extra `|` parts (hostname "", all tied) interleaved with 16 plain ones.
+  const names = Array.from({length: 16}, (_, i) => [`outbound|80||h${String(15 - i).padStart(2, '0')}.svc`, `outbound|80||x${i}|y`]).flat()
+  const dump = JSON.stringify({configs: [{'@type': 'type.googleapis.com/envoy.admin.v3.ClustersConfigDump', dynamic_active_clusters: names.map((name) => ({cluster: {name}}))}]})
+  const selected = (filter: object) => selectClusters(parseConfigDump(dump, 'd'), filter).summaries.map((s) => s.name)
+  // Printed by go1.19.8: sort.Slice over these names with istioctl's comparator.
+  const goTied = [13, 6, 11, 1, 10, 2, 14, 3, 8, 0, 15, 5, 4, 9, 12, 7].map((i) => `outbound|80||x${i}|y`)
+
+  it("is Go's sort.Slice order", () => {
+    expect(selected({})).toEqual([...goTied, ...Array.from({length: 16}, (_, i) => `outbound|80||h${String(i).padStart(2, '0')}.svc`)])
+  })
+
+  it('is computed over every cluster, then filtered (as istioctl)', () => {
+    expect(selected({fqdn: 'x1'})).toEqual(goTied.filter((name) => name.includes('x1')))
   })
 })
 

@@ -5,7 +5,6 @@ import {describe, expect, it} from 'vitest'
 
 import {parseConfigDump} from '../../src/lib/envoy/configdump.js'
 import {
-  compareClusterNames,
   hostEndpointRow,
   localityToString,
   matchLbEndpoint,
@@ -15,7 +14,9 @@ import {
   selectEdsEndpoints,
   selectHostEndpoints,
 } from '../../src/lib/envoy/endpoints.js'
+import {clusterSortKey, clusterSortKeyLess} from '../../src/lib/envoy/istio-names.js'
 import {renderEdsEndpointTable, renderHostEndpointTable} from '../../src/lib/render/endpoint-table.js'
+import {goSortSlice} from '../../src/lib/render/go-sort.js'
 import {runCli} from '../helpers/cli.js'
 
 const fixtures = join(import.meta.dirname, '..', 'fixtures', 'endpoints')
@@ -125,9 +126,10 @@ describe('EDS rows from a config dump (istioctl eds)', () => {
     expect(localityToString(locality)).toBe(expected)
   })
 
-  it('sorts cluster names like clusters: FQDN, subset, port, direction, then full name', () => {
+  it('sorts cluster names like clusters: FQDN, subset, port, direction', () => {
     const names = ['xds-grpc', 'outbound|9080|v2|r.ns', 'outbound|9080||r.ns', 'inbound|9080||r.ns', 'outbound|80||r.ns', 'agent']
-    expect([...names].sort(compareClusterNames)).toEqual(['agent', 'outbound|80||r.ns', 'inbound|9080||r.ns', 'outbound|9080||r.ns', 'outbound|9080|v2|r.ns', 'xds-grpc'])
+    const sorted = goSortSlice(names.map(clusterSortKey), clusterSortKeyLess).map((key) => key.name)
+    expect(sorted).toEqual(['agent', 'outbound|80||r.ns', 'inbound|9080||r.ns', 'outbound|9080||r.ns', 'outbound|9080|v2|r.ns', 'xds-grpc'])
   })
 
   it('renders the golden table: CLAs sorted, endpoint order kept, empty CLAs dropped, camelCase CLA read', () => {

@@ -1,6 +1,7 @@
+import {goSortSliceWeakOrder} from '../render/go-sort.js'
 import {collectClusters, type ConfigDump} from './configdump.js'
 import {enumField, stringField, type Json} from './fields.js'
-import {compareClusterSortKeys, istioConfigNameOf, parseSubsetKey} from './istio-names.js'
+import {clusterSortKey, clusterSortKeyLess, istioConfigNameOf, parseSubsetKey} from './istio-names.js'
 
 const CLUSTER_TYPES = ['STATIC', 'STRICT_DNS', 'LOGICAL_DNS', 'EDS', 'ORIGINAL_DST'] as const
 
@@ -49,9 +50,6 @@ export function summarizeCluster(cluster: Json): ClusterSummary {
   }
 }
 
-/** Clusters sort as istioctl sorts them (see compareClusterSortKeys); a summary is its own sort key. */
-export const compareClusterSummaries: (a: ClusterSummary, b: ClusterSummary) => number = compareClusterSortKeys
-
 export interface SelectedClusters {
   /** The matching clusters as found in the dump (for -o json/yaml), in table order. */
   clusters: Json[]
@@ -59,13 +57,10 @@ export interface SelectedClusters {
 }
 
 export function selectClusters(dump: ConfigDump, filter: ClusterFilter): SelectedClusters {
-  const rows: Array<{cluster: Json; summary: ClusterSummary}> = []
-  for (const cluster of collectClusters(dump)) {
-    const name = stringField(cluster, 'name')
-    if (!matchCluster(filter, name)) continue
-    rows.push({cluster, summary: summarizeCluster(cluster)})
-  }
-  // Array.prototype.sort is stable, so equal keys keep dump order.
-  rows.sort((a, b) => compareClusterSummaries(a.summary, b.summary))
-  return {clusters: rows.map((row) => row.cluster), summaries: rows.map((row) => row.summary)}
+  // istioctl sorts every cluster (Go's unstable sort.Slice), then filters: the order of tied keys
+  // among the kept ones depends on the others, so all are sorted here too.
+  const keyed = collectClusters(dump).map((cluster) => ({cluster, key: clusterSortKey(stringField(cluster, 'name'))}))
+  goSortSliceWeakOrder(keyed, (a, b) => clusterSortKeyLess(a.key, b.key))
+  const clusters = keyed.filter((entry) => matchCluster(filter, entry.key.name)).map((entry) => entry.cluster)
+  return {clusters, summaries: clusters.map(summarizeCluster)}
 }

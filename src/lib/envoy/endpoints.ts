@@ -1,9 +1,9 @@
-import {byteCompare} from '../compare.js'
 import {badDataError} from '../errors.js'
 import type {InputText} from '../input.js'
+import {goSortSliceWeakOrder} from '../render/go-sort.js'
 import {type ConfigDump, configDumpFromJson, parseConfigDumpInput, parseJsonText, section, startsAsConfigDump} from './configdump.js'
 import {arrayField, enumField, field, numberField, path, stringField, type Json} from './fields.js'
-import {clusterSortKey, compareClusterSortKeys, type ClusterSortKey} from './istio-names.js'
+import {clusterSortKey, clusterSortKeyLess, type ClusterSortKey} from './istio-names.js'
 
 /** envoy.config.core.v3.HealthStatus, in number order (absent = UNKNOWN). */
 export const HEALTH_STATUSES = ['UNKNOWN', 'HEALTHY', 'UNHEALTHY', 'DRAINING', 'TIMEOUT', 'DEGRADED'] as const
@@ -97,17 +97,13 @@ export function matchHostEndpoint(filter: EndpointFilter, row: HostEndpointRow):
 }
 
 /**
- * istioctl's order: address, port, cluster (byte-wise), made total with status and outlier flag;
- * rows equal in every column keep input order (Array.prototype.sort is stable).
+ * istioctl's comparator for `sort.Slice`: address, port, cluster (byte-wise). Rows that differ only
+ * in status or outlier check tie, so it is run with goSortSlice to print them in istioctl's order.
  */
-export function compareHostEndpointRows(a: HostEndpointRow, b: HostEndpointRow): number {
-  return (
-    byteCompare(a.address, b.address) ||
-    a.port - b.port ||
-    byteCompare(a.cluster, b.cluster) ||
-    byteCompare(a.status, b.status) ||
-    Number(a.failedOutlierCheck) - Number(b.failedOutlierCheck)
-  )
+export function hostEndpointLess(a: HostEndpointRow, b: HostEndpointRow): boolean {
+  if (a.address !== b.address) return a.address < b.address
+  if (a.port !== b.port) return a.port < b.port
+  return a.cluster < b.cluster
 }
 
 export interface SelectedHostEndpoints {
@@ -130,7 +126,7 @@ export function selectHostEndpoints(clusterStatuses: readonly Json[], filter: En
     }
     if (any) matched.push(status)
   }
-  rows.sort(compareHostEndpointRows)
+  goSortSliceWeakOrder(rows, hostEndpointLess)
   return {clusterStatuses: matched, rows}
 }
 
@@ -207,11 +203,6 @@ export function pruneClusterLoadAssignment(cla: Json, filter: EndpointFilter): J
   return changed ? withSpelling(cla, 'endpoints', 'endpoints', groups) : cla
 }
 
-/** Clusters' order on the parsed `cluster_name`: FQDN, subset, port, direction (unparsed names sort by full name). */
-export function compareClusterNames(a: string, b: string): number {
-  return compareClusterSortKeys(clusterSortKey(a), clusterSortKey(b))
-}
-
 export interface SelectedEdsEndpoints {
   /** The matching ClusterLoadAssignments (pruned copies), in table order (-o json/yaml). */
   clusterLoadAssignments: Json[]
@@ -229,8 +220,8 @@ export function requireEdsSection(dump: ConfigDump): Json {
 
 /**
  * EDS rows from an `?include_eds` dump: dynamic then static CLAs, pruned by the filter, CLAs left
- * empty dropped, sorted like clusters by `cluster_name` with the full name as the last key; equal
- * names keep dump order (Array.prototype.sort is stable). Endpoint order inside a CLA is kept.
+ * empty dropped, then sorted like clusters by `cluster_name` (istioctl filters first here), with
+ * Go's algorithm for ties. Endpoint order inside a CLA is kept.
  */
 export function selectEdsEndpoints(dump: ConfigDump, filter: EndpointFilter): SelectedEdsEndpoints {
   const endpoints = requireEdsSection(dump)
@@ -244,7 +235,7 @@ export function selectEdsEndpoints(dump: ConfigDump, filter: EndpointFilter): Se
       if (pruned) keyed.push({cla: pruned, key: clusterSortKey(stringField(pruned, 'cluster_name'))})
     }
   }
-  keyed.sort((a, b) => compareClusterSortKeys(a.key, b.key))
+  goSortSliceWeakOrder(keyed, (a, b) => clusterSortKeyLess(a.key, b.key))
   const assignments = keyed.map((entry) => entry.cla)
   const rows: EdsEndpointRow[] = []
   for (const cla of assignments) {

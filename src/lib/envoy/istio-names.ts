@@ -1,4 +1,3 @@
-import {byteCompare} from '../compare.js'
 import {path, type Json} from './fields.js'
 
 /** Istio's naming conventions inside Envoy config, as istioctl derives its columns from them. */
@@ -67,10 +66,13 @@ export function clusterSortKey(name: string): ClusterSortKey {
 
 
 /**
- * istioctl's order: fqdn, subset, port, direction (byte-wise; unparsed names sort by full name),
- * made total with the full name so the result never depends on the sort algorithm (istioctl's Go
- * sort is unstable for ties beyond 12 items).
+ * istioctl's cluster (and EDS assignment) comparator for `sort.Slice`: fqdn, subset, port,
+ * direction, byte-wise; unparsed names compare by full name. Keys can tie on different names (an
+ * unparsed port reads 0, extra `|` parts leave the hostname empty), so it is run with goSortSlice.
  */
-export function compareClusterSortKeys(a: ClusterSortKey, b: ClusterSortKey): number {
-  return byteCompare(a.fqdn, b.fqdn) || byteCompare(a.subset, b.subset) || a.port - b.port || byteCompare(a.direction, b.direction) || byteCompare(a.name, b.name)
+export function clusterSortKeyLess(a: ClusterSortKey, b: ClusterSortKey): boolean {
+  if (a.fqdn !== b.fqdn) return a.fqdn < b.fqdn
+  if (a.subset !== b.subset) return a.subset < b.subset
+  if (a.port !== b.port) return a.port < b.port
+  return a.direction < b.direction
 }

@@ -1,5 +1,5 @@
 import {usageError} from '../errors.js'
-import {byteCompare} from '../compare.js'
+import {goSortSlice} from '../render/go-sort.js'
 import {collectListeners, type ConfigDump} from './configdump.js'
 import {arrayField, field, numberField, stringField, uint32Value, type Json} from './fields.js'
 import {describeClusterTarget, describeInlineRouteConfig} from './route-match.js'
@@ -141,6 +141,12 @@ function describeTcpProxy(filter: Json): string {
   return 'Cluster: '
 }
 
+/**
+ * istioctl's filter-chain comparator for `sort.Slice`: DESTINATION, descending. Chains with the same
+ * destination tie (common: every inbound chain of a port) and land where Go's algorithm puts them.
+ */
+export const chainDestinationLess = (a: ListenerChainSummary, b: ListenerChainSummary): boolean => a.destination > b.destination
+
 interface ChainAnalysis {
   type: ListenerType
   chains: ListenerChainSummary[]
@@ -166,8 +172,7 @@ function analyzeChains(listener: Json): ChainAnalysis {
     chains.push({match: describeChainMatch(field(chain, 'filter_chain_match')), destination: destination ?? 'Non-HTTP/Non-TCP'})
   }
   const type: ListenerType = httpFilters > 0 ? (tcpFilters > 0 ? 'HTTP+TCP' : 'HTTP') : tcpFilters > 0 ? 'TCP' : 'UNKNOWN'
-  // Descending; Array.prototype.sort is stable, so equal destinations keep chain order.
-  chains.sort((a, b) => (a.destination > b.destination ? -1 : a.destination < b.destination ? 1 : 0))
+  goSortSlice(chains, chainDestinationLess)
   return {type, chains}
 }
 
@@ -195,11 +200,13 @@ function matchesAddressAndPort(filter: ListenerFilter, listener: Json, addressLo
 
 
 /**
- * istioctl's order: port, primary address, type. Ties keep dump order (our sort is stable; Go's
- * sort.Slice is too for up to 12 listeners, and algorithm-specific beyond).
+ * istioctl's comparator for `sort.Slice`: port, primary address, type. Listeners tie on all three
+ * and print differently, so it is run with goSortSlice (istioctl filters first, then sorts).
  */
-export function compareListenerSummaries(a: ListenerSummary, b: ListenerSummary): number {
-  return a.port - b.port || byteCompare(a.address, b.address) || byteCompare(a.type, b.type)
+export function listenerSummaryLess(a: ListenerSummary, b: ListenerSummary): boolean {
+  if (a.port !== b.port) return a.port < b.port
+  if (a.address !== b.address) return a.address < b.address
+  return a.type < b.type
 }
 
 export interface SelectedListeners {
@@ -221,6 +228,6 @@ export function selectListeners(dump: ConfigDump, filter: ListenerFilter): Selec
     listeners.push(listener)
     summaries.push(summary)
   }
-  summaries.sort(compareListenerSummaries)
+  goSortSlice(summaries, listenerSummaryLess)
   return {listeners, summaries}
 }

@@ -1,3 +1,4 @@
+import {goSortSlice} from '../render/go-sort.js'
 import {collectRouteConfigs, type ConfigDump} from './configdump.js'
 import {arrayField, field, stringField, type Json} from './fields.js'
 import {istioConfigNameOf} from './istio-names.js'
@@ -91,31 +92,14 @@ function atoi(name: string): bigint | undefined {
 }
 
 /**
- * istioctl sorts route configurations with `sort.Slice` and a comparator that is "less" only when
- * both names are integers. That is no strict weak order; for up to 12 items Go runs an insertion
- * sort, where a non-numeric name is a barrier no numeric name crosses, and each run of numeric
- * names between barriers ends up sorted, stably. We apply that rule at every size in O(n log n)
- * (a stable sort of each numeric run). Beyond 12 items Go's pdqsort can order differently
- * (it is unstable and its partitioning lets numeric names cross barriers); we keep the
- * insertion-sort result there on purpose, as it is deterministic and explainable.
+ * istioctl's route configuration order: `sort.Slice` with a comparator that is "less" only when both
+ * names are integers (strconv.Atoi) and the first is smaller. That is no strict weak order (a
+ * non-numeric name is "not less" than anything, both ways), so the printed order is whatever Go's
+ * algorithm does: insertion sort up to 12 configurations, pdqsort above (goSortSlice).
  */
 export function sortByRouteName<T>(items: readonly T[], nameOf: (item: T) => string): T[] {
   const keyed = items.map((item) => ({item, number: atoi(nameOf(item))}))
-  let runStart = 0
-  while (runStart < keyed.length) {
-    if (keyed[runStart].number === undefined) {
-      runStart++
-      continue
-    }
-    let runEnd = runStart
-    while (runEnd < keyed.length && keyed[runEnd].number !== undefined) runEnd++
-    if (runEnd - runStart > 1) {
-      const run = keyed.slice(runStart, runEnd)
-      run.sort((a, b) => (a.number! < b.number! ? -1 : a.number! > b.number! ? 1 : 0))
-      for (let i = 0; i < run.length; i++) keyed[runStart + i] = run[i]
-    }
-    runStart = runEnd
-  }
+  goSortSlice(keyed, (a, b) => a.number !== undefined && b.number !== undefined && a.number < b.number)
   return keyed.map((entry) => entry.item)
 }
 
@@ -126,7 +110,9 @@ export interface SelectedRoutes {
 }
 
 export function selectRoutes(dump: ConfigDump, filter: RouteFilter): SelectedRoutes {
-  const configs = collectRouteConfigs(dump).filter((config) => !filter.name || stringField(config, 'name') === filter.name)
-  const routeConfigs = sortByRouteName(configs, (config) => stringField(config, 'name'))
+  // istioctl sorts every configuration, then filters: with an unstable sort the order of the kept
+  // ones depends on the others.
+  const sorted = sortByRouteName(collectRouteConfigs(dump), (config) => stringField(config, 'name'))
+  const routeConfigs = sorted.filter((config) => !filter.name || stringField(config, 'name') === filter.name)
   return {routeConfigs, summaries: routeConfigs.map(summarizeRouteConfig)}
 }

@@ -133,7 +133,7 @@ export function toYaml(value: unknown): string {
   try {
     return stringifyYaml(value)
   } catch (error) {
-    // `yaml` recurses several frames per level and overflows the stack near 1,000 levels; its
+    // `yaml` recurses several frames per level and overflows the stack at several hundred; its
     // output would be unreadable anyway, so say so and point at the format that prints it.
     if (!isStackOverflow(error)) throw error
     throw badDataError(`the data is nested too deeply to print as YAML (${depthOf(value)} levels); -o json prints it`)
