@@ -2,10 +2,10 @@ import {Flags} from '@oclif/core'
 
 import {ProxyCommand} from '../../lib/proxy-command.js'
 import {selectAllSections, type AllSections} from '../../lib/envoy/all-sections.js'
-import {parseConfigDump, sectionSource, sectionSourceOf} from '../../lib/envoy/configdump.js'
+import {summarizeAll} from '../../lib/envoy/all-parallel.js'
+import {parseConfigDump, sectionSourceOf} from '../../lib/envoy/configdump.js'
 import {checkListenerType} from '../../lib/envoy/listeners.js'
 import {AdminPath} from '../../lib/envoy/source.js'
-import {renderAllSummary} from '../../lib/render/all-summary.js'
 import {toYaml} from '../../lib/render/formats.js'
 
 export type AllResult = Omit<AllSections, 'missing'> & {missingSections: string[]}
@@ -53,9 +53,9 @@ Sections missing from the dump are left out with a note on stderr (istioctl abor
       const {missing, ...sections} = selectAllSections(sectionSourceOf(dump), flags)
       return {...sections, missingSections: missing}
     }
-    const {missing, ...sections} = selectAllSections(sectionSource(input), flags)
+    const {sections: {missing, ...sections}, text} = await summarizeAll(input, flags, {withHeaders: flags['with-headers'], verbose: flags.verbose, wantRows: this.jsonEnabled()})
     if (missing.length > 0) ctx.note(`${input.origin}: no ${missing.join(', ')} section in this dump; left out`)
-    this.write(renderAllSummary({...sections, missing}, {withHeaders: flags['with-headers'], verbose: flags.verbose}))
+    this.write(text)
     return {...sections, missingSections: missing}
   }
 }
