@@ -145,7 +145,7 @@ async function summarizeOnTwoThreads(input: InputText, bytes: Buffer, filter: Al
     const mainSource: SectionSource = {
       has: (kind) => present.has(kind) && !WORKER_KINDS.has(kind),
       dumpWith: (kind) => {
-        const dump = sectionDump(scanner, input.origin, located, [kind])
+        const dump = sectionDump(scanner, input.origin, located, [kind], true)
         if (dump === undefined) throw new OneThreadInstead()
         return dump
       },

@@ -175,7 +175,12 @@ function locateSection(scanner: JsonScanner, begin: number, project: ReadonlySet
   return {type, begin, end, projected}
 }
 
-export function sectionDump(scanner: JsonScanner, origin: string, located: readonly LocatedSection[], only: readonly SectionKind[]): ConfigDump | undefined {
+/**
+ * A dump of the `only` sections. A projection is handed over once (`release`: the caller takes
+ * each kind once, so memory goes as soon as the caller drops the dump); asked again, the section
+ * is parsed whole, which gives the same summaries.
+ */
+export function sectionDump(scanner: JsonScanner, origin: string, located: readonly LocatedSection[], only: readonly SectionKind[], release = false): ConfigDump | undefined {
   const wanted = new Set(only)
   const configs: Json[] = []
   try {
@@ -183,6 +188,7 @@ export function sectionDump(scanner: JsonScanner, origin: string, located: reado
       const kind = SECTION_BY_TYPE.get(section.type)
       if (kind === undefined || !wanted.has(kind)) continue
       configs.push(section.projected ?? scanner.parse(section.begin, section.end))
+      if (release) section.projected = undefined
     }
   } catch (error) {
     if (error instanceof ScanDoubt) return undefined
@@ -218,7 +224,7 @@ export function sectionSource(input: InputText): SectionSource {
     const kinds = new Set(located.map((section) => SECTION_BY_TYPE.get(section.type)))
     return {
       has: (kind) => kinds.has(kind),
-      dumpWith: (kind) => sectionDump(scanner, input.origin, located, [kind]) ?? parseConfigDump(input.text, input.origin),
+      dumpWith: (kind) => sectionDump(scanner, input.origin, located, [kind], true) ?? parseConfigDump(input.text, input.origin),
     }
   }
   const dump = parseConfigDump(input.text, input.origin)
