@@ -177,8 +177,8 @@ describe('fast path and full parse print the same tables', () => {
     for (const text of [generated, LAYOUTS.compact(generated), LAYOUTS['keys reversed (@type last)'](generated), generateDump({services: 20, seed: 5, clusterHeavy: true}) as string]) {
       for (const filter of [{}, {port: 8080, address: '0.0.0.0'}]) {
         const options = {withHeaders: true, verbose: true, wantRows, now: NOW}
-        const one = await summarizeAll(inputFromBytes(Buffer.from(text), 'dump.json'), filter, options)
-        const two = await summarizeAll(inputFromBytes(Buffer.from(text), 'dump.json'), filter, {...options, parallelMinBytes: 0, workerUrl: WORKER_URL})
+        const one = await summarizeAll(inputFromBytes(Buffer.from(text), 'dump.json'), filter, {...options, parallelMinBytes: 0, cores: 1})
+        const two = await summarizeAll(inputFromBytes(Buffer.from(text), 'dump.json'), filter, {...options, parallelMinBytes: 0, cores: 2, workerUrl: WORKER_URL})
         expect([one.threads, two.threads]).toEqual([1, 2])
         expect(two.text).toBe(one.text)
         expect(two.text).toBe(renderAllSummary(selectAllSections(sectionSourceOf(parseConfigDump(text, 'dump.json')), filter, NOW), options))

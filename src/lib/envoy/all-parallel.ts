@@ -1,3 +1,4 @@
+import {availableParallelism} from 'node:os'
 import {Worker} from 'node:worker_threads'
 
 import type {InputText} from '../input.js'
@@ -22,7 +23,8 @@ import {JsonScanner} from './json-scan.js'
  * summarises and renders them while the main thread does the other sections. A worker costs
  * ~30-50 ms to start, so only dumps of PARALLEL_MIN_BYTES or more use one. Output is the same
  * either way (the same selection and render code runs on each part); anything unusual (the scan
- * doubts, a section type repeated, a worker error) takes the one-thread path.
+ * doubts, a section type repeated, a worker error) takes the one-thread path, as does a process
+ * limited to one core.
  */
 export const PARALLEL_MIN_BYTES = 32 << 20
 
@@ -69,6 +71,8 @@ export interface AllOptions {
   now?: Date
   /** Below this size one thread does it all (tests lower it). */
   parallelMinBytes?: number
+  /** The cores this process may use (default: as the OS says, taskset included). */
+  cores?: number
   /** The worker's module (tests running the TypeScript sources point it at the build). */
   workerUrl?: URL
 }
@@ -76,7 +80,8 @@ export interface AllOptions {
 export async function summarizeAll(input: InputText, filter: AllFilter, options: AllOptions): Promise<AllOutput> {
   const now = options.now ?? new Date()
   const bytes = input.bytes ?? Buffer.from(input.text, 'utf8')
-  if (bytes.length >= (options.parallelMinBytes ?? PARALLEL_MIN_BYTES)) {
+  // On one core (e.g. under taskset) a second thread only adds its start-up and copies.
+  if (bytes.length >= (options.parallelMinBytes ?? PARALLEL_MIN_BYTES) && (options.cores ?? availableParallelism()) > 1) {
     const parallel = await summarizeOnTwoThreads(input, bytes, filter, {...options, now})
     if (parallel) return parallel
   }
