@@ -168,12 +168,11 @@ function main() {
     }
   }
   const header = ['layout', 'MB', 'command', 'cores', 'rows', 'meshdbg', 'floor', 'm/floor', 'pairs', 'cpu m/floor', 'RSS m', 'RSS floor', 'RSS m/floor', 'load']
-  const body = results.map((r) =>
-    r.status !== 'ok'
-      ? [`(${r.layout}) ${r.layoutName}`, r.mb.toFixed(0), r.command, r.cores, r.status, '', '', '', '', '', '', '', '', r.loadBefore]
-      : [`(${r.layout}) ${r.layoutName}`, r.mb.toFixed(0), r.command, r.cores, r.rows, fmtMs(r.meshdbg.medianMs), fmtMs(r.floor.medianMs), fmtX(r.ratio), r.ratios.map((x) => x.toFixed(2)).join(' '), fmtX(r.cpuRatio), fmtMb(r.meshdbg.peakRssMb), fmtMb(r.floor.peakRssMb), fmtX(r.rssRatio), r.loadBefore],
-  )
+  const measured = results.filter((r) => r.status === 'ok')
+  const body = measured.map((r) => [`(${r.layout}) ${r.layoutName}`, r.mb.toFixed(0), r.command, r.cores, r.rows, fmtMs(r.meshdbg.medianMs), fmtMs(r.floor.medianMs), fmtX(r.ratio), r.ratios.map((x) => x.toFixed(2)).join(' '), fmtX(r.cpuRatio), fmtMb(r.meshdbg.peakRssMb), fmtMb(r.floor.peakRssMb), fmtX(r.rssRatio), r.loadBefore])
   console.log('\n' + table([header, ...body]))
+  // Rows without numbers (errors, shapes without that section) would stretch the table: listed after it.
+  for (const r of results.filter((r) => r.status !== 'ok')) console.log(`(${r.layout}) ${r.layoutName} ${r.command}, ${r.cores} core(s): ${r.status}`)
 
   const boot = startup(small, tools)
   console.log(`\nStartup (10 runs after a warm-up)\n${table([['case', 'median', 'min', 'max'], ...boot.map((b) => [b.name, fmtMs(b.medianMs), fmtMs(b.minMs), fmtMs(b.maxMs)])])}`)
