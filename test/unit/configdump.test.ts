@@ -106,7 +106,7 @@ describe('field accessors', () => {
   })
 })
 
-describe('parseConfigDump with only some sections (Envoy layout shortcut)', () => {
+describe('parseConfigDump with only some sections (the structural shortcut)', () => {
   const envoyLayout = readFileSync(join(import.meta.dirname, '..', '..', 'examples', 'istio-ingressgateway.config_dump.json'), 'utf8')
   const kinds = ['Bootstrap', 'Clusters', 'Endpoints', 'Listeners', 'Routes', 'Secrets'] as const
 
@@ -117,10 +117,12 @@ describe('parseConfigDump with only some sections (Envoy layout shortcut)', () =
     expect([...partial.sections.keys()]).toEqual([kind])
   })
 
-  it('falls back to a full parse for other layouts (compact JSON)', () => {
-    const compact = JSON.stringify(JSON.parse(envoyLayout))
-    const partial = parseConfigDump(compact, 'x', {only: ['Clusters']})
-    expect(partial.sections.get('Clusters')).toEqual(parseConfigDump(envoyLayout, 'x').sections.get('Clusters'))
+  it('takes the shortcut in other layouts too (compact JSON, CRLF)', () => {
+    for (const text of [JSON.stringify(JSON.parse(envoyLayout)), envoyLayout.replaceAll('\n', '\r\n')]) {
+      const partial = parseConfigDump(text, 'x', {only: ['Clusters']})
+      expect([...partial.sections.keys()]).toEqual(['Clusters'])
+      expect(partial.sections.get('Clusters')).toEqual(parseConfigDump(envoyLayout, 'x').sections.get('Clusters'))
+    }
   })
 
   it('still reports a truncated dump (exit 6)', () => {

@@ -8,6 +8,7 @@ import {describe, expect, it} from 'vitest'
 
 // @ts-expect-error: a plain .mjs module without types (the bench generator)
 import {generateDump} from '../../bench/gen-dump.mjs'
+import {summarizeAll} from '../../src/lib/envoy/all-parallel.js'
 import {selectAllSections} from '../../src/lib/envoy/all-sections.js'
 import {bootstrapSection, summarizeBootstrap} from '../../src/lib/envoy/bootstrap.js'
 import {selectClusters} from '../../src/lib/envoy/clusters.js'
@@ -32,6 +33,7 @@ import {renderSecretTable} from '../../src/lib/render/secret-table.js'
 import {projectRoot} from '../helpers/cli.js'
 
 const NOW = new Date('2027-03-01T00:00:00Z')
+const WORKER_URL = new URL('../../dist/lib/envoy/all-worker.js', import.meta.url)
 
 interface Table {
   name: string
@@ -168,6 +170,22 @@ describe('fast path and full parse print the same tables', () => {
     ], "extra": {"configs": "not this one"}}`
     expectSameOutput(text)
     expect(renderClusterTable(selectClusters(parseConfigDumpInput(inputFromBytes(Buffer.from(text), 'x'), {only: ['Clusters'], summariesOnly: true}), {}).summaries)).toContain('x\u00e9-☃ "}')
+  })
+
+  // proxy-config all on two threads (the worker as built: dist/ must be current, as for the e2e tests).
+  it.each([false, true])('on two threads, as on one (rows returned: %s)', async (wantRows) => {
+    for (const text of [generated, LAYOUTS.compact(generated), LAYOUTS['keys reversed (@type last)'](generated), generateDump({services: 20, seed: 5, clusterHeavy: true}) as string]) {
+      for (const filter of [{}, {port: 8080, address: '0.0.0.0'}]) {
+        const options = {withHeaders: true, verbose: true, wantRows, now: NOW}
+        const one = await summarizeAll(inputFromBytes(Buffer.from(text), 'dump.json'), filter, {...options, parallelMinBytes: 0, cores: 1})
+        const two = await summarizeAll(inputFromBytes(Buffer.from(text), 'dump.json'), filter, {...options, parallelMinBytes: 0, cores: 2, workerUrl: WORKER_URL})
+        expect([one.threads, two.threads]).toEqual([1, 2])
+        expect(two.text).toBe(one.text)
+        expect(two.text).toBe(renderAllSummary(selectAllSections(sectionSourceOf(parseConfigDump(text, 'dump.json')), filter, NOW), options))
+        if (wantRows) expect(two.sections).toEqual(one.sections)
+        else expect(two.sections.missing).toEqual(one.sections.missing)
+      }
+    }
   })
 
   it.each<[string, (text: string) => string, SectionKind?]>([

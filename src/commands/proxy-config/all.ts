@@ -3,12 +3,11 @@ import {Flags} from '@oclif/core'
 import {ProxyCommand} from '../../lib/proxy-command.js'
 import {filterAllDump, hasAllFilter} from '../../lib/envoy/all-dump.js'
 import {selectAllSections, type AllSections} from '../../lib/envoy/all-sections.js'
-import {parseConfigDump, sectionSource, sectionSourceOf} from '../../lib/envoy/configdump.js'
+import {summarizeAll} from '../../lib/envoy/all-parallel.js'
+import {parseConfigDump, sectionSourceOf} from '../../lib/envoy/configdump.js'
 import {checkListenerType} from '../../lib/envoy/listeners.js'
 import {AdminPath} from '../../lib/envoy/source.js'
-import {renderAllSummary} from '../../lib/render/all-summary.js'
-import {renderDumpText} from '../../lib/render/dump-output.js'
-import {renderDump} from '../../lib/render/dump-output.js'
+import {renderDump, renderDumpText} from '../../lib/render/dump-output.js'
 
 export type AllResult = Omit<AllSections, 'missing'> & {missingSections: string[]}
 
@@ -57,11 +56,9 @@ Sections missing from the dump are left out with a note on stderr (istioctl abor
       const {missing, ...sections} = selectAllSections(sectionSourceOf(dump), flags)
       return {...sections, missingSections: missing}
     }
-    const {missing, ...sections} = selectAllSections(sectionSource(input), flags)
+    const {sections: {missing, ...sections}, text} = await summarizeAll(input, flags, {withHeaders: flags['with-headers'], verbose: flags.verbose, wantRows: this.jsonEnabled(), withoutBootstrap: flags['no-headers']})
     if (missing.length > 0) ctx.note(`${input.origin}: no ${missing.join(', ')} section in this dump; left out`)
-    // --no-headers is for scripts that read rows: the bootstrap version lines are not rows.
-    const shown = flags['no-headers'] ? {...sections, bootstrap: undefined} : sections
-    this.writeTable(renderAllSummary({...shown, missing}, {withHeaders: flags['with-headers'], verbose: flags.verbose}))
+    this.writeTable(text)
     return {...sections, missingSections: missing}
   }
 }

@@ -41,7 +41,7 @@ const SECTION_SUFFIXES: ReadonlyArray<[string, SectionKind]> = [
   ['EcdsConfigDump', 'Ecds'],
 ]
 
-const SECTION_BY_TYPE = new Map<string, SectionKind>(
+export const SECTION_BY_TYPE: ReadonlyMap<string, SectionKind> = new Map<string, SectionKind>(
   SECTION_SUFFIXES.map(([suffix, kind]) => [ADMIN_V3 + suffix, kind]),
 )
 
@@ -98,7 +98,7 @@ export function parseConfigDump(text: string, origin: string, options: DumpOptio
   return configDumpFromJson(parseJsonText(text, origin, EXPECTED_DUMP), origin)
 }
 
-interface LocatedSection {
+export interface LocatedSection {
   type: string
   /** Offsets of the section object's '{' and just past its '}'. */
   begin: number
@@ -111,7 +111,11 @@ interface LocatedSection {
  * Where each section of a dump is, found by one structural pass over the bytes; sections of a kind
  * in `project` are projected on the way (no second pass). Undefined when the scan doubts anything.
  */
-function locateSections(scanner: JsonScanner, project: ReadonlySet<SectionKind>): LocatedSection[] | undefined {
+export function locateSections(
+  scanner: JsonScanner,
+  project: ReadonlySet<SectionKind>,
+  onSection?: (section: LocatedSection) => void,
+): LocatedSection[] | undefined {
   try {
     let sections: LocatedSection[] | undefined
     const end = scanner.members(scanner.skipSpace(0), (name, at) => {
@@ -123,6 +127,7 @@ function locateSections(scanner: JsonScanner, project: ReadonlySet<SectionKind>)
       return scanner.elements(at, (begin) => {
         const located = locateSection(scanner, begin, project)
         found.push(located)
+        onSection?.(located)
         return located.end
       })
     })
@@ -152,8 +157,9 @@ function locateSection(scanner: JsonScanner, begin: number, project: ReadonlySet
       return valueEnd
     }
     if (type === undefined) membersBeforeType = true
-    const sub = keep?.get(name)
-    if (sub === undefined) return scanner.skipValue(at)
+    const kept = keep ? keep.names.indexOf(name) : -1
+    if (kept < 0) return scanner.skipValue(at)
+    const sub = keep!.subs[kept]
     if (sub === true) {
       const valueEnd = scanner.skipValue(at)
       projected![name] = scanner.value(at, valueEnd)
@@ -169,7 +175,12 @@ function locateSection(scanner: JsonScanner, begin: number, project: ReadonlySet
   return {type, begin, end, projected}
 }
 
-function sectionDump(scanner: JsonScanner, origin: string, located: readonly LocatedSection[], only: readonly SectionKind[]): ConfigDump | undefined {
+/**
+ * A dump of the `only` sections. A projection is handed over once (`release`: the caller takes
+ * each kind once, so memory goes as soon as the caller drops the dump); asked again, the section
+ * is parsed whole, which gives the same summaries.
+ */
+export function sectionDump(scanner: JsonScanner, origin: string, located: readonly LocatedSection[], only: readonly SectionKind[], release = false): ConfigDump | undefined {
   const wanted = new Set(only)
   const configs: Json[] = []
   try {
@@ -177,6 +188,7 @@ function sectionDump(scanner: JsonScanner, origin: string, located: readonly Loc
       const kind = SECTION_BY_TYPE.get(section.type)
       if (kind === undefined || !wanted.has(kind)) continue
       configs.push(section.projected ?? scanner.parse(section.begin, section.end))
+      if (release) section.projected = undefined
     }
   } catch (error) {
     if (error instanceof ScanDoubt) return undefined
@@ -185,7 +197,7 @@ function sectionDump(scanner: JsonScanner, origin: string, located: readonly Loc
   return configDumpFromJson({configs}, origin)
 }
 
-function projectedKinds(only: readonly SectionKind[], summariesOnly: boolean): Set<SectionKind> {
+export function projectedKinds(only: readonly SectionKind[], summariesOnly: boolean): Set<SectionKind> {
   return new Set(summariesOnly ? only.filter((kind) => TABLE_PROJECTIONS[kind] !== undefined) : [])
 }
 
@@ -202,7 +214,7 @@ export interface SectionSource {
   dumpWith(kind: SectionKind): ConfigDump
 }
 
-const ALL_KINDS = SECTION_SUFFIXES.map(([, kind]) => kind)
+export const ALL_KINDS: readonly SectionKind[] = SECTION_SUFFIXES.map(([, kind]) => kind)
 
 /** The sections of a dump for summaries (as `proxy-config all` prints them): projected where a table allows. */
 export function sectionSource(input: InputText): SectionSource {
@@ -212,7 +224,7 @@ export function sectionSource(input: InputText): SectionSource {
     const kinds = new Set(located.map((section) => SECTION_BY_TYPE.get(section.type)))
     return {
       has: (kind) => kinds.has(kind),
-      dumpWith: (kind) => sectionDump(scanner, input.origin, located, [kind]) ?? parseConfigDump(input.text, input.origin),
+      dumpWith: (kind) => sectionDump(scanner, input.origin, located, [kind], true) ?? parseConfigDump(input.text, input.origin),
     }
   }
   const dump = parseConfigDump(input.text, input.origin)

@@ -29,23 +29,37 @@ const isSpace = (c: number): boolean => c === 0x20 || c === 0x0a || c === 0x0d |
 
 /**
  * Which members to keep of the objects at one position (through arrays: each element is projected
- * alike). `true` keeps the whole value. Build with `projection()`, which adds the lowerCamelCase
- * spelling of every name, as `field()` reads both.
+ * alike): `true` keeps the whole value, a nested Projection keeps part of it. Build with
+ * `projection()`, which adds the lowerCamelCase spelling of every name, as `field()` reads both.
  */
-export type Projection = ReadonlyMap<string, Projection | true>
+export interface Projection {
+  readonly names: readonly string[]
+  /** The names as bytes, matched against member names without decoding them. */
+  readonly keys: readonly Buffer[]
+  readonly subs: ReadonlyArray<Projection | true>
+}
 
 export interface ProjectionSpec {
   readonly [snake: string]: ProjectionSpec | true
 }
 
 export function projection(spec: ProjectionSpec, camel: (snake: string) => string): Projection {
-  const map = new Map<string, Projection | true>()
+  const names: string[] = []
+  const subs: Array<Projection | true> = []
   for (const [name, sub] of Object.entries(spec)) {
     const value = sub === true ? true : projection(sub, camel)
-    map.set(name, value)
-    map.set(camel(name), value)
+    for (const spelling of new Set([name, camel(name)])) {
+      names.push(spelling)
+      subs.push(value)
+    }
   }
-  return map
+  return {names, keys: names.map((name) => Buffer.from(name, 'utf8')), subs}
+}
+
+/** Buffer's own decoders, without toString()'s argument checks (a projection decodes ~10^5 short values). */
+interface FastSlices {
+  latin1Slice(begin: number, end: number): string
+  utf8Slice(begin: number, end: number): string
 }
 
 export class JsonScanner {
@@ -136,10 +150,10 @@ export class JsonScanner {
     const b = this.bytes
     for (let k = begin; k < end; k++) {
       const c = b[k]
-      if (c === BACKSLASH) return JSON.parse(b.toString('utf8', begin - 1, end + 1)) as string
-      if (c >= 0x80) return b.toString('utf8', begin, end)
+      if (c === BACKSLASH) return JSON.parse((b as unknown as FastSlices).utf8Slice(begin - 1, end + 1)) as string
+      if (c >= 0x80) return (b as unknown as FastSlices).utf8Slice(begin, end)
     }
-    return b.toString('latin1', begin, end)
+    return (b as unknown as FastSlices).latin1Slice(begin, end)
   }
 
   /**
@@ -184,29 +198,50 @@ export class JsonScanner {
   /** JSON.parse of the bytes [begin, end); a syntax error is a doubt (the full parse reports it). */
   parse(begin: number, end: number): unknown {
     try {
-      return JSON.parse(this.bytes.toString('utf8', begin, end))
+      return JSON.parse((this.bytes as unknown as FastSlices).utf8Slice(begin, end))
     } catch {
       throw new ScanDoubt(begin)
     }
   }
 
   /**
-   * The value at [begin, end), decoded like JSON.parse: short strings without escapes and numbers
+   * The value at [begin, end), decoded like JSON.parse: strings without escapes and numbers
    * directly (most kept values are names), everything else through JSON.parse.
    */
   value(begin: number, end: number): unknown {
     const b = this.bytes
     const c = b[begin]
-    if (c === QUOTE && end - begin < 256) {
+    if (c === QUOTE) {
+      let ascii = true
       let k = begin + 1
-      while (k < end - 1 && b[k] !== BACKSLASH && b[k] >= 0x20) k++
-      if (k === end - 1) return b.toString('utf8', begin + 1, k)
+      for (; k < end - 1; k++) {
+        const d = b[k]
+        if (d === BACKSLASH || d < 0x20) break
+        if (d >= 0x80) ascii = false
+      }
+      if (k === end - 1) return ascii ? (b as unknown as FastSlices).latin1Slice(begin + 1, k) : (b as unknown as FastSlices).utf8Slice(begin + 1, k)
     } else if ((c >= 0x30 && c <= 0x39) || c === 0x2d) {
       // The JSON number grammar is a subset of Number()'s; anything else falls to JSON.parse.
-      const text = b.toString('latin1', begin, end)
+      const text = (b as unknown as FastSlices).latin1Slice(begin, end)
       if (/^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$/.test(text)) return Number(text)
     }
     return this.parse(begin, end)
+  }
+
+  /** Which of `keep`'s names the member name at [begin, end) (between its quotes) is; -1 for none. */
+  private keptName(begin: number, end: number, keep: Projection): number {
+    const b = this.bytes
+    const length = end - begin
+    const keys = keep.keys
+    next: for (let k = 0; k < keys.length; k++) {
+      const key = keys[k]
+      if (key.length !== length) continue
+      for (let j = 0; j < length; j++) if (b[begin + j] !== key[j]) continue next
+      return k
+    }
+    // A name spelled with escapes ("n\u0061me") can still be a kept one.
+    for (let j = begin; j < end; j++) if (b[j] === BACKSLASH) return keep.names.indexOf(this.key(begin, end))
+    return -1
   }
 
   /**
@@ -218,18 +253,40 @@ export class JsonScanner {
     const b = this.bytes
     const c = b[i]
     if (c === 0x7b) {
+      // members(), inlined: this walks every object of a projected section.
       const object: Record<string, unknown> = {}
-      this.end = this.members(i, (name, at) => {
-        const sub = keep.get(name)
-        if (sub === undefined) return this.skipValue(at)
-        if (sub === true) {
-          const end = this.skipValue(at)
-          object[name] = this.value(at, end)
-          return end
+      i = this.skipSpace(i + 1)
+      if (b[i] === 0x7d) {
+        this.end = i + 1
+        return object
+      }
+      for (;;) {
+        if (b[i] !== QUOTE) throw new ScanDoubt(i)
+        const keyEnd = this.skipStringBody(i + 1)
+        const kept = this.keptName(i + 1, keyEnd - 1, keep)
+        i = this.skipSpace(keyEnd)
+        if (b[i] !== 0x3a) throw new ScanDoubt(i)
+        i = this.skipSpace(i + 1)
+        if (kept < 0) {
+          i = this.skipValue(i)
+        } else {
+          const sub = keep.subs[kept]
+          if (sub === true) {
+            const end = this.skipValue(i)
+            object[keep.names[kept]] = this.value(i, end)
+            i = end
+          } else {
+            object[keep.names[kept]] = this.project(i, sub)
+            i = this.end
+          }
         }
-        object[name] = this.project(at, sub)
-        return this.end
-      })
+        i = this.skipSpace(i)
+        const d = b[i++]
+        if (d === 0x7d) break
+        if (d !== 0x2c) throw new ScanDoubt(i - 1)
+        i = this.skipSpace(i)
+      }
+      this.end = i
       return object
     }
     if (c === 0x5b) {

@@ -1,0 +1,57 @@
+import {describe, expect, it} from 'vitest'
+
+import {camelName} from '../../src/lib/envoy/fields.js'
+import {JsonScanner, projection, ScanDoubt} from '../../src/lib/envoy/json-scan.js'
+
+/** A deterministic PRNG, so a failure is reproducible. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = Math.imul(a ^ (a >>> 15), a | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+/** `text` placed at byte offset `shift` of a larger buffer, so strings cross 4-byte words at every alignment. */
+function scannerAt(text: string, shift: number): {scanner: JsonScanner; start: number} {
+  const whole = Buffer.from(' '.repeat(shift) + text, 'utf8')
+  return {scanner: new JsonScanner(whole.subarray(shift)), start: 0}
+}
+
+describe('JsonScanner', () => {
+  it('finds the end of strings with quotes, backslashes and multi-byte characters at any alignment', () => {
+    const next = rng(7)
+    const alphabet = ['a', 'b', '"', '\\', '\\\\', '\\"', '/', 'é', '☃', '😀', '\n', ' ', '{', '}', '[', ']', ',', ':']
+    for (let round = 0; round < 400; round++) {
+      let raw = ''
+      const length = Math.floor(next() * 40)
+      for (let i = 0; i < length; i++) raw += alphabet[Math.floor(next() * alphabet.length)]
+      const value = {s: raw, n: [raw, {k: raw}], t: 1}
+      const text = JSON.stringify(value) + ' ,"after"'
+      for (let shift = 0; shift < 4; shift++) {
+        const {scanner} = scannerAt(text, shift)
+        const end = scanner.skipValue(0)
+        expect(end).toBe(Buffer.byteLength(JSON.stringify(value)))
+        expect(scanner.parse(0, end)).toEqual(value)
+      }
+    }
+  })
+
+  it('projects only the named members, in both spellings, last one winning like JSON.parse', () => {
+    const keep = projection({name: true, filter_metadata: {istio: {config: true}}}, camelName)
+    const text = '{"name": "a", "big": {"x": [1, 2, {"name": "deep"}]}, "filterMetadata": {"istio": {"config": "c", "other": 1}}, "n\\u0061me": "b\\u00e9"}'
+    const {scanner} = scannerAt(text, 1)
+    expect(scanner.project(0, keep)).toEqual({name: 'b\u00e9', filterMetadata: {istio: {config: 'c'}}})
+    expect(scanner.endOfLast()).toBe(Buffer.byteLength(text))
+    // Arrays are projected element by element; other values come back as they are.
+    const list = '[{"name": 1, "x": 2}, null, "s", [{"name": -2.5e3}]]'
+    expect(new JsonScanner(Buffer.from(list)).project(0, keep)).toEqual([{name: 1}, null, 's', [{name: -2500}]])
+  })
+
+  it.each(['{"a": "unterminated', '{"a" 1}', '{"a": 1,}x', '{"a": [1, 2}', '{"a": ]'])('doubts %j', (text) => {
+    const scanner = new JsonScanner(Buffer.from(text))
+    expect(() => scanner.project(0, projection({a: true}, camelName))).toThrow(ScanDoubt)
+  })
+})
