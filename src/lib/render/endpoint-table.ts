@@ -18,7 +18,8 @@ export function renderHostEndpointTable(rows: readonly HostEndpointRow[]): strin
 export function renderEdsEndpointTable(rows: readonly EdsEndpointRow[], options: {withName?: boolean} = {}): string {
   const lines = ['NAME\tSTATUS\tLOCALITY\tCLUSTER']
   for (const row of rows) {
-    lines.push([options.withName ? `endpoint/${row.name}` : row.name, row.status, row.locality, row.cluster].join('\t'))
+    const name = row.addresses.join(',')
+    lines.push([options.withName ? `endpoint/${name}` : name, row.status, row.locality, row.cluster].join('\t'))
   }
   return tabwrite(lines, {padding: 5})
 }
