@@ -235,6 +235,8 @@ describe('typed results carry data, not display text (item 7)', () => {
     const reviews = body.result.routes.find((route: {name: string}) => route.name === '9080').entries[0]
     expect(reviews.domains).toEqual(expect.arrayContaining(['reviews.default.svc.cluster.local', 'reviews', 'reviews:9080']))
     expect(reviews.domains.some((domain: string) => domain.includes('more...'))).toBe(false)
+    const items = body.result.routes.find((route: {name: string}) => route.name === '80').entries[0]
+    expect(items.match).toEqual({pathSeparatedPrefix: '/items'})
   })
 
   it('sync-status --json: states and RFC 3339 send times, not the table\'s "SYNCED (327d)" cells', async () => {

@@ -1,4 +1,5 @@
-import {describeRouteDomains, type RouteConfigSummary} from '../envoy/routes.js'
+import {formatRouteMatch} from '../envoy/route-match.js'
+import {describeRouteDomains, type RouteConfigSummary, type RouteEntry} from '../envoy/routes.js'
 import {tabwrite} from './tabwriter.js'
 
 export interface RouteTableOptions {
@@ -9,6 +10,9 @@ export interface RouteTableOptions {
 }
 
 /** `proxy-config route`, laid out as istioctl's (tabwriter padding 5). */
+/** A virtual host without routes answers 404 to everything: istioctl shows it as "/*" and "404". */
+const matchCell = (entry: RouteEntry): string => (entry.match === null ? '/*' : formatRouteMatch(entry.match))
+
 export function renderRouteTable(rows: readonly RouteConfigSummary[], options: RouteTableOptions = {}): string {
   const verbose = options.verbose ?? true
   const lines: string[] = [verbose ? 'NAME\tVHOST NAME\tDOMAINS\tMATCH\tVIRTUAL SERVICE' : 'NAME\tVIRTUAL HOSTS']
@@ -19,7 +23,7 @@ export function renderRouteTable(rows: readonly RouteConfigSummary[], options: R
       continue
     }
     for (const entry of row.entries) {
-      lines.push(`${name}\t${entry.virtualHost}\t${describeRouteDomains(entry.domains)}\t${entry.match}\t${entry.virtualService}`)
+      lines.push(`${name}\t${entry.virtualHost}\t${describeRouteDomains(entry.domains)}\t${matchCell(entry)}\t${entry.match === null ? '404' : entry.virtualService}`)
     }
   }
   return tabwrite(lines, {padding: 5})
