@@ -1,6 +1,7 @@
-import {formatRouteMatch} from '../envoy/route-match.js'
-import {describeRouteDomains, type RouteConfigSummary, type RouteEntry} from '../envoy/routes.js'
+import {describeRouteDomains, type RouteConfigSummary} from '../envoy/routes.js'
 import {tabwrite} from './tabwriter.js'
+
+import {formatRouteMatch} from '../envoy/route-match.js'
 
 export interface RouteTableOptions {
   /** One row per (vhost, route) (default, as istioctl's --verbose=true); else one row per configuration with its vhost count. */
@@ -9,11 +10,17 @@ export interface RouteTableOptions {
   withName?: boolean
 }
 
-/** `proxy-config route`, laid out as istioctl's (tabwriter padding 5). */
-/** A virtual host without routes answers 404 to everything: istioctl shows it as "/*" and "404". */
-const matchCell = (entry: RouteEntry): string => (entry.match === null ? '/*' : formatRouteMatch(entry.match))
+/**
+ * The MATCH and VIRTUAL SERVICE cells of an entry. A virtual host without routes answers 404 to
+ * everything: istioctl shows it as "/*" and "404".
+ */
+function entryCells(entry: RouteConfigSummary['entries'][number]): {virtualHost: string; domains: string[]; match: string; virtualService: string} {
+  return entry.match === null ? {...entry, match: '/*', virtualService: '404'} : {...entry, match: formatRouteMatch(entry.match)}
+}
 
-export function renderRouteTable(rows: readonly RouteConfigSummary[], options: RouteTableOptions = {}): string {
+/** `proxy-config route`, laid out as istioctl's (tabwriter padding 5). */
+export function renderRouteTable(summaries: readonly RouteConfigSummary[], options: RouteTableOptions = {}): string {
+  const rows = summaries.map((summary) => ({...summary, entries: summary.entries.map(entryCells)}))
   const verbose = options.verbose ?? true
   const lines: string[] = [verbose ? 'NAME\tVHOST NAME\tDOMAINS\tMATCH\tVIRTUAL SERVICE' : 'NAME\tVIRTUAL HOSTS']
   for (const row of rows) {
@@ -23,7 +30,7 @@ export function renderRouteTable(rows: readonly RouteConfigSummary[], options: R
       continue
     }
     for (const entry of row.entries) {
-      lines.push(`${name}\t${entry.virtualHost}\t${describeRouteDomains(entry.domains)}\t${matchCell(entry)}\t${entry.match === null ? '404' : entry.virtualService}`)
+      lines.push(`${name}\t${entry.virtualHost}\t${describeRouteDomains(entry.domains)}\t${entry.match}\t${entry.virtualService}`)
     }
   }
   return tabwrite(lines, {padding: 5})
