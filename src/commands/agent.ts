@@ -4,7 +4,7 @@ import {MeshdbgCommand} from '../lib/base-command.js'
 import {parseJsonText} from '../lib/envoy/configdump.js'
 import {MeshdbgError, notFoundError, usageError} from '../lib/errors.js'
 import {AGENT_STATUS_PORT, type DnsEntry, fetchAgentSyncz, filterMetrics, metricMatcher, nameTableEntries} from '../lib/istio/agent.js'
-import {mergeSyncStatus, type SyncStatusRow} from '../lib/istio/sync-status.js'
+import {mergeSyncStatus, syncStatusData, type SyncStatusData} from '../lib/istio/sync-status.js'
 import {tableOutputFlags} from '../lib/flags.js'
 import {fetchFromPod, resolveTargetPod} from '../lib/kube/index.js'
 import {renderNameTable} from '../lib/render/agent-tables.js'
@@ -38,7 +38,7 @@ export interface AgentSynczResult {
   proxy: string
   /** The agent's DiscoveryResponse (ClientConfigs from the proxy's istiod). */
   response: unknown
-  proxies: SyncStatusRow[]
+  proxies: SyncStatusData[]
 }
 
 export type AgentResult = AgentReadyResult | AgentMetricsResult | AgentNdszResult | AgentSynczResult
@@ -125,7 +125,7 @@ syncz prints the sync status the agent gets from its istiod as the sync-status t
         if (!answer.available) throw answer.error
         const response = parseJsonText(answer.text, answer.origin, 'the agent\'s DiscoveryResponse')
         const rows = mergeSyncStatus([{istiod: `pilot-agent ${proxy}`, text: answer.text}], {now: Date.now()})
-        const result: AgentSynczResult = {proxy, response, proxies: rows}
+        const result: AgentSynczResult = {proxy, response, proxies: syncStatusData(rows)}
         if (structured) writeStructured(response)
         else this.writeTable(renderSyncStatusTable(rows, {color: this.colorEnabled, wide: this.wideOutput}))
         return result

@@ -11,9 +11,10 @@ import {
   mergeSyncStatus,
   parseFailOn,
   rowsWithStates,
+  syncStatusData,
   type SyncSource,
   type SyncState,
-  type SyncStatusRow,
+  type SyncStatusData,
 } from '../lib/istio/sync-status.js'
 import {escapeTerminalLines} from '../lib/render/escape.js'
 import {redactConfigDump, redactionNote} from '../lib/envoy/redact.js'
@@ -21,7 +22,7 @@ import {renderStructured} from '../lib/render/formats.js'
 import {renderSyncStatusTable} from '../lib/render/sync-status-table.js'
 
 export interface SyncStatusResult {
-  proxies: SyncStatusRow[]
+  proxies: SyncStatusData[]
 }
 
 export type SyncStatusCommandResult = SyncStatusResult | ProxyConfigDiff
@@ -121,7 +122,7 @@ One proxy: sync-status <pod>[.<namespace>] (or deploy/x...) compares istiod's vi
     const merged = mergeSyncStatus(sources, {now: Date.now(), namespace: onlyProxy === undefined ? flags.namespace : undefined})
     const rows = onlyProxy === undefined ? merged : merged.filter((row) => row.proxy === onlyProxy)
     if (onlyProxy !== undefined && rows.length === 0) throw notFoundError(`no sync status for proxy "${onlyProxy}": no istiod reports it`, 'is its sidecar connected? see meshdbg sync-status')
-    const result: SyncStatusResult = {proxies: rows}
+    const result: SyncStatusResult = {proxies: syncStatusData(rows)}
     if (this.tableOutput) this.writeTable(renderSyncStatusTable(rows, {color: this.colorEnabled, wide: this.wideOutput}))
     else this.write(renderStructured(result, this.outputFormat as 'json' | 'yaml'))
 

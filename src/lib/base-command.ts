@@ -67,11 +67,11 @@ export abstract class MeshdbgCommand<T extends typeof Command> extends Command {
     // -c as in istioctl; a command with its own -c (access-log's --container) redefines kubeconfig without it.
     kubeconfig: Flags.string({char: 'c', summary: 'Path to the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config).', helpGroup: 'GLOBAL'}),
     as: Flags.string({summary: 'Username to impersonate for every Kubernetes API call (kubectl --as).', helpGroup: 'GLOBAL'}),
-    'as-group': Flags.string({summary: 'Group to impersonate, repeatable (kubectl --as-group).', multiple: true, helpGroup: 'GLOBAL'}),
+    'as-group': Flags.string({summary: 'Group to impersonate, with --as (kubectl --as-group).', multiple: true, helpGroup: 'GLOBAL'}),
     // Commands declare their own -o with the values they take (outputFlags); this one is for commands that do not.
     output: Flags.string({char: 'o', summary: 'Output format (see the command\'s description for the values it takes).', helpGroup: 'GLOBAL'}),
     timeout: Flags.string({
-      summary: 'Deadline for the whole command, e.g. 500ms, 3s, 2m; 0 for none.',
+      summary: 'Deadline for the whole command, e.g. 500ms, 3s, 2m; 0 for none (also --request-timeout).',
       default: '30s',
       aliases: ['request-timeout'],
       helpGroup: 'GLOBAL',

@@ -37,7 +37,7 @@ export const TABLE_OUTPUTS = ['short', 'table', 'wide'] as const
  */
 export function outputFlag(formats: readonly string[], defaultFormat: string) {
   return {
-    output: Flags.string({char: 'o', summary: `Output format (default ${defaultFormat}).`, options: [...formats], default: defaultFormat, helpGroup: 'GLOBAL'}),
+    output: Flags.string({char: 'o', summary: 'Output format.', options: [...formats], default: defaultFormat, helpGroup: 'GLOBAL'}),
   }
 }
 
@@ -50,7 +50,7 @@ export function tableOutputFlags(formats: readonly string[], defaultFormat: stri
   return {
     output: Flags.string({
       char: 'o',
-      summary: `Output format (default ${defaultFormat}); short and table are the same table, wide adds columns.`,
+      summary: 'Output format: short and table are the same table, wide adds columns.',
       options: [...TABLE_OUTPUTS, ...formats],
       default: defaultFormat,
       helpGroup: 'GLOBAL',
@@ -62,7 +62,7 @@ export function tableOutputFlags(formats: readonly string[], defaultFormat: stri
 /** istioctl's `-i/--istioNamespace`, also spelled `--istio-namespace`. */
 export const istioNamespaceFlag = Flags.string({
   char: 'i',
-  summary: 'Namespace of the istiod pods.',
+  summary: 'Namespace of the istiod pods (also --istioNamespace, as istioctl).',
   default: 'istio-system',
   aliases: ['istioNamespace'],
 })

@@ -235,5 +235,21 @@ describe('typed results carry data, not display text (item 7)', () => {
     const reviews = body.result.routes.find((route: {name: string}) => route.name === '9080').entries[0]
     expect(reviews.domains).toEqual(expect.arrayContaining(['reviews.default.svc.cluster.local', 'reviews', 'reviews:9080']))
     expect(reviews.domains.some((domain: string) => domain.includes('more...'))).toBe(false)
+    const items = body.result.routes.find((route: {name: string}) => route.name === '80').entries[0]
+    expect(items.match).toEqual({pathSeparatedPrefix: '/items'})
+  })
+
+  it('sync-status --json: states and RFC 3339 send times, not the table\'s "SYNCED (327d)" cells', async () => {
+    const body = JSON.parse((await runCli(['sync-status', '-f', syncz, '--json'])).stdout)
+    const web = body.result.proxies.find((row: {proxy: string}) => row.proxy.startsWith('web-'))
+    expect(web.types.CDS).toEqual({state: 'SYNCED', typeUrl: 'type.googleapis.com/envoy.config.cluster.v3.Cluster', lastUpdated: expect.stringMatching(/^\d{4}-\d\d-\d\dT/)})
+    expect(JSON.stringify(body)).not.toContain('"display"')
+  })
+
+  it('pc endpoint --json (EDS): each endpoint\'s addresses as a list', async () => {
+    const body = JSON.parse((await runCli(['pc', 'ep', '-f', join(fixtures, 'endpoints', 'eds-dump.json'), '--json'])).stdout)
+    expect(body.result.source).toBe('eds')
+    expect(body.result.endpoints.length).toBeGreaterThan(0)
+    for (const endpoint of body.result.endpoints) expect(Array.isArray(endpoint.addresses)).toBe(true)
   })
 })

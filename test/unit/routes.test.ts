@@ -156,7 +156,7 @@ describe('route summaries and table', () => {
         {name: 'empty', domains: ['*']},
       ],
     })
-    expect(summary).toEqual({name: 'r', virtualHosts: 2, entries: [{virtualHost: 'empty', domains: ['*'], match: '/*', virtualService: '404'}]})
+    expect(summary).toEqual({name: 'r', virtualHosts: 2, entries: [{virtualHost: 'empty', domains: ['*'], match: null, virtualService: ''}]})
   })
 
   it('filters --name exactly and prints only the header when nothing matches', () => {

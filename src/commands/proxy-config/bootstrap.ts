@@ -27,7 +27,7 @@ A dump without a BootstrapConfigDump is an error (exit 6).`
     file: fileFlag,
     'proxy-admin-port': proxyAdminPortFlag,
     // short is a version summary here, not a table.
-    ...outputFlag(['json', 'yaml', 'short'], 'json'),
+    ...outputFlag(['short', 'json', 'yaml'], 'json'),
   }
 
   async run(): Promise<BootstrapResult> {

@@ -134,8 +134,8 @@ export function selectHostEndpoints(clusterStatuses: readonly Json[], filter: En
 // EDS inside a `config_dump?include_eds` (istioctl's hidden `eds`, and the endpoint section of `all`).
 
 export interface EdsEndpointRow {
-  /** Every address of the lb_endpoint (primary, then additional), rendered and joined with ",". */
-  name: string
+  /** Every address of the lb_endpoint (primary, then additional), rendered (`ip:port`, pipe path, `envoy://...`); the NAME column joins them with ",". */
+  addresses: string[]
   status: string
   locality: string
   cluster: string
@@ -244,7 +244,7 @@ export function selectEdsEndpoints(dump: ConfigDump, filter: EndpointFilter): Se
       const locality = localityToString(field(group, 'locality'))
       for (const lbEndpoint of arrayField(group, 'lb_endpoints')) {
         rows.push({
-          name: lbEndpointAddresses(lbEndpoint).join(','),
+          addresses: lbEndpointAddresses(lbEndpoint),
           status: enumField(lbEndpoint, 'health_status', HEALTH_STATUSES),
           locality,
           cluster,

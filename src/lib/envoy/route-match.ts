@@ -13,15 +13,37 @@ import {arrayField, field, stringField, type Json} from './fields.js'
  * regex itself, which is what an SRE needs to read.
  */
 export function describeRouteMatch(match: Json): string {
-  const conditions: string[] = []
+  return formatRouteMatch(routeMatchData(match))
+}
+
+/** The path conditions of a route's match, as data (the --json result); absent ones are left out. */
+export interface RouteMatchData {
+  prefix?: string
+  pathSeparatedPrefix?: string
+  path?: string
+  regex?: string
+}
+
+export function routeMatchData(match: Json): RouteMatchData {
+  const data: RouteMatchData = {}
   const prefix = stringField(match, 'prefix')
-  if (prefix !== '') conditions.push(`${prefix}*`)
+  if (prefix !== '') data.prefix = prefix
   const separatedPrefix = stringField(match, 'path_separated_prefix')
-  if (separatedPrefix !== '') conditions.push(`PathPrefix:${separatedPrefix}`)
+  if (separatedPrefix !== '') data.pathSeparatedPrefix = separatedPrefix
   const exactPath = stringField(match, 'path')
-  if (exactPath !== '') conditions.push(exactPath)
+  if (exactPath !== '') data.path = exactPath
   const safeRegex = field(match, 'safe_regex')
-  if (safeRegex !== undefined && safeRegex !== null) conditions.push(`regex ${stringField(safeRegex, 'regex')}`)
+  if (safeRegex !== undefined && safeRegex !== null) data.regex = stringField(safeRegex, 'regex')
+  return data
+}
+
+/** The MATCH cell: see describeRouteMatch. */
+export function formatRouteMatch(data: RouteMatchData): string {
+  const conditions: string[] = []
+  if (data.prefix !== undefined) conditions.push(`${data.prefix}*`)
+  if (data.pathSeparatedPrefix !== undefined) conditions.push(`PathPrefix:${data.pathSeparatedPrefix}`)
+  if (data.path !== undefined) conditions.push(data.path)
+  if (data.regex !== undefined) conditions.push(`regex ${data.regex}`)
   return conditions.join(' ')
 }
 

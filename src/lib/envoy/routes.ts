@@ -2,7 +2,7 @@ import {goSortSlice} from '../render/go-sort.js'
 import {collectRouteConfigs, type ConfigDump} from './configdump.js'
 import {arrayField, field, stringField, type Json} from './fields.js'
 import {istioConfigNameOf} from './istio-names.js'
-import {describeRouteMatch, isPassthroughRoute} from './route-match.js'
+import {isPassthroughRoute, routeMatchData, type RouteMatchData} from './route-match.js'
 
 /** `--name` of `proxy-config route` (and `all`): an exact match on the RouteConfiguration name. */
 export interface RouteFilter {
@@ -14,8 +14,9 @@ export interface RouteEntry {
   virtualHost: string
   /** The virtual host's domains, all of them, as Envoy lists them (the table collapses them: describeRouteDomains). */
   domains: string[]
-  match: string
-  /** `<name>.<namespace>` of the VirtualService that produced the route, from its istio metadata. */
+  /** The route's path conditions; null for a virtual host without routes (which answers 404 to everything: the table's "/*" and "404"). */
+  match: RouteMatchData | null
+  /** `<name>.<namespace>` of the VirtualService that produced the route, from its istio metadata ("" for a virtual host without routes). */
   virtualService: string
 }
 
@@ -71,12 +72,12 @@ export function summarizeRouteConfig(routeConfig: Json): RouteConfigSummary {
     const routes = arrayField(vhost, 'routes')
     if (routes.length === 0) {
       // A vhost without routes answers 404 to everything.
-      entries.push({virtualHost, domains, match: '/*', virtualService: '404'})
+      entries.push({virtualHost, domains, match: null, virtualService: ''})
       continue
     }
     for (const route of routes) {
       if (isPassthroughRoute(route)) continue
-      entries.push({virtualHost, domains, match: describeRouteMatch(field(route, 'match')), virtualService: routeVirtualService(route)})
+      entries.push({virtualHost, domains, match: routeMatchData(field(route, 'match')), virtualService: routeVirtualService(route)})
     }
   }
   return {name: stringField(routeConfig, 'name'), virtualHosts: vhosts.length, entries}

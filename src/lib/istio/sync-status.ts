@@ -348,3 +348,16 @@ export function istiodNameFromFile(file: string): string {
   const dot = base.lastIndexOf('.')
   return dot > 0 ? base.slice(0, dot) : base
 }
+
+/** A row as scripts read it (--json, -o json/yaml): the table cell (`display`, with its age text) left out; `lastUpdated` carries the time. */
+export type SyncStatusData = Omit<SyncStatusRow, 'types'> & {types: Record<SyncType, Omit<SyncTypeStatus, 'display'>>}
+
+export function syncStatusData(rows: readonly SyncStatusRow[]): SyncStatusData[] {
+  return rows.map((row) => ({
+    ...row,
+    types: Object.fromEntries(SYNC_TYPES.map((type) => {
+      const {display: _display, ...data} = row.types[type]
+      return [type, data]
+    })) as SyncStatusData['types'],
+  }))
+}

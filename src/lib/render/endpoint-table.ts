@@ -15,7 +15,9 @@ export function renderHostEndpointTable(rows: readonly HostEndpointRow[]): strin
  * EDS endpoints from an `?include_eds` dump (istioctl's `eds`, padding 5). `withName` gives the
  * `endpoint/<name>` cells that `proxy-config all` prints.
  */
-export function renderEdsEndpointTable(rows: readonly EdsEndpointRow[], options: {withName?: boolean} = {}): string {
+export function renderEdsEndpointTable(edsRows: readonly EdsEndpointRow[], options: {withName?: boolean} = {}): string {
+  // The NAME cell: every address of the endpoint, joined with ",".
+  const rows = edsRows.map((row) => ({...row, name: row.addresses.join(',')}))
   const lines = ['NAME\tSTATUS\tLOCALITY\tCLUSTER']
   for (const row of rows) {
     lines.push(tabRow([options.withName ? `endpoint/${row.name}` : row.name, row.status, row.locality, row.cluster]))
