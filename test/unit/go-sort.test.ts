@@ -6,7 +6,7 @@ import {describe, expect, it} from 'vitest'
 import {parseConfigDump} from '../../src/lib/envoy/configdump.js'
 import {hostEndpointLess, type HostEndpointRow} from '../../src/lib/envoy/endpoints.js'
 import {clusterSortKeyLess, type ClusterSortKey} from '../../src/lib/envoy/istio-names.js'
-import {chainDestinationLess, listenerSummaryLess, type ListenerChainSummary, type ListenerSummary} from '../../src/lib/envoy/listeners.js'
+import {chainDestinationLess, listenerSummaryLess, type ChainSortEntry, type ListenerSummary} from '../../src/lib/envoy/listeners.js'
 import {selectRoutes, sortByRouteName} from '../../src/lib/envoy/routes.js'
 import {goSortSlice, goSortSliceWeakOrder} from '../../src/lib/render/go-sort.js'
 
@@ -53,8 +53,8 @@ function meshdbgOrder(golden: GoldenCase, sort: typeof goSortSlice = goSortSlice
       return sort(rows, listenerSummaryLess).map((row) => Number(row.name))
     }
     case 'chain': {
-      const chains = (golden.input as string[]).map((destination, index): ListenerChainSummary => ({destination, match: String(index)}))
-      return sort(chains, chainDestinationLess).map((chain) => Number(chain.match))
+      const entries = (golden.input as string[]).map((destinationText, index): ChainSortEntry & {index: number} => ({destinationText, chain: {match: {serverNames: [], applicationProtocols: [], prefixRanges: []}, destination: {kind: 'none'}}, index}))
+      return sort(entries, chainDestinationLess).map((entry) => entry.index)
     }
     case 'host-endpoint': {
       const rows = (golden.input as Array<[string, number, string]>).map(([address, port, cluster], index): HostEndpointRow => ({address, port, cluster, status: String(index), failedOutlierCheck: false}))

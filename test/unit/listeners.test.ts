@@ -4,7 +4,7 @@ import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 import {configDumpFromJson, parseConfigDump} from '../../src/lib/envoy/configdump.js'
-import {describeChainMatch, selectListeners, summarizeListener} from '../../src/lib/envoy/listeners.js'
+import {chainDestinationText, chainMatchText, describeChainMatch, selectListeners, summarizeListener} from '../../src/lib/envoy/listeners.js'
 import {describeInlineRouteConfig, describeRouteMatch} from '../../src/lib/envoy/route-match.js'
 import {renderListenerTable} from '../../src/lib/render/listener-table.js'
 import {runCli} from '../helpers/cli.js'
@@ -84,6 +84,50 @@ describe('listener MATCH column', () => {
   })
 })
 
+describe('listener chains as data (the --json result)', () => {
+  it('keeps filter_chain_match as arrays and numbers, from which the MATCH text derives', () => {
+    const match = {server_names: ['x'], transport_protocol: 'tls', application_protocols: ['istio-peer-exchange', 'istio'], prefix_ranges: [{address_prefix: '10.0.0.1'}], destination_port: 443}
+    const chain = summarizeListener({filter_chains: [{filter_chain_match: match, filters: [tcpProxy('c')]}]}).chains[0]
+    expect(chain.match).toEqual({serverNames: ['x'], transportProtocol: 'tls', applicationProtocols: ['istio-peer-exchange', 'istio'], prefixRanges: ['10.0.0.1/0'], destinationPort: 443})
+    expect(chainMatchText(chain.match)).toBe('SNI: x; Trans: tls; App: TCP TLS; Addr: 10.0.0.1/0:443')
+  })
+
+  it('gives every DESTINATION case a kind, from which the text derives', () => {
+    const hcm = (typed_config?: object) => ({name: 'envoy.filters.network.http_connection_manager', ...(typed_config && {typed_config})})
+    const inline = (prefix: string, cluster: string) => hcm({route_config: {virtual_hosts: [{domains: ['*'], routes: [{match: {prefix}, route: {cluster}}]}]}})
+    const weighted = {name: 'envoy.filters.network.tcp_proxy', typed_config: {weighted_clusters: {clusters: [{name: 'a', weight: 1}, {name: 'b', weight: 2}]}}}
+    const cases: Array<[object[], object, string]> = [
+      [[hcmRds('http.8080')], {kind: 'route', routeConfig: 'http.8080'}, 'Route: http.8080'],
+      [[inline('/healthz/ready', 'agent')], {kind: 'inline-route', virtualHosts: [{domains: ['*'], matches: [{prefix: '/healthz/ready'}]}]}, 'Inline Route: /healthz/ready*'],
+      [[inline('/', 'PassthroughCluster')], {kind: 'cluster', cluster: 'PassthroughCluster'}, 'PassthroughCluster'],
+      [[tcpProxy('outbound|53||dns')], {kind: 'cluster', cluster: 'outbound|53||dns'}, 'Cluster: outbound|53||dns'],
+      [[weighted], {kind: 'weighted', clusters: [{name: 'a', weight: 1}, {name: 'b', weight: 2}]}, 'Weighted: a=1, b=2'],
+      [[hcm()], {kind: 'http'}, 'HTTP'],
+      [[{name: 'envoy.filters.network.tcp_proxy'}], {kind: 'tcp'}, 'TCP'],
+      [[{name: 'envoy.filters.network.rbac'}], {kind: 'none'}, 'Non-HTTP/Non-TCP'],
+    ]
+    for (const [filters, destination, text] of cases) {
+      const chain = summarizeListener({filter_chains: [{filters}]}).chains[0]
+      expect(chain.destination).toEqual(destination)
+      expect(chainDestinationText(chain.destination)).toBe(text)
+    }
+  })
+
+  it('reports chains as data in pc listener --json', async () => {
+    const result = await runCli(['pc', 'listener', '-f', join(fixtures, 'sidecar.json'), '--port', '15006', '--json'])
+    expect(result.code).toBe(0)
+    const chains = JSON.parse(result.stdout).result.listeners[0].chains
+    expect(chains).toHaveLength(9) // eight filter_chains and the default_filter_chain
+    for (const chain of chains) {
+      expect(Array.isArray(chain.match.serverNames)).toBe(true)
+      expect(Array.isArray(chain.match.prefixRanges)).toBe(true)
+      expect(typeof chain.destination.kind).toBe('string')
+    }
+    expect(chains).toContainEqual({match: {serverNames: ['a.example.com', 'b.example.com'], applicationProtocols: ['h2', 'custom'], prefixRanges: []}, destination: {kind: 'none'}})
+    expect(chains).toContainEqual(expect.objectContaining({match: {serverNames: [], applicationProtocols: [], prefixRanges: ['10.0.0.0/8', 'fd00::/64']}}))
+  })
+})
+
 describe('inline route description', () => {
   const vhost = (domains: string[], routes: object[]) => ({domains, routes})
   const toCluster = (prefix: string, cluster: string) => ({match: {prefix}, route: {cluster}})
@@ -155,15 +199,15 @@ describe('listener summaries and table', () => {
     const summary = summarizeListener({filter_chains: chains})
     // Printed by go1.19.8: sort.Slice over these destinations with `>`.
     const goOrder = [15, 17, 9, 3, 13, 5, 11, 7, 19, 1, 10, 6, 12, 4, 14, 0, 16, 2, 18, 8]
-    expect(summary.chains.map((c) => c.match)).toEqual(goOrder.map((port) => `Addr: *:${port}`))
+    expect(summary.chains.map((c) => c.match.destinationPort)).toEqual(goOrder)
   })
 
   it('counts a tcp_proxy as TCP only when its config does not mention BlackHoleCluster', () => {
     const blackholeViaWeighted = {name: 'envoy.filters.network.tcp_proxy', typed_config: {weighted_clusters: {clusters: [{name: 'BlackHoleCluster', weight: 1}]}}}
-    expect(summarizeListener({filter_chains: [{filters: [blackholeViaWeighted]}]})).toMatchObject({type: 'UNKNOWN', chains: [{destination: 'Non-HTTP/Non-TCP'}]})
+    expect(summarizeListener({filter_chains: [{filters: [blackholeViaWeighted]}]})).toMatchObject({type: 'UNKNOWN', chains: [{destination: {kind: 'none'}}]})
     // A later HTTP connection manager decides the destination when the tcp_proxy is a black hole.
-    expect(summarizeListener({filter_chains: [{filters: [tcpProxy('BlackHoleCluster'), hcmRds('r')]}]})).toMatchObject({type: 'HTTP', chains: [{destination: 'Route: r'}]})
-    expect(summarizeListener({filter_chains: [{filters: [{name: 'envoy.filters.network.tcp_proxy', typed_config: {}}]}]}).chains[0].destination).toBe('Cluster: ')
+    expect(summarizeListener({filter_chains: [{filters: [tcpProxy('BlackHoleCluster'), hcmRds('r')]}]})).toMatchObject({type: 'HTTP', chains: [{destination: {kind: 'route', routeConfig: 'r'}}]})
+    expect(summarizeListener({filter_chains: [{filters: [{name: 'envoy.filters.network.tcp_proxy', typed_config: {}}]}]}).chains[0].destination).toEqual({kind: 'cluster', cluster: ''})
   })
 })
 
@@ -210,7 +254,7 @@ describe('proxy-config listener (CLI)', () => {
     expect(JSON.parse(json.stdout)).toEqual([JSON.parse(read('sidecar.json')).configs[0].dynamic_listeners[2].active_state.listener])
     const result = await runCli(['pc', 'l', '-f', '-', '--port', '53', '--json'], {input: read('sidecar.json')})
     expect(JSON.parse(result.stdout).result).toEqual({
-      listeners: [{name: '10.96.0.10_53', address: '10.96.0.10', additionalAddresses: [], port: 53, type: 'TCP', chains: [{match: 'ALL', destination: 'Cluster: outbound|53||kube-dns.kube-system.svc.cluster.local'}]}],
+      listeners: [{name: '10.96.0.10_53', address: '10.96.0.10', additionalAddresses: [], port: 53, type: 'TCP', chains: [{match: {serverNames: [], applicationProtocols: [], prefixRanges: []}, destination: {kind: 'cluster', cluster: 'outbound|53||kube-dns.kube-system.svc.cluster.local'}}]}],
     })
   })
 

@@ -2,7 +2,7 @@ import {usageError} from '../errors.js'
 import {goSortSlice} from '../render/go-sort.js'
 import {collectListeners, type ConfigDump} from './configdump.js'
 import {arrayField, field, numberField, stringField, uint32Value, type Json} from './fields.js'
-import {describeClusterTarget, describeInlineRouteConfig} from './route-match.js'
+import {describeClusterTarget, formatInlineVirtualHosts, inlineVirtualHosts, joinedText, matchAllCluster, type InlineVirtualHost} from './route-match.js'
 
 export const HTTP_CONNECTION_MANAGER = 'envoy.filters.network.http_connection_manager'
 export const TCP_PROXY = 'envoy.filters.network.tcp_proxy'
@@ -28,11 +28,44 @@ export interface ListenerFilter {
   type?: string
 }
 
+/**
+ * A chain's `filter_chain_match`, as data (the MATCH column is chainMatchText of it). Source ranges,
+ * source ports and address suffixes are left out, as istioctl leaves them out of the column.
+ */
+export interface ChainMatch {
+  serverNames: string[]
+  transportProtocol?: string
+  applicationProtocols: string[]
+  /** `address_prefix/prefix_len` (CIDR text). */
+  prefixRanges: string[]
+  destinationPort?: number
+}
+
+/**
+ * Where a chain's first HTTP connection manager or TCP proxy sends traffic (the DESTINATION
+ * column is chainDestinationText of it):
+ * - `route`: an HTTP connection manager with RDS;
+ * - `inline-route`: one with an inline route configuration (its virtual hosts and path matches);
+ * - `cluster`: a TCP proxy's cluster, or an inline route configuration sending everything to one
+ *   cluster (`""` for a TCP proxy naming neither a cluster nor weighted clusters);
+ * - `weighted`: a TCP proxy's weighted clusters;
+ * - `http` / `tcp`: an HTTP connection manager with neither / a TCP proxy without typed_config;
+ * - `none`: neither filter (or only TCP proxies to BlackHoleCluster).
+ */
+export type ChainDestination =
+  | {kind: 'route'; routeConfig: string}
+  | {kind: 'inline-route'; virtualHosts: InlineVirtualHost[]}
+  | {kind: 'cluster'; cluster: string}
+  | {kind: 'weighted'; clusters: Array<{name: string; weight: number}>}
+  | {kind: 'http'}
+  | {kind: 'tcp'}
+  | {kind: 'none'}
+
 export interface ListenerChainSummary {
-  /** The MATCH column: SNI, transport, ALPN and destination address/port of filter_chain_match. */
-  match: string
-  /** The DESTINATION column: where the chain's first HTTP connection manager or TCP proxy sends traffic. */
-  destination: string
+  /** The MATCH column's data: SNI, transport, ALPN and destination address/port of filter_chain_match. */
+  match: ChainMatch
+  /** The DESTINATION column's data. */
+  destination: ChainDestination
 }
 
 export interface ListenerSummary {
@@ -79,8 +112,6 @@ function sendsToBlackHole(filter: Json): boolean {
   return typed !== undefined && typed !== null && JSON.stringify(typed).includes(BLACKHOLE_CLUSTER)
 }
 
-/** Proto UInt32Value: a bare number in proto JSON; `{value: n}` tolerated. */
-
 const ALPN_DESCRIPTIONS = new Map<string, string>([
   [['http/1.0', 'http/1.1', 'h2c', 'istio-http/1.0', 'istio-http/1.1', 'istio-h2'].join('\n'), 'App: HTTP TLS'],
   [['istio', 'istio-http/1.0', 'istio-http/1.1', 'istio-h2'].join('\n'), 'App: Istio HTTP Plain'],
@@ -88,64 +119,100 @@ const ALPN_DESCRIPTIONS = new Map<string, string>([
   [['http/1.0', 'http/1.1', 'h2c'].join('\n'), 'App: HTTP'],
 ])
 
-/** The MATCH column for one filter chain's `filter_chain_match` (absent = match everything). */
-export function describeChainMatch(match: Json): string {
-  const parts: string[] = []
-  const serverNames = arrayField(match, 'server_names')
-  if (serverNames.length > 0) parts.push(`SNI: ${serverNames.join(',')}`)
-  const transport = stringField(match, 'transport_protocol')
-  if (transport !== '') parts.push(`Trans: ${transport}`)
-  const alpn = arrayField(match, 'application_protocols')
-  if (alpn.length > 0) parts.push(ALPN_DESCRIPTIONS.get(alpn.join('\n')) ?? `App: ${alpn.join(',')}`)
-  const destinationPort = field(match, 'destination_port')
-  const port = destinationPort === undefined || destinationPort === null ? '' : `:${uint32Value(destinationPort) ?? 0}`
-  const ranges = arrayField(match, 'prefix_ranges')
-  if (ranges.length > 0) {
-    const cidrs = ranges.map((range) => `${stringField(range, 'address_prefix')}/${uint32Value(field(range, 'prefix_len')) ?? 0}`)
-    parts.push(`Addr: ${cidrs.join(',')}${port}`)
-  } else if (port !== '') {
-    parts.push(`Addr: *${port}`)
+/** One filter chain's `filter_chain_match` (absent = match everything) as data. */
+export function chainMatchData(match: Json): ChainMatch {
+  const data: ChainMatch = {
+    serverNames: arrayField(match, 'server_names').map(joinedText),
+    applicationProtocols: arrayField(match, 'application_protocols').map(joinedText),
+    prefixRanges: arrayField(match, 'prefix_ranges').map((range) => `${stringField(range, 'address_prefix')}/${uint32Value(field(range, 'prefix_len')) ?? 0}`),
   }
-  // Source ranges, source ports and address suffixes are not shown, as in istioctl.
+  const transport = stringField(match, 'transport_protocol')
+  if (transport !== '') data.transportProtocol = transport
+  const destinationPort = field(match, 'destination_port')
+  if (destinationPort !== undefined && destinationPort !== null) data.destinationPort = uint32Value(destinationPort) ?? 0
+  return data
+}
+
+/** The MATCH column, as istioctl prints it: `SNI: a,b; Trans: tls; App: HTTP; Addr: 10.0.0.0/8:80`, or `ALL`. */
+export function chainMatchText(match: ChainMatch): string {
+  const parts: string[] = []
+  if (match.serverNames.length > 0) parts.push(`SNI: ${match.serverNames.join(',')}`)
+  if (match.transportProtocol !== undefined) parts.push(`Trans: ${match.transportProtocol}`)
+  const alpn = match.applicationProtocols
+  if (alpn.length > 0) parts.push(ALPN_DESCRIPTIONS.get(alpn.join('\n')) ?? `App: ${alpn.join(',')}`)
+  const port = match.destinationPort === undefined ? '' : `:${match.destinationPort}`
+  if (match.prefixRanges.length > 0) parts.push(`Addr: ${match.prefixRanges.join(',')}${port}`)
+  else if (port !== '') parts.push(`Addr: *${port}`)
   return parts.length > 0 ? parts.join('; ') : 'ALL'
 }
 
+/** The MATCH column for one filter chain's `filter_chain_match`. */
+export function describeChainMatch(match: Json): string {
+  return chainMatchText(chainMatchData(match))
+}
+
 /**
- * An HTTP connection manager's destination. Without typed_config (e.g. config_discovery)
- * istioctl crashes; we print `HTTP`, as for an HCM with neither inline routes nor RDS.
+ * The DESTINATION column, as istioctl prints it. Decisions where istioctl is unhelpful: for a
+ * TCP proxy's weighted_clusters it prints `Cluster: ` (the oneof it reads is unset), we print
+ * `Weighted: <cluster>=<weight>, ...` so the split is visible; without typed_config it crashes,
+ * we print `HTTP` / `TCP`.
  */
-function describeHttpConnectionManager(filter: Json): string {
+export function chainDestinationText(destination: ChainDestination): string {
+  switch (destination.kind) {
+    case 'route':
+      return `Route: ${destination.routeConfig}`
+    case 'inline-route':
+      return formatInlineVirtualHosts(destination.virtualHosts)
+    case 'cluster':
+      return describeClusterTarget(destination.cluster)
+    case 'weighted':
+      return `Weighted: ${destination.clusters.map((entry) => `${entry.name}=${entry.weight}`).join(', ')}`
+    case 'http':
+      return 'HTTP'
+    case 'tcp':
+      return 'TCP'
+    case 'none':
+      return 'Non-HTTP/Non-TCP'
+  }
+}
+
+/** An HTTP connection manager's destination: inline routes, else RDS, else `http` (also without typed_config, e.g. config_discovery). */
+function httpConnectionManagerDestination(filter: Json): ChainDestination {
   const config = field(filter, 'typed_config')
   const inline = field(config, 'route_config')
-  if (inline !== undefined && inline !== null) return describeInlineRouteConfig(inline)
+  if (inline !== undefined && inline !== null) {
+    const cluster = matchAllCluster(inline)
+    return cluster === undefined ? {kind: 'inline-route', virtualHosts: inlineVirtualHosts(inline)} : {kind: 'cluster', cluster}
+  }
   const rdsName = stringField(field(config, 'rds'), 'route_config_name')
-  if (rdsName !== '') return `Route: ${rdsName}`
-  return 'HTTP'
+  if (rdsName !== '') return {kind: 'route', routeConfig: rdsName}
+  return {kind: 'http'}
 }
 
-/**
- * A TCP proxy's destination. Decisions where istioctl is unhelpful: without typed_config it
- * crashes, we print `TCP`; for weighted_clusters it prints `Cluster: ` (the oneof it reads is
- * unset), we print `Weighted: <cluster>=<weight>, ...` so the split is visible.
- */
-function describeTcpProxy(filter: Json): string {
+/** A TCP proxy's destination: its cluster, else its weighted clusters, else the empty cluster istioctl shows as `Cluster: `. */
+function tcpProxyDestination(filter: Json): ChainDestination {
   const config = field(filter, 'typed_config')
-  if (config === undefined || config === null) return 'TCP'
+  if (config === undefined || config === null) return {kind: 'tcp'}
   const cluster = field(config, 'cluster')
-  if (typeof cluster === 'string') return describeClusterTarget(cluster)
+  if (typeof cluster === 'string') return {kind: 'cluster', cluster}
   const weighted = field(config, 'weighted_clusters')
   if (weighted !== undefined && weighted !== null) {
-    const parts = arrayField(weighted, 'clusters').map((entry) => `${stringField(entry, 'name')}=${numberField(entry, 'weight')}`)
-    return `Weighted: ${parts.join(', ')}`
+    return {kind: 'weighted', clusters: arrayField(weighted, 'clusters').map((entry) => ({name: stringField(entry, 'name'), weight: numberField(entry, 'weight')}))}
   }
-  return 'Cluster: '
+  return {kind: 'cluster', cluster: ''}
+}
+
+/** A chain with its DESTINATION text, rendered once for the sort rather than once per comparison. */
+export interface ChainSortEntry {
+  chain: ListenerChainSummary
+  destinationText: string
 }
 
 /**
- * istioctl's filter-chain comparator for `sort.Slice`: DESTINATION, descending. Chains with the same
- * destination tie (common: every inbound chain of a port) and land where Go's algorithm puts them.
+ * istioctl's filter-chain comparator for `sort.Slice`: DESTINATION text, descending. Chains with the
+ * same destination tie (common: every inbound chain of a port) and land where Go's algorithm puts them.
  */
-export const chainDestinationLess = (a: ListenerChainSummary, b: ListenerChainSummary): boolean => a.destination > b.destination
+export const chainDestinationLess = (a: ChainSortEntry, b: ChainSortEntry): boolean => a.destinationText > b.destinationText
 
 interface ChainAnalysis {
   type: ListenerType
@@ -156,23 +223,25 @@ interface ChainAnalysis {
 function analyzeChains(listener: Json): ChainAnalysis {
   let httpFilters = 0
   let tcpFilters = 0
-  const chains: ListenerChainSummary[] = []
+  const entries: ChainSortEntry[] = []
   for (const chain of listenerChains(listener)) {
-    let destination: string | undefined
+    let destination: ChainDestination | undefined
     for (const filter of arrayField(chain, 'filters')) {
       const name = stringField(filter, 'name')
       if (name === HTTP_CONNECTION_MANAGER) {
         httpFilters++
-        destination ??= describeHttpConnectionManager(filter)
+        destination ??= httpConnectionManagerDestination(filter)
       } else if (name === TCP_PROXY && !sendsToBlackHole(filter)) {
         tcpFilters++
-        destination ??= describeTcpProxy(filter)
+        destination ??= tcpProxyDestination(filter)
       }
     }
-    chains.push({match: describeChainMatch(field(chain, 'filter_chain_match')), destination: destination ?? 'Non-HTTP/Non-TCP'})
+    const summary: ListenerChainSummary = {match: chainMatchData(field(chain, 'filter_chain_match')), destination: destination ?? {kind: 'none'}}
+    entries.push({chain: summary, destinationText: chainDestinationText(summary.destination)})
   }
   const type: ListenerType = httpFilters > 0 ? (tcpFilters > 0 ? 'HTTP+TCP' : 'HTTP') : tcpFilters > 0 ? 'TCP' : 'UNKNOWN'
-  goSortSlice(chains, chainDestinationLess)
+  goSortSlice(entries, chainDestinationLess)
+  const chains = entries.map((entry) => entry.chain)
   return {type, chains}
 }
 

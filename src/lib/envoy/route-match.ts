@@ -65,40 +65,59 @@ export function isPassthroughRoute(route: Json): boolean {
   return routeSingleCluster(route) === 'PassthroughCluster'
 }
 
-function isOnlyWildcard(domains: readonly Json[]): boolean {
+/** Array.join's text for one element (null and undefined print as ""), so data joins as the dump did. */
+export function joinedText(value: Json): string {
+  return value === undefined || value === null ? '' : String(value)
+}
+
+function isOnlyWildcard(domains: readonly string[]): boolean {
   return domains.length === 1 && domains[0] === '*'
 }
 
 /**
  * A route configuration that sends everything (one vhost for exactly `*`, one route, prefix `/`)
- * to one cluster is described by that cluster alone.
+ * to one cluster is described by that cluster alone: its name, or undefined.
  */
-function matchAllCluster(routeConfig: Json): string | undefined {
+export function matchAllCluster(routeConfig: Json): string | undefined {
   const vhosts = arrayField(routeConfig, 'virtual_hosts')
   if (vhosts.length !== 1) return undefined
   const vhost = vhosts[0]
-  if (!isOnlyWildcard(arrayField(vhost, 'domains'))) return undefined
+  if (!isOnlyWildcard(arrayField(vhost, 'domains').map(joinedText))) return undefined
   const routes = arrayField(vhost, 'routes')
   if (routes.length !== 1) return undefined
   if (stringField(field(routes[0], 'match'), 'prefix') !== '/') return undefined
-  const cluster = routeSingleCluster(routes[0])
-  return cluster === undefined ? undefined : describeClusterTarget(cluster)
+  return routeSingleCluster(routes[0])
+}
+
+/** One virtual host of an inline route configuration, as data: its domains and each route's path match. */
+export interface InlineVirtualHost {
+  domains: string[]
+  matches: RouteMatchData[]
+}
+
+export function inlineVirtualHosts(routeConfig: Json): InlineVirtualHost[] {
+  return arrayField(routeConfig, 'virtual_hosts').map((vhost) => ({
+    domains: arrayField(vhost, 'domains').map(joinedText),
+    matches: arrayField(vhost, 'routes').map((route) => routeMatchData(field(route, 'match'))),
+  }))
+}
+
+/** `Inline Route: ` + vhosts (`<domains joined by "/"> <matches>`, the domain part omitted for exactly `*`) joined with "; ". */
+export function formatInlineVirtualHosts(vhosts: readonly InlineVirtualHost[]): string {
+  const parts = vhosts.map((vhost) => {
+    const matches = vhost.matches.map(formatRouteMatch).join(', ')
+    const domainText = isOnlyWildcard(vhost.domains) ? '' : vhost.domains.join('/')
+    return domainText === '' ? matches : `${domainText} ${matches}`
+  })
+  return `Inline Route: ${parts.join('; ')}`
 }
 
 /**
  * The listener DESTINATION of an HTTP connection manager with an inline route configuration:
- * the match-all shortcut, else `Inline Route: ` + vhosts (`<domains joined by "/"> <matches>`,
- * the domain part omitted for exactly `*`) joined with "; ".
+ * the match-all shortcut (the cluster), else the routes (formatInlineVirtualHosts).
  */
 export function describeInlineRouteConfig(routeConfig: Json): string {
   const cluster = matchAllCluster(routeConfig)
-  if (cluster !== undefined) return cluster
-  const vhosts: string[] = []
-  for (const vhost of arrayField(routeConfig, 'virtual_hosts')) {
-    const domains = arrayField(vhost, 'domains')
-    const matches = arrayField(vhost, 'routes').map((route) => describeRouteMatch(field(route, 'match'))).join(', ')
-    const domainText = isOnlyWildcard(domains) ? '' : domains.join('/')
-    vhosts.push(domainText === '' ? matches : `${domainText} ${matches}`)
-  }
-  return `Inline Route: ${vhosts.join('; ')}`
+  if (cluster !== undefined) return describeClusterTarget(cluster)
+  return formatInlineVirtualHosts(inlineVirtualHosts(routeConfig))
 }

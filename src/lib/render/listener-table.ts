@@ -1,4 +1,4 @@
-import type {ListenerSummary} from '../envoy/listeners.js'
+import {chainDestinationText, chainMatchText, type ListenerSummary} from '../envoy/listeners.js'
 import {tabRow, tabwrite} from './tabwriter.js'
 
 export interface ListenerTableOptions {
@@ -21,7 +21,7 @@ export function renderListenerTable(rows: readonly ListenerSummary[], options: L
       lines.push(named(row, [addresses, String(row.port), row.type]))
       continue
     }
-    for (const chain of row.chains) lines.push(named(row, [addresses, String(row.port), chain.match, chain.destination]))
+    for (const chain of row.chains) lines.push(named(row, [addresses, String(row.port), chainMatchText(chain.match), chainDestinationText(chain.destination)]))
   }
   return tabwrite(lines, {padding: 1})
 }
