@@ -89,8 +89,8 @@ describe('proxy-config tables from a hostile dump (-f)', () => {
     const names = (JSON.parse(result.stdout) as Array<{name: string}>).map((cluster) => cluster.name)
     expect(names).toContain(FORGED_ROW)
     expect(names).toContain(`outbound|80||evil${OSC52}.svc.cluster.local`)
-    const summaries = JSON.parse((await runCli(['pc', 'cluster', '-f', dumpFile, '--json'])).stdout) as {clusters: Array<{name: string}>}
-    expect(summaries.clusters.map((cluster) => cluster.name)).toContain(`outbound|80|${BIDI}|reviews.shop.svc.cluster.local`)
+    const summaries = JSON.parse((await runCli(['pc', 'cluster', '-f', dumpFile, '--json'])).stdout) as {result: {clusters: Array<{name: string}>}}
+    expect(summaries.result.clusters.map((cluster) => cluster.name)).toContain(`outbound|80|${BIDI}|reviews.shop.svc.cluster.local`)
   })
 
   it('a JSON parse error quotes the bad bytes escaped', async () => {

@@ -19,12 +19,12 @@ describe('generated docs', () => {
     expect(check.status).toBe(0)
   }, 120_000)
 
-  it('the README\'s command tables name every command of the reference (by its name or an alias)', () => {
+  it('the README\'s command tables name every command of the reference (by its name or an alias, hidden ones included)', () => {
     const readme = readFileSync(join(projectRoot, 'README.md'), 'utf8')
-    const manifest = JSON.parse(readFileSync(join(projectRoot, 'oclif.manifest.json'), 'utf8')) as {commands: Record<string, {id: string; hidden?: boolean; aliases?: string[]}>}
+    const manifest = JSON.parse(readFileSync(join(projectRoot, 'oclif.manifest.json'), 'utf8')) as {commands: Record<string, {id: string; hidden?: boolean; aliases?: string[]; hiddenAliases?: string[]}>}
     const missing = Object.values(manifest.commands)
       .filter((command) => !command.hidden)
-      .filter((command) => ![command.id, ...(command.aliases ?? [])].some((name) => new RegExp('`(meshdbg )?' + name.split(':').join(' ').replace(/[-]/g, '\\-') + '[ `]').test(readme)))
+      .filter((command) => ![command.id, ...(command.aliases ?? []), ...(command.hiddenAliases ?? [])].some((name) => new RegExp('`(meshdbg )?' + name.split(':').join(' ').replace(/[-]/g, '\\-') + '[ `]').test(readme)))
       .map((command) => command.id)
     expect(missing).toEqual([])
   })

@@ -28,36 +28,60 @@ export interface Redaction<T> {
   count: number
 }
 
-/** A copy of `value` without key material (copied only along the paths that had some). */
+interface Visit {
+  node: Json
+  underKey: boolean
+  parent?: Visit
+  key?: string | number
+}
+
+/**
+ * A copy of `value` without key material (copied only along the paths that had some).
+ *
+ * Iterative, not recursive: a dump from another tool can nest thousands of levels, deeper than the
+ * call stack, and `-o json` still prints it. First find the key material (explicit stack, each
+ * visit linked to its parent), then copy the containers along each path from the root.
+ */
 export function redactKeyMaterial<T>(value: T): Redaction<T> {
-  let count = 0
-  const walk = (node: Json, underKey: boolean): Json => {
-    if (node === null || typeof node !== 'object') return node
+  const found: Visit[] = []
+  const stack: Visit[] = [{node: value as Json, underKey: false}]
+  while (stack.length > 0) {
+    const visit = stack.pop()!
+    const {node, underKey} = visit
+    if (node === null || typeof node !== 'object') continue
     if (Array.isArray(node)) {
-      let copy: Json[] | undefined
-      for (let i = 0; i < node.length; i++) {
-        const child = walk(node[i], underKey)
-        if (child !== node[i]) (copy ??= [...node])[i] = child
-      }
-      return copy ?? node
+      for (let i = 0; i < node.length; i++) stack.push({node: node[i], underKey, parent: visit, key: i})
+      continue
     }
-    let copy: Record<string, Json> | undefined
     for (const key of Object.keys(node)) {
       const child = node[key]
-      let replaced: Json
       if (underKey && MATERIAL.has(key) && typeof child === 'string') {
-        if (ALREADY_REDACTED.has(child)) continue
-        replaced = REDACTED
-        count++
+        if (!ALREADY_REDACTED.has(child)) found.push({node: child, underKey, parent: visit, key})
       } else {
-        replaced = walk(child, underKey || KEY_HOLDERS.has(key))
+        stack.push({node: child, underKey: underKey || KEY_HOLDERS.has(key), parent: visit, key})
       }
-      if (replaced !== child) (copy ??= {...node})[key] = replaced
     }
-    return copy ?? node
   }
-  const redacted = walk(value, false) as T
-  return {value: redacted, count}
+  if (found.length === 0) return {value, count: 0}
+
+  const copies = new Map<object, Record<string | number, Json>>()
+  const copyOf = (node: Json): Record<string | number, Json> => {
+    let copy = copies.get(node as object)
+    if (!copy) copies.set(node as object, (copy = (Array.isArray(node) ? [...node] : {...(node as Record<string, Json>)}) as Record<string | number, Json>))
+    return copy
+  }
+  for (const leaf of found) {
+    const steps: Visit[] = []
+    for (let step: Visit | undefined = leaf; step.parent; step = step.parent) steps.push(step)
+    let container = copyOf(steps.at(-1)!.parent!.node)
+    for (let i = steps.length - 1; i > 0; i--) {
+      const next = copyOf(steps[i].node)
+      container[steps[i].key!] = next as Json
+      container = next
+    }
+    container[leaf.key!] = REDACTED
+  }
+  return {value: copyOf(value as Json) as T, count: found.length}
 }
 
 /** A parsed config dump without key material (the same dump when it had none). */
