@@ -4,7 +4,7 @@ import {Socket} from 'node:net'
 import {PassThrough} from 'node:stream'
 
 import {MeshdbgError, usageError} from './errors.js'
-import {DEFAULT_MAX_BYTES} from './transport/http.js'
+import {DEFAULT_MAX_BYTES} from './limits.js'
 
 export interface InputText {
   /** The bytes as UTF-8 text (for files, decoded on first use). */

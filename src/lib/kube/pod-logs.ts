@@ -6,6 +6,7 @@ import {MeshdbgError} from '../errors.js'
 import {isConnectionReset, retryAfterMs, retryIdempotent} from './api-retry.js'
 import {openKube} from './index.js'
 import {USER_AGENT} from './user-agent.js'
+import {DEFAULT_MAX_BYTES} from '../limits.js'
 
 /**
  * A container's log through the Kubernetes API (`GET /api/v1/namespaces/<ns>/pods/<pod>/log`),
@@ -30,11 +31,10 @@ export interface PodLogOptions {
 
 const MAX_ERROR_BODY = 64 * 1024
 /**
- * A finished log (no --follow) is kept whole to merge pods by time: the admin path's 256 MiB cap
- * (DEFAULT_MAX_BYTES in transport/http.ts, not imported here: that module loads undici) stops an
+ * A finished log (no --follow) is kept whole to merge pods by time: the cap every read has stops an
  * endless answer. A followed log is streamed and never held, so it has no cap.
  */
-const MAX_LOG_BYTES = 256 * 1024 * 1024
+const MAX_LOG_BYTES = DEFAULT_MAX_BYTES
 
 /** An open log stream: its chunks, until the container's log ends (or forever with follow). */
 export interface PodLogStream extends AsyncIterable<Buffer> {

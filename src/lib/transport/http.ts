@@ -1,11 +1,11 @@
 import {Agent, request, type buildConnector} from 'undici'
 
 import {usageError} from '../errors.js'
+import {DEFAULT_MAX_BYTES} from '../limits.js'
 
 export type HttpMethod = 'GET' | 'POST'
 
-/** Bodies larger than this are refused unless a caller raises the cap (V8 strings stop near 512 MB). */
-export const DEFAULT_MAX_BYTES = 256 * 1024 * 1024
+export {DEFAULT_MAX_BYTES} from '../limits.js'
 
 /**
  * Admin API paths meshdbg must never call: they stop, drain or fail a live proxy. Checked on the
