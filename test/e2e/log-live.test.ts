@@ -180,7 +180,7 @@ describe('meshdbg log (live)', () => {
   it('--duration restores the previous levels when the time is up, even past --timeout', async () => {
     await podHttp(sim, {...WEBAPP, port: 15000}, '/logging?http=info', {method: 'POST'})
     const result = await runCli(['log', WEBAPP.pod, '-n', NS, '--level', 'http:debug,rbac:debug', '--duration', '5s', '--timeout', '3s'], {env: {KUBECONFIG: sim.kubeconfigPath}})
-    expect(result.stderr).toMatch(/^levels set on 1 pod; restoring the previous levels at .* \(in 5s\), or on Ctrl-C\nrestoring the previous levels on 1 pod\.\.\.\nrestored the previous levels on 1 pod\n$/)
+    expect(result.stderr).toMatch(/^levels set on 1 pod; restoring the previous levels at .* \(in 5s\), or on Ctrl-C\nif meshdbg is killed \(SIGKILL\) or crashes before then, return them to their start-up levels with: meshdbg log webapp-\S+ -n istioinaction --reset\nrestoring the previous levels on 1 pod\.\.\.\nrestored the previous levels on 1 pod\n$/)
     expect(result.code).toBe(0)
     expect(result.stdout).toContain('changed  http: info->debug, rbac: warning->debug')
     expect(levelChanges().map((request) => request.path)).toEqual(['/logging?http=info', '/logging?http=debug', '/logging?rbac=debug', '/logging?http=info', '/logging?rbac=warning'])
@@ -247,7 +247,7 @@ describe('meshdbg log (live)', () => {
     const code = await exited
     clearTimeout(guard)
     expect(code).toBe(0)
-    expect(stderr).toMatch(/levels set on 1 pod; .*\nSIGINT: restoring the previous levels on 1 pod\.\.\.\nrestored the previous levels on 1 pod\n$/)
+    expect(stderr).toMatch(/levels set on 1 pod; .*\nif meshdbg is killed \(SIGKILL\) or crashes before then, return them to their start-up levels with: meshdbg log \S+ -n istioinaction --reset\nSIGINT: restoring the previous levels on 1 pod\.\.\.\nrestored the previous levels on 1 pod\n$/)
     expect((await levelsOf(WEBAPP.pod)).rbac).toBe('warning')
   })
 
