@@ -3,7 +3,7 @@ import {join} from 'node:path'
 
 import {describe, expect, it} from 'vitest'
 
-import {collectClusters, parseConfigDump, parseConfigDumpInput, requireSection} from '../../src/lib/envoy/configdump.js'
+import {collectClusters, parseConfigDump, parseConfigDumpInput, requireSection, SECTION_SCAN_MIN_BYTES} from '../../src/lib/envoy/configdump.js'
 import {inputFromBytes} from '../../src/lib/input.js'
 import {enumField, field, numberField, path} from '../../src/lib/envoy/fields.js'
 import {isMeshdbgError} from '../../src/lib/errors.js'
@@ -142,20 +142,36 @@ describe('parseConfigDumpInput (raw bytes)', () => {
 
   it('finds the sections in the bytes without decoding the whole input', () => {
     const input = inputFromBytes(bytes, 'x')
-    const fromBytes = parseConfigDumpInput(input, {only: ['Listeners']})
+    const fromBytes = parseConfigDumpInput(input, {scanMinBytes: 0, only: ['Listeners']})
     expect([...fromBytes.sections.keys()]).toEqual(['Listeners'])
     expect(fromBytes.sections.get('Listeners')).toEqual(parseConfigDump(bytes.toString('utf8'), 'x').sections.get('Listeners'))
   })
 
   it('keeps byte offsets right around multi-byte characters', () => {
     const text = '{\n "configs": [\n  {\n   "@type": "type.googleapis.com/envoy.admin.v3.BootstrapConfigDump",\n   "bootstrap": {"node": {"id": "ünïcødé-☃"}}\n  },\n  {\n   "@type": "type.googleapis.com/envoy.admin.v3.ClustersConfigDump",\n   "static_clusters": [{"cluster": {"name": "naïve-☃"}}]\n  }\n ]\n}\n'
-    const dump = parseConfigDumpInput(inputFromBytes(Buffer.from(text, 'utf8'), 'x'), {only: ['Clusters']})
+    const dump = parseConfigDumpInput(inputFromBytes(Buffer.from(text, 'utf8'), 'x'), {scanMinBytes: 0, only: ['Clusters']})
     expect(dump.sections.get('Clusters').static_clusters[0].cluster.name).toBe('naïve-☃')
   })
 
   it('reports bad bytes like a full parse does', () => {
-    expect(errorOf(() => parseConfigDumpInput(inputFromBytes(Buffer.from('<html>oops</html>'), 'page'), {only: ['Clusters']})).message).toBe(
+    expect(errorOf(() => parseConfigDumpInput(inputFromBytes(Buffer.from('<html>oops</html>'), 'page'), {scanMinBytes: 0, only: ['Clusters']})).message).toBe(
       'page: it looks like an HTML page, not JSON; expected an Envoy /config_dump (an object with a "configs" list)',
     )
+  })
+})
+
+describe('which inputs take the structural scan', () => {
+  // A listeners section with a syntax error: only a whole parse reads it.
+  const dump = (padding: number) =>
+    `{"configs": [{"@type": "type.googleapis.com/envoy.admin.v3.ClustersConfigDump", "static_clusters": [{"cluster": {"name": "c${'x'.repeat(padding)}"}}]},` +
+    ` {"@type": "type.googleapis.com/envoy.admin.v3.ListenersConfigDump", "dynamic_listeners": [nope]}]}`
+
+  it('parses an input below SECTION_SCAN_MIN_BYTES whole: a syntax error anywhere is exit 6', () => {
+    expect(() => parseConfigDumpInput(inputFromBytes(Buffer.from(dump(10)), 'small.json'), {only: ['Clusters']})).toThrow(/small\.json/)
+  })
+
+  it('scans an input of SECTION_SCAN_MIN_BYTES or more: the clusters table reads its section only', () => {
+    const big = parseConfigDumpInput(inputFromBytes(Buffer.from(dump(SECTION_SCAN_MIN_BYTES)), 'big.json'), {only: ['Clusters']})
+    expect(collectClusters(big)).toHaveLength(1)
   })
 })

@@ -86,13 +86,13 @@ function expectSameOutput(text: string, reading?: SectionKind): void {
   const full = (): ConfigDump => parseConfigDump(text, 'dump.json')
   for (const table of TABLES) {
     if (reading && !table.kinds.includes(reading)) continue
-    const fast = outcome(() => table.render(parseConfigDumpInput(inputFromBytes(bytes, 'dump.json'), {only: table.kinds, summariesOnly: !table.structured})))
+    const fast = outcome(() => table.render(parseConfigDumpInput(inputFromBytes(bytes, 'dump.json'), {scanMinBytes: 0, only: table.kinds, summariesOnly: !table.structured})))
     expect(fast, table.name).toBe(outcome(() => table.render(full())))
   }
   // proxy-config endpoint -f tells a config dump from /clusters?format=json by its first bytes.
   if (/^\s*\{\s*"configs"\s*:/.test(text) && (!reading || reading === 'Endpoints')) {
     const parsed = outcome(() => {
-      const endpointInput = parseEndpointInput(inputFromBytes(bytes, 'dump.json'), {summariesOnly: true})
+      const endpointInput = parseEndpointInput(inputFromBytes(bytes, 'dump.json'), {summariesOnly: true, scanMinBytes: 0})
       return endpointInput.kind === 'config-dump' ? renderEdsEndpointTable(selectEdsEndpoints(endpointInput.dump, {}).rows) : 'cluster-status'
     })
     expect(parsed, 'endpoint -f').toBe(outcome(() => renderEdsEndpointTable(selectEdsEndpoints(full(), {}).rows)))
@@ -150,7 +150,7 @@ describe('fast path and full parse print the same tables', () => {
   it.each(Object.keys(LAYOUTS))('on a generated dump, %s layout', (layout) => {
     const text = LAYOUTS[layout](generated)
     // The shortcut must really be taken: only the asked-for section, clusters projected.
-    const dump = parseConfigDumpInput(inputFromBytes(Buffer.from(text), 'x'), {only: ['Clusters'], summariesOnly: true})
+    const dump = parseConfigDumpInput(inputFromBytes(Buffer.from(text), 'x'), {scanMinBytes: 0, only: ['Clusters'], summariesOnly: true})
     expect([...dump.sections.keys()]).toEqual(['Clusters'])
     const firstCluster = JSON.stringify(dump.sections.get('Clusters'))
     expect(firstCluster).not.toMatch(/connect_?[tT]imeout/)
@@ -169,7 +169,7 @@ describe('fast path and full parse print the same tables', () => {
       {"@type": "${type('Listeners')}", "static_listeners": [{"listener": {"name": "l", "address": {"socket_address": {"address": "0.0.0.0", "port_value": 15090}}}}]}
     ], "extra": {"configs": "not this one"}}`
     expectSameOutput(text)
-    expect(renderClusterTable(selectClusters(parseConfigDumpInput(inputFromBytes(Buffer.from(text), 'x'), {only: ['Clusters'], summariesOnly: true}), {}).summaries)).toContain('x\u00e9-☃ "}')
+    expect(renderClusterTable(selectClusters(parseConfigDumpInput(inputFromBytes(Buffer.from(text), 'x'), {scanMinBytes: 0, only: ['Clusters'], summariesOnly: true}), {}).summaries)).toContain('x\u00e9-☃ "}')
   })
 
   // proxy-config all on two threads (the worker as built: dist/ must be current, as for the e2e tests).

@@ -81,6 +81,8 @@ export interface DumpOptions {
    * needs, which skips decoding and building most of a cluster-heavy dump.
    */
   summariesOnly?: boolean
+  /** Inputs smaller than this are parsed whole (default SECTION_SCAN_MIN_BYTES; tests pass 0). */
+  scanMinBytes?: number
 }
 
 /**
@@ -232,8 +234,14 @@ export function sectionSource(input: InputText): SectionSource {
 }
 
 /** parseConfigDump for command input: scans the raw bytes when it has them. */
+/** Inputs smaller than this are parsed whole. */
+export const SECTION_SCAN_MIN_BYTES = 4 << 20
+
 export function parseConfigDumpInput(input: InputText, options: DumpOptions = {}): ConfigDump {
-  if (options.only) {
+  // Below a few MB one JSON.parse of everything is faster than scanning for sections (and the
+  // scanner is more JavaScript to run at start-up); both paths print the same (equivalence tests).
+  const size = input.bytes?.length ?? input.text.length
+  if (options.only && size >= (options.scanMinBytes ?? SECTION_SCAN_MIN_BYTES)) {
     const sectioned = parseSections(input.bytes ?? Buffer.from(input.text, 'utf8'), input.origin, options.only, options.summariesOnly === true)
     if (sectioned) return sectioned
   }

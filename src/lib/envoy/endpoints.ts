@@ -1,7 +1,7 @@
 import {badDataError} from '../errors.js'
 import type {InputText} from '../input.js'
 import {goSortSliceWeakOrder} from '../render/go-sort.js'
-import {type ConfigDump, configDumpFromJson, parseConfigDumpInput, parseJsonText, section, startsAsConfigDump} from './configdump.js'
+import {type ConfigDump, configDumpFromJson, type DumpOptions, parseConfigDumpInput, parseJsonText, section, startsAsConfigDump} from './configdump.js'
 import {arrayField, enumField, field, numberField, path, stringField, type Json} from './fields.js'
 import {clusterSortKey, clusterSortKeyLess, type ClusterSortKey} from './istio-names.js'
 
@@ -35,10 +35,10 @@ const EDS_HINT = 'capture the dump with `curl -s localhost:15000/config_dump?inc
  * Tells `/clusters?format=json` output from a config dump. Envoy prints `{}` for a proxy with no
  * clusters (proto3 JSON leaves empty lists out), so an empty object is an empty cluster list.
  */
-export function parseEndpointInput(input: InputText, options: {summariesOnly?: boolean} = {}): EndpointInput {
+export function parseEndpointInput(input: InputText, options: Pick<DumpOptions, 'summariesOnly' | 'scanMinBytes'> = {}): EndpointInput {
   const {origin} = input
   // A config dump (in any layout): parse only its EDS section (see parseConfigDump).
-  if (startsAsConfigDump(input)) return {kind: 'config-dump', dump: parseConfigDumpInput(input, {only: ['Endpoints'], summariesOnly: options.summariesOnly})}
+  if (startsAsConfigDump(input)) return {kind: 'config-dump', dump: parseConfigDumpInput(input, {...options, only: ['Endpoints']})}
   const text = input.text
   const raw = parseJsonText(text, origin, EXPECTED_INPUT)
   if (raw !== null && typeof raw === 'object' && !Array.isArray(raw)) {
