@@ -1,6 +1,7 @@
 // The Kubernetes REST surface of the fake apiserver.
 import {createHmac} from 'node:crypto'
 import type {IncomingMessage, ServerResponse} from 'node:http'
+import {readBody, sendJson} from './http-json.js'
 import {podJson, serviceJson, workloadJson} from './kube-objects.js'
 import type {Scenario, SimWorkload} from './model.js'
 import {RESOURCES, handleResource, versionBelow, type WriteContext} from './resources.js'
@@ -17,11 +18,6 @@ export function notFound(resource: string, name: string, group = ''): J {
   return status(404, 'NotFound', `${resource}${group ? '.' + group : ''} "${name}" not found`, {name, ...(group ? {group} : {}), kind: resource})
 }
 
-export function sendJson(res: ServerResponse, code: number, body: unknown): void {
-  const text = JSON.stringify(body)
-  res.writeHead(code, {'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), 'Audit-Id': '00000000-0000-0000-0000-000000000000', 'Cache-Control': 'no-cache, private'})
-  res.end(text)
-}
 
 const WORKLOADS: Record<string, {kind: SimWorkload['kind']; group: 'apps' | 'batch'}> = {
   deployments: {kind: 'Deployment', group: 'apps'}, statefulsets: {kind: 'StatefulSet', group: 'apps'}, daemonsets: {kind: 'DaemonSet', group: 'apps'},
@@ -101,14 +97,6 @@ function listOf(kind: string, apiVersion: string, items: J[]): J {
   return {kind: `${kind}List`, apiVersion, metadata: {resourceVersion: '123456'}, items: items.map(({kind: _k, apiVersion: _a, ...rest}) => rest)}
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    req.on('data', (c: Buffer) => chunks.push(c))
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
-    req.on('error', reject)
-  })
-}
 
 function fakeJwt(sub: string, audiences: string[], exp: number): string {
   const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url')

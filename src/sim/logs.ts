@@ -1,6 +1,7 @@
 // The pods/log subresource: scripted container logs, Istio access logs in TEXT or JSON encoding.
 import type {IncomingMessage, ServerResponse} from 'node:http'
-import {sendJson, status} from './apiserver.js'
+import {status} from './apiserver.js'
+import {sendJson} from './http-json.js'
 import type {Scenario, SimPod} from './model.js'
 import {nonce} from './sync.js'
 import {liveAccessLogEntry} from './traffic.js'

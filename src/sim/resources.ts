@@ -4,6 +4,7 @@
 // `kubectl apply -f`, `kubectl delete -f` and `kubectl get vs,dr -A` work unchanged.
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import {fakeUid, makePod} from './catalog.js'
+import {readBody, sendJson} from './http-json.js'
 import {podJson, serviceJson} from './kube-objects.js'
 import type {IstioConfig, Scenario, SimObject, SimPod, SimService} from './model.js'
 import {PatchError, jsonPatch, mergePatch, strategicMergePatch} from './patch.js'
@@ -269,20 +270,7 @@ function status(code: number, reason: string, message: string, details?: J): J {
   return {kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, ...(details ? {details} : {}), code}
 }
 
-function send(res: ServerResponse, code: number, body: unknown): void {
-  const text = JSON.stringify(body)
-  res.writeHead(code, {'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), 'Audit-Id': '00000000-0000-0000-0000-000000000000', 'Cache-Control': 'no-cache, private'})
-  res.end(text)
-}
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    req.on('data', (c: Buffer) => chunks.push(c))
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
-    req.on('error', reject)
-  })
-}
 
 const qualified = (def: ResourceDef) => (def.group ? `${def.resource}.${def.group}` : def.resource)
 
@@ -309,14 +297,14 @@ export async function handleResource(ctx: WriteContext, req: IncomingMessage, re
   const method = req.method ?? 'GET'
   if (def.resource === 'pods' && method === 'GET') return false
   if (group && !ctx.versions(group).includes(version)) {
-    send(res, 404, status(404, 'NotFound', 'the server could not find the requested resource'))
+    sendJson(res, 404, status(404, 'NotFound', 'the server could not find the requested resource'))
     return true
   }
   const apiVersion = group ? `${group}/${version}` : version
   const s = ctx.scenario
   const served = (o: J): J => ({...o, apiVersion, kind: def.kind})
   const find = (namespace: string, n: string) => def.list(s).find((o) => o.metadata.namespace === namespace && o.metadata.name === n)
-  const notFound = (n: string) => send(res, 404, status(404, 'NotFound', `${qualified(def)} "${n}" not found`, {name: n, ...(group ? {group} : {}), kind: def.resource}))
+  const notFound = (n: string) => sendJson(res, 404, status(404, 'NotFound', `${qualified(def)} "${n}" not found`, {name: n, ...(group ? {group} : {}), kind: def.resource}))
   const wantsTable = /as=Table/.test(String(req.headers.accept ?? ''))
 
   if (method === 'GET' && !name) {
@@ -327,7 +315,7 @@ export async function handleResource(ctx: WriteContext, req: IncomingMessage, re
       items = items.filter((o) => matchesLabels(labels, o.metadata.labels) && matchesFields(fields, o, ['metadata.name', 'metadata.namespace']))
     } catch (error) {
       if (!(error instanceof SelectorError)) throw error
-      send(res, 400, status(400, 'BadRequest', error.message))
+      sendJson(res, 400, status(400, 'BadRequest', error.message))
       return true
     }
     const key = (o: J) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`
@@ -336,22 +324,22 @@ export async function handleResource(ctx: WriteContext, req: IncomingMessage, re
       watch(ctx, def, req, res, items.map(served), ns, q)
       return true
     }
-    if (wantsTable) send(res, 200, table(def, items, ctx.now(), ctx.store.resourceVersion))
-    else send(res, 200, {kind: `${def.kind}List`, apiVersion, metadata: {resourceVersion: ctx.store.resourceVersion}, items: items.map((o) => {
+    if (wantsTable) sendJson(res, 200, table(def, items, ctx.now(), ctx.store.resourceVersion))
+    else sendJson(res, 200, {kind: `${def.kind}List`, apiVersion, metadata: {resourceVersion: ctx.store.resourceVersion}, items: items.map((o) => {
       const {kind: _k, apiVersion: _a, ...rest} = o
       return rest
     })})
     return true
   }
   if (!ns) {
-    send(res, 405, status(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource'))
+    sendJson(res, 405, status(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource'))
     return true
   }
   const existing = name ? find(ns, name) : undefined
   if (method === 'GET') {
     if (!existing) notFound(name!)
-    else if (wantsTable) send(res, 200, table(def, [existing], ctx.now(), ctx.store.resourceVersion))
-    else send(res, 200, served(existing))
+    else if (wantsTable) sendJson(res, 200, table(def, [existing], ctx.now(), ctx.store.resourceVersion))
+    else sendJson(res, 200, served(existing))
     return true
   }
   if (method === 'DELETE') {
@@ -364,15 +352,15 @@ export async function handleResource(ctx: WriteContext, req: IncomingMessage, re
     const gone = served({...existing, metadata: {...existing.metadata, resourceVersion: rv}})
     ctx.store.emit({type: 'DELETED', resource: def.resource, namespace: ns, name: name!, object: gone, resourceVersion: rv})
     // Custom resources answer with the deleted object; built-in kinds (without finalizers) do too.
-    send(res, 200, gone)
+    sendJson(res, 200, gone)
     return true
   }
   if (!['POST', 'PUT', 'PATCH'].includes(method)) {
-    send(res, 405, status(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource'))
+    sendJson(res, 405, status(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource'))
     return true
   }
   if (def.resource === 'endpointslices') {
-    send(res, 405, status(405, 'MethodNotAllowed', 'the simulator derives EndpointSlices from Services and Pods (the endpointslice controller\'s job)'))
+    sendJson(res, 405, status(405, 'MethodNotAllowed', 'the simulator derives EndpointSlices from Services and Pods (the endpointslice controller\'s job)'))
     return true
   }
   const text = await readBody(req)
@@ -380,7 +368,7 @@ export async function handleResource(ctx: WriteContext, req: IncomingMessage, re
   try {
     body = JSON.parse(text || 'null') as J
   } catch (error) {
-    send(res, 400, status(400, 'BadRequest', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (${(error as Error).message})`))
+    sendJson(res, 400, status(400, 'BadRequest', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (${(error as Error).message})`))
     return true
   }
   let next: J
@@ -395,45 +383,45 @@ export async function handleResource(ctx: WriteContext, req: IncomingMessage, re
       else if (type === 'application/json-patch+json') next = jsonPatch(existing, body) as J
       else if (type === 'application/strategic-merge-patch+json' && !group) next = strategicMergePatch(existing, body) as J
       else {
-        send(res, 415, status(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json${group ? '' : ', application/strategic-merge-patch+json'}`))
+        sendJson(res, 415, status(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json${group ? '' : ', application/strategic-merge-patch+json'}`))
         return true
       }
     } catch (error) {
       if (!(error instanceof PatchError)) throw error
-      send(res, 422, status(422, 'Invalid', error.message))
+      sendJson(res, 422, status(422, 'Invalid', error.message))
       return true
     }
     if (body?.metadata?.resourceVersion === undefined) next.metadata = {...next.metadata, resourceVersion: existing.metadata.resourceVersion}
   } else {
     next = body
     if (!next || typeof next !== 'object' || Array.isArray(next)) {
-      send(res, 400, status(400, 'BadRequest', 'the body of the request was not an object'))
+      sendJson(res, 400, status(400, 'BadRequest', 'the body of the request was not an object'))
       return true
     }
   }
   next.metadata ??= {}
   next.metadata.namespace ??= ns
   if (next.metadata.namespace !== ns) {
-    send(res, 400, status(400, 'BadRequest', 'the namespace of the provided object does not match the namespace sent on the request'))
+    sendJson(res, 400, status(400, 'BadRequest', 'the namespace of the provided object does not match the namespace sent on the request'))
     return true
   }
   if (next.kind !== undefined && next.kind !== def.kind) {
-    send(res, 400, status(400, 'BadRequest', `the API version in the data (${next.apiVersion}) does not match the expected API version (${apiVersion})`))
+    sendJson(res, 400, status(400, 'BadRequest', `the API version in the data (${next.apiVersion}) does not match the expected API version (${apiVersion})`))
     return true
   }
   if (method === 'POST') {
     if (!next.metadata.name && next.metadata.generateName) next.metadata.name = `${next.metadata.generateName}${fakeUid(`${Date.now()}/${Math.random()}`).slice(0, 5)}`
     if (!next.metadata.name) {
-      send(res, 422, status(422, 'Invalid', `${def.kind} "" is invalid: metadata.name: Required value: name or generateName is required`))
+      sendJson(res, 422, status(422, 'Invalid', `${def.kind} "" is invalid: metadata.name: Required value: name or generateName is required`))
       return true
     }
     if (find(ns, next.metadata.name)) {
-      send(res, 409, status(409, 'AlreadyExists', `${qualified(def)} "${next.metadata.name}" already exists`, {name: next.metadata.name, ...(group ? {group} : {}), kind: def.resource}))
+      sendJson(res, 409, status(409, 'AlreadyExists', `${qualified(def)} "${next.metadata.name}" already exists`, {name: next.metadata.name, ...(group ? {group} : {}), kind: def.resource}))
       return true
     }
   } else {
     if (next.metadata.name !== name) {
-      send(res, 400, status(400, 'BadRequest', `the name of the object (${next.metadata.name}) does not match the name on the URL (${name})`))
+      sendJson(res, 400, status(400, 'BadRequest', `the name of the object (${next.metadata.name}) does not match the name on the URL (${name})`))
       return true
     }
     if (!existing) {
@@ -441,17 +429,17 @@ export async function handleResource(ctx: WriteContext, req: IncomingMessage, re
       return true
     }
     if (next.metadata.resourceVersion && next.metadata.resourceVersion !== existing.metadata.resourceVersion) {
-      send(res, 409, status(409, 'Conflict', `Operation cannot be fulfilled on ${qualified(def)} "${name}": the object has been modified; please apply your changes to the latest version and try again`, {name, ...(group ? {group} : {}), kind: def.resource}))
+      sendJson(res, 409, status(409, 'Conflict', `Operation cannot be fulfilled on ${qualified(def)} "${name}": the object has been modified; please apply your changes to the latest version and try again`, {name, ...(group ? {group} : {}), kind: def.resource}))
       return true
     }
     const invalid = def.immutable?.(existing, next)
     if (invalid) {
-      send(res, 422, status(422, 'Invalid', `${def.kind} "${name}" is invalid: ${invalid}`, {name, ...(group ? {group} : {}), kind: def.resource}))
+      sendJson(res, 422, status(422, 'Invalid', `${def.kind} "${name}" is invalid: ${invalid}`, {name, ...(group ? {group} : {}), kind: def.resource}))
       return true
     }
   }
   if (q.get('dryRun') === 'All') {
-    send(res, method === 'POST' ? 201 : 200, served(next))
+    sendJson(res, method === 'POST' ? 201 : 200, served(next))
     return true
   }
   const rv = ctx.store.next()
@@ -472,7 +460,7 @@ export async function handleResource(ctx: WriteContext, req: IncomingMessage, re
   def.put(s, stored)
   const after = find(ns, stored.metadata.name) ?? stored
   ctx.store.emit({type: existing ? 'MODIFIED' : 'ADDED', resource: def.resource, namespace: ns, name: stored.metadata.name, object: served(after), resourceVersion: rv})
-  send(res, existing ? 200 : 201, served(after))
+  sendJson(res, existing ? 200 : 201, served(after))
   return true
 }
 
