@@ -31,7 +31,6 @@ A dump without a BootstrapConfigDump is an error (exit 6).`
   }
 
   async run(): Promise<BootstrapResult> {
-    const {flags} = this
     const input = await this.loadProxyText(AdminPath.bootstrap)
     const section = bootstrapSection(parseConfigDumpInput(input, {only: ['Bootstrap']}))
     const summary = summarizeBootstrap(section)

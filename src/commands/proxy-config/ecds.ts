@@ -26,7 +26,6 @@ export default class ProxyConfigEcds extends ProxyCommand<typeof ProxyConfigEcds
   }
 
   async run(): Promise<EcdsResult> {
-    const {flags} = this
     const input = await this.loadProxyText(AdminPath.withEds)
     const selected = selectEcds(parseConfigDumpInput(input, {only: ['Ecds']}))
     if (this.tableOutput) this.writeTable(renderEcdsTable(selected.summaries))

@@ -27,7 +27,6 @@ No secrets prints the header only (istioctl prints "No active or warming secrets
   }
 
   async run(): Promise<SecretResult> {
-    const {flags} = this
     const input = await this.loadProxyText(AdminPath.secrets)
     const section = secretsSection(parseConfigDumpInput(input, {only: ['Secrets']}))
     const secrets = collectSecretRows(section)

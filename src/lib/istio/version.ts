@@ -1,5 +1,5 @@
 import type {RunContext} from '../context.js'
-import {callKube, fetchFromPod} from '../kube/index.js'
+import {fetchFromPod} from '../kube/index.js'
 import {ISTIOD_MONITORING_PORT, listRunningIstiods, loadIstiodSyncz, type IstiodSelector} from './istiod.js'
 import {mergeSyncStatus} from './sync-status.js'
 

@@ -1,8 +1,8 @@
 import type {RunContext} from '../context.js'
 import {formatDuration} from '../duration.js'
 import {MeshdbgError} from '../errors.js'
+import {DEFAULT_MAX_BYTES} from '../limits.js'
 import {
-  DEFAULT_MAX_BYTES,
   httpRequest,
   looksCutOffJson,
   safeRequestPath,

@@ -30,11 +30,6 @@ export interface PodLogOptions {
 }
 
 const MAX_ERROR_BODY = 64 * 1024
-/**
- * A finished log (no --follow) is kept whole to merge pods by time: the cap every read has stops an
- * endless answer. A followed log is streamed and never held, so it has no cap.
- */
-const MAX_LOG_BYTES = DEFAULT_MAX_BYTES
 
 /** An open log stream: its chunks, until the container's log ends (or forever with follow). */
 export interface PodLogStream extends AsyncIterable<Buffer> {
@@ -126,8 +121,10 @@ export async function openPodLog(ctx: RunContext, pod: {name: string; namespace:
       try {
         for await (const chunk of response) {
           received += (chunk as Buffer).length
-          if (!options.follow && received > MAX_LOG_BYTES) {
-            throw new MeshdbgError('bad-data', `${what}: the API server sent more than ${MAX_LOG_BYTES / 1024 / 1024} MiB; refusing to read more`, {hint: 'narrow it with --since or --tail'})
+          // A finished log is kept whole to merge pods by time, so the read cap stops an endless one;
+          // a followed log is streamed and never held.
+          if (!options.follow && received > DEFAULT_MAX_BYTES) {
+            throw new MeshdbgError('bad-data', `${what}: the API server sent more than ${DEFAULT_MAX_BYTES / 1024 / 1024} MiB; refusing to read more`, {hint: 'narrow it with --since or --tail'})
           }
           yield chunk as Buffer
         }

@@ -1,11 +1,9 @@
 import {Agent, request, type buildConnector} from 'undici'
 
 import {usageError} from '../errors.js'
-import {DEFAULT_MAX_BYTES} from '../limits.js'
 
 export type HttpMethod = 'GET' | 'POST'
 
-export {DEFAULT_MAX_BYTES} from '../limits.js'
 
 /**
  * Admin API paths meshdbg must never call: they stop, drain or fail a live proxy. Checked on the
