@@ -1,29 +1,15 @@
 // -f and stdin inputs that could hang or grow without bound: a FIFO nobody writes to, process
 // substitution of a slow command, an endless stdin, a file over the cap.
-import {spawn, spawnSync, type ChildProcess} from 'node:child_process'
-import {mkdtempSync, openSync, closeSync, ftruncateSync, rmSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {spawn, type ChildProcess} from 'node:child_process'
+import {openSync, closeSync, ftruncateSync} from 'node:fs'
 import {join} from 'node:path'
 
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 
 import {cliPath, projectRoot, runCli, type CliResult} from '../helpers/cli.js'
+import {scratchDirectory} from '../helpers/scratch.js'
 
-let scratch: string
-
-beforeAll(() => {
-  scratch = mkdtempSync(join(tmpdir(), 'meshdbg-input-'))
-})
-
-afterAll(() => {
-  if (scratch) rmSync(scratch, {recursive: true, force: true})
-})
-
-function fifo(name: string): string {
-  const path = join(scratch, name)
-  expect(spawnSync('mkfifo', [path]).status).toBe(0)
-  return path
-}
+const {dir: scratchDir, fifo} = scratchDirectory('meshdbg-input-')
 
 /** Runs a shell pipeline in its own process group, killed as a whole after `killAfterMs`. */
 function runShell(script: string, killAfterMs = 20_000): Promise<CliResult> {
@@ -101,7 +87,7 @@ describe('stdin and -f are capped at 256 MiB (exit 6)', () => {
   }, 100_000)
 
   it('a regular file over the cap is refused before it is read', async () => {
-    const path = join(scratch, 'huge.json')
+    const path = join(scratchDir(), 'huge.json')
     const fd = openSync(path, 'w')
     ftruncateSync(fd, 256 * 1024 * 1024 + 1) // sparse: no disk used
     closeSync(fd)

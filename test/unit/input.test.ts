@@ -1,28 +1,14 @@
-import {spawn, spawnSync} from 'node:child_process'
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {spawn} from 'node:child_process'
+import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 
 import {MeshdbgError} from '../../src/lib/errors.js'
 import {openInputStream, readInputText} from '../../src/lib/input.js'
+import {scratchDirectory} from '../helpers/scratch.js'
 
-let scratch: string
-
-beforeAll(() => {
-  scratch = mkdtempSync(join(tmpdir(), 'meshdbg-input-unit-'))
-})
-
-afterAll(() => {
-  if (scratch) rmSync(scratch, {recursive: true, force: true})
-})
-
-function fifo(name: string): string {
-  const path = join(scratch, name)
-  expect(spawnSync('mkfifo', [path]).status).toBe(0)
-  return path
-}
+const {dir: scratchDir, fifo} = scratchDirectory('meshdbg-input-unit-')
 
 /** A writer for `path` (it blocks until meshdbg opens the FIFO for reading). */
 function writeInto(path: string, shell: string): void {
@@ -55,7 +41,7 @@ describe('readInputText', () => {
   })
 
   it('refuses a regular file over maxBytes from its size, and reads one at the limit', async () => {
-    const path = join(scratch, 'dump.json')
+    const path = join(scratchDir(), 'dump.json')
     writeFileSync(path, 'x'.repeat(4097))
     await expect(readInputText(path, undefined, 4096)).rejects.toThrow(`${path}: larger than 4096 bytes; refusing to read it`)
     expect((await readInputText(path, undefined, 4097)).text).toHaveLength(4097)
