@@ -4,7 +4,7 @@
 // knobs of the live mesh (push debounce, ACK delays, NACKs, STALE proxies, pod latency).
 import {parseAllDocuments} from 'yaml'
 import {fakeUid, makeDeployment, makePod, makeReplicaSet, proxyContainer} from './catalog.js'
-import type {IstioConfig, ProxyBehaviour, Scenario, SimContainer, SimPod, SimWorkload} from './model.js'
+import type {IstioConfig, ProxyBehaviour, Scenario, SimContainer, SimObject, SimPod, SimWorkload} from './model.js'
 import {podFromJson, serviceFromJson, stampNow} from './resources.js'
 import type {TrafficSpec} from './traffic.js'
 
@@ -106,6 +106,12 @@ export function loadScenario(text: string, name = 'file'): Scenario {
   if (!s.services.some((x) => x.name === 'kubernetes' && x.namespace === 'default')) {
     s.services.unshift(serviceFromJson({metadata: {name: 'kubernetes', namespace: 'default', uid: fakeUid('svc/default/kubernetes'), labels: {component: 'apiserver', provider: 'kubernetes'}, creationTimestamp: created},
       spec: {clusterIP: '10.96.0.1', ports: [{name: 'https', port: 443, targetPort: 6443}]}}))
+  }
+  // istiod's chart always installs MeshConfig as ConfigMap "istio" in its namespace
+  // (manifests/charts/istio-control/istio-discovery/templates/configmap.yaml).
+  if (!s.configMaps.some((c) => c.metadata.name === 'istio' && c.metadata.namespace === meshConfig.rootNamespace)) {
+    const mesh = `accessLogFile: /dev/stdout\naccessLogEncoding: ${meshConfig.accessLogEncoding}\nrootNamespace: ${meshConfig.rootNamespace}\ntrustDomain: ${meshConfig.trustDomain}\n`
+    s.configMaps.push({apiVersion: 'v1', kind: 'ConfigMap', metadata: {name: 'istio', namespace: meshConfig.rootNamespace, labels: {'istio.io/rev': 'default'}, creationTimestamp: created}, data: {mesh, meshNetworks: 'networks: {}'}} as SimObject)
   }
   for (const ns of s.namespaces) if (!s.serviceAccounts.some((a) => a.namespace === ns.name && a.name === 'default')) s.serviceAccounts.push({name: 'default', namespace: ns.name})
   return s
