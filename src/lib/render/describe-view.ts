@@ -100,7 +100,7 @@ function virtualServiceLines(vs: DescribedVirtualService, knownSubsets: Readonly
 function serviceLines(service: DescribedService, namespace: string, sink: WarningSink): string[] {
   const lines = [`Service: ${named(service, namespace)}`]
   for (const port of service.ports) {
-    lines.push(`${L1}Port: ${port.name ?? ''} ${port.port}/${port.protocol} targets pod port ${port.targetPort ?? '<unresolved>'}`)
+    lines.push(`${L1}Port: ${port.name ? `${port.name} ` : ''}${port.port}/${port.protocol} targets pod port ${port.targetPort ?? '<unresolved>'}`)
   }
   lines.push(...warningLines(sink.take(`Service ${service.name}.${service.namespace}`), L1))
   const dr = service.destinationRule
@@ -141,7 +141,7 @@ function exposureLines(exposure: readonly GatewayExposure[], sink: WarningSink, 
 
 function finish(blocks: string[][], sink: WarningSink): string {
   const rest = sink.rest()
-  if (rest.length > 0) blocks.push(['Warnings:', ...rest.map((w) => `${L1}${w.subject}: ${w.message}`)])
+  if (rest.length > 0) blocks.push(['Warnings:', ...rest.map((w) => `${L1}${w.message}`)])
   return blocks.filter((b) => b.length > 0).map((b) => b.map(escapeTerminal).join('\n')).join(`\n${SEPARATOR}\n`) + '\n'
 }
 
@@ -150,7 +150,7 @@ export function renderDescribePod(result: DescribePodAnalysis): string {
   const {pod} = result
   const ns = pod.namespace
   const head = [`Pod: ${pod.name}.${pod.namespace}`]
-  if (pod.meshed) head.push(`${L1}Pod Revision: ${pod.revision ?? 'default'}`)
+  if (pod.revision) head.push(`${L1}Pod Revision: ${pod.revision}`)
   const ports = pod.ports.map((p) => `${p.port}${p.protocol === 'TCP' ? '' : `/${p.protocol}`} (${p.container})`)
   head.push(ports.length > 0 ? `${L1}Pod Ports: ${ports.join(', ')}` : `${L1}Pod does not expose ports`)
   const podWarnings = sink.take(`Pod ${pod.name}.${pod.namespace}`)
