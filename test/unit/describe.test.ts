@@ -39,6 +39,8 @@ function contextOf(name: string, extra: Doc[] = []): DescribeContext & {byName: 
       destinationRules: of('DestinationRule') as IstioObject[],
       gateways: of('Gateway') as IstioObject[],
       peerAuthentications: of('PeerAuthentication') as IstioObject[],
+      authorizationPolicies: of('AuthorizationPolicy') as IstioObject[],
+      sidecars: of('Sidecar') as IstioObject[],
     },
     services: of('Service') as ServiceInput[],
     pods,
@@ -121,6 +123,23 @@ describe('every other warning (shop fixture)', () => {
       'route-cluster-missing | VirtualService cart-canary.shop',
     ])
     golden('shop-cart.golden.txt', renderDescribePod(result))
+  })
+
+  it('a Sidecar that does not import the host explains the missing cluster', () => {
+    const sidecar = {kind: 'Sidecar', metadata: {name: 'default', namespace: 'shop'}, spec: {egress: [{hosts: ['./legacy.shop.svc.cluster.local', 'istio-system/*']}]}}
+    const context = contextOf('shop.yaml', [sidecar])
+    const result = analyzePod(context.byName('cart-7d9c-abcde'), context)
+    expect(result.sidecar).toEqual({name: 'default', namespace: 'shop', egressHosts: ['./legacy.shop.svc.cluster.local', 'istio-system/*']})
+    expect(result.warnings.find((w) => w.id === 'route-cluster-missing')?.message)
+      .toBe('Proxy cart-7d9c-abcde.shop has no cluster outbound|80|v1|cart.shop.svc.cluster.local this route sends to: its Sidecar default.shop does not import the host (egress hosts ./legacy.shop.svc.cluster.local, istio-system/*)')
+  })
+
+  it('AuthorizationPolicies in evaluation order: DENY before ALLOW, mesh-wide ones included, other workloads\' left out', () => {
+    const context = contextOf('shop.yaml')
+    expect(analyzePod(context.byName('cart-7d9c-abcde'), context).authorizationPolicies).toEqual([
+      {name: 'cart-deny-debug', namespace: 'shop', action: 'DENY', scope: 'workload', rules: 1},
+      {name: 'deny-all', namespace: 'istio-system', action: 'ALLOW', scope: 'mesh', rules: 0},
+    ])
   })
 
   it('describe pod legacy: no sidecar, and ISTIO_MUTUAL towards it is a conflict', () => {

@@ -38,6 +38,8 @@ const ISTIO_KINDS = [
   ['destinationRules', 'networking.istio.io', 'destinationrules', 'DestinationRules'],
   ['gateways', 'networking.istio.io', 'gateways', 'Gateways'],
   ['peerAuthentications', 'security.istio.io', 'peerauthentications', 'PeerAuthentications'],
+  ['authorizationPolicies', 'security.istio.io', 'authorizationpolicies', 'AuthorizationPolicies'],
+  ['sidecars', 'networking.istio.io', 'sidecars', 'Sidecars'],
 ] as const
 
 // v1beta1 is served by every Istio from 1.8 on (v1 only from 1.22), and holds the same fields.
@@ -46,7 +48,7 @@ const ISTIO_VERSION = 'v1beta1'
 const enc = encodeURIComponent
 
 /** A list that may be absent (404: the CRD is not installed) or forbidden cluster-wide. */
-async function listIstioKind(ctx: RunContext, group: string, plural: string, label: string, fallbackNamespaces: readonly string[]): Promise<IstioObject[]> {
+async function listIstioKind(ctx: RunContext, group: string, plural: string, label: string, fallback: () => Promise<readonly string[]>): Promise<IstioObject[]> {
   const base = `/apis/${group}/${ISTIO_VERSION}`
   try {
     return (await getKubeJson<KubeList<IstioObject>>(ctx, `${label} in all namespaces`, `${base}/${plural}`)).items ?? []
@@ -58,6 +60,7 @@ async function listIstioKind(ctx: RunContext, group: string, plural: string, lab
     }
     if (error.kind !== 'forbidden') throw error
   }
+  const fallbackNamespaces = await fallback()
   ctx.note(`listing ${label} in all namespaces is forbidden: only namespaces ${fallbackNamespaces.join(', ')} were read`)
   const lists = await Promise.all(fallbackNamespaces.map(async (ns) => {
     try {
@@ -73,8 +76,18 @@ async function listIstioKind(ctx: RunContext, group: string, plural: string, lab
   return lists.flat()
 }
 
+/**
+ * The Istio kinds describe reads, cluster-wide; when that is forbidden, in the namespaces
+ * `fallback` gives (the workload's and the root namespace); a kind not served (CRD not installed)
+ * is empty, with a note.
+ */
+export async function listIstioResources(ctx: RunContext, fallback: () => Promise<readonly string[]>): Promise<IstioResources> {
+  const lists = await Promise.all(ISTIO_KINDS.map(([, group, plural, label]) => listIstioKind(ctx, group, plural, label, fallback)))
+  return Object.fromEntries(ISTIO_KINDS.map(([key], i) => [key, lists[i]])) as unknown as IstioResources
+}
+
 /** MeshConfig's rootNamespace from the `istio` ConfigMap; Istio's default (the istio namespace) without it. */
-async function rootNamespaceOf(ctx: RunContext, istioNamespace: string): Promise<string> {
+export async function rootNamespaceOf(ctx: RunContext, istioNamespace: string): Promise<string> {
   try {
     const configMap = await getKubeJson<{data?: Record<string, string>}>(ctx, `ConfigMap "istio" in namespace "${istioNamespace}"`, `/api/v1/namespaces/${enc(istioNamespace)}/configmaps/istio`)
     // rootNamespace is a top-level scalar of the mesh YAML: no YAML parser needed for it.
@@ -106,18 +119,18 @@ async function proxyClusters(ctx: RunContext, pod: DescribePodInput, proxyAdminP
 }
 
 /**
- * Everything but the proxies, for the Services `hostsOf` picks from the namespace's list: the
+ * Everything but the proxies, for the Services `pickServices` takes from the namespace's list: the
  * Gateways their VirtualServices use decide which gateway pods and Services are read.
  */
 async function gather(ctx: RunContext, namespace: string, options: DescribeFetchOptions, pickServices: (services: ServiceInput[]) => ServiceInput[]): Promise<{picked: ServiceInput[]; context: DescribeContext}> {
-  const rootNamespace = await rootNamespaceOf(ctx, options.istioNamespace)
-  const fallback = [...new Set([namespace, rootNamespace])]
-  const [services, pods, ...lists] = await Promise.all([
+  const rootNamespace = rootNamespaceOf(ctx, options.istioNamespace)
+  // Awaited below; when a list fails first, its failure is the command's and this one is moot.
+  rootNamespace.catch(() => undefined)
+  const [services, pods, resources] = await Promise.all([
     listInNamespace<ServiceInput>(ctx, 'services', namespace),
     listInNamespace<DescribePodInput>(ctx, 'pods', namespace),
-    ...ISTIO_KINDS.map(([, group, plural, label]) => listIstioKind(ctx, group, plural, label, fallback)),
+    listIstioResources(ctx, async () => [...new Set([namespace, await rootNamespace])]),
   ])
-  const resources = Object.fromEntries(ISTIO_KINDS.map(([key], i) => [key, lists[i]])) as unknown as IstioResources
   const picked = pickServices(services)
   const hosts = new Set(picked.map((svc) => `${svc.metadata.name}.${svc.metadata.namespace}.svc.cluster.local`))
   const gatewayRefs = new Set<string>()
@@ -137,14 +150,15 @@ async function gather(ctx: RunContext, namespace: string, options: DescribeFetch
       return (await getKubeJson<KubeList<DescribePodInput>>(ctx, `gateway pods (${selector})`, `/api/v1/pods?labelSelector=${enc(selector)}`)).items ?? []
     } catch (error) {
       if (!isMeshdbgError(error) || error.kind !== 'forbidden') throw error
-      ctx.note(`${error.message}: gateway pods are looked for in namespace "${rootNamespace}" only`)
-      return (await getKubeJson<KubeList<DescribePodInput>>(ctx, `gateway pods (${selector})`, `/api/v1/namespaces/${enc(rootNamespace)}/pods?labelSelector=${enc(selector)}`)).items ?? []
+      const root = await rootNamespace
+      ctx.note(`${error.message}: gateway pods are looked for in namespace "${root}" only`)
+      return (await getKubeJson<KubeList<DescribePodInput>>(ctx, `gateway pods (${selector})`, `/api/v1/namespaces/${enc(root)}/pods?labelSelector=${enc(selector)}`)).items ?? []
     }
   }))).flat()
   const uniqueGatewayPods = [...new Map(gatewayPods.map((p) => [kname(p.metadata), p])).values()]
   const gatewayNamespaces = [...new Set(uniqueGatewayPods.map((p) => p.metadata.namespace))]
   const gatewayServices = (await Promise.all(gatewayNamespaces.map((ns) => (ns === namespace ? services : listInNamespace<ServiceInput>(ctx, 'services', ns))))).flat()
-  return {picked, context: {resources, services, pods, gatewayPods: uniqueGatewayPods, gatewayServices, rootNamespace, proxies: []}}
+  return {picked, context: {resources, services, pods, gatewayPods: uniqueGatewayPods, gatewayServices, rootNamespace: await rootNamespace, proxies: []}}
 }
 
 /** Reads the proxies whose clusters the routes need: `own` (a mesh client) and the gateways'. */

@@ -58,6 +58,9 @@ export interface IstioResources {
   destinationRules: IstioObject[]
   gateways: IstioObject[]
   peerAuthentications: IstioObject[]
+  /** Listed for the pod's view (which policies apply); optional for callers that only route. */
+  authorizationPolicies?: IstioObject[]
+  sidecars?: IstioObject[]
 }
 
 /** The clusters a proxy accepted (its config dump), or why they are unknown. */
@@ -240,9 +243,31 @@ export interface DescribedPod {
   ports: Array<{port: number; name?: string; protocol: string; container: string}>
 }
 
+export interface AppliedAuthorizationPolicy {
+  name: string
+  namespace: string
+  /** CUSTOM, DENY, ALLOW or AUDIT (ALLOW when unset). */
+  action: string
+  /** `mesh` (root namespace), `namespace` (no selector) or `workload` (its selector matches). */
+  scope: 'mesh' | 'namespace' | 'workload'
+  /** Number of rules; an ALLOW policy with none matches nothing (denies everything). */
+  rules: number
+}
+
+export interface AppliedSidecar {
+  name: string
+  namespace: string
+  /** Egress hosts (`namespace/host`): the services the proxy gets clusters for. Empty: every service. */
+  egressHosts: string[]
+}
+
 export interface DescribePodAnalysis {
   pod: DescribedPod
   services: DescribedService[]
+  /** AuthorizationPolicies applying to the pod, in evaluation order (CUSTOM, DENY, ALLOW, AUDIT), then by name. */
+  authorizationPolicies: AppliedAuthorizationPolicy[]
+  /** The Sidecar resource scoping the pod's proxy, if any. */
+  sidecar?: AppliedSidecar
   /** Undefined for a pod without a sidecar (it only accepts plaintext). */
   mtls?: EffectiveMtls
   exposure: GatewayExposure[]
@@ -460,6 +485,54 @@ export function virtualServiceGateways(vs: IstioObject): string[] {
   return list.map((gw) => (gw === 'mesh' || gw.includes('/') ? gw : `${vs.metadata.namespace}/${gw}`))
 }
 
+const ACTION_ORDER = ['CUSTOM', 'DENY', 'ALLOW', 'AUDIT']
+
+/**
+ * AuthorizationPolicies that apply to a workload (pilot/pkg/model/authorization.go
+ * ListAuthorizationPolicies): root-namespace ones everywhere, the workload namespace's, each when
+ * its selector (none: all) matches; policies bound with targetRef(s) (gateways, waypoints) are not
+ * about a sidecar and are left out.
+ */
+export function applicableAuthorizationPolicies(workload: {namespace: string; labels?: Record<string, string>}, rootNamespace: string, policies: readonly IstioObject[]): AppliedAuthorizationPolicy[] {
+  return policies
+    .filter((p) => (p.metadata.namespace === rootNamespace || p.metadata.namespace === workload.namespace) && !p.spec?.targetRef && !p.spec?.targetRefs)
+    .filter((p) => selectsLabels(p.spec?.selector?.matchLabels, workload.labels))
+    .map((p) => ({
+      name: p.metadata.name,
+      namespace: p.metadata.namespace,
+      action: String(p.spec?.action ?? 'ALLOW'),
+      scope: Object.keys(p.spec?.selector?.matchLabels ?? {}).length > 0 ? ('workload' as const) : p.metadata.namespace === rootNamespace ? ('mesh' as const) : ('namespace' as const),
+      rules: Array.isArray(p.spec?.rules) ? p.spec.rules.length : 0,
+    }))
+    .sort((a, b) => ACTION_ORDER.indexOf(a.action) - ACTION_ORDER.indexOf(b.action) || (kname(a) < kname(b) ? -1 : kname(a) > kname(b) ? 1 : 0))
+}
+
+/**
+ * The Sidecar resource of a workload (pilot/pkg/model/sidecar.go): one in its namespace whose
+ * workloadSelector matches, else its namespace's without selector, else the root namespace's.
+ */
+export function applicableSidecar(workload: {namespace: string; labels?: Record<string, string>}, rootNamespace: string, sidecars: readonly IstioObject[]): AppliedSidecar | undefined {
+  const selectorOf = (sc: IstioObject) => sc.spec?.workloadSelector?.labels as Record<string, string> | undefined
+  const sorted = [...sidecars].sort(olderFirst)
+  const found = sorted.find((sc) => sc.metadata.namespace === workload.namespace && selectorOf(sc) && selectsLabels(selectorOf(sc), workload.labels)) ??
+    sorted.find((sc) => sc.metadata.namespace === workload.namespace && !selectorOf(sc)) ??
+    sorted.find((sc) => sc.metadata.namespace === rootNamespace && !selectorOf(sc))
+  if (!found) return undefined
+  const hosts = ((found.spec?.egress ?? []) as Array<{hosts?: string[]}>).flatMap((e) => e.hosts ?? [])
+  return {name: found.metadata.name, namespace: found.metadata.namespace, egressHosts: hosts}
+}
+
+/** Whether a Sidecar's egress hosts import a service host (`.` is the Sidecar's namespace, `*` any, `~` none). */
+export function sidecarImports(sidecar: AppliedSidecar, serviceNamespace: string, host: string): boolean {
+  if (sidecar.egressHosts.length === 0) return true
+  return sidecar.egressHosts.some((entry) => {
+    const [ns, pattern] = entry.includes('/') ? entry.split('/', 2) : ['*', entry]
+    const namespace = ns === '.' ? sidecar.namespace : ns
+    if (namespace === '~' || (namespace !== '*' && namespace !== serviceNamespace)) return false
+    return hostCovers(pattern, host)
+  })
+}
+
 // ---------------------------------------------------------------------------------------------
 // The analysis.
 
@@ -631,6 +704,8 @@ function checkRouteClusters(service: DescribedService, subject: Subject, context
   for (const vs of service.virtualServices) {
     const bindings = [vs.gateways.includes('mesh') ? [false] : [], vs.gateways.some((g) => g !== 'mesh') ? [true] : []].flat()
     for (const gatewayMode of bindings) {
+      // A Sidecar resource scopes sidecars only (gateways ignore it).
+      const scoped = !gatewayMode && subject.proxyPod ? applicableSidecar(subject.proxyPod.metadata, context.rootNamespace, context.resources.sidecars ?? []) : undefined
       for (const proxy of proxiesFor(vs, gatewayMode, subject, context)) {
         if (!proxy.clusters) continue
         const have = new Set(proxy.clusters)
@@ -639,8 +714,10 @@ function checkRouteClusters(service: DescribedService, subject: Subject, context
             if (d.subset !== undefined && !service.destinationRule?.subsets.some((s) => s.name === d.subset)) continue
             const cluster = expectedCluster(d, service)
             if (cluster && !have.has(cluster)) {
-              findings.add('route-cluster-missing', `VirtualService ${kname(vs)}`,
-                `Proxy ${proxy.proxy} has no cluster ${cluster} this route sends to: config not received or rejected (check meshdbg sync-status ${proxy.proxy})`)
+              const why = scoped && !sidecarImports(scoped, service.namespace, service.host)
+                ? `its Sidecar ${kname(scoped)} does not import the host (egress hosts ${scoped.egressHosts.join(', ')})`
+                : `config not received or rejected (check meshdbg sync-status ${proxy.proxy})`
+              findings.add('route-cluster-missing', `VirtualService ${kname(vs)}`, `Proxy ${proxy.proxy} has no cluster ${cluster} this route sends to: ${why}`)
             }
           }
         }
@@ -805,7 +882,9 @@ export function analyzePod(pod: DescribePodInput, context: DescribeContext): Des
   addTlsConflicts(services, mtls, findings)
   const exposure = services.flatMap((s) => describeExposure(s, context, findings))
   for (const service of services) checkRouteClusters(service, subject, context, findings)
-  return {pod: described, services, ...(mtls ? {mtls} : {}), exposure, warnings: findings.warnings, proxies: proxyStatus(context)}
+  const authorizationPolicies = described.meshed ? applicableAuthorizationPolicies(pod.metadata, context.rootNamespace, context.resources.authorizationPolicies ?? []) : []
+  const sidecar = described.meshed ? applicableSidecar(pod.metadata, context.rootNamespace, context.resources.sidecars ?? []) : undefined
+  return {pod: described, services, authorizationPolicies, ...(sidecar ? {sidecar} : {}), ...(mtls ? {mtls} : {}), exposure, warnings: findings.warnings, proxies: proxyStatus(context)}
 }
 
 /**

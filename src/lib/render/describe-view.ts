@@ -158,6 +158,13 @@ export function renderDescribePod(result: DescribePodAnalysis): string {
   head.push(...podWarnings.map((w) => (w.id === 'no-service-selects-pod' ? `Warning: ${w.message}` : `WARNING: ${w.message}`)))
   const blocks = [head, ...result.services.map((s) => serviceLines(s, ns, sink))]
   if (result.mtls) blocks.push(mtlsLines(result.mtls))
+  const policyLines: string[] = []
+  if (result.authorizationPolicies.length > 0) {
+    policyLines.push('AuthorizationPolicies (evaluated CUSTOM, DENY, ALLOW; with an ALLOW policy, a request matching none is denied):')
+    for (const p of result.authorizationPolicies) policyLines.push(`${L1}${p.action} ${named(p, ns)} (${p.scope}, ${p.rules} rule${p.rules === 1 ? '' : 's'})`)
+  }
+  if (result.sidecar) policyLines.push(`Sidecar: ${named(result.sidecar, ns)} (egress: ${result.sidecar.egressHosts.join(', ') || 'every service'})`)
+  blocks.push(policyLines)
   blocks.push(exposureLines(result.exposure, sink, 'this pod'))
   return finish(blocks, sink)
 }
