@@ -98,6 +98,14 @@ describe('story 1: a route to subsets with no DestinationRule', () => {
     ])
   })
 
+  it('a gateway pod: no PeerAuthentication mode and no DestinationRule TLS conflict (it is no sidecar)', () => {
+    const dr = {kind: 'DestinationRule', metadata: {name: 'gw', namespace: 'istio-system'}, spec: {host: 'istio-ingressgateway', trafficPolicy: {tls: {mode: 'ISTIO_MUTUAL'}}}}
+    const context = contextOf('catalog.yaml', [dr])
+    const result = analyzePod(context.byName('istio-ingressgateway-6bb8fb6549-hcdnc'), context)
+    expect([result.pod.gateway, result.mtls, result.services[0].destinationRule?.tlsMode, result.warnings]).toEqual([true, undefined, 'ISTIO_MUTUAL', []])
+    expect(renderDescribePod(result)).toContain('Gateway pod: PeerAuthentication does not apply')
+  })
+
   it('exposure: the Gateway host and port, its pods and the load balancer address', () => {
     const context = contextOf('catalog.yaml', [STORY1_DR])
     expect(analyzePod(context.byName('catalog-5c7f8f8447-f54sj'), context).exposure).toEqual([{

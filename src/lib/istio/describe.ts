@@ -237,6 +237,8 @@ export interface DescribedPod {
   namespace: string
   phase: string
   meshed: boolean
+  /** An Istio gateway (`pilot-agent proxy router`): PeerAuthentication and DestinationRule TLS towards it do not apply as to a sidecar. */
+  gateway: boolean
   revision?: string
   ip?: string
   labels: Record<string, string>
@@ -821,6 +823,15 @@ export function destinationRuleTlsConflicts(service: DescribedService, mtls: Eff
   return conflicts
 }
 
+/** The pod runs `pilot-agent proxy router` in its istio-proxy container (an ingress or egress gateway). */
+export function isGatewayPod(pod: DescribePodInput): boolean {
+  return (pod.spec?.containers ?? []).some((c) => {
+    const words = [...(c.command ?? []), ...(c.args ?? [])]
+    const proxy = words.indexOf('proxy')
+    return c.name === 'istio-proxy' && proxy >= 0 && words.slice(proxy + 1).includes('router')
+  })
+}
+
 function describePodItself(pod: DescribePodInput, findings: Findings): DescribedPod {
   const subject = `Pod ${kname(pod.metadata)}`
   const meshed = isMeshedPod(pod)
@@ -837,6 +848,7 @@ function describePodItself(pod: DescribePodInput, findings: Findings): Described
     namespace: pod.metadata.namespace,
     phase,
     meshed,
+    gateway: isGatewayPod(pod),
     ...(revision ? {revision} : {}),
     ...(pod.status?.podIP ? {ip: pod.status.podIP} : {}),
     labels: pod.metadata.labels ?? {},
@@ -878,8 +890,9 @@ export function analyzePod(pod: DescribePodInput, context: DescribeContext): Des
   }
   const subject: Subject = {podsLabels: [pod.metadata.labels ?? {}], proxyPod: pod}
   const services = selecting.map((svc) => describeService(svc, subject, context, findings, servicePodsOf(svc, context.pods)))
-  const mtls = described.meshed ? effectiveMtls(pod.metadata, context.rootNamespace, context.resources.peerAuthentications, podTargetPorts(pod, services)) : undefined
-  addTlsConflicts(services, mtls, findings)
+  // A gateway terminates TLS per Gateway server: PeerAuthentication is a sidecar's inbound setting.
+  const mtls = described.meshed && !described.gateway ? effectiveMtls(pod.metadata, context.rootNamespace, context.resources.peerAuthentications, podTargetPorts(pod, services)) : undefined
+  if (!described.gateway) addTlsConflicts(services, mtls, findings)
   const exposure = services.flatMap((s) => describeExposure(s, context, findings))
   for (const service of services) checkRouteClusters(service, subject, context, findings)
   const authorizationPolicies = described.meshed ? applicableAuthorizationPolicies(pod.metadata, context.rootNamespace, context.resources.authorizationPolicies ?? []) : []

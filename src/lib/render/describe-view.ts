@@ -158,6 +158,7 @@ export function renderDescribePod(result: DescribePodAnalysis): string {
   head.push(...podWarnings.map((w) => (w.id === 'no-service-selects-pod' ? `Warning: ${w.message}` : `WARNING: ${w.message}`)))
   const blocks = [head, ...result.services.map((s) => serviceLines(s, ns, sink))]
   if (result.mtls) blocks.push(mtlsLines(result.mtls))
+  else if (pod.gateway) blocks.push(['Gateway pod: PeerAuthentication does not apply (its Gateway servers\' TLS settings do)'])
   const policyLines: string[] = []
   if (result.authorizationPolicies.length > 0) {
     policyLines.push('AuthorizationPolicies (evaluated CUSTOM, DENY, ALLOW; with an ALLOW policy, a request matching none is denied):')
