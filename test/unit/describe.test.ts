@@ -47,7 +47,7 @@ function contextOf(name: string, extra: Doc[] = []): DescribeContext & {byName: 
     gatewayPods: pods,
     gatewayServices: of('Service') as ServiceInput[],
     rootNamespace: 'istio-system',
-    proxies: of('ProxyClusters').map((d) => ({proxy: d.proxy, ...(d.clusters ? {clusters: d.clusters} : {}), ...(d.unavailable ? {unavailable: d.unavailable} : {})})),
+    proxies: of('ProxyClusters').map((d) => ({proxy: d.proxy, ...(d.clusters ? {clusters: d.clusters} : {}), ...(d.unavailable ? {unavailable: d.unavailable} : {})}) as DescribeContext['proxies'][number]),
     byName: (n: string) => pods.find((p) => p.metadata.name === n)!,
   }
 }
@@ -95,6 +95,15 @@ describe('story 1: a route to subsets with no DestinationRule', () => {
       {proxy: 'istio-ingressgateway-6bb8fb6549-hcdnc.istio-system', checked: true},
       {proxy: 'catalog-5c7f8f8447-f54sj.istioinaction', checked: true},
       {proxy: 'catalog-v2-6d4c8b7d9f-8xw2p.istioinaction', checked: false, reason: 'connection refused'},
+    ])
+  })
+
+  it('a subset cluster the gateway received but has not activated is reported as warming', () => {
+    const context = contextOf('catalog.yaml', [STORY1_DR])
+    context.proxies[0].warming = [SUBSET_CLUSTERS[0]]
+    context.proxies[0].clusters!.push(SUBSET_CLUSTERS[1])
+    expect(analyzePod(context.byName('catalog-5c7f8f8447-f54sj'), context).warnings.map((w) => w.message)).toEqual([
+      `Proxy istio-ingressgateway-6bb8fb6549-hcdnc.istio-system has no cluster ${SUBSET_CLUSTERS[0]} this route sends to: it is still warming (received, waiting for its endpoints or secrets)`,
     ])
   })
 

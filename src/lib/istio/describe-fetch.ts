@@ -4,8 +4,8 @@
 // involved proxy accepted. Everything that can be missing (a CRD not installed, a proxy that does
 // not answer) becomes a note and a narrower answer, not a failure.
 import type {RunContext} from '../context.js'
-import {collectClusters, parseConfigDumpInput} from '../envoy/configdump.js'
-import {stringField} from '../envoy/fields.js'
+import {collectClusters, parseConfigDumpInput, section} from '../envoy/configdump.js'
+import {arrayField, field, stringField} from '../envoy/fields.js'
 import {AdminPath} from '../envoy/source.js'
 import {isMeshdbgError, notFoundError, usageError} from '../errors.js'
 import {fetchAdminFromPod, getKubeJson, openKube, resolveTargetPod} from '../kube/index.js'
@@ -109,8 +109,10 @@ async function proxyClusters(ctx: RunContext, pod: DescribePodInput, proxyAdminP
   const proxy = kname(pod.metadata)
   try {
     const text = await fetchAdminFromPod(ctx, {name: pod.metadata.name, namespace: pod.metadata.namespace, pod: pod as never}, AdminPath.clusters, {proxyAdminPort, spinner: false})
-    const clusters = collectClusters(parseConfigDumpInput(text, {only: ['Clusters']})).map((c) => stringField(c, 'name'))
-    return {proxy, clusters}
+    const dump = parseConfigDumpInput(text, {only: ['Clusters']})
+    const clusters = collectClusters(dump).map((c) => stringField(c, 'name'))
+    const warming = arrayField(section(dump, 'Clusters'), 'dynamic_warming_clusters').map((entry) => stringField(field(entry, 'cluster'), 'name'))
+    return {proxy, clusters, ...(warming.length > 0 ? {warming} : {})}
   } catch (error) {
     if (!isMeshdbgError(error) || error.kind === 'timeout') throw error
     ctx.note(`${proxy}: ${error.message}: its clusters are not checked against the routes`)

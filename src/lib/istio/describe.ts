@@ -69,6 +69,8 @@ export interface ProxyClusters {
   proxy: string
   /** Cluster names; undefined when the dump could not be read (then nothing is checked against it). */
   clusters?: string[]
+  /** Clusters received but still warming (waiting for endpoints or secrets): not used for traffic yet. */
+  warming?: string[]
   unavailable?: string
 }
 
@@ -716,9 +718,11 @@ function checkRouteClusters(service: DescribedService, subject: Subject, context
             if (d.subset !== undefined && !service.destinationRule?.subsets.some((s) => s.name === d.subset)) continue
             const cluster = expectedCluster(d, service)
             if (cluster && !have.has(cluster)) {
-              const why = scoped && !sidecarImports(scoped, service.namespace, service.host)
-                ? `its Sidecar ${kname(scoped)} does not import the host (egress hosts ${scoped.egressHosts.join(', ')})`
-                : `config not received or rejected (check meshdbg sync-status ${proxy.proxy})`
+              const why = proxy.warming?.includes(cluster)
+                ? 'it is still warming (received, waiting for its endpoints or secrets)'
+                : scoped && !sidecarImports(scoped, service.namespace, service.host)
+                  ? `its Sidecar ${kname(scoped)} does not import the host (egress hosts ${scoped.egressHosts.join(', ')})`
+                  : `config not received or rejected (check meshdbg sync-status ${proxy.proxy})`
               findings.add('route-cluster-missing', `VirtualService ${kname(vs)}`, `Proxy ${proxy.proxy} has no cluster ${cluster} this route sends to: ${why}`)
             }
           }
