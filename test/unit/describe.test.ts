@@ -115,6 +115,14 @@ describe('story 1: a route to subsets with no DestinationRule', () => {
     expect(renderDescribePod(result)).toContain('Gateway pod: PeerAuthentication does not apply')
   })
 
+  it('a Gateway without selector applies to every gateway pod (and no sidecar)', () => {
+    const context = contextOf('catalog.yaml')
+    delete context.resources.gateways[0].spec.selector
+    const result = analyzePod(context.byName('catalog-5c7f8f8447-f54sj'), context)
+    expect(result.exposure.map((e) => e.gatewayPods)).toEqual([['istio-ingressgateway-6bb8fb6549-hcdnc.istio-system']])
+    expect(result.warnings.map((w) => w.id)).not.toContain('gateway-selects-no-pod')
+  })
+
   it('exposure: the Gateway host and port, its pods and the load balancer address', () => {
     const context = contextOf('catalog.yaml', [STORY1_DR])
     expect(analyzePod(context.byName('catalog-5c7f8f8447-f54sj'), context).exposure).toEqual([{

@@ -145,7 +145,9 @@ async function gather(ctx: RunContext, namespace: string, options: DescribeFetch
     const [ns, name] = ref.split('/', 2)
     const gateway = resources.gateways.find((g) => g.metadata.namespace === ns && g.metadata.name === name)
     const selector = (gateway?.spec?.selector ?? {}) as Record<string, string>
-    if (gateway && Object.keys(selector).length > 0) selectors.set(Object.entries(selector).map(([k, v]) => `${k}=${v}`).sort().join(','), selector)
+    // A Gateway without selector applies to every gateway: the pods carrying the `istio` label
+    // Istio's gateway charts set (the analysis keeps those running `proxy router`).
+    if (gateway) selectors.set(Object.keys(selector).length > 0 ? Object.entries(selector).map(([k, v]) => `${k}=${v}`).sort().join(',') : 'istio', selector)
   }
   const gatewayPods = (await Promise.all([...selectors.keys()].map(async (selector) => {
     try {

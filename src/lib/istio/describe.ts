@@ -737,9 +737,11 @@ function findGateway(context: DescribeContext, ref: string): IstioObject | undef
   return context.resources.gateways.find((gw) => gw.metadata.namespace === namespace && gw.metadata.name === name)
 }
 
+/** The running gateway pods a Gateway selects; one without selector applies to every gateway (as in pilot). */
 function gatewayPodsOf(gateway: IstioObject, context: DescribeContext): DescribePodInput[] {
   const selector = gateway.spec?.selector as Record<string, string> | undefined
-  return context.gatewayPods.filter((pod) => (pod.status?.phase ?? 'Running') === 'Running' && isMeshedPod(pod) && selectsLabels(selector, pod.metadata.labels))
+  const everyGateway = Object.keys(selector ?? {}).length === 0
+  return context.gatewayPods.filter((pod) => (pod.status?.phase ?? 'Running') === 'Running' && isMeshedPod(pod) && (everyGateway ? isGatewayPod(pod) : selectsLabels(selector, pod.metadata.labels)))
 }
 
 /** Which Gateway servers bring outside traffic to the service's VirtualServices, and where. */
