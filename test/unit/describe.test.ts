@@ -9,6 +9,7 @@ import {
   analyzeService,
   effectiveMtls,
   findDestinationRule,
+  mtlsConflicts,
   resolveHost,
   servicePortProtocol,
   type DescribeContext,
@@ -182,6 +183,17 @@ describe('every other warning (shop fixture)', () => {
     const result = analyzeService(context.services.at(-1)!, undefined, context)
     expect(result.warnings.map((w) => w.id)).toEqual(['service-has-no-pods'])
     expect(result.mtls).toBeUndefined()
+  })
+})
+
+describe('mtlsConflicts: a namespace\'s DestinationRule TLS modes against each pod\'s mTLS', () => {
+  it('finds the shop conflicts without describing a pod, and none in the catalog mesh', () => {
+    expect(mtlsConflicts(contextOf('shop.yaml')).map((w) => w.message.split(' but ')[0])).toEqual([
+      'DestinationRule cart.shop sets TLS mode DISABLE for port 80',
+      'DestinationRule cart.shop sets TLS mode DISABLE for port 3306',
+      'DestinationRule legacy.shop sets TLS mode ISTIO_MUTUAL for port 80',
+    ])
+    expect(mtlsConflicts(contextOf('catalog.yaml', [STORY1_DR]))).toEqual([])
   })
 })
 

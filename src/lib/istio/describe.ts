@@ -3,7 +3,9 @@
 // in, a typed result with warnings out (I/O lives in describe-fetch.ts, text in
 // render/describe-view.ts). The warnings keep istioctl `x describe`'s wording where it has one
 // (istioctl/pkg/describe/describe.go); every warning carries a stable `id` so `diagnose` can report
-// the same findings.
+// the same findings. Entry points: analyzePod, analyzeService, mtlsConflicts (a namespace's),
+// effectiveMtls / mtlsModeForPort, findDestinationRule, applicableAuthorizationPolicies,
+// applicableSidecar; describe-fetch.ts reads their input (fetchPodDescribeInput, listIstioResources).
 import {isMeshedPod} from '../kube/target-spec.js'
 
 // ---------------------------------------------------------------------------------------------
@@ -882,6 +884,24 @@ function addTlsConflicts(services: readonly DescribedService[], mtls: EffectiveM
   for (const service of services) {
     for (const conflict of destinationRuleTlsConflicts(service, mtls)) findings.add('mtls-conflict', `DestinationRule ${kname(service.destinationRule!)}`, conflict.message)
   }
+}
+
+/**
+ * The `mtls-conflict` findings of a whole namespace (for checks such as `diagnose`): every Service
+ * with a DestinationRule against the effective mTLS of each running pod it selects.
+ */
+export function mtlsConflicts(context: DescribeContext): DescribeWarning[] {
+  const findings = new Findings()
+  for (const svc of context.services) {
+    const pods = servicePodsOf(svc, context.pods)
+    for (const pod of pods.filter((p) => !isGatewayPod(p))) {
+      const service = describeService(svc, {podsLabels: [pod.metadata.labels ?? {}], proxyPod: pod}, context, new Findings(), pods)
+      if (!service.destinationRule) break
+      const mtls = isMeshedPod(pod) ? effectiveMtls(pod.metadata, context.rootNamespace, context.resources.peerAuthentications, podTargetPorts(pod, [service])) : undefined
+      addTlsConflicts([service], mtls, findings)
+    }
+  }
+  return findings.warnings
 }
 
 /** `describe pod`: the pod, the Services selecting it and everything that routes to them. */
