@@ -34,6 +34,8 @@ export interface Verdict {
   result: Tri
   /** For no-match: the condition that failed; for unknown: what could not be decided and why. */
   why: string[]
+  /** For unknown: the one cause shared by every undecided condition (merges `principal in [a, b]: identity unknown`). */
+  cause?: string
 }
 
 interface EvalContext {
@@ -44,7 +46,7 @@ interface EvalContext {
 
 const MATCH: Verdict = {result: 'match', why: []}
 const noMatch = (why: string): Verdict => ({result: 'no-match', why: [why]})
-const unknown = (why: string): Verdict => ({result: 'unknown', why: [why]})
+const unknown = (what: string, cause: string): Verdict => ({result: 'unknown', why: [`${what}: ${cause}`], cause})
 
 // ---------------------------------------------------------------------------------------------
 // String matchers
@@ -150,7 +152,7 @@ function templateMatches(template: string, path: string): boolean {
 // Leaves
 
 const PEER_HINT = 'pass --from-sa, --from-principal or --from-namespace'
-const JWT_HINT = 'pass --request-principal ISS/SUB, or --no-token'
+const JWT_HINT = 'pass --request-principal ISS/SUB, or none'
 
 function pathOnly(path: string): string {
   const end = path.search(/[?#]/)
@@ -158,49 +160,47 @@ function pathOnly(path: string): string {
 }
 
 function known(result: boolean | undefined, node: RbacNode, actual: string, undecided: string): Verdict {
-  if (result === undefined) return unknown(undecided)
+  if (result === undefined) return unknown(describeNode(node), undecided)
   return result ? MATCH : noMatch(`needs ${describeNode(node)}; the request has ${actual}`)
 }
 
 function peerVerdict(leaf: Extract<RbacLeaf, {kind: 'peer' | 'namespace'}>, node: RbacNode, peer: AuthzPeer | undefined): Verdict {
-  const what = describeNode(node)
-  if (peer === undefined) return unknown(`${what}: the caller's identity is unknown (${PEER_HINT})`)
+  if (peer === undefined) return unknown(describeNode(node), `the caller's identity is unknown (${PEER_HINT})`)
   if ('principal' in peer) {
     if (leaf.kind === 'namespace') {
       const namespace = /\/ns\/([^/]+)\//.exec(peer.principal)?.[1]
       const ok = namespace !== undefined && fullRegex(leaf.pattern, false)?.test(namespace)
-      return known(ok, node, `principal ${peer.principal}`, `${what}: cannot evaluate ${leaf.pattern}`)
+      return known(ok, node, `principal ${peer.principal}`, `cannot evaluate ${leaf.pattern}`)
     }
     if (leaf.matcher === undefined) return MATCH
-    return known(matchString(leaf.matcher, peer.principal), node, `principal ${peer.principal}`, `${what}: cannot evaluate this matcher`)
+    return known(matchString(leaf.matcher, peer.principal), node, `principal ${peer.principal}`, 'cannot evaluate this matcher')
   }
   if (leaf.kind === 'namespace') {
-    return known(fullRegex(leaf.pattern, false)?.test(peer.namespace), node, `namespace ${peer.namespace}`, `${what}: cannot evaluate ${leaf.pattern}`)
+    return known(fullRegex(leaf.pattern, false)?.test(peer.namespace), node, `namespace ${peer.namespace}`, `cannot evaluate ${leaf.pattern}`)
   }
   if (leaf.matcher === undefined) return MATCH
   const head = `spiffe://${peer.trustDomain}/ns/${peer.namespace}/sa/`
-  return known(matchStringWithUnknownTail(leaf.matcher, head), node, `namespace ${peer.namespace}`, `${what}: depends on the caller's service account (pass --from-sa ${peer.namespace}/SA)`)
+  return known(matchStringWithUnknownTail(leaf.matcher, head), node, `namespace ${peer.namespace}`, `depends on the caller's service account (pass --from-sa ${peer.namespace}/SA)`)
 }
 
 function jwtVerdict(leaf: Extract<RbacLeaf, {kind: 'request-principal' | 'jwt-claim'}>, node: RbacNode, jwt: AuthzRequest['jwt']): Verdict {
-  const what = describeNode(node)
-  if (jwt === undefined) return unknown(`${what}: the request's JWT is unknown (${JWT_HINT})`)
+  if (jwt === undefined) return unknown(describeNode(node), `the request's JWT is unknown (${JWT_HINT})`)
   if (jwt === 'none') {
     const absent = leaf.kind === 'jwt-claim' ? valueMatches(leaf.value, undefined) : false
-    return known(absent, node, 'no token', `${what}: cannot evaluate`)
+    return known(absent, node, 'no token', 'cannot evaluate this matcher')
   }
   const slash = jwt.principal.lastIndexOf('/')
   const [iss, sub] = slash < 0 ? [jwt.principal, ''] : [jwt.principal.slice(0, slash), jwt.principal.slice(slash + 1)]
   const actual = `request principal ${jwt.principal}`
   if (leaf.kind === 'request-principal') {
-    if (leaf.whole !== undefined) return known(matchString(leaf.whole, jwt.principal), node, actual, `${what}: cannot evaluate this matcher`)
+    if (leaf.whole !== undefined) return known(matchString(leaf.whole, jwt.principal), node, actual, 'cannot evaluate this matcher')
     const issOk = matchString(leaf.iss, iss)
     const subOk = matchString(leaf.sub, sub)
-    return known(issOk === false || subOk === false ? false : issOk && subOk, node, actual, `${what}: cannot evaluate this matcher`)
+    return known(issOk === false || subOk === false ? false : issOk && subOk, node, actual, 'cannot evaluate this matcher')
   }
-  if (leaf.claim === 'iss') return known(valueMatches(leaf.value, iss), node, actual, `${what}: cannot evaluate`)
-  if (leaf.claim === 'sub') return known(valueMatches(leaf.value, sub), node, actual, `${what}: cannot evaluate`)
-  return unknown(`${what}: the token's other claims are unknown`)
+  if (leaf.claim === 'iss') return known(valueMatches(leaf.value, iss), node, actual, 'cannot evaluate this matcher')
+  if (leaf.claim === 'sub') return known(valueMatches(leaf.value, sub), node, actual, 'cannot evaluate this matcher')
+  return unknown(describeNode(node), "the token's other claims are unknown")
 }
 
 function leafVerdict(leaf: RbacLeaf, node: RbacNode, ctx: EvalContext): Verdict {
@@ -215,15 +215,15 @@ function leafVerdict(leaf: RbacLeaf, node: RbacNode, ctx: EvalContext): Verdict 
       if (leaf.name === ':method') value = request.method
       else if (leaf.name === ':path') value = request.path
       else if (leaf.name === ':authority' || leaf.name === 'host') {
-        if (request.host === undefined) return unknown(`${describeNode(node)}: the request's host is unknown (pass --header host=HOST)`)
+        if (request.host === undefined) return unknown(describeNode(node), "the request's host is unknown (pass --header host=HOST)")
         value = request.host
-      } else if (leaf.name === ':scheme') return unknown(`${describeNode(node)}: the scheme is unknown`)
+      } else if (leaf.name === ':scheme') return unknown(describeNode(node), 'the scheme is unknown')
       else value = request.headers[leaf.name]
-      return known(headerMatches(leaf.matcher, value), node, value === undefined ? `no ${leaf.name} header` : `${leafParts(leaf).subject} ${value}`, `${describeNode(node)}: cannot evaluate this matcher`)
+      return known(headerMatches(leaf.matcher, value), node, value === undefined ? `no ${leaf.name} header` : `${leafParts(leaf).subject} ${value}`, 'cannot evaluate this matcher')
     }
     case 'path':
       if (!http) return noMatch(`needs ${describeNode(node)}; a TCP connection has no path`)
-      return known(matchString(leaf.matcher, pathOnly(request.path)), node, `path ${pathOnly(request.path)}`, `${describeNode(node)}: cannot evaluate this matcher`)
+      return known(matchString(leaf.matcher, pathOnly(request.path)), node, `path ${pathOnly(request.path)}`, 'cannot evaluate this matcher')
     case 'path-template':
       if (!http) return noMatch(`needs ${describeNode(node)}; a TCP connection has no path`)
       return known(templateMatches(leaf.template, pathOnly(request.path)), node, `path ${pathOnly(request.path)}`, '')
@@ -237,15 +237,15 @@ function leafVerdict(leaf: RbacLeaf, node: RbacNode, ctx: EvalContext): Verdict 
       if (!http) return noMatch(`needs ${describeNode(node)}; a TCP connection has no JWT`)
       return jwtVerdict(leaf, node, request.jwt)
     case 'destination-ip':
-      return unknown(`${describeNode(node)}: the destination IP is not known to the CLI`)
+      return unknown(describeNode(node), 'the destination IP is not known to the CLI')
     case 'sni':
-      return unknown(`${describeNode(node)}: the TLS SNI is not known to the CLI`)
+      return unknown(describeNode(node), 'the TLS SNI is not known to the CLI')
     case 'source-ip':
-      return unknown(`${describeNode(node)}: the caller's IP address is not known to the CLI`)
+      return unknown(describeNode(node), "the caller's IP address is not known to the CLI")
     case 'metadata':
-      return unknown(`${describeNode(node)}: dynamic metadata is not known to the CLI`)
+      return unknown(describeNode(node), 'dynamic metadata is not known to the CLI')
     case 'unsupported':
-      return unknown(`unsupported RBAC matcher (${leaf.what})`)
+      return unknown(describeNode(node), 'meshdbg does not evaluate this RBAC matcher')
   }
 }
 
@@ -253,12 +253,13 @@ function leafVerdict(leaf: RbacLeaf, node: RbacNode, ctx: EvalContext): Verdict 
 export function evaluateNode(node: RbacNode, ctx: EvalContext): Verdict {
   if (node.op === 'leaf') {
     const verdict = leafVerdict(node.leaf, {...node, invert: false}, ctx)
-    if (!node.invert || verdict.result === 'unknown') return verdict
+    if (!node.invert) return verdict
+    if (verdict.result === 'unknown') return verdict.cause === undefined ? verdict : unknown(describeNode(node), verdict.cause)
     return verdict.result === 'match' ? noMatch(`needs ${describeNode(node)}`) : MATCH
   }
   if (node.op === 'not') {
     const verdict = evaluateNode(node.child, ctx)
-    if (verdict.result === 'unknown') return verdict
+    if (verdict.result === 'unknown') return verdict.cause === undefined ? verdict : unknown(describeNode(node), verdict.cause)
     return verdict.result === 'match' ? noMatch(`needs ${describeNode(node)}`) : MATCH
   }
   const verdicts = node.children.map((child) => evaluateNode(child, ctx))
@@ -269,6 +270,8 @@ export function evaluateNode(node: RbacNode, ctx: EvalContext): Verdict {
     return unknowns.length > 0 ? {result: 'unknown', why: unknowns} : MATCH
   }
   if (verdicts.some((verdict) => verdict.result === 'match')) return MATCH
+  const causes = new Set(verdicts.map((verdict) => verdict.cause))
+  if (causes.size === 1 && verdicts[0].cause !== undefined) return unknown(describeNode(node), verdicts[0].cause)
   if (unknowns.length > 0) return {result: 'unknown', why: unknowns}
   if (node.children.length === 1) return verdicts[0]
   const subjects = new Set(node.children.map((child) => (child.op === 'leaf' ? leafParts(child.leaf).subject : undefined)))
@@ -368,7 +371,7 @@ export function evaluateChain(chain: AuthzChain, request: AuthzRequest): AuthzCh
   const steps = chain.filters.flatMap((filter) => filterSteps(filter, {request, port, layer: filter.layer}))
   const undecided: AuthzRuleVerdict[] = []
   let lastAllow: AuthzRuleVerdict | undefined
-  for (const step of steps) {
+  for (const [index, step] of steps.entries()) {
     if (step.outcome === 'unknown') {
       undecided.push(...step.rules.filter((rule) => rule.result === 'unknown' || (step.action === 'CUSTOM' && rule === step.decidedBy)))
       continue
@@ -378,7 +381,8 @@ export function evaluateChain(chain: AuthzChain, request: AuthzRequest): AuthzCh
       const decidedBy = rule ? {action: step.action, policy: rule.policy, rule: rule.rule, key: rule.key} : {action: step.action, policy: 'none', rule: '', key: 'none'}
       const before = undecided.length > 0 ? ' (an undecided earlier step may deny it first)' : ''
       const reason = rule ? `${step.action} policy ${ruleName(rule)} matches${before}` : `no ALLOW rule matches (${step.layer} RBAC: rbac_access_denied_matched_policy[none])${before}`
-      return {decision: 'DENIED', decidedBy, reason, steps, undecided}
+      // The first denial ends the evaluation: later filters never see the request.
+      return {decision: 'DENIED', decidedBy, reason, steps: steps.slice(0, index + 1), undecided}
     }
     if (step.action === 'ALLOW' && step.decidedBy) lastAllow = step.decidedBy
   }

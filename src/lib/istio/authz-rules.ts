@@ -199,7 +199,9 @@ export function leafParts(leaf: RbacLeaf): {subject: string; value: string} {
     case 'peer': return {subject: 'principal', value: leaf.matcher === undefined ? '(any mTLS peer)' : stringMatcherText(leaf.matcher)}
     case 'namespace': return {subject: 'namespace', value: leaf.pattern.replaceAll('.*', '*')}
     case 'request-principal':
-      return {subject: 'request principal', value: leaf.whole !== undefined ? stringMatcherText(leaf.whole) : `${stringMatcherText(leaf.iss)}/${stringMatcherText(leaf.sub)}`}
+      if (leaf.whole !== undefined) return {subject: 'request principal', value: stringMatcherText(leaf.whole)}
+      // Istio's `*` (any token) compiles to `.+` on both claims.
+      return {subject: 'request principal', value: [leaf.iss, leaf.sub].map(stringMatcherText).join('/').replace(/^\*\/\*$/, '*')}
     case 'jwt-claim': return {subject: `JWT claim ${leaf.claim}`, value: valueMatcherText(leaf.value)}
     case 'source-ip': return {subject: leaf.which === 'direct' ? 'source IP' : 'remote IP', value: leaf.cidr}
     case 'metadata': return {subject: `metadata ${leaf.filter}[${leaf.path}]`, value: valueMatcherText(leaf.value)}
