@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {MeshdbgCommand} from '../lib/base-command.js'
+import type {RunContext} from '../lib/context.js'
 import {parseDuration} from '../lib/duration.js'
 import {badDataError, usageError} from '../lib/errors.js'
 import {
@@ -43,7 +44,8 @@ Saved: -f PATH, or -f - for stdin (kubectl logs output, with or without --prefix
 Istio's TEXT or JSON access-log encoding; non-access-log lines (Envoy's and pilot-agent's own logs) are skipped and their count printed on stderr.
 --status takes codes and classes (504, 5xx, 4xx,5xx, 0 for "no response sent"); --flags matches entries carrying any listed response flag; --path and --upstream-cluster are substring tests.
 --summary counts by code, flag and upstream host (p50/max latency, 5xx share) and marks the host that stands out; --explain adds a plain-words explanation.
--o table (default; also short) | wide (a POD column even for one pod) | json (one object per line, NDJSON; with --summary, the summary object). --no-headers drops the header lines.
+Live: -l SELECTOR reads the pods matching a label selector in the namespace (as kubectl logs -l). --summary names the pod behind each upstream host IP (one list of the cluster's pods, at most 1000 pods).
+-o table (default; also short) | wide (a POD column even for one pod, and DOWNSTREAM last: the caller's address and, when a JSON format logs downstream_peer_uri_san, its SPIFFE ID) | json (one object per line, NDJSON; with --summary, the summary object). --no-headers drops the header lines.
 -c is --container here (not --kubeconfig).
 Exit code 6 also when a non-empty input holds no access-log line.`
 
@@ -71,61 +73,81 @@ Exit code 6 also when a non-empty input holds no access-log line.`
     tail: Flags.integer({summary: 'Live mode: only the last N lines of each pod\'s log (before filtering).', min: 0}),
     follow: Flags.boolean({summary: 'Live mode: keep reading new lines until Ctrl-C.'}),
     container: Flags.string({char: 'c', summary: 'Live mode: the proxy container (default istio-proxy).'}),
+    selector: Flags.string({char: 'l', summary: 'Live mode: the pods matching this label selector (in -n), instead of a target.'}),
     'max-log-requests': Flags.integer({summary: 'Live mode: read at most this many pods\' logs at once (as kubectl logs); the other pods are skipped and named.', default: DEFAULT_MAX_LOG_REQUESTS, min: 1}),
   }
 
   async run(): Promise<AccessLogResult> {
     const {args, flags} = this
-    if (args.target && flags.file) throw usageError('access-log: give either a pod/workload or --file, not both')
-    if (!args.target && !flags.file) throw usageError('access-log requires a pod/workload name or --file')
+    const sources = [args.target, flags.selector, flags.file].filter((given) => given !== undefined).length
+    if (sources > 1) throw usageError('access-log: give one of a pod/workload, --selector or --file')
+    if (sources === 0) throw usageError('access-log requires a pod/workload name, --selector or --file')
     if (flags.file && (flags.follow || flags.since || flags.container || flags.tail !== undefined)) throw usageError('--follow, --since, --tail and --container apply to a pod, not to --file')
     if (flags.since) parseDuration(flags.since, 'since')
     if (flags.follow && flags.summary) throw usageError('--summary needs a finished log: drop --follow (or use --since)')
     const keep = buildEntryFilter({status: flags.status, flags: flags.flags, path: flags.path, upstreamCluster: flags['upstream-cluster']})
 
     const ctx = this.runContext()
-    const source = args.target
-      ? await openLogSource(ctx, {target: args.target, since: flags.since, follow: flags.follow, container: flags.container, tail: flags.tail, maxLogRequests: flags['max-log-requests']})
+    const live = args.target ?? (flags.selector === undefined ? undefined : `-l ${flags.selector}`)
+    const source = live
+      ? await openLogSource(ctx, {target: args.target, selector: flags.selector, since: flags.since, follow: flags.follow, container: flags.container, tail: flags.tail, maxLogRequests: flags['max-log-requests']})
       : undefined
     const lines = source ? source.lines : splitLines(await openInputStream(flags.file!, ctx.signal))
     // A workload's pods are merged: a POD column says which pod logged each entry (always with -o wide).
     const podColumn = (source?.pods.length ?? 0) > 1 || this.wideOutput
+    const downstream = this.wideOutput
 
     const stats = newParseStats()
     const entries: AccessLogResult['entries'] = []
     const streaming = flags.follow && !this.jsonEnabled()
     const podWidth = Math.max(3, ...(source?.pods ?? []).map((pod) => pod.length))
-    if (streaming && this.tableOutput && !flags['no-headers']) this.write((podColumn ? 'POD'.padEnd(podWidth + 2) : '') + renderAccessLogStreamHeader())
+    if (streaming && this.tableOutput && !flags['no-headers']) this.write((podColumn ? 'POD'.padEnd(podWidth + 2) : '') + renderAccessLogStreamHeader({downstream}))
     for await (const entry of accessLogEntries(lines, stats)) {
       if (!keep(entry)) continue
-      const pod = source ? podOf(entry) ?? args.target : args.target
+      const pod = source ? podOf(entry) ?? live : args.target
       const item: AccessLogResult['entries'][number] = flags.explain ? {...entry, explanation: explainEntry(entry, {pod, namespace: flags.namespace})} : entry
       if (streaming) {
         // --follow ends on Ctrl-C only: print as lines arrive and keep nothing.
         if (this.outputFormat === 'json') this.write(JSON.stringify(item) + '\n')
-        else this.write((podColumn ? escapeTerminal(podOf(item) ?? '-').padEnd(podWidth + 2) : '') + renderAccessLogStreamRow(item) + (item.explanation ? renderExplanation(item, item.explanation) : ''))
+        else this.write((podColumn ? escapeTerminal(podOf(item) ?? '-').padEnd(podWidth + 2) : '') + renderAccessLogStreamRow(item, {downstream}) + (item.explanation ? renderExplanation(item, item.explanation) : ''))
         continue
       }
       entries.push(item)
     }
     if (stats.skipped > 0) ctx.note(skippedLinesNote(stats.skipped))
     if (stats.entries === 0 && stats.skipped > stats.skippedBy.blank) {
-      throw badDataError(`no access-log entry in ${args.target ?? (flags.file === '-' ? 'stdin' : flags.file)}`, 'are access logs enabled (meshConfig.accessLogFile=/dev/stdout or the Telemetry API)? Is this the istio-proxy container\'s log?')
+      throw badDataError(`no access-log entry in ${live ?? (flags.file === '-' ? 'stdin' : flags.file)}`, 'are access logs enabled (meshConfig.accessLogFile=/dev/stdout or the Telemetry API)? Is this the istio-proxy container\'s log?')
     }
 
     const result: AccessLogResult = {entries, skipped: stats.skipped}
     if (streaming) return result
-    if (flags.summary) result.summary = summarizeEntries(entries)
+    if (flags.summary) result.summary = source ? await namePods(ctx, summarizeEntries(entries)) : summarizeEntries(entries)
     if (this.outputFormat === 'json') {
       this.write(result.summary ? JSON.stringify(result.summary) + '\n' : renderNdjson(entries))
     } else if (result.summary) {
       this.writeTable(renderSummary(result.summary))
     } else {
-      this.writeTable(podColumn ? renderPodAccessLogTable(entries) : renderAccessLogTable(entries))
+      this.writeTable(podColumn ? renderPodAccessLogTable(entries, {downstream}) : renderAccessLogTable(entries))
       if (flags.explain && entries.length > 0) {
         this.write('\n' + renderGroupedExplanations(entries.map((entry) => ({entry, explanation: entry.explanation!}))))
       }
     }
     return result
+  }
+
+}
+
+/** Upstream host IPs to pod names (one bounded pod list); a failure only costs the names. */
+async function namePods(ctx: RunContext, summary: AccessLogSummary): Promise<AccessLogSummary> {
+  if (!summary.byHost.some((host) => host.upstreamHost !== '-')) return summary
+  const {listPodsByIp, withHostPods, POD_IP_LIST_LIMIT} = await import('../lib/istio/pod-names.js')
+  try {
+    const pods = await listPodsByIp(ctx)
+    if (!pods.complete) ctx.note(`pod names from the first ${POD_IP_LIST_LIMIT} pods of the cluster only`)
+    return withHostPods(summary, pods.byIp)
+  } catch (error) {
+    if (ctx.signal.aborted) throw error
+    ctx.note(`upstream hosts left as IPs: ${error instanceof Error ? error.message : String(error)}`)
+    return summary
   }
 }

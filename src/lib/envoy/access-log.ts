@@ -45,6 +45,8 @@ export interface AccessLogEntry {
   downstreamRemoteAddress: string | null
   requestedServerName: string | null
   routeName: string | null
+  /** `%DOWNSTREAM_PEER_URI_SAN%` (the caller's SPIFFE ID), when a custom JSON format logs it; Istio's default formats do not. */
+  downstreamPeerUriSan?: string
 }
 
 export type SkipReason = 'blank' | 'envoy-log' | 'not-access-log'
@@ -388,7 +390,13 @@ function parseJsonEntry(text: string): AccessLogEntry | undefined {
     downstreamRemoteAddress: jsonString(object, 'downstream_remote_address', 'downstreamRemoteAddress'),
     requestedServerName: jsonString(object, 'requested_server_name', 'requestedServerName'),
     routeName: jsonString(object, 'route_name', 'routeName'),
+    ...optionalString('downstreamPeerUriSan', jsonString(object, 'downstream_peer_uri_san', 'downstreamPeerUriSan')),
   }
+}
+
+/** A field set only when the log carries it, so entries of the default formats keep their shape. */
+function optionalString<K extends string>(key: K, value: string | null): Partial<Record<K, string>> {
+  return value === null ? {} : ({[key]: value} as Record<K, string>)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -448,6 +456,8 @@ export function buildEntryFilter(options: EntryFilterOptions): EntryFilter {
 
 export interface HostSummary {
   upstreamHost: string
+  /** Live targets: the pod that had the host's IP when the summary was printed (one pod list through the API). */
+  pod?: {name: string; namespace: string}
   /** The clusters this host was reached through (usually one). */
   upstreamClusters: string[]
   requests: number

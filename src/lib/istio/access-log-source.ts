@@ -4,7 +4,10 @@ import {MeshdbgError} from '../errors.js'
 import {type AccessLogEntry, splitLines} from '../envoy/access-log.js'
 
 export interface LogSourceFlags {
-  target: string
+  /** A pod or workload; or, without it, `selector`. */
+  target?: string
+  /** A label selector in the namespace (kubectl logs -l). */
+  selector?: string
   since?: string
   follow: boolean
   container?: string
@@ -36,13 +39,14 @@ export async function openLogSource(ctx: RunContext, flags: LogSourceFlags): Pro
   const maxLogRequests = flags.maxLogRequests ?? DEFAULT_MAX_LOG_REQUESTS
   if (!Number.isInteger(maxLogRequests) || maxLogRequests < 1) throw new MeshdbgError('usage', '--max-log-requests must be at least 1')
   const container = flags.container ?? DEFAULT_CONTAINER
-  const single = parseTarget(flags.target).kind === 'pod'
-  const resolved = await resolveTargetPods(ctx, {target: flags.target})
+  const single = flags.target !== undefined && parseTarget(flags.target).kind === 'pod'
+  const resolved = await resolveTargetPods(ctx, {target: flags.target, selector: flags.selector})
+  const described = flags.target ?? `selector "${flags.selector}"`
   const withContainer = resolved.filter(({pod}) => [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].some((c) => c.name === container))
   if (withContainer.length === 0) {
     const first = resolved[0]
     const names = [...(first.pod.spec?.containers ?? [])].map((c) => c.name).join(', ')
-    throw new MeshdbgError('not-found', `${single ? `pod ${first.name}.${first.namespace} has no container` : `no pod of ${flags.target} has a container`} "${container}"${names ? ` (containers: ${names})` : ''}`, {
+    throw new MeshdbgError('not-found', `${single ? `pod ${first.name}.${first.namespace} has no container` : `no pod of ${described} has a container`} "${container}"${names ? ` (containers: ${names})` : ''}`, {
       hint: container === DEFAULT_CONTAINER ? 'is it part of the mesh? For a gateway or another proxy container, pass -c' : undefined,
     })
   }
@@ -55,7 +59,7 @@ export async function openLogSource(ctx: RunContext, flags: LogSourceFlags): Pro
   const overCap = runningAll.filter(({pod}) => !kept.has(pod))
   if (running.length === 0) {
     const phases = notRunning.map(({name, pod}) => `${name}: ${pod.status?.phase ?? 'Unknown'}`).join(', ')
-    throw new MeshdbgError('not-found', single ? `pod ${notRunning[0].name}.${notRunning[0].namespace} is ${notRunning[0].pod.status?.phase ?? 'Unknown'}, not Running` : `no pod of ${flags.target} is Running (${phases})`)
+    throw new MeshdbgError('not-found', single ? `pod ${notRunning[0].name}.${notRunning[0].namespace} is ${notRunning[0].pod.status?.phase ?? 'Unknown'}, not Running` : `no pod of ${described} is Running (${phases})`)
   }
   if (notRunning.length > 0) ctx.note(`skipping ${notRunning.length} pod${notRunning.length === 1 ? '' : 's'} that ${notRunning.length === 1 ? 'is' : 'are'} not Running: ${notRunning.map(({name}) => name).join(', ')}`)
   const skippedForContainer = resolved.length - withContainer.length

@@ -57,6 +57,10 @@ export interface RbacFilterFacts {
   dryRun: PolicyKey[]
   /** `shadow_rules.action` of the dry-run keys. */
   dryRunAction?: RbacAction
+  /** `rules.policies` as configured (key -> Policy), for --verbose and --check. */
+  policies: Record<string, Json>
+  /** `shadow_rules.policies` as configured (CUSTOM and dry-run). */
+  shadowPolicies: Record<string, Json>
 }
 
 export interface AuthzChain {
@@ -72,14 +76,22 @@ export interface AuthzChain {
   defaultChain: boolean
   /** `filter_chain_match.destination_port`, when the chain is for one port (e.g. virtualInbound's per-port chains). */
   destinationPort?: number
+  /** `filter_chain_match.transport_protocol` ("tls" for mTLS chains, "raw_buffer" for plaintext), when set. */
+  transportProtocol?: string
+  /** The listener's `traffic_direction` is INBOUND (a sidecar's virtualInbound). */
+  inbound: boolean
   filters: RbacFilterFacts[]
 }
 
 /** Proto UInt32Value: a bare number in proto JSON; `{value: n}` tolerated. */
 
-function policyKeys(rules: Json): string[] {
+function policyMap(rules: Json): Record<string, Json> {
   const policies = field(rules, 'policies')
-  return policies !== null && typeof policies === 'object' && !Array.isArray(policies) ? Object.keys(policies) : []
+  return policies !== null && typeof policies === 'object' && !Array.isArray(policies) ? policies : {}
+}
+
+function policyKeys(rules: Json): string[] {
+  return Object.keys(policyMap(rules))
 }
 
 function rbacFacts(config: Json, layer: AuthzLayer): RbacFilterFacts {
@@ -96,6 +108,8 @@ function rbacFacts(config: Json, layer: AuthzLayer): RbacFilterFacts {
     custom,
     dryRun,
     dryRunAction: dryRun.length > 0 ? (enumField(shadow, 'action', RBAC_ACTIONS) as RbacAction) : undefined,
+    policies: hasRules ? policyMap(rules) : {},
+    shadowPolicies: policyMap(shadow),
   }
 }
 
@@ -131,10 +145,19 @@ export function collectAuthzChains(dump: ConfigDump): AuthzChain[] {
   const chains: AuthzChain[] = []
   for (const [listenerIndex, {listener, dynamic}] of collectListenerEntries(dump).entries()) {
     const socket = field(field(listener, 'address'), 'socket_address')
-    const base = {listenerIndex, listener: stringField(listener, 'name'), address: stringField(socket, 'address'), port: numberField(socket, 'port_value'), dynamic}
+    const inbound = stringField(listener, 'traffic_direction') === 'INBOUND'
+    const base = {listenerIndex, listener: stringField(listener, 'name'), address: stringField(socket, 'address'), port: numberField(socket, 'port_value'), dynamic, inbound}
     const add = (chain: Json, defaultChain: boolean) => {
-      const destinationPort = uint32Value(field(field(chain, 'filter_chain_match'), 'destination_port'))
-      chains.push({...base, defaultChain, ...(destinationPort === undefined ? {} : {destinationPort}), filters: chainRbacFilters(chain)})
+      const match = field(chain, 'filter_chain_match')
+      const destinationPort = uint32Value(field(match, 'destination_port'))
+      const transportProtocol = stringField(match, 'transport_protocol')
+      chains.push({
+        ...base,
+        defaultChain,
+        ...(destinationPort === undefined ? {} : {destinationPort}),
+        ...(transportProtocol === '' ? {} : {transportProtocol}),
+        filters: chainRbacFilters(chain),
+      })
     }
     for (const chain of arrayField(listener, 'filter_chains')) add(chain, false)
     const fallback = field(listener, 'default_filter_chain')

@@ -29,6 +29,12 @@ export function accessLogRowCells(entry: AccessLogEntry): string[] {
   ].map(escapeTerminal)
 }
 
+/** `-o wide`: the caller's address and, when the log carries it, its SPIFFE ID (last, so awk's fields before it stay put). */
+export function downstreamCell(entry: AccessLogEntry): string {
+  const address = cell(entry.downstreamRemoteAddress)
+  return escapeTerminal(entry.downstreamPeerUriSan ? `${address} (${entry.downstreamPeerUriSan})` : address)
+}
+
 /** The table, header included (the header alone for no entries). */
 export function renderAccessLogTable(entries: readonly AccessLogEntry[], options: {header?: boolean} = {}): string {
   const lines = entries.map((entry) => accessLogRowCells(entry).join('\t'))
@@ -42,18 +48,18 @@ export function renderAccessLogTable(entries: readonly AccessLogEntry[], options
  * together: wide enough for typical values, and a longer value widens only its own row (never
  * truncated, so awk still sees the same fields).
  */
-const STREAM_WIDTHS = [24, 6, 24, 4, 5, 22, 8, 21, 0]
+const STREAM_WIDTHS = [24, 6, 24, 4, 5, 22, 8, 21, 64, 0]
 
 function streamLine(cells: readonly string[]): string {
   return cells.map((value, i) => (i === cells.length - 1 ? value : value.padEnd(STREAM_WIDTHS[i]) + '  ')).join('').trimEnd() + '\n'
 }
 
-export function renderAccessLogStreamHeader(): string {
-  return streamLine(ACCESS_LOG_HEADER)
+export function renderAccessLogStreamHeader(options: {downstream?: boolean} = {}): string {
+  return streamLine(options.downstream ? [...ACCESS_LOG_HEADER, 'DOWNSTREAM'] : ACCESS_LOG_HEADER)
 }
 
-export function renderAccessLogStreamRow(entry: AccessLogEntry): string {
-  return streamLine(accessLogRowCells(entry))
+export function renderAccessLogStreamRow(entry: AccessLogEntry, options: {downstream?: boolean} = {}): string {
+  return streamLine(options.downstream ? [...accessLogRowCells(entry), downstreamCell(entry)] : accessLogRowCells(entry))
 }
 
 /** `-o json`: one object per entry and line (NDJSON), so a stream can be piped into `jq -c`. */
@@ -108,7 +114,7 @@ export function renderSummary(summary: AccessLogSummary): string {
   }
   out.push('')
   const rows = summary.byHost.map((host) => tabRow([
-    host.upstreamHost,
+    host.pod ? `${host.upstreamHost} (${host.pod.name})` : host.upstreamHost,
     host.upstreamClusters.join(',') || '-',
     String(host.requests),
     String(host.errors5xx),
@@ -121,8 +127,12 @@ export function renderSummary(summary: AccessLogSummary): string {
   return out.join('\n') + '\n'
 }
 
-/** The access-log table with a leading POD column (a workload's pods, merged). */
-export function renderPodAccessLogTable(entries: readonly AccessLogEntry[]): string {
-  const lines = [['POD', ...ACCESS_LOG_HEADER], ...entries.map((entry) => [escapeTerminal(podOf(entry) ?? '-'), ...accessLogRowCells(entry)])]
+/** The access-log table with a leading POD column (a workload's pods, merged); `-o wide` adds DOWNSTREAM last. */
+export function renderPodAccessLogTable(entries: readonly AccessLogEntry[], options: {downstream?: boolean} = {}): string {
+  const tail = (cells: string[], extra: string) => (options.downstream ? [...cells, extra] : cells)
+  const lines = [
+    tail(['POD', ...ACCESS_LOG_HEADER], 'DOWNSTREAM'),
+    ...entries.map((entry) => tail([escapeTerminal(podOf(entry) ?? '-'), ...accessLogRowCells(entry)], downstreamCell(entry))),
+  ]
   return tabwrite(lines.map((cells) => cells.join('\t') + '\t'), {padding: 2}).replace(/ +$/gm, '')
 }
