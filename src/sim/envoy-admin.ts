@@ -302,8 +302,8 @@ export class EnvoyAdmin {
     const dyn = clusters.filter((c) => c.added_via_api).length
     const seed = [...this.pod.name].reduce((a, c) => a + c.charCodeAt(0), 0)
     const values: Array<[string, number]> = [
-      ['cluster_manager.active_clusters', clusters.length], ['cluster_manager.cds.update_attempt', 12], ['cluster_manager.cds.update_rejected', 0], ['cluster_manager.cds.update_success', 11],
-      ['cluster_manager.warming_clusters', 0], ['listener_manager.lds.update_attempt', 12], ['listener_manager.lds.update_rejected', this.pod.proxy?.sync?.lds === 'ERROR' ? 1 : 0],
+      ['cluster_manager.active_clusters', clusters.length], ['cluster_manager.cds.update_attempt', 12], ['cluster_manager.cds.update_rejected', this.scenario.xds?.status(this.pod)?.cds?.error ? 1 : 0], ['cluster_manager.cds.update_success', 11],
+      ['cluster_manager.warming_clusters', 0], ['listener_manager.lds.update_attempt', 12], ['listener_manager.lds.update_rejected', this.pod.proxy?.sync?.lds === 'ERROR' || this.scenario.xds?.status(this.pod)?.lds?.error ? 1 : 0],
       ['listener_manager.lds.update_success', 11], ['listener_manager.total_listeners_active', listenerAddresses(this.pod, this.scenario).length], ['listener_manager.workers_started', 1],
       ['server.concurrency', 2], ['server.live', 1], ['server.state', 0], ['server.total_connections', 3 + (seed % 7)], ['server.uptime', 86400],
       ['cluster.xds-grpc.upstream_cx_total', 1], ['cluster.xds-grpc.upstream_rq_total', 4],

@@ -85,7 +85,7 @@ function identityOf(subjectAltName: string | undefined, subject: string | undefi
   if (uris.length > 0) return uris.join(',')
   const dns = entries.filter((entry) => /^DNS:/i.test(entry)).map((entry) => entry.slice(4))
   if (dns.length > 0) return dns.join(',')
-  return /(?:^|\n)CN=([^\n]*)/.exec(subject ?? '')?.[1] ?? ''
+  return /(?:^|\n)CN=([^\n]*)/.exec(subject ?? '')?.[1] ?? oneLineName(subject)
 }
 
 /** Node prints X.509 names one attribute per line; one line reads better in a table. */
