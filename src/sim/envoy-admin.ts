@@ -1,7 +1,7 @@
 // Envoy's admin API (the subset Istio tools use), served per simulated proxy.
 import {X509Certificate} from 'node:crypto'
 import type {IncomingMessage, ServerResponse} from 'node:http'
-import {readCert, workloadCert} from './certs.js'
+import {proxyCertificates} from './mesh-ca.js'
 import {buildConfigDump, bootstrapNode, envoyVersionFor, liveClusters, listenerAddresses} from './envoy-config.js'
 import type {Scenario, SimPod} from './model.js'
 
@@ -244,8 +244,9 @@ export class EnvoyAdmin {
   }
 
   private certs(): J {
-    const chain = certInfo(workloadCert(this.pod.namespace, this.pod.serviceAccount), false)
-    const ca = certInfo(readCert('mesh-root.pem'), true)
+    const issued = proxyCertificates(this.pod, this.scenario)
+    const chain = certInfo(issued.leaf, false)
+    const ca = certInfo(issued.root, true)
     const contexts = this.pod.proxy?.kind === 'router' ? 2 : 4
     return {certificates: Array.from({length: contexts}, () => ({ca_cert: [ca], cert_chain: [chain]}))}
   }

@@ -171,6 +171,8 @@ export interface ProxyBehaviour {
   neverAck?: XdsType[]
   /** Milliseconds this pod's application takes to answer (story 2's slow pod). */
   latencyMs?: number
+  /** This proxy's workload certificate, when not the default one (src/sim/mesh-ca.ts). */
+  certificate?: import('./mesh-ca.js').CertificateKnob
 }
 
 export interface LiveSettings {
