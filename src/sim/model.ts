@@ -173,6 +173,8 @@ export interface ProxyBehaviour {
   latencyMs?: number
   /** This proxy's workload certificate, when not the default one (src/sim/mesh-ca.ts). */
   certificate?: import('./mesh-ca.js').CertificateKnob
+  /** Envoy's server state and warming gauges, when not LIVE with nothing warming (src/sim/envoy-state.ts). */
+  envoy?: import('./envoy-state.js').EnvoyStateKnob
 }
 
 export interface LiveSettings {

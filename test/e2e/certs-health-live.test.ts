@@ -15,6 +15,7 @@ const SLEEP = 'sleep-6f8cfb8c8f-wncwh.default'
 const HTTPBIN = 'httpbin-5c5f9d7b8d-lt6hx.default'
 const CATALOG = 'catalog-5c7f8f8447-f54sj.istioinaction'
 const NACKING = 'catalog-v2-6d4c8b7d9f-zqgfl.istioinaction'
+const STARTING = 'catalog-v2-6d4c8b7d9f-8xw2p.istioinaction'
 
 let sim: Simulator
 
@@ -24,6 +25,7 @@ beforeAll(async () => {
   proxies['webapp-7c5d7b8c6b-4vzd9'] = {...proxies['webapp-7c5d7b8c6b-4vzd9'], certificate: {notAfter: '+3h', intermediate: true}}
   proxies['sleep-6f8cfb8c8f-wncwh'] = {certificate: {notAfter: '-1h'}}
   proxies['httpbin-5c5f9d7b8d-lt6hx'] = {certificate: {root: 'other-mesh'}}
+  proxies['catalog-v2-6d4c8b7d9f-8xw2p'] = {...proxies['catalog-v2-6d4c8b7d9f-8xw2p'], envoy: {state: 'PRE_INITIALIZING', warmingClusters: 2}}
 })
 
 afterAll(async () => {
@@ -91,6 +93,20 @@ describe('meshdbg health (live)', () => {
     const result = await meshdbg('health', WEBAPP, '-o', 'json')
     const doc = JSON.parse(result.stdout)
     expect(doc.findings.find((finding: {id: string}) => finding.id === 'workload-cert')).toMatchObject({severity: 'WARN', next: `meshdbg certs ${WEBAPP}`})
+  })
+
+  it('an Envoy still initialising: /ready, server state and pilot-agent fail, warming clusters warn', async () => {
+    const result = await meshdbg('health', STARTING)
+    expect(result.code).toBe(10)
+    const lines = result.stdout.split('\n')
+    expect(lines.filter((line) => /^(PASS|WARN|FAIL) /.test(line)).map((line) => line.split(/\s{2,}/).slice(0, 2).join(' | '))).toEqual([
+      'FAIL | Envoy ready', 'FAIL | Envoy server', 'FAIL | pilot-agent ready', 'PASS | workload certificate', 'WARN | warming config',
+      'PASS | rejected config', 'PASS | upstream endpoints', 'PASS | log levels', 'WARN | istiod sync',
+    ])
+    expect(result.stdout).toContain('/ready answered 503: PRE_INITIALIZING')
+    expect(result.stdout).toContain(':15020/healthz/ready answered 503')
+    expect(result.stdout).toContain('2 warming clusters, 0 warming listeners')
+    expect(result.stderr).toBe(`Error: ${STARTING}: 3 health checks failed: envoy-ready, envoy-server, agent-ready\n`)
   })
 
   it('a pod that is not there: exit 3, one line', async () => {
