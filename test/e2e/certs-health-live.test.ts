@@ -109,6 +109,31 @@ describe('meshdbg health (live)', () => {
     expect(result.stderr).toBe(`Error: ${STARTING}: 3 health checks failed: envoy-ready, envoy-server, agent-ready\n`)
   })
 
+  it('a read that fails is that check\'s FAIL; no Envoy read at all is the connection error (exit 4)', async () => {
+    const target = {pod: 'catalog-5c7f8f8447-f54sj', namespace: 'istioinaction'}
+    sim.setFault({...target, port: 15020}, {kind: 'refused'})
+    try {
+      const result = await meshdbg('health', CATALOG, '--json')
+      expect(result.code).toBe(10)
+      const {result: health} = JSON.parse(result.stdout)
+      const agent = health.findings.find((finding: {id: string}) => finding.id === 'agent-ready')
+      expect(agent.severity).toBe('FAIL')
+      expect(agent.message).toMatch(/^could not read pilot-agent :15020\/healthz\/ready: /)
+      expect(health.findings.filter((finding: {severity: string}) => finding.severity === 'FAIL')).toHaveLength(1)
+    } finally {
+      sim.setFault({...target, port: 15020}, undefined)
+    }
+    sim.setFault({...target, port: 15000}, {kind: 'refused'})
+    try {
+      const result = await meshdbg('health', CATALOG)
+      expect(result.code).toBe(4)
+      expect(result.stdout).toBe('')
+      expect(result.stderr.split('\n').filter(Boolean)).toHaveLength(1)
+    } finally {
+      sim.setFault({...target, port: 15000}, undefined)
+    }
+  })
+
   it('a pod that is not there: exit 3, one line', async () => {
     const result = await meshdbg('health', 'nope-123.default')
     expect(result.code).toBe(3)

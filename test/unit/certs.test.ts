@@ -1,5 +1,5 @@
 import {spawnSync} from 'node:child_process'
-import {mkdtempSync, readdirSync, readFileSync, rmSync} from 'node:fs'
+import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
@@ -39,6 +39,14 @@ describe('the certificate generator', () => {
     } finally {
       rmSync(out, {recursive: true, force: true})
     }
+  })
+})
+
+describe.skipIf(!existsSync('/usr/bin/openssl'))('the certificates, checked by openssl', () => {
+  it('verify as a chain at the reference instant (leaf, intermediate, root A), and the leaf alone fails', () => {
+    const verify = (...args: string[]) => spawnSync('/usr/bin/openssl', ['verify', '-attime', String(AT.getTime() / 1000), '-CAfile', join(fixtures, 'root-a.pem'), ...args], {encoding: 'utf8'})
+    expect(verify('-untrusted', join(fixtures, 'intermediate.pem'), join(fixtures, 'leaf-webapp.pem')).stdout).toBe(`${join(fixtures, 'leaf-webapp.pem')}: OK\n`)
+    expect(verify(join(fixtures, 'leaf-webapp.pem')).status).not.toBe(0)
   })
 })
 
