@@ -106,6 +106,13 @@ describe('certificates of SDS secrets', () => {
     expect(early[0].state).toBe('NOT YET VALID')
   })
 
+  it('prints terminal controls in names from the dump as visible escapes', () => {
+    const hostile = {configs: [{'@type': 'type.googleapis.com/envoy.admin.v3.SecretsConfigDump', dynamic_active_secrets: [{name: 'kubernetes://\u001B]52;c;eA==\u0007x\u202E', secret: {validation_context: {trusted_ca: {inline_bytes: Buffer.from(read('root-a.pem')).toString('base64')}}}}]}]}
+    const table = renderCertificateTable(secretCertificateRows(requireSection(parseConfigDump(JSON.stringify(hostile), 'x'), 'Secrets'), {now: AT}))
+    expect(table).not.toMatch(/[\u0000-\u0009\u000B-\u001F\u007F\u202E]/)
+    expect(table).toContain('kubernetes://\\x1b]52;c;eA==\\x07x\\u202e')
+  })
+
   it('never returns key material', () => {
     expect(JSON.stringify(rowsOf('webapp.secrets.json'))).not.toMatch(/W3JlZGFjdGVkXQ|private/i)
   })
