@@ -217,9 +217,8 @@ export function certsEndpointRows(raw: Json, clock: CertificateClock, known: rea
       entries.forEach((entry, index) => {
         const serialNumber = formatSerial(stringField(entry, 'serial_number'))
         const notAfter = new Date(stringField(entry, 'expiration_time'))
-        const key = `${serialNumber}`
-        if (seen.has(key)) return
-        seen.add(key)
+        if (seen.has(serialNumber)) return
+        seen.add(serialNumber)
         const sans = arrayField(entry, 'subject_alt_names').map((san) => stringField(san, 'uri') || stringField(san, 'dns') || stringField(san, 'ip_address')).filter(Boolean)
         const judged = Number.isNaN(notAfter.getTime())
           ? {secondsLeft: 0, timeLeft: '', state: 'UNPARSABLE' as const}
