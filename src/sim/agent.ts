@@ -1,6 +1,7 @@
 // pilot-agent: the status server (15020) and, on Istio 1.11-1.24, the XDS debug tap (15004).
 import type {IncomingMessage} from 'node:http'
 import type {EnvoyAdmin} from './envoy-admin.js'
+import {agentReadyAnswer} from './envoy-state.js'
 import {nameTable} from './istiod.js'
 import type {Scenario, SimPod} from './model.js'
 import {clientConfig, connectedProxies, nonce} from './sync.js'
@@ -10,7 +11,7 @@ type Send = (code: number, body: string, contentType?: string) => void
 export function handleAgent(pod: SimPod, scenario: Scenario, admin: EnvoyAdmin, req: IncomingMessage, send: Send): void {
   const url = new URL(req.url ?? '/', 'http://localhost')
   const path = url.pathname
-  if (path === '/healthz/ready') return send(200, '')
+  if (path === '/healthz/ready') return send(...agentReadyAnswer(pod, scenario))
   if (path === '/stats/prometheus' || path === '/metrics') {
     const agent = [
       '# HELP istio_agent_go_goroutines Number of goroutines that currently exist.',

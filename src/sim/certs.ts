@@ -1,11 +1,12 @@
-// Committed, long-lived test certificates (generated once with openssl; see certs/README.md).
+// The fake API server's committed, long-lived TLS certificates (see certs/README.md); the mesh's
+// certificates are issued on request by mesh-ca.ts.
 import {existsSync, readFileSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 const here = dirname(fileURLToPath(import.meta.url))
 // Compiled code runs from dist/sim; the PEM files stay in src/sim/certs.
-const certDir = [join(here, 'certs'), join(here, '..', '..', 'src', 'sim', 'certs')].find((d) => existsSync(join(d, 'mesh-root.pem')))
+const certDir = [join(here, 'certs'), join(here, '..', '..', 'src', 'sim', 'certs')].find((d) => existsSync(join(d, 'apiserver-ca.pem')))
 const cache = new Map<string, string>()
 
 export function readCert(file: string): string {
@@ -21,10 +22,4 @@ export function readCert(file: string): string {
 export function certPath(file: string): string {
   if (!certDir) throw new Error('simulator certificates not found (src/sim/certs)')
   return join(certDir, file)
-}
-
-/** The workload certificate for a service account, falling back to a generic one. */
-export function workloadCert(namespace: string, serviceAccount: string): string {
-  const file = `workload-${namespace}-${serviceAccount}.pem`
-  return certDir && existsSync(join(certDir, file)) ? readCert(file) : readCert('workload-default-default.pem')
 }

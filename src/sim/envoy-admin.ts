@@ -1,7 +1,8 @@
 // Envoy's admin API (the subset Istio tools use), served per simulated proxy.
 import {X509Certificate} from 'node:crypto'
 import type {IncomingMessage, ServerResponse} from 'node:http'
-import {readCert, workloadCert} from './certs.js'
+import {envoyReadyAnswer, envoyState, SERVER_STATE_GAUGE} from './envoy-state.js'
+import {proxyCertificates} from './mesh-ca.js'
 import {buildConfigDump, bootstrapNode, envoyVersionFor, liveClusters, listenerAddresses} from './envoy-config.js'
 import type {Scenario, SimPod} from './model.js'
 
@@ -126,7 +127,7 @@ export class EnvoyAdmin {
       }
       case '/certs': return json(this.certs())
       case '/server_info': return json(this.serverInfo())
-      case '/ready': return send(200, 'LIVE\n')
+      case '/ready': return send(...envoyReadyAnswer(this.pod, this.scenario))
       case '/logging': return this.logging(q, send)
       case '/stats': return this.stats(q, send)
       case '/stats/prometheus': return send(200, this.prometheus())
@@ -244,8 +245,9 @@ export class EnvoyAdmin {
   }
 
   private certs(): J {
-    const chain = certInfo(workloadCert(this.pod.namespace, this.pod.serviceAccount), false)
-    const ca = certInfo(readCert('mesh-root.pem'), true)
+    const issued = proxyCertificates(this.pod, this.scenario)
+    const chain = certInfo(issued.leaf, false)
+    const ca = certInfo(issued.root, true)
     const contexts = this.pod.proxy?.kind === 'router' ? 2 : 4
     return {certificates: Array.from({length: contexts}, () => ({ca_cert: [ca], cert_chain: [chain]}))}
   }
@@ -255,7 +257,7 @@ export class EnvoyAdmin {
     const uptime = `${Math.floor((Date.now() - this.startedAt) / 1000) + 86400}s`
     return {
       version: `${v.sha}/${v.major}.${v.minor}.${v.patch}/Clean/RELEASE/BoringSSL`,
-      state: 'LIVE',
+      state: envoyState(this.pod, this.scenario).state,
       hot_restart_version: '11.104',
       command_line_options: {base_id: '0', use_dynamic_base_id: false, base_id_path: '', concurrency: 2, config_path: 'etc/istio/proxy/envoy-rev.json', config_yaml: '', allow_unknown_static_fields: false, reject_unknown_dynamic_fields: false, ignore_unknown_dynamic_fields: false, admin_address_path: '', local_address_ip_version: 'v4', log_level: 'warning', component_log_level: 'misc:error', log_format: '%Y-%m-%dT%T.%fZ\t%l\tenvoy %n %g:%#\t%v\tthread=%t', log_format_escaped: false, log_path: '', service_cluster: '', service_node: '', service_zone: '', drain_strategy: 'Immediate', mode: 'Serve', disable_hot_restart: false, enable_mutex_tracing: false, restart_epoch: 0, cpuset_threads: false, disabled_extensions: [], enable_fine_grain_logging: false, socket_path: '@envoy_domain_socket', socket_mode: 0, enable_core_dump: false, stats_tag: [], drain_time: '45s', parent_shutdown_time: '60s', file_flush_interval: '10s'},
       node: {...bootstrapNode(this.pod, this.scenario), extensions: [{name: 'envoy.filters.http.rbac', category: 'envoy.filters.http'}, {name: 'envoy.filters.network.http_connection_manager', category: 'envoy.filters.network'}, {name: 'envoy.filters.network.tcp_proxy', category: 'envoy.filters.network'}]},
@@ -302,10 +304,10 @@ export class EnvoyAdmin {
     const dyn = clusters.filter((c) => c.added_via_api).length
     const seed = [...this.pod.name].reduce((a, c) => a + c.charCodeAt(0), 0)
     const values: Array<[string, number]> = [
-      ['cluster_manager.active_clusters', clusters.length], ['cluster_manager.cds.update_attempt', 12], ['cluster_manager.cds.update_rejected', 0], ['cluster_manager.cds.update_success', 11],
-      ['cluster_manager.warming_clusters', 0], ['listener_manager.lds.update_attempt', 12], ['listener_manager.lds.update_rejected', this.pod.proxy?.sync?.lds === 'ERROR' ? 1 : 0],
+      ['cluster_manager.active_clusters', clusters.length], ['cluster_manager.cds.update_attempt', 12], ['cluster_manager.cds.update_rejected', this.scenario.xds?.status(this.pod)?.cds?.error ? 1 : 0], ['cluster_manager.cds.update_success', 11],
+      ['cluster_manager.warming_clusters', envoyState(this.pod, this.scenario).warmingClusters], ['listener_manager.total_listeners_warming', envoyState(this.pod, this.scenario).warmingListeners], ['listener_manager.lds.update_attempt', 12], ['listener_manager.lds.update_rejected', this.pod.proxy?.sync?.lds === 'ERROR' || this.scenario.xds?.status(this.pod)?.lds?.error ? 1 : 0],
       ['listener_manager.lds.update_success', 11], ['listener_manager.total_listeners_active', listenerAddresses(this.pod, this.scenario).length], ['listener_manager.workers_started', 1],
-      ['server.concurrency', 2], ['server.live', 1], ['server.state', 0], ['server.total_connections', 3 + (seed % 7)], ['server.uptime', 86400],
+      ['server.concurrency', 2], ['server.live', 1], ['server.state', SERVER_STATE_GAUGE[envoyState(this.pod, this.scenario).state]], ['server.total_connections', 3 + (seed % 7)], ['server.uptime', 86400],
       ['cluster.xds-grpc.upstream_cx_total', 1], ['cluster.xds-grpc.upstream_rq_total', 4],
       ['cluster_manager.cluster_added', dyn + 5],
     ]

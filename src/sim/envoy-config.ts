@@ -1,6 +1,6 @@
 // Builds an Envoy config dump (Envoy's own snake_case JSON) for a simulated proxy from the mesh model,
 // the way istiod would have configured it: bootstrap, CDS, EDS, LDS, RDS, SDS.
-import {workloadCert, readCert} from './certs.js'
+import {proxyCertificates} from './mesh-ca.js'
 import type {IstioConfig, Scenario, SimPod, SimService} from './model.js'
 import {matchesLabels} from './selectors.js'
 
@@ -384,8 +384,7 @@ export function buildConfigDump(pod: SimPod, scenario: Scenario, includeEds: boo
   const acked = scenario.xds?.versions(pod)?.envoy
   const versionOf = (type: 'cds' | 'lds' | 'rds') => acked?.[type]?.version ?? (scenario.xds ? '' : t(120))
   const updatedAt = (type: 'cds' | 'lds' | 'rds', fixed: number) => acked?.[type]?.at ?? t(fixed)
-  const cert = workloadCert(pod.namespace, pod.serviceAccount)
-  const root = readCert('mesh-root.pem')
+  const certificates = proxyCertificates(pod, scenario)
   const configs: J[] = [
     {'@type': `${ADMIN}BootstrapConfigDump`, bootstrap: bootstrap(pod, scenario), last_updated: t(1.234)},
     {'@type': `${ADMIN}ClustersConfigDump`, version_info: versionOf('cds'),
@@ -409,8 +408,8 @@ export function buildConfigDump(pod: SimPod, scenario: Scenario, includeEds: boo
         .map((rc: J) => ({route_config: {'@type': 'type.googleapis.com/envoy.config.route.v3.RouteConfiguration', ...rc}, last_updated: t(1.3)})),
       dynamic_route_configs: view.routes.map((route) => ({version_info: versionOf('rds'), route_config: {'@type': 'type.googleapis.com/envoy.config.route.v3.RouteConfiguration', ...route}, last_updated: updatedAt('rds', 2.7)}))},
     {'@type': `${ADMIN}SecretsConfigDump`, dynamic_active_secrets: [
-      {name: 'default', version_info: t(0), last_updated: t(1.1), secret: {'@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret', name: 'default', tls_certificate: {certificate_chain: {inline_bytes: Buffer.from(cert + root).toString('base64')}, private_key: {inline_bytes: 'W3JlZGFjdGVkXQ=='}}}},
-      {name: 'ROOTCA', version_info: t(0), last_updated: t(1.2), secret: {'@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret', name: 'ROOTCA', validation_context: {trusted_ca: {inline_bytes: Buffer.from(root).toString('base64')}}}},
+      {name: 'default', version_info: t(0), last_updated: t(1.1), secret: {'@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret', name: 'default', tls_certificate: {certificate_chain: {inline_bytes: Buffer.from(certificates.chain).toString('base64')}, private_key: {inline_bytes: 'W3JlZGFjdGVkXQ=='}}}},
+      {name: 'ROOTCA', version_info: t(0), last_updated: t(1.2), secret: {'@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret', name: 'ROOTCA', validation_context: {trusted_ca: {inline_bytes: Buffer.from(certificates.roots).toString('base64')}}}},
     ]},
   )
   return {configs}

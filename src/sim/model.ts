@@ -171,6 +171,10 @@ export interface ProxyBehaviour {
   neverAck?: XdsType[]
   /** Milliseconds this pod's application takes to answer (story 2's slow pod). */
   latencyMs?: number
+  /** This proxy's workload certificate, when not the default one (src/sim/mesh-ca.ts). */
+  certificate?: import('./mesh-ca.js').CertificateKnob
+  /** Envoy's server state and warming gauges, when not LIVE with nothing warming (src/sim/envoy-state.ts). */
+  envoy?: import('./envoy-state.js').EnvoyStateKnob
 }
 
 export interface LiveSettings {

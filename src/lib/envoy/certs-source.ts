@@ -1,0 +1,33 @@
+// Where `certs` and `health` get a proxy's certificates: a live pod (its SDS secrets and /certs)
+// or a saved file (a config dump with a SecretsConfigDump, or a /certs answer).
+import type {RunContext} from '../context.js'
+import type {InputText} from '../input.js'
+import type {ResolvedPod} from '../kube/resolve.js'
+import {certsEndpointRows, isCertsResponse, secretCertificateRows, type CertificateClock, type CertificateRow} from './certs.js'
+import {parseConfigDumpInput, parseJsonText, requireSection} from './configdump.js'
+import {AdminPath} from './source.js'
+
+/** Rows of a saved file: a config dump's secrets, or Envoy's /certs answer (detected by its shape). */
+export function certificateRowsFromInput(input: InputText, clock: CertificateClock): CertificateRow[] {
+  const head = input.text.slice(0, 256)
+  if (/^\s*\{\s*"certificates"\s*:/.test(head)) {
+    const raw = parseJsonText(input.text, input.origin, 'Envoy\'s /certs answer or a config dump')
+    if (isCertsResponse(raw)) return certsEndpointRows(raw, clock)
+  }
+  return secretCertificateRows(requireSection(parseConfigDumpInput(input, {only: ['Secrets']}), 'Secrets'), clock)
+}
+
+/**
+ * A live proxy's certificates: its SDS secrets, then what /certs shows its TLS contexts loaded that
+ * no secret holds (certificates mounted from files). Two GETs on the command's port-forward.
+ */
+export async function fetchCertificateRows(ctx: RunContext, pod: ResolvedPod, clock: CertificateClock, proxyAdminPort?: number): Promise<CertificateRow[]> {
+  const {fetchAdminFromPod} = await import('../kube/proxy-admin.js')
+  const [secrets, certs] = await Promise.all([
+    fetchAdminFromPod(ctx, pod, AdminPath.secrets, {proxyAdminPort}),
+    fetchAdminFromPod(ctx, pod, 'certs', {proxyAdminPort}),
+  ])
+  const rows = secretCertificateRows(requireSection(parseConfigDumpInput(secrets, {only: ['Secrets']}), 'Secrets'), clock)
+  const loaded = parseJsonText(certs.text, `${certs.origin} /certs`, 'Envoy\'s /certs answer')
+  return [...rows, ...certsEndpointRows(loaded, clock, rows)]
+}
