@@ -1,3 +1,4 @@
+import type {DemoStep} from '../diagnose/demo.js'
 import type {DiagnoseCounts} from '../diagnose/run.js'
 import type {Check, Finding, Severity} from '../diagnose/types.js'
 import {escapeTerminal} from './escape.js'
@@ -62,4 +63,18 @@ export function renderDiagnose(findings: readonly Finding[], checks: readonly Ch
   const proxies = single ? escapeTerminal(findings[0]?.target ?? '1 proxy') : `${options.proxies} proxies`
   out.push(`Diagnosed ${proxies}: ${counts.fail} failed, ${plural(counts.error, 'error')}, ${plural(counts.warn, 'warning')}, ${counts.pass} passed`)
   return out.join('\n') + '\n'
+}
+
+/** One step of `meshdbg demo`: the command as typed, then its diagnosis (problems only until the last) or kubectl's lines. */
+export function renderDemoStep(step: DemoStep, checks: readonly Check[], options: {color?: boolean; last: boolean}): string {
+  const lines = [`$ ${escapeTerminal(step.command)}`]
+  if (step.diagnosis) {
+    const {diagnosis} = step
+    lines.push(renderDiagnose(diagnosis.findings, checks, {short: !options.last, color: options.color, proxies: diagnosis.proxies.length, counts: diagnosis.counts}))
+  }
+  if (step.applied) {
+    lines.push(...step.applied.map(escapeTerminal))
+    if (step.syncedAfterMs !== undefined) lines.push(`istiod pushed the change; the gateway acknowledged it (SYNCED) after ${(step.syncedAfterMs / 1000).toFixed(1)} s`, '')
+  }
+  return lines.join('\n') + '\n'
 }

@@ -50,15 +50,19 @@ export const accessLogCheck: Check = {
     }
     const ordered = [...groups.values()].sort((a, b) => b.entries.length - a.entries.length || a.key.localeCompare(b.key))
     const outliers = new Map(summarizeEntries(entries).byHost.filter((host) => host.outlier).map((host) => [host.upstreamHost, host.outlier!]))
+    const podOf = async (group: ErrorGroup): Promise<string | undefined> => {
+      if (group.upstreamHost === '' || group.upstreamHost === '-' || /^127\.|^::1$/.test(ipOf(group.upstreamHost))) return undefined
+      return facts.podByIp(ipOf(group.upstreamHost), parseSubsetKey(group.upstreamCluster)?.hostname.split('.')[1])
+    }
     const describe = async (group: ErrorGroup): Promise<string> => {
       const what = `${group.code} ${group.flags}${group.details ? ` (${group.details})` : ''} ×${group.entries.length}`
       if (group.upstreamHost === '' || group.upstreamHost === '-') return what
-      const namespace = parseSubsetKey(group.upstreamCluster)?.hostname.split('.')[1]
-      const pod = /^127\.|^::1$/.test(ipOf(group.upstreamHost)) ? undefined : await facts.podByIp(ipOf(group.upstreamHost), namespace)
+      const pod = await podOf(group)
       return `${what} via ${pod ? `pod ${pod} (${group.upstreamHost})` : group.upstreamHost}${group.upstreamCluster ? ` ${group.upstreamCluster}` : ''}`
     }
     const top = ordered[0]
     const topWords = await describe(top)
+    const topPod = await podOf(top)
     const share = errors.length / entries.length
     const outlier = outliers.get(top.upstreamHost)
     const explanation = explainEntry(top.entries[0], {pod: facts.pod.name, namespace: facts.pod.namespace})
@@ -69,7 +73,10 @@ export const accessLogCheck: Check = {
     const outcome: CheckOutcome = {
       severity: share >= FAIL_SHARE ? 'fail' : 'warn',
       message: `${errors.length} of ${entries.length} requests in the last ${window} failed: ${topWords}${ordered.length > 1 ? ` (and ${ordered.length - 1} more kind${ordered.length > 2 ? 's' : ''})` : ''}${outlier ? `; that host stands out: ${outlier}` : ''}`,
-      hint: explanation.summary,
+      // A host that stands out is the lead (story 2): the mesh config is fine for its peers.
+      hint: outlier && topPod
+        ? `${explanation.summary}. Its peers answer in time: look at pod ${topPod} (restart or replace it), or raise the route's timeout`
+        : explanation.summary,
       command: `meshdbg access-log ${shellArg(facts.pod.id, '<pod>')} --since ${window} --status 5xx --summary`,
       evidence,
     }
