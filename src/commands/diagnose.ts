@@ -17,7 +17,7 @@ export default class Diagnose extends MeshdbgCommand<typeof Diagnose> {
   static override description = `Targets: a pod or workload (every Running meshed pod of it), -l SELECTOR, --all (every meshed pod of the namespace) or -A (of every namespace).
 Checks (--check ID / --skip ID, repeatable or comma-separated):
 ${CHECKS.map((check) => `  ${check.id.padEnd(16)} ${check.title}`).join('\n')}
-Checks run in parallel (--concurrency check runs at once), each with its own deadline (--check-timeout); a check that times out or fails to fetch its data is an ERROR finding and never hides the others. Data is fetched once per proxy: Envoy admin (config_dump, clusters, ready, logging, stats), pilot-agent :15020/healthz/ready, the istio-proxy log of the last --since, istiod's /debug/syncz and versions.
+Proxies are diagnosed --concurrency at a time, each proxy's checks in parallel, each with its own deadline (--check-timeout); a check that times out or fails to fetch its data is an ERROR finding and never hides the others. Data is fetched once per proxy: Envoy admin (config_dump, clusters, ready, logging, stats), pilot-agent :15020/healthz/ready, the istio-proxy log of the last --since, istiod's /debug/syncz and versions.
 Output: findings grouped by area, the most important first (FAIL, ERROR, WARN, then PASS; within a severity causes before symptoms), each with a one-line reason, a hint and the next command. --short prints problems only. -o json|yaml (or --json) prints the typed findings: id, group, severity (pass|warn|fail|error), target, message, hint, command, evidence.
 Exit 0 when nothing failed; 11 when a check failed or could not run (error); 10 for warnings with --fail-on warn.`
 
@@ -39,7 +39,7 @@ Exit 0 when nothing failed; 11 when a check failed or could not run (error); 10 
     short: Flags.boolean({summary: 'Print problems only (no PASS lines).'}),
     since: Flags.string({summary: 'How far back the access-log check reads, e.g. 5m, 1h.', default: '5m'}),
     'fail-on': Flags.string({summary: 'Exit non-zero from this severity: fail (11 on failures and errors) or warn (also 10 on warnings).', options: [...FAIL_ON], default: 'fail'}),
-    concurrency: Flags.integer({summary: 'Check runs at the same time.', default: 16, min: 1}),
+    concurrency: Flags.integer({summary: 'Proxies diagnosed at the same time (each with its checks in parallel).', default: 8, min: 1}),
     'check-timeout': Flags.string({summary: 'Deadline of each check on each proxy, e.g. 10s.', default: '10s'}),
     'istio-namespace': istioNamespaceFlag,
     revision: revisionFlag,

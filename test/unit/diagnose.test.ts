@@ -93,6 +93,7 @@ function facts(overrides: Partial<ProxyFacts> & {id?: string} = {}): ProxyFacts 
 
 const OPTIONS: CheckOptions = {sinceMs: 300_000, now: 0}
 const run = (check: Check, proxy: ProxyFacts) => check.run(proxy, OPTIONS)
+const handle = (proxy: ProxyFacts) => ({id: proxy.pod.id, open: () => proxy})
 
 describe('routes check', () => {
   it('story 1: routes to subsets no DestinationRule defines fail, naming the subsets, the host and the fix', async () => {
@@ -211,7 +212,7 @@ describe('runner', () => {
   }}
 
   it('a check that times out or throws is one ERROR finding and the others still run', async () => {
-    const findings = await runChecks([slow, broken, readinessCheck], [facts()], {...OPTIONS, concurrency: 2, checkTimeoutMs: 50})
+    const findings = await runChecks([slow, broken, readinessCheck], [handle(facts())], {...OPTIONS, concurrency: 2, checkTimeoutMs: 50})
     expect(findings.map((f) => [f.id, f.severity, f.message])).toEqual([
       ['slow', 'error', 'never answers: not decided, the check timed out after 50ms'],
       ['broken', 'error', 'throws: could not check: port-forward refused'],
@@ -221,14 +222,14 @@ describe('runner', () => {
 
   it('the command deadline ends the checks still running as ERROR', async () => {
     const abort = new AbortController()
-    const pending = runChecks([slow], [facts()], {...OPTIONS, concurrency: 1, checkTimeoutMs: 60_000, signal: abort.signal})
+    const pending = runChecks([slow], [handle(facts())], {...OPTIONS, concurrency: 1, checkTimeoutMs: 60_000, signal: abort.signal})
     abort.abort()
     expect((await pending)[0].message).toMatch(/before the command's deadline/)
   })
 
   it('orders by severity, then the check\'s relevance: story 1\'s route finding comes before the 503s it causes', async () => {
     const proxy = facts({configDump: async () => BROKEN, accessLog: async () => [entry(line(503, 'NC', 'cluster_not_found', 0, '-', 'version-v1'))], id: 'stale.ns'})
-    const findings = await runChecks(CHECKS.filter((c) => c.id !== 'endpoints'), [proxy], {...OPTIONS, concurrency: 4, checkTimeoutMs: 1000})
+    const findings = await runChecks(CHECKS.filter((c) => c.id !== 'endpoints'), [handle(proxy)], {...OPTIONS, concurrency: 4, checkTimeoutMs: 1000})
     expect(findings.filter((f) => f.severity !== 'pass').map((f) => f.id)).toEqual(['routes', 'access-log', 'sync', 'sync'])
     expect(countFindings(findings)).toEqual({pass: 4, warn: 0, fail: 4, error: 0})
   })

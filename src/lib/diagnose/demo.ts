@@ -101,7 +101,7 @@ export async function runDemo(ctx: RunContext, plan: DemoPlan, hooks: DemoHooks)
     only: [],
     skip: [],
     sinceMs: 5 * 60_000,
-    concurrency: 16,
+    concurrency: 8,
     checkTimeoutMs: 10_000,
     istioNamespace: ISTIOD.istioNamespace,
   }

@@ -34,7 +34,7 @@ const MAX_LOG_LINES = 5000
 export async function runDiagnose(ctx: RunContext, request: DiagnoseRequest): Promise<{result: DiagnoseResult; checks: Check[]}> {
   const checks = selectChecks(CHECKS, request.only, request.skip)
   const pods = await resolveDiagnosePods(ctx, request)
-  const facts = liveFacts(ctx, pods, {
+  const proxies = liveFacts(ctx, pods, {
     istioNamespace: request.istioNamespace,
     revision: request.revision,
     token: request.token,
@@ -45,10 +45,10 @@ export async function runDiagnose(ctx: RunContext, request: DiagnoseRequest): Pr
   const now = Date.now()
   const findings = await ctx.spin(
     `Running ${checks.length} checks on ${pods.length === 1 ? `${pods[0].name}.${pods[0].namespace}` : `${pods.length} proxies`}`,
-    runChecks(checks, facts, {concurrency: request.concurrency, checkTimeoutMs: request.checkTimeoutMs, signal: ctx.signal, sinceMs: request.sinceMs, now}),
+    runChecks(checks, proxies, {concurrency: request.concurrency, checkTimeoutMs: request.checkTimeoutMs, signal: ctx.signal, sinceMs: request.sinceMs, now}),
   )
   return {
-    result: {proxies: facts.map((f) => f.pod.id), checks: checks.map((check) => check.id), counts: countFindings(findings), findings},
+    result: {proxies: proxies.map((proxy) => proxy.id), checks: checks.map((check) => check.id), counts: countFindings(findings), findings},
     checks,
   }
 }

@@ -13,6 +13,7 @@ import {loadControlPlaneVersions} from '../istio/version.js'
 import {chooseAdminPort} from '../kube/admin-port.js'
 import {fetchAdminFromPod, fetchFromPod, getKubeJson, resolveTargetPods, type ResolvedPod} from '../kube/index.js'
 import {isMeshedPod} from '../kube/target.js'
+import type {ProxyHandle} from './run.js'
 import type {ProxyFacts, SyncFacts} from './types.js'
 
 export interface DiagnoseTargets {
@@ -74,7 +75,7 @@ function isGatewayPod(pod: V1Pod): boolean {
  * port-forwards, the access log through the log API, and istiod's syncz and versions once for
  * the whole run (every replica, in parallel).
  */
-export function liveFacts(ctx: RunContext, pods: readonly ResolvedPod[], options: LiveFactsOptions): ProxyFacts[] {
+export function liveFacts(ctx: RunContext, pods: readonly ResolvedPod[], options: LiveFactsOptions): ProxyHandle[] {
   const selector: IstiodSelector = {istioNamespace: options.istioNamespace, revision: options.revision, token: options.token}
   const syncz = once(async () => {
     const {sources, failures} = await loadIstiodSyncz(ctx, selector)
@@ -91,7 +92,7 @@ export function liveFacts(ctx: RunContext, pods: readonly ResolvedPod[], options
     }
     return get()
   }
-  return pods.map((resolved) => proxyFacts(ctx, resolved, options, {syncz, versions, podsOf}))
+  return pods.map((resolved) => ({id: `${resolved.name}.${resolved.namespace}`, open: () => proxyFacts(ctx, resolved, options, {syncz, versions, podsOf})}))
 }
 
 interface Shared {
@@ -116,7 +117,8 @@ function proxyFacts(ctx: RunContext, resolved: ResolvedPod, options: LiveFactsOp
       gateway: isGatewayPod(resolved.pod),
       startLevels: resetSpecFor(resolved.pod).spec,
     },
-    configDump: once(async () => parseConfigDumpInput(await admin('config_dump'))),
+    // Only the sections checks read: on a large sidecar dump the others are skipped undecoded.
+    configDump: once(async () => parseConfigDumpInput(await admin('config_dump'), {only: ['Clusters', 'Listeners', 'Routes']})),
     clusterStatuses: once(async () => {
       const input = parseEndpointInput(await admin('clusters?format=json'))
       if (input.kind !== 'cluster-status') throw new MeshdbgError('bad-data', `${id}: /clusters?format=json did not answer cluster statuses`)

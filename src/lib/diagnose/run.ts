@@ -6,7 +6,7 @@ import type {Check, CheckOptions, Finding, ProxyFacts, Severity} from './types.j
 export const SEVERITY_ORDER: readonly Severity[] = ['fail', 'error', 'warn', 'pass']
 
 export interface RunChecksOptions extends CheckOptions {
-  /** Check runs (one check on one proxy) at the same time. */
+  /** Proxies diagnosed at the same time (each with all its checks in parallel). */
   concurrency: number
   /** Each check run's own deadline, in milliseconds. */
   checkTimeoutMs: number
@@ -56,14 +56,21 @@ async function runOne(check: Check, facts: ProxyFacts, options: RunChecksOptions
   }
 }
 
+/** A proxy to diagnose: its facts are created when its turn comes and dropped when it is done. */
+export interface ProxyHandle {
+  id: string
+  open(): ProxyFacts
+}
+
 /**
- * Every check on every proxy, at most `concurrency` at once. A check that throws or overruns its
- * deadline becomes one ERROR finding; the others are unaffected. Findings come back ordered:
- * severity, then the check's place in the registry, then target.
+ * Every check on every proxy: at most `concurrency` proxies at once, each proxy's checks in
+ * parallel on facts fetched once for it and released when its checks are done (a dump of a
+ * 2,000-service sidecar is tens of MB: 500 of them must not be held at once). A check that throws
+ * or overruns its deadline becomes one ERROR finding; the others are unaffected. Findings come
+ * back ordered: severity, then the check's place in the registry, then target.
  */
-export async function runChecks(checks: readonly Check[], proxies: readonly ProxyFacts[], options: RunChecksOptions): Promise<Finding[]> {
-  const jobs = proxies.flatMap((facts) => checks.map((check) => ({check, facts})))
-  const results: Finding[][] = new Array(jobs.length)
+export async function runChecks(checks: readonly Check[], proxies: readonly ProxyHandle[], options: RunChecksOptions): Promise<Finding[]> {
+  const results: Finding[][] = new Array(proxies.length)
   // One listener for the whole run (one per check run would pass Node's listener limit).
   const aborted = new Promise<'aborted'>((resolve) => {
     if (options.signal?.aborted) resolve('aborted')
@@ -71,12 +78,14 @@ export async function runChecks(checks: readonly Check[], proxies: readonly Prox
   })
   let next = 0
   const worker = async () => {
-    while (next < jobs.length) {
+    while (next < proxies.length) {
       const index = next++
-      results[index] = await runOne(jobs[index].check, jobs[index].facts, options, aborted)
+      const facts = proxies[index].open()
+      const perCheck = await Promise.all(checks.map((check) => runOne(check, facts, options, aborted)))
+      results[index] = perCheck.flat()
     }
   }
-  await Promise.all(Array.from({length: Math.min(Math.max(1, options.concurrency), jobs.length)}, worker))
+  await Promise.all(Array.from({length: Math.min(Math.max(1, options.concurrency), proxies.length)}, worker))
   return orderFindings(results.flat(), checks)
 }
 
