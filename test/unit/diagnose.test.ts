@@ -93,7 +93,7 @@ function facts(overrides: Partial<ProxyFacts> & {id?: string} = {}): ProxyFacts 
 
 const OPTIONS: CheckOptions = {sinceMs: 300_000, now: 0}
 const run = (check: Check, proxy: ProxyFacts) => check.run(proxy, OPTIONS)
-const handle = (proxy: ProxyFacts) => ({id: proxy.pod.id, open: () => proxy})
+const handle = (proxy: ProxyFacts) => ({id: proxy.pod.id, open: () => ({facts: proxy, close: () => {}})})
 
 describe('routes check', () => {
   it('story 1: routes to subsets no DestinationRule defines fail, naming the subsets, the host and the fix', async () => {

@@ -59,7 +59,11 @@ async function runOne(check: Check, facts: ProxyFacts, options: RunChecksOptions
 /** A proxy to diagnose: its facts are created when its turn comes and dropped when it is done. */
 export interface ProxyHandle {
   id: string
-  open(): ProxyFacts
+  /**
+   * The proxy's facts, fetched under `deadlineMs`; `close` ends what is still in flight (a check
+   * that timed out must not leave its fetch running while the next proxies start).
+   */
+  open(deadlineMs: number): {facts: ProxyFacts; close(): void}
 }
 
 /**
@@ -80,9 +84,13 @@ export async function runChecks(checks: readonly Check[], proxies: readonly Prox
   const worker = async () => {
     while (next < proxies.length) {
       const index = next++
-      const facts = proxies[index].open()
-      const perCheck = await Promise.all(checks.map((check) => runOne(check, facts, options, aborted)))
-      results[index] = perCheck.flat()
+      const {facts, close} = proxies[index].open(options.checkTimeoutMs)
+      try {
+        const perCheck = await Promise.all(checks.map((check) => runOne(check, facts, options, aborted)))
+        results[index] = perCheck.flat()
+      } finally {
+        close()
+      }
     }
   }
   await Promise.all(Array.from({length: Math.min(Math.max(1, options.concurrency), proxies.length)}, worker))
