@@ -283,7 +283,9 @@ async function main() {
 
   // Companion benches for the live paths, each against the simulator in its own process.
   const live = {}
-  for (const script of ['live.mjs', 'sync-status.mjs']) {
+  // diagnose -A reads every check's data from 500 pods: minutes, not seconds, on a busy machine.
+  const scriptTimeoutMs = {'diagnose.mjs': 30 * 60_000}
+  for (const script of ['live.mjs', 'sync-status.mjs', 'diagnose.mjs']) {
     const scriptJs = join(benchDir, script)
     if (!opts.live) break
     if (!existsSync(scriptJs)) {
@@ -292,10 +294,10 @@ async function main() {
     }
     console.log(`\n== bench/${script} ==`)
     const t0 = Date.now()
-    const result = spawnSync(process.execPath, [scriptJs], {cwd: root, encoding: 'utf8', timeout: 240_000, maxBuffer: 16 << 20})
+    const result = spawnSync(process.execPath, [scriptJs], {cwd: root, encoding: 'utf8', timeout: scriptTimeoutMs[script] ?? 240_000, maxBuffer: 16 << 20})
     const output = `${result.stdout ?? ''}${result.stderr ? `\n${result.stderr}` : ''}`.trim()
     console.log(output || '(no output)')
-    if (result.error) console.log(`bench/${script}: ${result.error.code === 'ETIMEDOUT' ? 'timed out after 240s' : result.error.message}`)
+    if (result.error) console.log(`bench/${script}: ${result.error.code === 'ETIMEDOUT' ? `timed out after ${(scriptTimeoutMs[script] ?? 240_000) / 1000}s` : result.error.message}`)
     else if (result.status !== 0) console.log(`bench/${script} exited ${result.status}`)
     live[script] = {status: result.status, error: result.error?.message, ms: Date.now() - t0, output}
   }

@@ -14,6 +14,8 @@ export const ExitCode = {
   output: 7,
   /** Commands that report problems they found (sync drift, failed checks) use 10 and up. */
   problemsFound: 10,
+  /** `diagnose`: at least one check failed or could not run. */
+  checksFailed: 11,
 } as const
 
 
@@ -27,6 +29,7 @@ export const EXIT_CODE_HELP: ReadonlyArray<[number, string]> = [
   [ExitCode.badData, 'unusable data from a proxy or file (malformed, truncated, wrong kind)'],
   [ExitCode.output, 'could not write the output (disk full, I/O error)'],
   [ExitCode.problemsFound, 'the command ran and found problems (e.g. sync-status --fail-on, diff)'],
+  [ExitCode.checksFailed, 'diagnose: a check failed or could not run (warnings alone: 10 with --fail-on warn)'],
 ]
 
 export function exitCodeHelpSection(): string {

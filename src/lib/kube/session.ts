@@ -29,6 +29,8 @@ export interface KubeSession {
   loadClients(): Promise<void>
   /** A GET of an API path (`/api/v1/...`) with the kubeconfig's credentials, parsed as JSON. */
   getJson<T>(path: string): Promise<T>
+  /** A write (POST to create, PUT to replace) of a JSON object; never retried (`meshdbg demo` applies fixes with it). */
+  sendJson<T>(method: 'POST' | 'PUT', path: string, body: unknown): Promise<T>
   /** Per-call options for client-node API methods: ties the call to the command's deadline. */
   callOptions(): ApiCallOptions
 }
@@ -110,6 +112,21 @@ function createSession(ctx: RunContext): KubeSession {
         if (error instanceof ApiStatusError) return error.code === 429 ? {kind: 'throttled', retryAfterMs: retryAfterMs(error.retryAfter)} : undefined
         return isConnectionReset(error) ? {kind: 'reset'} : undefined
       })
+      return JSON.parse(text) as T
+    },
+    sendJson: async <T>(method: 'POST' | 'PUT', path: string, body: unknown): Promise<T> => {
+      const {headers, dispatcher} = await transport()
+      const response = await request(loaded.server + path, {
+        method,
+        headers: {...headers, accept: 'application/json', 'content-type': 'application/json'},
+        body: JSON.stringify(body),
+        dispatcher,
+        signal: requestSignal(ctx.signal),
+        headersTimeout: ctx.timeoutMs,
+        bodyTimeout: ctx.timeoutMs,
+      })
+      const text = await response.body.text()
+      if (response.statusCode >= 400) throw new ApiStatusError(response.statusCode, text, response.headers['retry-after'])
       return JSON.parse(text) as T
     },
     callOptions: () => ({middleware: [requestMiddleware], middlewareMergeStrategy: 'append'}) as unknown as ApiCallOptions,

@@ -1,0 +1,151 @@
+#!/usr/bin/env node
+// Live `meshdbg diagnose -A` on the simulator's scale scenario (500 pods, ~2,000-cluster sidecar
+// dumps of ~11 MB each, 3 istiods): the simulator runs as its own process (node dist/sim/cli.js
+// --scenario scale), and every run is the built CLI end to end (every check on every meshed pod:
+// Envoy admin, pilot-agent, access logs, istiod syncz and versions). Exit 11 (failures found: the
+// scenario has every sync state) counts as a completed run. Prints median wall time and peak RSS,
+// and PASS/FAIL against the 10 s and 300 MB targets.
+//
+//   node bench/diagnose.mjs [--runs 3] [--target-ms 10000] [--target-mb 300] [-- extra diagnose args]
+import {spawn, spawnSync} from 'node:child_process'
+import {existsSync} from 'node:fs'
+import {cpus, loadavg} from 'node:os'
+import {dirname, join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const runJs = join(root, 'bin', 'run.js')
+const simJs = join(root, 'dist', 'sim', 'cli.js')
+
+function parseArgs(argv) {
+  const opts = {runs: 3, targetMs: 10_000, targetMb: 300, extra: []}
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]
+    if (arg === '--') {
+      opts.extra = argv.slice(i + 1)
+      break
+    }
+    const value = () => argv[++i] ?? fail(`${arg} needs a value`)
+    if (arg === '--runs') opts.runs = positive(value(), arg)
+    else if (arg === '--target-ms') opts.targetMs = positive(value(), arg)
+    else if (arg === '--target-mb') opts.targetMb = positive(value(), arg)
+    else if (arg === '-h' || arg === '--help') {
+      console.log('usage: node bench/diagnose.mjs [--runs N] [--target-ms MS] [--target-mb MB] [-- extra diagnose args]')
+      process.exit(0)
+    } else fail(`unknown argument ${arg}`)
+  }
+  return opts
+}
+
+function positive(text, name) {
+  const n = Number(text)
+  if (!Number.isInteger(n) || n < 1) fail(`${name} needs a positive integer, got "${text}"`)
+  return n
+}
+
+function fail(message) {
+  console.error(`bench/diagnose: ${message}`)
+  process.exit(2)
+}
+
+const log = (message) => process.stderr.write(message + '\n')
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = sorted.length >> 1
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+}
+
+/** Starts the simulator process and resolves with its KUBECONFIG path once it prints it. */
+function startSimulator() {
+  const child = spawn(process.execPath, [simJs, '--scenario', 'scale'], {stdio: ['ignore', 'pipe', 'pipe']})
+  return new Promise((resolve, reject) => {
+    let out = ''
+    let err = ''
+    const timer = setTimeout(() => reject(new Error(`the simulator printed no KUBECONFIG line within 30s: ${err.trim()}`)), 30_000)
+    child.stdout.on('data', (chunk) => {
+      out += chunk
+      const match = /^KUBECONFIG=(.+)$/m.exec(out)
+      if (match) {
+        clearTimeout(timer)
+        resolve({child, kubeconfig: match[1].trim()})
+      }
+    })
+    child.stderr.on('data', (chunk) => (err += chunk))
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`the simulator exited ${code} before printing KUBECONFIG: ${err.trim()}`))
+    })
+  })
+}
+
+function runOnce(kubeconfig, extra, time) {
+  const argv = [process.execPath, runJs, 'diagnose', '-A', '--short', '--timeout', '30m', ...extra]
+  const full = time ? ['/usr/bin/time', '-f', '%M %U %S', ...argv] : argv
+  const started = process.hrtime.bigint()
+  const result = spawnSync(full[0], full.slice(1), {
+    env: {...process.env, KUBECONFIG: kubeconfig, NO_COLOR: '1'},
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  })
+  const ms = Number(process.hrtime.bigint() - started) / 1e6
+  let rssKb
+  let cpuS
+  let stderr = result.stderr
+  if (time) {
+    const lines = stderr.trimEnd().split('\n')
+    const match = /^(\d+) ([\d.]+) ([\d.]+)$/.exec(lines[lines.length - 1] ?? '')
+    if (match) {
+      rssKb = Number(match[1])
+      cpuS = Number(match[2]) + Number(match[3])
+      stderr = lines.slice(0, -1).join('\n')
+    }
+  }
+  if (![0, 10, 11].includes(result.status)) throw new Error(`diagnose exited ${result.status}: ${stderr.trim().split('\n').pop()}`)
+  // The summary line: "Diagnosed 495 proxies: 12 failed, 0 errors, 3 warnings, 3900 passed".
+  const summary = result.stdout.trimEnd().split('\n').pop() ?? ''
+  const errors = Number(/, (\d+) errors?,/.exec(summary)?.[1] ?? NaN)
+  return {ms, rssKb, cpuS, summary, errors}
+}
+
+const opts = parseArgs(process.argv.slice(2))
+if (!existsSync(simJs) || !existsSync(join(root, 'oclif.manifest.json'))) fail('build first: npm run build')
+const time = existsSync('/usr/bin/time')
+if (!time) log('/usr/bin/time is not available: peak RSS is reported as n/a')
+
+log('starting the simulator (scale scenario)...')
+const {child, kubeconfig} = await startSimulator()
+const stop = () => child.exitCode === null && child.kill('SIGTERM')
+process.on('exit', stop)
+try {
+  log('warm-up run (not counted)...')
+  const warm = runOnce(kubeconfig, opts.extra, false)
+  log(`  ${warm.summary} in ${warm.ms.toFixed(0)} ms`)
+  const samples = []
+  for (let i = 0; i < opts.runs; i++) {
+    const sample = runOnce(kubeconfig, opts.extra, time)
+    samples.push(sample)
+    log(`  run ${i + 1}/${opts.runs}: ${sample.ms.toFixed(0)} ms, ${sample.rssKb === undefined ? 'n/a' : `${(sample.rssKb / 1024).toFixed(0)} MB`}`)
+  }
+  // The same CLI doing no I/O, interleaved afterwards: what node + oclif startup costs right now.
+  const floor = []
+  for (let i = 0; i < opts.runs; i++) {
+    const started = process.hrtime.bigint()
+    spawnSync(process.execPath, [runJs, '--version'], {encoding: 'utf8'})
+    floor.push(Number(process.hrtime.bigint() - started) / 1e6)
+  }
+  const wall = median(samples.map((s) => s.ms))
+  const rss = samples.every((s) => s.rssKb !== undefined) ? Math.max(...samples.map((s) => s.rssKb)) : undefined
+  const cpu = samples.every((s) => s.cpuS !== undefined) ? median(samples.map((s) => s.cpuS)) : undefined
+  const verdict = wall <= opts.targetMs ? 'PASS' : 'FAIL'
+  const rssVerdict = rss === undefined ? 'n/a' : rss / 1024 <= opts.targetMb ? 'PASS' : 'FAIL'
+  console.log(`diagnose -A (live, scale scenario): ${opts.runs} runs; last: ${samples.at(-1).summary}`)
+  console.log(`  median wall   ${wall.toFixed(0)} ms   (target <= ${opts.targetMs} ms: ${verdict})`)
+  console.log(`  median cpu    ${cpu === undefined ? 'n/a' : `${(cpu * 1000).toFixed(0)} ms`}   (user+system)`)
+  console.log(`  peak RSS      ${rss === undefined ? 'n/a' : `${(rss / 1024).toFixed(0)} MB`}   (target <= ${opts.targetMb} MB: ${rssVerdict})`)
+  console.log(`  ERROR findings ${samples.map((s) => s.errors).join(', ')}   (checks that hit --check-timeout or could not fetch their data)`)
+  console.log(`  samples       ${samples.map((s) => s.ms.toFixed(0)).join(', ')} ms`)
+  console.log(`  startup floor ${median(floor).toFixed(0)} ms   (median of meshdbg --version, same machine, same moment)`)
+  console.log(`  machine       ${cpus().length} cores, load ${loadavg().map((n) => n.toFixed(1)).join(' ')}`)
+} finally {
+  stop()
+}

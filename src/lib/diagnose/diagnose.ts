@@ -1,0 +1,73 @@
+import type {RunContext} from '../context.js'
+import {ExitCode, MeshdbgError} from '../errors.js'
+import {CHECKS} from './registry.js'
+import {countFindings, runChecks, selectChecks, type DiagnoseCounts} from './run.js'
+import {liveFacts, resolveDiagnosePods, type DiagnoseTargets} from './live.js'
+import type {Check, Finding} from './types.js'
+
+export interface DiagnoseRequest extends DiagnoseTargets {
+  only: string[]
+  skip: string[]
+  sinceMs: number
+  concurrency: number
+  checkTimeoutMs: number
+  istioNamespace: string
+  revision?: string
+  token?: string
+  proxyAdminPort?: number
+}
+
+export interface DiagnoseResult {
+  /** The proxies diagnosed, `<pod>.<namespace>`. */
+  proxies: string[]
+  /** The ids of the checks that ran. */
+  checks: string[]
+  counts: DiagnoseCounts
+  /** Worst first: severity, then the check's relevance (causes before symptoms), then proxy. */
+  findings: Finding[]
+}
+
+/** Newest access-log lines read per proxy: enough for minutes of a busy gateway, bounded memory at 500 pods. */
+const MAX_LOG_LINES = 5000
+
+/** Resolves the proxies, runs the chosen checks on them and returns the ordered findings. */
+export async function runDiagnose(ctx: RunContext, request: DiagnoseRequest): Promise<{result: DiagnoseResult; checks: Check[]}> {
+  const checks = selectChecks(CHECKS, request.only, request.skip)
+  const pods = await resolveDiagnosePods(ctx, request)
+  const proxies = liveFacts(ctx, pods, {
+    istioNamespace: request.istioNamespace,
+    revision: request.revision,
+    token: request.token,
+    sinceMs: request.sinceMs,
+    proxyAdminPort: request.proxyAdminPort,
+    maxLogLines: MAX_LOG_LINES,
+  })
+  const now = Date.now()
+  const findings = await ctx.spin(
+    `Running ${checks.length} checks on ${pods.length === 1 ? `${pods[0].name}.${pods[0].namespace}` : `${pods.length} proxies`}`,
+    runChecks(checks, proxies, {concurrency: request.concurrency, checkTimeoutMs: request.checkTimeoutMs, signal: ctx.signal, sinceMs: request.sinceMs, now}),
+  )
+  return {
+    result: {proxies: proxies.map((proxy) => proxy.id), checks: checks.map((check) => check.id), counts: countFindings(findings), findings},
+    checks,
+  }
+}
+
+export const FAIL_ON = ['warn', 'fail'] as const
+
+/**
+ * The exit the findings call for, as an error carrying the result (printed first): 11 when a
+ * check failed or could not run, 10 for warnings with `--fail-on warn`, none otherwise.
+ */
+export function diagnoseOutcome(result: DiagnoseResult, failOn: (typeof FAIL_ON)[number]): MeshdbgError | undefined {
+  const {counts} = result
+  if (counts.fail > 0 || counts.error > 0) {
+    const first = result.findings[0]
+    return new MeshdbgError('problems-found', `${counts.fail} check${counts.fail === 1 ? '' : 's'} failed${counts.error > 0 ? `, ${counts.error} could not run` : ''}: ${first.id} on ${first.target}: ${first.message}`, {exitCode: ExitCode.checksFailed, result})
+  }
+  if (failOn === 'warn' && counts.warn > 0) {
+    const first = result.findings[0]
+    return new MeshdbgError('problems-found', `${counts.warn} warning${counts.warn === 1 ? '' : 's'}: ${first.id} on ${first.target}: ${first.message}`, {result})
+  }
+  return undefined
+}

@@ -1,0 +1,173 @@
+import type {V1Pod, V1PodList} from '@kubernetes/client-node'
+
+import type {RunContext} from '../context.js'
+import {MeshdbgError, notFoundError} from '../errors.js'
+import {accessLogEntries, splitLines} from '../envoy/access-log.js'
+import {parseConfigDumpInput} from '../envoy/configdump.js'
+import {parseEndpointInput} from '../envoy/endpoints.js'
+import {parseActiveLoggers, resetSpecFor} from '../envoy/log-levels.js'
+import {AGENT_STATUS_PORT} from '../istio/agent.js'
+import {loadIstiodSyncz, type IstiodSelector} from '../istio/istiod.js'
+import {mergeSyncStatus, type SyncStatusRow} from '../istio/sync-status.js'
+import {loadControlPlaneVersions} from '../istio/version.js'
+import {chooseAdminPort} from '../kube/admin-port.js'
+import {fetchAdminFromPod, fetchFromPod, getKubeJson, resolveTargetPods, type ResolvedPod} from '../kube/index.js'
+import {isMeshedPod} from '../kube/target.js'
+import type {ProxyHandle} from './run.js'
+import type {ProxyFacts, SyncFacts} from './types.js'
+
+export interface DiagnoseTargets {
+  target?: string
+  /** `-l`: pods matching a label selector (in -n). */
+  selector?: string
+  /** `--all`: every meshed pod of the namespace. */
+  all?: boolean
+  /** `-A`: every meshed pod of every namespace. */
+  allNamespaces?: boolean
+}
+
+/** Running meshed pods to diagnose, in namespace and name order. */
+export async function resolveDiagnosePods(ctx: RunContext, targets: DiagnoseTargets): Promise<ResolvedPod[]> {
+  let pods: ResolvedPod[]
+  if (targets.allNamespaces) {
+    const list = await getKubeJson<V1PodList>(ctx, 'pods in all namespaces', '/api/v1/pods')
+    pods = (list.items ?? []).map((pod) => ({name: pod.metadata?.name ?? '', namespace: pod.metadata?.namespace ?? '', pod}))
+  } else {
+    pods = await resolveTargetPods(ctx, {target: targets.target, selector: targets.selector, namespaceWide: targets.all})
+  }
+  const usable = pods.filter(({pod}) => isMeshedPod(pod) && pod.status?.phase === 'Running' && !pod.metadata?.deletionTimestamp)
+  const skipped = pods.length - usable.length
+  if (usable.length === 0) {
+    throw notFoundError(`no Running meshed pods to diagnose${skipped > 0 ? ` (${skipped} pod${skipped === 1 ? '' : 's'} without a sidecar or not Running)` : ''}`, 'name a meshed pod or workload, or pass -n with the namespace')
+  }
+  if (skipped > 0 && (targets.target !== undefined || targets.selector !== undefined)) {
+    ctx.note(`skipping ${skipped} pod${skipped === 1 ? '' : 's'} without a sidecar or not Running`)
+  }
+  return usable.sort((a, b) => (a.namespace < b.namespace ? -1 : a.namespace > b.namespace ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+}
+
+export interface LiveFactsOptions extends IstiodSelector {
+  sinceMs: number
+  proxyAdminPort?: number
+  /** At most this many access-log lines per proxy (the newest). */
+  maxLogLines: number
+}
+
+/** A promise made on first call and shared by every later caller. */
+function once<T>(make: () => Promise<T>): () => Promise<T> {
+  let value: Promise<T> | undefined
+  return () => {
+    if (!value) {
+      value = make()
+      // Only the checks that asked see the failure; nobody else may crash the process with it.
+      value.catch(() => {})
+    }
+    return value
+  }
+}
+
+function isGatewayPod(pod: V1Pod): boolean {
+  return (pod.spec?.containers ?? []).some((container) => [...(container.command ?? []), ...(container.args ?? [])].includes('router'))
+}
+
+/**
+ * The facts of every proxy, fetched live on first use: Envoy admin and pilot-agent through
+ * port-forwards, the access log through the log API, and istiod's syncz and versions once for
+ * the whole run (every replica, in parallel).
+ */
+export function liveFacts(ctx: RunContext, pods: readonly ResolvedPod[], options: LiveFactsOptions): ProxyHandle[] {
+  const selector: IstiodSelector = {istioNamespace: options.istioNamespace, revision: options.revision, token: options.token}
+  const syncz = once(async () => {
+    const {sources, failures} = await loadIstiodSyncz(ctx, selector)
+    const rows = new Map<string, SyncStatusRow>(mergeSyncStatus(sources, {now: Date.now()}).map((row) => [row.proxy, row]))
+    return {rows, failures: failures.map((failure) => ({istiod: failure.istiod, message: failure.error instanceof Error ? failure.error.message : String(failure.error)}))}
+  })
+  const versions = once(async () => new Map((await loadControlPlaneVersions(ctx, selector)).map((v) => [v.istiod, v.version])))
+  const podsByNamespace = new Map<string, () => Promise<V1Pod[]>>()
+  const podsOf = (namespace: string) => {
+    let get = podsByNamespace.get(namespace)
+    if (!get) {
+      get = once(async () => (await getKubeJson<V1PodList>(ctx, `pods in namespace "${namespace}"`, `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`)).items ?? [])
+      podsByNamespace.set(namespace, get)
+    }
+    return get()
+  }
+  return pods.map((resolved) => ({
+    id: `${resolved.name}.${resolved.namespace}`,
+    open: (deadlineMs: number) => {
+      // The proxy's own requests end at its checks' deadline (or the command's); the shared
+      // istiod and pod-list reads above keep the command's, as other proxies use them too.
+      const stop = new AbortController()
+      const timer = setTimeout(() => stop.abort(new MeshdbgError('timeout', `the checks of ${resolved.name}.${resolved.namespace} timed out`)), deadlineMs)
+      timer.unref()
+      const proxyCtx: RunContext = {...ctx, signal: AbortSignal.any([ctx.signal, stop.signal])}
+      return {
+        facts: proxyFacts(proxyCtx, resolved, options, {syncz, versions, podsOf}),
+        close: () => {
+          clearTimeout(timer)
+          stop.abort(new MeshdbgError('timeout', `the checks of ${resolved.name}.${resolved.namespace} are done`))
+        },
+      }
+    },
+  }))
+}
+
+interface Shared {
+  syncz(): Promise<{rows: Map<string, SyncStatusRow>; failures: SyncFacts['failedIstiods']}>
+  versions(): Promise<Map<string, string>>
+  podsOf(namespace: string): Promise<V1Pod[]>
+}
+
+function proxyFacts(ctx: RunContext, resolved: ResolvedPod, options: LiveFactsOptions, shared: Shared): ProxyFacts {
+  const id = `${resolved.name}.${resolved.namespace}`
+  const adminPort = chooseAdminPort(options.proxyAdminPort, resolved.pod.metadata?.annotations ?? undefined)
+  const admin = (path: string, method: 'GET' | 'POST' = 'GET') => fetchAdminFromPod(ctx, resolved, path, {adminPort, method, spinner: false})
+  const statusOf = async (port: number, path: string) => {
+    const response = await fetchFromPod(ctx, resolved, port, path, {acceptStatus: 'any'})
+    return {status: response.status, text: response.text}
+  }
+  return {
+    pod: {
+      name: resolved.name,
+      namespace: resolved.namespace,
+      id,
+      gateway: isGatewayPod(resolved.pod),
+      startLevels: resetSpecFor(resolved.pod).spec,
+    },
+    // Only the sections checks read: on a large sidecar dump the others are skipped undecoded.
+    configDump: once(async () => parseConfigDumpInput(await admin('config_dump'), {only: ['Clusters', 'Listeners', 'Routes']})),
+    clusterStatuses: once(async () => {
+      const input = parseEndpointInput(await admin('clusters?format=json'))
+      if (input.kind !== 'cluster-status') throw new MeshdbgError('bad-data', `${id}: /clusters?format=json did not answer cluster statuses`)
+      return input.clusterStatuses
+    }),
+    envoyReady: once(() => statusOf(adminPort.port, '/ready')),
+    agentReady: once(() => statusOf(AGENT_STATUS_PORT, '/healthz/ready')),
+    logLevels: once(async () => parseActiveLoggers((await admin('logging', 'POST')).text)),
+    configStats: once(async () => {
+      const text = (await admin('stats?filter=update_rejected')).text
+      const stats = new Map<string, number>()
+      for (const line of text.split('\n')) {
+        const match = /^(\S+): (\d+)$/.exec(line.trim())
+        if (match) stats.set(match[1], Number(match[2]))
+      }
+      return stats
+    }),
+    accessLog: once(async () => {
+      const {openPodLog} = await import('../kube/pod-logs.js')
+      const stream = await openPodLog(ctx, resolved, {container: 'istio-proxy', follow: false, sinceSeconds: options.sinceMs / 1000, tailLines: options.maxLogLines})
+      const entries = []
+      for await (const entry of accessLogEntries(splitLines(stream))) entries.push(entry)
+      return entries
+    }),
+    sync: once(async () => {
+      const {rows, failures} = await shared.syncz()
+      return {row: rows.get(id), failedIstiods: failures}
+    }),
+    istiodVersion: async (istiod) => (await shared.versions()).get(istiod),
+    podByIp: async (ip, namespace) => {
+      const candidates = namespace ? await shared.podsOf(namespace) : []
+      return candidates.find((pod) => pod.status?.podIP === ip || (pod.status?.podIPs ?? []).some((entry) => entry.ip === ip))?.metadata?.name
+    },
+  }
+}
