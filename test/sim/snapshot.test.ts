@@ -39,40 +39,33 @@ const COMMANDS: string[][] = [
   ['proxy-config', 'route', ...GW, '--name', 'http.8080', '-o', 'json'],
   ['proxy-config', 'all', ...WEBAPP, '-o', 'json'],
   ['proxy-config', 'endpoint', 'deploy/catalog', '-n', 'istioinaction', '--json'],
-  ['proxy-config', 'secret', ...WEBAPP, '-o', 'yaml'],
   ['proxy-config', 'log', ...WEBAPP],
-  ['authz', ...WEBAPP],
   ['authz', ...WEBAPP, '--explain'],
   ['sync-status'],
-  ['sync-status', '-o', 'wide'],
   ['sync-status', '-n', 'istioinaction', '--json'],
   ['sync-status', ...GW],
   ['sync-status', ...WEBAPP, '--agent'],
   ['istiod', 'syncz'],
   ['istiod', 'registryz'],
-  ['istiod', 'configz'],
   ['istiod', 'adsz', '--all'],
   ['istiod', 'config-dump', '--proxy', 'deploy/webapp', '-n', 'istioinaction'],
   ['istiod', 'edsz', '--proxy', 'deploy/webapp', '-n', 'istioinaction'],
   ['agent', 'deploy/webapp', 'ready', '-n', 'istioinaction'],
-  ['agent', 'deploy/webapp', 'metrics', '-n', 'istioinaction'],
   ['agent', 'deploy/webapp', 'ndsz', '-n', 'istioinaction'],
   ['agent', 'deploy/webapp', 'syncz', '-n', 'istioinaction'],
   ['log', ...WEBAPP],
   ['log', '-n', 'istioinaction', '-l', 'app=catalog'],
-  ['version'],
   ['version', '-o', 'json'],
   // Failures replay too: same message, same exit code.
   ['proxy-config', 'cluster', 'deploy/nope', '-n', 'istioinaction'],
-  ['proxy-config', 'cluster', 'pod/nope', '-n', 'istioinaction'],
 ]
 
-describe('snapshot capture and offline replay', () => {
+describe('snapshot capture and offline replay', {timeout: 90_000}, () => {
   it('writes a tar.gz with a versioned manifest and reports what it holds', () => {
     expect(capture.stderr).not.toMatch(/Error/)
     expect(capture.code).toBe(0)
     const result = JSON.parse(capture.stdout).result
-    expect(result.proxies.map((p: {pod: string}) => p.pod.replace(/-[^-]+-[^-]+$/, '')).sort()).toEqual(['catalog', 'catalog-v2', 'catalog-v2', 'istio-ingressgateway', 'webapp'])
+    expect(result.proxies.map((p: {pod: string}) => p.pod.replace(/-[^-]+-[^-]+$/, '')).sort()).toEqual(['catalog', 'istio-ingressgateway', 'webapp'])
     expect(result.istiods.length).toBeGreaterThan(0)
     const names = execFileSync('tar', ['tzf', archive], {encoding: 'utf8'}).split('\n')
     expect(names).toContain('manifest.json')
@@ -83,7 +76,7 @@ describe('snapshot capture and offline replay', () => {
   })
 
   it.each(COMMANDS.map((args) => [args.join(' '), args]))('%s: identical live and from the snapshot', async (_name, args) => {
-    const [fromCluster, fromSnapshot] = [await live(...(args as string[])), await replay(...(args as string[]))]
+    const [fromCluster, fromSnapshot] = await Promise.all([live(...(args as string[])), replay(...(args as string[]))])
     expect({stdout: fromSnapshot.stdout, stderr: fromSnapshot.stderr, code: fromSnapshot.code}).toEqual({stdout: fromCluster.stdout, stderr: fromCluster.stderr, code: fromCluster.code})
     if (!(args as string[]).includes('nope')) expect(fromCluster.code).toBe(0)
   })
@@ -92,7 +85,7 @@ describe('snapshot capture and offline replay', () => {
     // The simulator dates log lines from the moment of each request, so a live run and a replay
     // differ in the lines' times and request ids: compare the shape, header and row count.
     for (const args of [[...WEBAPP, '--tail', '4'], [...WEBAPP, '--tail', '6', '-o', 'wide']]) {
-      const [fromCluster, fromSnapshot] = [await live('access-log', ...args), await replay('access-log', ...args)]
+      const [fromCluster, fromSnapshot] = await Promise.all([live('access-log', ...args), replay('access-log', ...args)])
       expect(fromSnapshot.code).toBe(0)
       const rows = (text: string) => text.trim().split('\n')
       expect(rows(fromSnapshot.stdout)[0]).toBe(rows(fromCluster.stdout)[0])
