@@ -283,7 +283,7 @@ async function main() {
 
   // Companion benches for the live paths, each against the simulator in its own process.
   const live = {}
-  for (const script of ['live.mjs', 'sync-status.mjs']) {
+  for (const script of ['live.mjs', 'sync-status.mjs', 'snapshot.mjs']) {
     const scriptJs = join(benchDir, script)
     if (!opts.live) break
     if (!existsSync(scriptJs)) {
