@@ -3,6 +3,7 @@
 import type {V1Pod} from '@kubernetes/client-node'
 
 import type {RunContext} from '../context.js'
+import {formatDuration} from '../duration.js'
 import {isMeshdbgError, MeshdbgError} from '../errors.js'
 import {AdminPath} from '../envoy/source.js'
 import {redactKeyMaterial} from '../envoy/redact.js'
@@ -225,7 +226,7 @@ async function recordApi(ctx: RunContext, session: Awaited<ReturnType<typeof ope
     // An API answer (404: the CRD is not installed, 403: not allowed) is recorded as such; anything else stops the capture.
     const code = (error as {code?: unknown}).code
     if (typeof code === 'number' && !ctx.signal.aborted) return {source, status: code, body: Buffer.from(String((error as {body?: unknown}).body ?? ''))}
-    if (ctx.signal.aborted) throw new MeshdbgError('timeout', `timed out after ${ctx.timeoutMs}ms reading ${path} from the Kubernetes API`, {hint: 'raise --timeout'})
+    if (ctx.signal.aborted) throw new MeshdbgError('timeout', `timed out after ${formatDuration(ctx.timeoutMs)} reading ${path} from the Kubernetes API`, {hint: 'raise --timeout'})
     const cause = (error as {cause?: {code?: string}}).cause?.code ?? (error as {code?: string}).code
     throw new MeshdbgError('connection', `cannot read ${path} from the Kubernetes API server at ${session.server}${cause ? ` (${cause})` : `: ${(error as Error).message}`}`)
   }
