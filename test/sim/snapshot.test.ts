@@ -54,7 +54,7 @@ const COMMANDS: string[][] = [
   ['agent', 'deploy/webapp', 'ndsz', '-n', 'istioinaction'],
   ['agent', 'deploy/webapp', 'syncz', '-n', 'istioinaction'],
   ['log', ...WEBAPP],
-  ['log', '-n', 'istioinaction', '-l', 'app=catalog'],
+  ['log', '-n', 'istioinaction', '-l', 'app=webapp'],
   ['version', '-o', 'json'],
   // Failures replay too: same message, same exit code.
   ['proxy-config', 'cluster', 'deploy/nope', '-n', 'istioinaction'],
@@ -78,7 +78,7 @@ describe('snapshot capture and offline replay', {timeout: 90_000}, () => {
   it.each(COMMANDS.map((args) => [args.join(' '), args]))('%s: identical live and from the snapshot', async (_name, args) => {
     const [fromCluster, fromSnapshot] = await Promise.all([live(...(args as string[])), replay(...(args as string[]))])
     expect({stdout: fromSnapshot.stdout, stderr: fromSnapshot.stderr, code: fromSnapshot.code}).toEqual({stdout: fromCluster.stdout, stderr: fromCluster.stderr, code: fromCluster.code})
-    if (!(args as string[]).includes('nope')) expect(fromCluster.code).toBe(0)
+    if (!(args as string[]).some((arg) => arg.includes('nope'))) expect(fromCluster.code).toBe(0)
   })
 
   it('access-log reads the recorded log through the same path', async () => {
