@@ -71,8 +71,11 @@ const NAMESPACED_COLLECTIONS = [
   '/apis/telemetry.istio.io/v1alpha1/NS/telemetries',
 ]
 
-/** Envoy admin paths, exactly as the commands request them (their answers are replayed byte for byte). */
-const ADMIN_GETS = [...new Set<string>([...Object.values(AdminPath), 'certs', 'server_info', 'stats'])]
+/**
+ * Envoy admin paths, as the commands request them. The whole dump and its masked sections are not
+ * recorded: replay derives them from `config_dump?include_eds` (one dump per proxy, not seven).
+ */
+const ADMIN_GETS = [AdminPath.withEds, AdminPath.clusterStatus, 'certs', 'server_info', 'stats']
 /** pilot-agent: readiness (15021), metrics and DNS table (15020), its syncz (15004, gone in 1.25+). */
 const AGENT_GETS: Array<[number, string]> = [
   [AGENT_STATUS_PORT, '/healthz/ready'],

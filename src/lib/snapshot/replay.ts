@@ -81,7 +81,11 @@ export class SnapshotReplay {
       throw usageError(`snapshot ${this.path} is read-only: ${method} ${path.split('?')[0]} would change pod ${pod.name}.${pod.namespace}`, 'run it against the cluster')
     }
     const entry = this.pod.get(podKey(pod.namespace, pod.name, port, method, path))
-    if (!entry) throw this.missing(`${method} ${path} from pod ${pod.name}.${pod.namespace} port ${port}`)
+    if (!entry) {
+      const derived = method === 'GET' ? this.derivedConfigDump(pod, port, path) : undefined
+      if (derived !== undefined) return {status: 200, text: derived}
+      throw this.missing(`${method} ${path} from pod ${pod.name}.${pod.namespace} port ${port}`)
+    }
     if (entry.error) throw new MeshdbgError(errorKind(entry.error.kind), entry.error.message, {hint: entry.error.hint})
     return {status: entry.status ?? 200, text: this.body(entry).toString('utf8')}
   }
@@ -111,6 +115,34 @@ export class SnapshotReplay {
     if (options.tailLines !== undefined) lines = lines.slice(Math.max(0, lines.length - options.tailLines))
     if (!options.timestamps) lines = lines.map((line) => line.slice(line.indexOf(' ') + 1))
     return lines.map((line) => line + '\n').join('')
+  }
+
+  /**
+   * `/config_dump` and `/config_dump?mask=...` from the recorded `/config_dump?include_eds` (the
+   * snapshot stores one dump per proxy, not seven): the EDS section left out, and a mask applied as
+   * Envoy does (admin/config_dump_handler.cc: configs whose type lacks a masked field are skipped,
+   * the others trimmed to the masked fields, in Envoy's field order). Readers parse these answers;
+   * the one printed byte for byte (`pc all -o json`, include_eds) is recorded as it came.
+   */
+  private derivedConfigDump(pod: {name: string; namespace: string}, port: number, path: string): string | undefined {
+    const url = new URL(path, 'http://pod')
+    const params = [...url.searchParams.keys()]
+    if (url.pathname !== '/config_dump' || params.some((name) => name !== 'mask')) return undefined
+    const whole = this.pod.get(podKey(pod.namespace, pod.name, port, 'GET', '/config_dump?include_eds'))
+    if (!whole || whole.error || (whole.status ?? 200) !== 200) return undefined
+    const dump = JSON.parse(this.body(whole).toString('utf8')) as {configs?: Array<Record<string, unknown>>}
+    const configs = (dump.configs ?? []).filter((config) => !String(config['@type']).endsWith('.EndpointsConfigDump'))
+    const mask = url.searchParams.get('mask')
+    if (mask === null) return JSON.stringify({...dump, configs}, null, 1) + '\n'
+    const paths = mask.split(',').map((each) => each.trim()).filter((each) => each !== '')
+    const kept: Array<Record<string, unknown>> = []
+    for (const config of configs) {
+      const fields = DUMP_FIELDS[String(config['@type']).split('.').at(-1) ?? '']
+      if (!fields) return undefined
+      if (!paths.every((each) => fields.includes(each))) continue
+      kept.push(Object.fromEntries(Object.entries(config).filter(([key]) => key === '@type' || paths.includes(key))))
+    }
+    return kept.length === 0 ? undefined : JSON.stringify({configs: kept}, null, 1) + '\n'
   }
 
   private collectionFor(parsed: ApiPath): {entry: SnapshotEntry} | undefined {
@@ -147,6 +179,17 @@ export class SnapshotReplay {
       hint: 'take a snapshot that includes it (meshdbg snapshot TARGET..., -n/-A, --istiod), or run against the cluster',
     })
   }
+}
+
+/** The top-level fields of each config dump type (envoy/admin/v3/config_dump_shared.proto and config_dump.proto). */
+const DUMP_FIELDS: Readonly<Record<string, readonly string[]>> = {
+  BootstrapConfigDump: ['bootstrap', 'last_updated'],
+  ClustersConfigDump: ['version_info', 'static_clusters', 'dynamic_active_clusters', 'dynamic_warming_clusters'],
+  ListenersConfigDump: ['version_info', 'static_listeners', 'dynamic_listeners'],
+  ScopedRoutesConfigDump: ['inline_scoped_route_configs', 'dynamic_scoped_route_configs'],
+  RoutesConfigDump: ['static_route_configs', 'dynamic_route_configs'],
+  SecretsConfigDump: ['static_secrets', 'dynamic_active_secrets', 'dynamic_warming_secrets'],
+  EcdsConfigDump: ['ecds_filters'],
 }
 
 /** The replay of `ctx.snapshot`, read once per command; undefined for live commands. */
