@@ -285,7 +285,7 @@ async function main() {
   const live = {}
   // diagnose -A reads every check's data from 500 pods: minutes, not seconds, on a busy machine.
   const scriptTimeoutMs = {'diagnose.mjs': 30 * 60_000}
-  for (const script of ['live.mjs', 'sync-status.mjs', 'diagnose.mjs']) {
+  for (const script of ['live.mjs', 'sync-status.mjs', 'diagnose.mjs', 'snapshot.mjs']) {
     const scriptJs = join(benchDir, script)
     if (!opts.live) break
     if (!existsSync(scriptJs)) {

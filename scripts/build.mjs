@@ -50,6 +50,9 @@ const bundleOptions = {
 }
 await esbuild({...bundleOptions, entryPoints: [join(srcLib, 'kube', 'live.ts')], outfile: join(root, 'dist', 'lib', 'kube-bundle.js')})
 await esbuild({...bundleOptions, entryPoints: [join(srcLib, 'kube', 'api-clients.ts')], outfile: join(root, 'dist', 'lib', 'kube-api-bundle.js')})
+// The simulator for `meshdbg sim` (src/sim/product.ts) with ws, in one file next to the others:
+// the package ships it instead of dist/sim, so an install needs neither ws nor the sim's modules.
+await esbuild({...bundleOptions, entryPoints: [join(root, 'src', 'sim', 'product.ts')], outfile: join(root, 'dist', 'lib', 'sim-bundle.js')})
 const {liveFingerprint} = await import(new URL('../dist/lib/kube/load.js', import.meta.url).href)
 writeFileSync(join(root, 'dist', 'lib', 'kube-bundle.fingerprint'), liveFingerprint() + '\n')
 execFileSync(process.execPath, [join(root, 'scripts/manifest.mjs')], {stdio: 'inherit'})

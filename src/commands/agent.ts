@@ -1,5 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 
+import {clockOf} from '../lib/snapshot/replay.js'
 import {MeshdbgCommand} from '../lib/base-command.js'
 import {parseJsonText} from '../lib/envoy/configdump.js'
 import {MeshdbgError, notFoundError, usageError} from '../lib/errors.js'
@@ -124,7 +125,7 @@ syncz prints the sync status the agent gets from its istiod as the sync-status t
         const answer = await fetchAgentSyncz(ctx, pod)
         if (!answer.available) throw answer.error
         const response = parseJsonText(answer.text, answer.origin, 'the agent\'s DiscoveryResponse')
-        const rows = mergeSyncStatus([{istiod: `pilot-agent ${proxy}`, text: answer.text}], {now: Date.now()})
+        const rows = mergeSyncStatus([{istiod: `pilot-agent ${proxy}`, text: answer.text}], {now: clockOf(ctx)})
         const result: AgentSynczResult = {proxy, response, proxies: syncStatusData(rows)}
         if (structured) writeStructured(response)
         else this.writeTable(renderSyncStatusTable(rows, {color: this.colorEnabled, wide: this.wideOutput}))

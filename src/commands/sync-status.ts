@@ -1,5 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 
+import {clockOf} from '../lib/snapshot/replay.js'
 import {MeshdbgCommand} from '../lib/base-command.js'
 import {MeshdbgError, notFoundError, usageError} from '../lib/errors.js'
 import {istioNamespaceFlag, proxyAdminPortFlag, revisionFlag, tableOutputFlags} from '../lib/flags.js'
@@ -119,7 +120,7 @@ One proxy: sync-status <pod>[.<namespace>] (or deploy/x...) compares istiod's vi
       for (const failure of failures.slice(1)) ctx.note(`istiod ${failure.istiod} left out: ${messageOf(failure.error)}`)
     }
 
-    const merged = mergeSyncStatus(sources, {now: Date.now(), namespace: onlyProxy === undefined ? flags.namespace : undefined})
+    const merged = mergeSyncStatus(sources, {now: clockOf(ctx), namespace: onlyProxy === undefined ? flags.namespace : undefined})
     const rows = onlyProxy === undefined ? merged : merged.filter((row) => row.proxy === onlyProxy)
     if (onlyProxy !== undefined && rows.length === 0) throw notFoundError(`no sync status for proxy "${onlyProxy}": no istiod reports it`, 'is its sidecar connected? see meshdbg sync-status')
     const result: SyncStatusResult = {proxies: syncStatusData(rows)}

@@ -60,6 +60,8 @@ export abstract class MeshdbgCommand<T extends typeof Command> extends Command {
    * cannot also mean stack traces, which those commands show with DEBUG=meshdbg only.
    */
   static verboseIsTableSwitch = false
+  /** `-o` names a file to write (meshdbg snapshot), not a format: no format check, and --json may go with it. */
+  static outputIsPath = false
 
   static override baseFlags = {
     namespace: Flags.string({char: 'n', summary: 'Namespace (default: the kubeconfig context\'s, else "default").', helpGroup: 'GLOBAL'}),
@@ -76,6 +78,7 @@ export abstract class MeshdbgCommand<T extends typeof Command> extends Command {
       aliases: ['request-timeout'],
       helpGroup: 'GLOBAL',
     }),
+    snapshot: Flags.string({summary: 'Read the cluster from a snapshot archive (meshdbg snapshot) instead of the network.', helpGroup: 'GLOBAL'}),
     'no-color': Flags.boolean({summary: 'Disable colour (also NO_COLOR=1 or TERM=dumb; FORCE_COLOR=1 forces it on).', helpGroup: 'GLOBAL'}),
     verbose: Flags.boolean({summary: 'Show stack traces for errors (also: DEBUG=meshdbg).', helpGroup: 'GLOBAL'}),
     help: Flags.help({char: 'h', summary: 'Show help for this command.', helpGroup: 'GLOBAL'}),
@@ -111,9 +114,9 @@ export abstract class MeshdbgCommand<T extends typeof Command> extends Command {
     this.flags = flags as BaseFlags<T>
     this.args = args as BaseArgs<T>
     this.argvValues = argv as string[]
-    const outputGiven = flags.output !== undefined && !metadata.flags.output?.setFromDefault
+    const outputGiven = flags.output !== undefined && !metadata.flags.output?.setFromDefault && !ctor.outputIsPath
     if (outputGiven && this.jsonEnabled()) throw usageError('--json and -o/--output cannot be used together (--json prints the typed result, -o the output format)')
-    this.outputFormat = this.resolveOutput(flags.output as string | undefined)
+    this.outputFormat = ctor.outputIsPath ? ctor.defaultOutput : this.resolveOutput(flags.output as string | undefined)
     const timeoutMs = parseTimerDuration(flags.timeout as string, 'timeout')
     // --timeout 0 is no deadline (as kubectl's --request-timeout 0).
     this.timeoutMs = timeoutMs === 0 ? NO_DEADLINE_MS : timeoutMs
@@ -173,7 +176,7 @@ export abstract class MeshdbgCommand<T extends typeof Command> extends Command {
   }
 
   protected runContext(): RunContext {
-    const flags = this.flags as {namespace?: string; context?: string; kubeconfig?: string; as?: string; 'as-group'?: string[]; 'no-color'?: boolean}
+    const flags = this.flags as {namespace?: string; context?: string; kubeconfig?: string; as?: string; 'as-group'?: string[]; 'no-color'?: boolean; snapshot?: string}
     const quiet = this.structuredOutput
     const json = this.jsonEnabled()
     const color = colorEnabled({noColorFlag: flags['no-color'], env: process.env, isTTY: Boolean(process.stderr.isTTY)})
@@ -184,6 +187,7 @@ export abstract class MeshdbgCommand<T extends typeof Command> extends Command {
       kubeconfig: flags.kubeconfig,
       impersonate: flags.as === undefined && !flags['as-group']?.length ? undefined : {user: flags.as, groups: flags['as-group'] ?? []},
       timeoutMs: this.timeoutMs,
+      snapshot: flags.snapshot,
       signal: this.abort.signal,
       scope: this.scope,
       note: (message: string) => {

@@ -10,6 +10,8 @@ export interface RunContext {
   readonly impersonate?: {readonly user?: string; readonly groups: readonly string[]}
   /** The whole command's deadline, from --timeout. */
   readonly timeoutMs: number
+  /** --snapshot: answer every cluster read from this archive (meshdbg snapshot) instead of the network. */
+  readonly snapshot?: string
   /** Aborted when the deadline passes or the user interrupts. */
   readonly signal: AbortSignal
   readonly scope: Scope

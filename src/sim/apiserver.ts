@@ -41,7 +41,7 @@ export function istioGroupVersions(group: string, istioVersion: string): string[
   return []
 }
 
-function discoveryDoc(path: string, istioVersion: string): J | undefined {
+export function discoveryDoc(path: string, istioVersion: string): J | undefined {
   const groups: Array<[string, string[]]> = [['apps', ['v1']], ['batch', ['v1']], ['discovery.k8s.io', ['v1']],
     ['networking.istio.io', istioGroupVersions('networking.istio.io', istioVersion)], ['security.istio.io', istioGroupVersions('security.istio.io', istioVersion)]]
   const groupJson = ([name, versions]: [string, string[]]) => ({name, versions: versions.map((v) => ({groupVersion: `${name}/${v}`, version: v})), preferredVersion: {groupVersion: `${name}/${versions[0]}`, version: versions[0]}})
@@ -67,7 +67,7 @@ function discoveryDoc(path: string, istioVersion: string): J | undefined {
  * validation to the server (cli-runtime query_param_verifier_v3.go) instead of downloading schemas.
  * No schemas: kubectl then builds strategic merge patches from its compiled-in types.
  */
-function openApiV3(path: string, istioVersion: string): J | undefined {
+export function openApiV3(path: string, istioVersion: string): J | undefined {
   const groupVersions = [['', 'v1'], ['discovery.k8s.io', 'v1'], ...['networking.istio.io', 'security.istio.io'].flatMap((g) => istioGroupVersions(g, istioVersion).map((v) => [g, v]))]
   const key = ([g, v]: string[]) => (g ? `apis/${g}/${v}` : `api/${v}`)
   if (path === '/openapi/v3') return {paths: Object.fromEntries(groupVersions.map((gv) => [key(gv), {serverRelativeURL: `/openapi/v3/${key(gv)}?hash=${istioVersion.replace(/\./g, '')}`}]))}
@@ -239,7 +239,7 @@ export async function handleRest(ctx: ApiContext, req: IncomingMessage, res: Ser
 }
 
 /** `kubectl get pods` asks for a server-side Table (`Accept: ...;as=Table;v=v1;g=meta.k8s.io`). */
-function podTable(pods: J[], now: string): J {
+export function podTable(pods: J[], now: string): J {
   const age = (created: string) => {
     const seconds = Math.max(0, Math.floor((Date.parse(now) - Date.parse(created)) / 1000))
     return seconds >= 86400 ? `${Math.floor(seconds / 86400)}d` : seconds >= 3600 ? `${Math.floor(seconds / 3600)}h` : `${Math.floor(seconds / 60)}m`

@@ -80,9 +80,9 @@ afterAll(async () => {
 })
 
 describe('npm package', {timeout: 120_000}, () => {
-  it('ships the bundles, the manifest and both bins, and neither the simulator nor a dangling main', () => {
+  it('ships the bundles (the simulator as one, for meshdbg sim), the manifest and both bins, and neither dist/sim nor a dangling main', () => {
     const paths = packed.files.map((file) => file.path)
-    for (const needed of ['bin/run.js', 'bin/kubectl-meshdbg.js', 'bin/kubectl_complete-meshdbg.js', 'docs/commands.md', 'docs/schemas/version.json', 'oclif.manifest.json', 'dist/lib/kube-bundle.js', 'dist/lib/kube-api-bundle.js', 'dist/lib/kube-bundle.fingerprint', 'dist/commands/proxy-config/cluster.js', 'dist/hooks/init.js']) {
+    for (const needed of ['bin/run.js', 'bin/kubectl-meshdbg.js', 'bin/kubectl_complete-meshdbg.js', 'docs/commands.md', 'docs/schemas/version.json', 'oclif.manifest.json', 'dist/lib/kube-bundle.js', 'dist/lib/kube-api-bundle.js', 'dist/lib/kube-bundle.fingerprint', 'dist/commands/proxy-config/cluster.js', 'dist/hooks/init.js', 'dist/lib/sim-bundle.js', 'dist/commands/sim.js', 'scenarios/catalog.yaml', 'src/sim/certs/apiserver.pem', 'src/sim/certs/apiserver.key']) {
       expect(paths).toContain(needed)
     }
     expect(paths.filter((path) => path.startsWith('dist/sim/'))).toEqual([])
@@ -105,6 +105,27 @@ describe('npm package', {timeout: 120_000}, () => {
     expect(clusters.code, clusters.stderr).toBe(0)
     expect(clusters.stdout).toContain('catalog.istioinaction.svc.cluster.local                 80       -          outbound      EDS')
     expect(clusters.stderr).toContain('deploy/webapp: using pod webapp-7c5d7b8c6b-4vzd9.istioinaction')
+  })
+
+  it('the installed meshdbg sim serves the catalog scenario from its bundle until SIGTERM (exit 0)', async (context) => {
+    if (skipInstall) context.skip()
+    const child = spawn(join(prefix, 'bin', 'meshdbg'), ['sim', '--scenario', 'catalog'], {env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe']})
+    let stdout = ''
+    let stderr = ''
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk))
+    const kubeconfig = await new Promise<string>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk
+        const match = /^KUBECONFIG=(.+)$/m.exec(stdout)
+        if (match) resolve(match[1])
+      })
+      child.on('exit', () => reject(new Error(`meshdbg sim exited early: ${stderr}`)))
+    })
+    const pods = await run(join(prefix, 'bin', 'meshdbg'), ['pc', 'cluster', 'deploy/webapp', '-n', 'istioinaction', '--port', '80'], {env: cleanEnv({KUBECONFIG: kubeconfig})})
+    expect(pods.code, pods.stderr).toBe(0)
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+    child.kill('SIGTERM')
+    expect(await exited).toBe(0)
   })
 
   it('is a kubectl plugin: `kubectl meshdbg` runs it and its help says `kubectl meshdbg`', async (context) => {

@@ -2,6 +2,7 @@ import {Flags} from '@oclif/core'
 
 import {ProxyCommand} from '../../lib/proxy-command.js'
 import {filterAllDump, hasAllFilter} from '../../lib/envoy/all-dump.js'
+import {clockOf} from '../../lib/snapshot/replay.js'
 import {selectAllSections, type AllSections} from '../../lib/envoy/all-sections.js'
 import {summarizeAll} from '../../lib/envoy/all-parallel.js'
 import {parseConfigDump, sectionSourceOf} from '../../lib/envoy/configdump.js'
@@ -53,10 +54,10 @@ Sections missing from the dump are left out with a note on stderr (istioctl abor
       else this.write(renderDumpText(input.text, dump.raw, this.outputFormat as 'json' | 'yaml', this.notice))
       // The summaries are only printed with --json: do not parse certificates etc. for nothing.
       if (!this.jsonEnabled()) return {endpoints: [], missingSections: []}
-      const {missing, ...sections} = selectAllSections(sectionSourceOf(dump), flags)
+      const {missing, ...sections} = selectAllSections(sectionSourceOf(dump), flags, new Date(clockOf(ctx)))
       return {...sections, missingSections: missing}
     }
-    const {sections: {missing, ...sections}, text} = await summarizeAll(input, flags, {withHeaders: flags['with-headers'], verbose: flags.verbose, wantRows: this.jsonEnabled(), withoutBootstrap: flags['no-headers']})
+    const {sections: {missing, ...sections}, text} = await summarizeAll(input, flags, {withHeaders: flags['with-headers'], verbose: flags.verbose, wantRows: this.jsonEnabled(), withoutBootstrap: flags['no-headers'], now: new Date(clockOf(ctx))})
     if (missing.length > 0) ctx.note(`${input.origin}: no ${missing.join(', ')} section in this dump; left out`)
     this.writeTable(text)
     return {...sections, missingSections: missing}

@@ -1,5 +1,6 @@
 import {ProxyCommand} from '../../lib/proxy-command.js'
 import {parseConfigDumpInput} from '../../lib/envoy/configdump.js'
+import {clockOf} from '../../lib/snapshot/replay.js'
 import {collectSecretRows, secretsSection, type SecretRow} from '../../lib/envoy/secrets.js'
 import {AdminPath} from '../../lib/envoy/source.js'
 import {renderDump} from '../../lib/render/dump-output.js'
@@ -29,7 +30,7 @@ No secrets prints the header only (istioctl prints "No active or warming secrets
   async run(): Promise<SecretResult> {
     const input = await this.loadProxyText(AdminPath.secrets)
     const section = secretsSection(parseConfigDumpInput(input, {only: ['Secrets']}))
-    const secrets = collectSecretRows(section)
+    const secrets = collectSecretRows(section, new Date(clockOf(this.runContext())))
     if (this.tableOutput) {
       // Every secret gives at least one row, so no rows means no active or warming secrets.
       if (secrets.length === 0) {

@@ -1,4 +1,5 @@
 import type {RunContext} from '../context.js'
+import {clockOf} from '../snapshot/replay.js'
 import {fetchFromPod} from '../kube/index.js'
 import {ISTIOD_MONITORING_PORT, listRunningIstiods, loadIstiodSyncz, type IstiodSelector} from './istiod.js'
 import {mergeSyncStatus} from './sync-status.js'
@@ -116,5 +117,5 @@ export async function loadControlPlaneVersions(ctx: RunContext, selector: Istiod
 export async function loadDataPlaneVersions(ctx: RunContext, selector: IstiodSelector): Promise<DataPlaneVersion[]> {
   const {sources, failures} = await loadIstiodSyncz(ctx, selector)
   for (const failure of failures) ctx.note(`istiod ${failure.istiod} left out of the data plane count: ${failure.error instanceof Error ? failure.error.message : String(failure.error)}`)
-  return countProxyVersions(mergeSyncStatus(sources, {now: Date.now()}))
+  return countProxyVersions(mergeSyncStatus(sources, {now: clockOf(ctx)}))
 }

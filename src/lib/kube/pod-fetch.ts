@@ -10,6 +10,7 @@ import {
   type HttpMethod,
   type TransportFailure,
 } from '../transport/http.js'
+import {snapshotReplayOf} from '../snapshot/replay.js'
 import {podForward, type ForwardFailure, type PodRef, TunnelError} from './port-forward.js'
 import {openKube} from './session.js'
 
@@ -40,6 +41,8 @@ export async function fetchFromPod(ctx: RunContext, pod: PodRef, port: number, p
   const label = `${pod.name}.${pod.namespace}`
   const what = `${method} ${requestPath.split('?')[0]} on pod ${label} port ${port}`
   if (ctx.signal.aborted) throw timeoutError(ctx, what, 0)
+  const replay = snapshotReplayOf(ctx)
+  if (replay) return acceptStatus(what, replay.podAnswer(pod, port, method, requestPath), options)
   const forward = await podForward(ctx, pod, port)
   const failuresBefore = forward.failureCount
   let response
@@ -61,11 +64,7 @@ export async function fetchFromPod(ctx: RunContext, pod: PodRef, port: number, p
     throw describeFailure(ctx, {pod, label, port, what, options}, error.failure, tunnelFailure)
   }
   const text = response.body.toString('utf8')
-  const accepted = response.status === 200 || options.acceptStatus === 'any' || (options.acceptStatus ?? []).includes(response.status)
-  if (!accepted) {
-    const firstLine = text.split('\n').find((line) => line.trim() !== '')?.trim().slice(0, 200)
-    throw new MeshdbgError('connection', `${what} returned HTTP ${response.status}${firstLine ? `: ${firstLine}` : ''}`)
-  }
+  acceptStatus(what, {status: response.status, text}, options)
   const contentType = response.headers['content-type']
   if (looksCutOffJson(Array.isArray(contentType) ? contentType[0] : contentType, text)) {
     throw new MeshdbgError('bad-data', `${what}: the JSON response stops after ${response.body.length} bytes (truncated)`, {
@@ -73,6 +72,16 @@ export async function fetchFromPod(ctx: RunContext, pod: PodRef, port: number, p
     })
   }
   return {status: response.status, text}
+}
+
+/** The answer when its status is 200 or one the caller handles; else a one-line error (exit 4). */
+function acceptStatus(what: string, response: PodHttpResponse, options: FetchFromPodOptions): PodHttpResponse {
+  const accepted = response.status === 200 || options.acceptStatus === 'any' || (options.acceptStatus ?? []).includes(response.status)
+  if (!accepted) {
+    const firstLine = response.text.split('\n').find((line) => line.trim() !== '')?.trim().slice(0, 200)
+    throw new MeshdbgError('connection', `${what} returned HTTP ${response.status}${firstLine ? `: ${firstLine}` : ''}`)
+  }
+  return response
 }
 
 interface FailureContext {

@@ -5,6 +5,7 @@ import {formatDuration} from '../duration.js'
 import {MeshdbgError} from '../errors.js'
 import {isConnectionReset, retryAfterMs, retryIdempotent} from './api-retry.js'
 import {openKube} from './index.js'
+import {snapshotReplayOf} from '../snapshot/replay.js'
 import {USER_AGENT} from './user-agent.js'
 import {DEFAULT_MAX_BYTES} from '../limits.js'
 
@@ -43,6 +44,8 @@ export interface PodLogStream extends AsyncIterable<Buffer> {
  * (4), other statuses (4), unreachable (4), deadline (5). Iterating after `stop` ends quietly.
  */
 export async function openPodLog(ctx: RunContext, pod: {name: string; namespace: string}, options: PodLogOptions): Promise<PodLogStream> {
+  const replay = snapshotReplayOf(ctx)
+  if (replay) return replayedLog(pod, options.container, replay.podLog(pod, options.container, options))
   const session = await openKube(ctx)
   const cluster = session.kubeConfig.getCurrentCluster()
   if (!cluster) throw new MeshdbgError('usage', 'no cluster in the current kubeconfig context')
@@ -137,6 +140,17 @@ export async function openPodLog(ctx: RunContext, pod: {name: string; namespace:
         response.destroy()
         detachAll()
       }
+    },
+  }
+}
+
+/** A recorded log as a finished stream (replay never follows: the snapshot holds no newer lines). */
+function replayedLog(pod: {name: string; namespace: string}, container: string, text: string): PodLogStream {
+  return {
+    pod,
+    container,
+    async *[Symbol.asyncIterator]() {
+      if (text !== '') yield Buffer.from(text)
     },
   }
 }

@@ -7,6 +7,8 @@ import type {RunContext} from '../context.js'
 import {MeshdbgError} from '../errors.js'
 import {DEFAULT_MAX_BYTES} from '../limits.js'
 import {requestSignal} from '../transport/http.js'
+import {snapshotReplayOf} from '../snapshot/replay.js'
+import {replaySession} from '../snapshot/replay-session.js'
 import {socksConnector} from '../transport/socks.js'
 import {isConnectionReset, retryAfterMs, retryIdempotent} from './api-retry.js'
 import {loadKubeconfig} from './kubeconfig.js'
@@ -49,6 +51,8 @@ export function openKube(ctx: RunContext): KubeSession {
 }
 
 function createSession(ctx: RunContext): KubeSession {
+  const replay = snapshotReplayOf(ctx)
+  if (replay) return replaySession(ctx, replay)
   const loaded = loadKubeconfig({kubeconfig: ctx.kubeconfig, context: ctx.context, namespace: ctx.namespace, impersonate: ctx.impersonate})
   const lazily = <T>(create: () => T): (() => T) => {
     let value: T | undefined
