@@ -163,3 +163,19 @@ describe('zc log', () => {
     expect(after.stdout).toContain('hickory_server::server=off,info\n')
   })
 })
+
+describe('zc from a saved dump', () => {
+  const fixture = readFileSync(join(projectRoot, 'test', 'fixtures', 'ztunnel', 'dump-1.22.json'), 'utf8')
+  it('reads stdin with -f -, and an Envoy dump or broken JSON is exit 6 in one line', async () => {
+    const policies = await runCli(['zc', 'policy', '-f', '-', '--no-headers'], {input: fixture})
+    expect(policies.code).toBe(0)
+    expect(policies.stdout).toBe('shop      allow-web   Allow  WorkloadSelector\nshop      deny-all    Deny   Namespace\n')
+    const envoy = await runCli(['zc', 'workload', '-f', '-'], {input: '{"configs": []}'})
+    expect(envoy.code).toBe(6)
+    expect(envoy.stderr).toBe("Error: stdin: this is an Envoy config dump, not ztunnel's. Hint: use meshdbg proxy-config for Envoy proxies\n")
+    const broken = await runCli(['zc', 'all', '-f', '-'], {input: '{"workloads": ['})
+    expect(broken.code).toBe(6)
+    expect(broken.stderr.split('\n')).toHaveLength(2)
+    expect((await runCli(['zc', 'workload', 'ztunnel-x', '-f', '-'], {input: fixture})).code).toBe(2)
+  })
+})

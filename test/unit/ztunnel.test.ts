@@ -130,3 +130,13 @@ describe('certificate time left', () => {
     expect(certificateProblems(rows, 6 * 3_600_000).map((row) => row.type)).toEqual(['NA'])
   })
 })
+
+describe('zc all --no-headers', () => {
+  it('leaves out each table\'s header and the banners, keeping the blank lines between tables', () => {
+    const summary = allSummary(load('dump-1.30.json'), NOW)
+    const text = renderAllSummary(summary, {withHeaders: true, noHeaders: true})
+    expect(text).not.toMatch(/NAMESPACE|CERTIFICATE NAME|WORKLOAD +DIRECTION|------/)
+    expect(text.split('\n\n')).toHaveLength(5)
+    expect(text.startsWith('\nlegacy    external-db')).toBe(true)
+  })
+})

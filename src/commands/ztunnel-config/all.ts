@@ -23,7 +23,9 @@ export default class ZtunnelConfigAll extends ZtunnelCommand<typeof ZtunnelConfi
   async run(): Promise<ZtunnelAllResult> {
     const loaded = await this.loadZtunnelDump()
     const summary = allSummary(loaded.dump, Date.now())
-    if (this.tableOutput) this.writeTable(renderAllSummary(summary, {withHeaders: this.flags['with-headers']}))
+    // Five tables: --no-headers is applied per table here (the generic filter would take the blank
+    // line that opens the output for the first header).
+    if (this.tableOutput) this.write(renderAllSummary(summary, {withHeaders: this.flags['with-headers'], noHeaders: this.flags['no-headers']}))
     else this.write(renderDump(loaded.dump.raw, this.outputFormat as 'json' | 'yaml', this.notice))
     return summary
   }

@@ -379,15 +379,20 @@ export function allSummary(dump: ZtunnelDump, now: number): AllSummary {
   }
 }
 
-/** PrintFullSummary: each table after a blank line, with `------ X INFO ------` banners on request. */
-export function renderAllSummary(summary: AllSummary, options: {withHeaders?: boolean} = {}): string {
-  const banner = (title: string): string => (options.withHeaders ? `------ ${title} ------\n\n` : '')
+/**
+ * PrintFullSummary: each table after a blank line, with `------ X INFO ------` banners on request.
+ * `noHeaders` (meshdbg's --no-headers) leaves out every table's header line and the banners, and
+ * keeps the blank lines that separate the tables.
+ */
+export function renderAllSummary(summary: AllSummary, options: {withHeaders?: boolean; noHeaders?: boolean} = {}): string {
+  const banner = (title: string): string => (options.withHeaders && !options.noHeaders ? `------ ${title} ------\n\n` : '')
+  const rows = (table: string): string => (options.noHeaders ? table.slice(table.indexOf('\n') + 1) : table)
   return [
-    `\n${banner('WORKLOAD INFO')}${renderWorkloadTable(summary.workloads)}`,
-    `\n${banner('SERVICE INFO')}${renderServiceTable(summary.services)}`,
-    `\n${banner('POLICY INFO')}${renderPolicyTable(summary.policies)}`,
-    `\n${banner('SECRET INFO')}${renderCertificateTable(summary.certificates)}`,
-    `\n${banner('CONNECTIONS INFO')}${renderConnectionTable(summary.connections)}`,
+    `\n${banner('WORKLOAD INFO')}${rows(renderWorkloadTable(summary.workloads))}`,
+    `\n${banner('SERVICE INFO')}${rows(renderServiceTable(summary.services))}`,
+    `\n${banner('POLICY INFO')}${rows(renderPolicyTable(summary.policies))}`,
+    `\n${banner('SECRET INFO')}${rows(renderCertificateTable(summary.certificates))}`,
+    `\n${banner('CONNECTIONS INFO')}${rows(renderConnectionTable(summary.connections))}`,
   ].join('')
 }
 
