@@ -6,7 +6,7 @@ type Config = Interfaces.Config
  * Topics spelled the short way: `pc` is istioctl's alias of `proxy-config`, and every proxy-config
  * command has a `pc ...` alias, but oclif only knows topics from command ids.
  */
-export const TOPIC_ALIASES: Readonly<Record<string, string>> = {pc: 'proxy-config'}
+export const TOPIC_ALIASES: Readonly<Record<string, string>> = {pc: 'proxy-config', zc: 'ztunnel-config'}
 
 /** Words that can be part of a command name (not a target such as deploy/x or pod.ns, not a flag). */
 const COMMAND_WORD = /^[a-z][a-z0-9-]*$/

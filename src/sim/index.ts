@@ -22,6 +22,7 @@ import {buildScaleScenario} from './scale.js'
 import type {SpdySession} from './spdy.js'
 import {MeshStore} from './store.js'
 import {XdsServer} from './xds.js'
+import {handleZtunnelAdmin} from './ztunnel-admin.js'
 
 export type {Fault} from './portforward.js'
 export type {ApiFault} from './api-faults.js'
@@ -192,7 +193,8 @@ users:
   }
 
   /** What listens on `pod:port`; undefined when the port is closed. */
-  private roleOf(pod: SimPod, port: number): 'envoy' | 'agent' | 'agent-debug' | 'health' | 'prometheus' | 'istiod' | 'app' | undefined {
+  private roleOf(pod: SimPod, port: number): 'envoy' | 'agent' | 'agent-debug' | 'health' | 'prometheus' | 'istiod' | 'ztunnel' | 'app' | undefined {
+    if (pod.ztunnel && port === 15000) return 'ztunnel'
     const proxy = pod.proxy
     if (proxy) {
       if (port === proxy.adminPort) return 'envoy'
@@ -266,6 +268,7 @@ users:
         }
         case 'agent': return handleAgent(pod, this.scenario, this.admin(pod), req, send)
         case 'agent-debug': return handleAgentDebug(pod, this.scenario, req, send)
+        case 'ztunnel': return handleZtunnelAdmin(pod, this.scenario, req, send)
         case 'istiod': {
           if (port === 15014 || fault?.kind === 'istiod-401') {
             const auth = String(req.headers.authorization ?? '')

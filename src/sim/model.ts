@@ -51,6 +51,8 @@ export interface SimPod {
   initContainers?: SimContainer[]
   owner?: {kind: string; name: string; apiVersion: string}
   proxy?: SimProxy
+  /** Marks a ztunnel pod (ambient mode): its admin server on 15000 (src/sim/ztunnel-admin.ts). */
+  ztunnel?: import('./ztunnel.js').ZtunnelPodState
   /** Marks an istiod pod (serves 8080/15014 debug). */
   istiod?: {version: string; revision: string}
   /** Scripted log lines per container (without timestamps). */
@@ -143,6 +145,8 @@ export interface Scenario {
   live?: LiveSettings
   /** Endpoints objects written through the API (for Services without a selector). */
   manualEndpoints?: SimObject[]
+  /** Ambient mode (a ztunnel DaemonSet), from the Simulation's `ambient` section. */
+  ambient?: import('./ztunnel.js').AmbientSettings
   /** The running xDS state of a live mesh (set by the simulator; absent in plain data). */
   xds?: XdsView
 }

@@ -7,6 +7,7 @@ import {fakeUid, makeDeployment, makePod, makeReplicaSet, proxyContainer} from '
 import type {IstioConfig, ProxyBehaviour, Scenario, SimContainer, SimObject, SimPod, SimWorkload} from './model.js'
 import {podFromJson, serviceFromJson, stampNow} from './resources.js'
 import type {TrafficSpec} from './traffic.js'
+import {addAmbient, type AmbientSpec} from './ztunnel.js'
 
 type J = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -27,6 +28,8 @@ export interface SimulationSpec {
   proxies?: Record<string, ProxyBehaviour & {istioVersion?: string}>
   /** Requests replayed in turn for the access logs: `from` a pod name or `external` (through the ingress gateway). */
   traffic?: TrafficSpec[]
+  /** Ambient mode: a ztunnel DaemonSet, nodes, certificate and connection knobs (src/sim/ztunnel.ts). */
+  ambient?: AmbientSpec
 }
 
 const ISTIO_GROUPS = ['networking.istio.io', 'security.istio.io']
@@ -114,6 +117,7 @@ export function loadScenario(text: string, name = 'file'): Scenario {
     s.configMaps.push({apiVersion: 'v1', kind: 'ConfigMap', metadata: {name: 'istio', namespace: meshConfig.rootNamespace, labels: {'istio.io/rev': 'default'}, creationTimestamp: created}, data: {mesh, meshNetworks: 'networks: {}'}} as SimObject)
   }
   for (const ns of s.namespaces) if (!s.serviceAccounts.some((a) => a.namespace === ns.name && a.name === 'default')) s.serviceAccounts.push({name: 'default', namespace: ns.name})
+  if (sim.ambient) addAmbient(s, sim.ambient)
   return s
 }
 

@@ -335,7 +335,7 @@ function withSignal(ctx: RunContext, signal: AbortSignal, timeoutMs = ctx.timeou
 }
 
 /** Runs `work` on every item, at most `limit` at a time. */
-async function forEachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+export async function forEachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0
   const worker = async () => {
     while (next < items.length) await work(items[next++])
@@ -343,7 +343,7 @@ async function forEachLimited<T>(items: readonly T[], limit: number, work: (item
   await Promise.all(Array.from({length: Math.min(limit, items.length)}, worker))
 }
 
-function waitFor(ms: number, signal: AbortSignal): Promise<void> {
+export function waitFor(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve()
     const timer = setTimeout(done, ms)
@@ -362,7 +362,7 @@ function waitFor(ms: number, signal: AbortSignal): Promise<void> {
  * restored; a second one gives up the restore. Until then a vanished terminal or reader must not
  * end the process: output errors (EIO, EPIPE) are ignored rather than thrown.
  */
-function watchInterrupts(ctx: RunContext): {first: AbortSignal; second: AbortSignal; dispose(): void} {
+export function watchInterrupts(ctx: RunContext): {first: AbortSignal; second: AbortSignal; dispose(): void} {
   const first = new AbortController()
   const second = new AbortController()
   const onSignal = (signal: NodeJS.Signals) => {
