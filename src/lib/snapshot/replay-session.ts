@@ -29,6 +29,7 @@ export function replaySession(ctx: RunContext, replay: SnapshotReplay): KubeSess
     batch: liveOnly('call the Kubernetes API clients'),
     loadClients: async () => {},
     getJson: async <T>(path: string): Promise<T> => replay.apiGet(path) as T,
+    sendJson: liveOnly('write to the Kubernetes API'),
     callOptions: liveOnly('call the Kubernetes API clients'),
   }
 }
