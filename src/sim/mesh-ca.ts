@@ -52,9 +52,26 @@ function instant(text: string | undefined, start: number): number | undefined {
 
 const serialOf = (seed: string) => createHash('sha256').update(seed).digest('hex').slice(0, 32).replace(/^[89a-f]/, (digit) => String(Number.parseInt(digit, 16) - 8))
 
+// Issuing takes milliseconds (key derivation, signatures) and every config_dump and /certs answer
+// needs it: results are memoised by every input they depend on, so a cached entry is exactly what
+// issuing again would give (bounded: cleared when full).
+const issued = new Map<string, ProxyCertificates>()
+const MAX_ISSUED = 4096
+
 /** The certificates one proxy's SDS secrets carry. */
 export function proxyCertificates(pod: SimPod, scenario: Scenario): ProxyCertificates {
   const knob = scenario.live?.proxies[`${pod.name}.${pod.namespace}`]?.certificate ?? scenario.live?.proxies[pod.name]?.certificate ?? {}
+  const key = JSON.stringify([pod.namespace, pod.name, pod.serviceAccount, scenario.now, scenario.meshConfig.trustDomain, knob])
+  let certificates = issued.get(key)
+  if (certificates === undefined) {
+    if (issued.size >= MAX_ISSUED) issued.clear()
+    certificates = issue(pod, scenario, knob)
+    issued.set(key, certificates)
+  }
+  return certificates
+}
+
+function issue(pod: SimPod, scenario: Scenario, knob: CertificateKnob): ProxyCertificates {
   const start = Date.parse(scenario.now)
   const trustDomain = scenario.meshConfig.trustDomain
   const rootName = knob.root ?? 'mesh'

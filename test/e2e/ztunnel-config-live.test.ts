@@ -7,6 +7,8 @@ import {startSimulator, type Simulator} from '../../src/sim/index.js'
 import {loadScenario} from '../../src/sim/scenario-file.js'
 import {projectRoot, runCli} from '../helpers/cli.js'
 
+// Every test runs several CLI processes in turn; on the shared 2-core machine one can take seconds,
+// so each test has its own budget (no timing is asserted).
 let sim: Simulator
 const scenarioText = readFileSync(join(projectRoot, 'scenarios', 'ambient.yaml'), 'utf8')
 
@@ -17,12 +19,12 @@ afterAll(async () => {
   await sim?.close()
 })
 
-const zc = (...args: string[]) => runCli(['zc', ...args, '--timeout', '10s'], {env: {KUBECONFIG: sim.kubeconfigPath}, killAfterMs: 20_000})
+const zc = (...args: string[]) => runCli(['zc', ...args, '--timeout', '30s'], {env: {KUBECONFIG: sim.kubeconfigPath}, killAfterMs: 60_000})
 const ztunnelOn = (node: string) => sim.scenario.pods.find((p) => p.ztunnel && p.nodeName === node)!.name
 const firstCells = (out: string) => out.split('\n').slice(1).filter(Boolean).map((line) => line.split(/\s+/)[0])
 
 describe('zc workload / service / policy', () => {
-  it('lists every workload with its node, waypoint and protocol (enrolled HBONE, others TCP)', async () => {
+  it('lists every workload with its node, waypoint and protocol (enrolled HBONE, others TCP)', {timeout: 180_000}, async () => {
     const result = await zc('workload', '--workload-namespace', 'bookinfo')
     expect(result.code).toBe(0)
     expect(result.stdout).toContain('NAMESPACE POD NAME                       ADDRESS    NODE            WAYPOINT PROTOCOL\n')
@@ -33,7 +35,7 @@ describe('zc workload / service / policy', () => {
     expect(JSON.parse(legacy.stdout)).toMatchObject([{name: 'httpbin-65975d4c6f-jr69n', protocol: 'TCP', node: 'ambient-worker', uid: 'Kubernetes//Pod/legacy/httpbin-65975d4c6f-jr69n'}])
   })
 
-  it('an application pod as the target reads its node\'s ztunnel, narrowed to that pod (istioctl 1.30)', async () => {
+  it('an application pod as the target reads its node\'s ztunnel, narrowed to that pod (istioctl 1.30)', {timeout: 180_000}, async () => {
     const result = await zc('workload', 'ratings-v1-6484c4d9bb-mdxm5.bookinfo')
     expect(result.code).toBe(0)
     expect(firstCells(result.stdout)).toEqual(['bookinfo'])
@@ -41,7 +43,7 @@ describe('zc workload / service / policy', () => {
     expect(result.stderr).toContain(`runs on node ambient-worker2: reading ztunnel ${ztunnelOn('ambient-worker2')}.istio-system`)
   })
 
-  it('services count healthy endpoints; policies show action and scope', async () => {
+  it('services count healthy endpoints; policies show action and scope', {timeout: 180_000}, async () => {
     const services = await zc('service', '--service-namespace', 'bookinfo', '--node', 'ambient-worker')
     expect(services.stdout).toBe(
       [
@@ -57,7 +59,7 @@ describe('zc workload / service / policy', () => {
     expect(policies.stdout).toBe('NAMESPACE POLICY NAME        ACTION SCOPE\nbookinfo  deny-legacy        Deny   Namespace\nbookinfo  productpage-viewer Allow  WorkloadSelector\n')
   })
 
-  it('refuses two sources at once and unknown nodes with documented exit codes', async () => {
+  it('refuses two sources at once and unknown nodes with documented exit codes', {timeout: 180_000}, async () => {
     expect((await zc('workload', 'x', '--node', 'ambient-worker')).code).toBe(2)
     const missing = await zc('workload', '--node', 'no-such-node')
     expect(missing.code).toBe(3)
@@ -66,7 +68,7 @@ describe('zc workload / service / policy', () => {
 })
 
 describe('zc certificate and connections (per node)', () => {
-  it('needs a ztunnel when several run, and --warn-within exits 10 on the expiring ratings certificate', async () => {
+  it('needs a ztunnel when several run, and --warn-within exits 10 on the expiring ratings certificate', {timeout: 180_000}, async () => {
     const ambiguous = await zc('certificate')
     expect(ambiguous.code).toBe(2)
     expect(ambiguous.stderr).toContain('2 ztunnel pods run')
@@ -87,7 +89,7 @@ describe('zc certificate and connections (per node)', () => {
     ])
   })
 
-  it('connections name both ends; --raw shows addresses; --direction filters', async () => {
+  it('connections name both ends; --raw shows addresses; --direction filters', {timeout: 180_000}, async () => {
     const named = await zc('connections', 'reviews-v1-5b5d6494f4-c7z5w', '-n', 'bookinfo')
     expect(named.code).toBe(0)
     expect(named.stdout.split('\n').slice(1, 3).map((line) => line.split(/\s+/))).toEqual([
@@ -101,7 +103,7 @@ describe('zc certificate and connections (per node)', () => {
     ])
   })
 
-  it('all prints the five tables with banners; -o json is the dump as ztunnel serves it', async () => {
+  it('all prints the five tables with banners; -o json is the dump as ztunnel serves it', {timeout: 180_000}, async () => {
     const all = await zc('all', '--node', 'ambient-worker2', '--with-headers')
     expect(all.stdout.match(/^------ (\w+) INFO ------$/gm)).toEqual(['------ WORKLOAD INFO ------', '------ SERVICE INFO ------', '------ POLICY INFO ------', '------ SECRET INFO ------', '------ CONNECTIONS INFO ------'])
     const json = JSON.parse((await zc('all', '--node', 'ambient-worker2', '-o', 'json')).stdout)
@@ -111,10 +113,10 @@ describe('zc certificate and connections (per node)', () => {
 })
 
 describe('older ztunnel dump shapes through the same commands', () => {
-  it.each([['1.21.6'], ['1.22.8'], ['1.25.2']])('ztunnel %s serves its own shape and the tables stay the same', async (version) => {
+  it.each([['1.21.6'], ['1.22.8'], ['1.25.2']])('ztunnel %s serves its own shape and the tables stay the same', {timeout: 180_000}, async (version) => {
     const old = await startSimulator({scenario: loadScenario(scenarioText.replace('ztunnelVersion: 1.30.0', `ztunnelVersion: ${version}`), 'ambient-old')})
     try {
-      const run = (...args: string[]) => runCli(['zc', ...args, '--timeout', '10s'], {env: {KUBECONFIG: old.kubeconfigPath}, killAfterMs: 20_000})
+      const run = (...args: string[]) => runCli(['zc', ...args, '--timeout', '30s'], {env: {KUBECONFIG: old.kubeconfigPath}, killAfterMs: 60_000})
       const raw = JSON.parse((await run('all', '--node', 'ambient-worker', '-o', 'json')).stdout)
       const minor = Number(version.split('.')[1])
       expect(Object.keys(raw)).toContain(minor < 22 ? 'by_addr' : 'workloads')
@@ -135,7 +137,7 @@ describe('older ztunnel dump shapes through the same commands', () => {
 })
 
 describe('zc log', () => {
-  it('reads every ztunnel, rejects Envoy syntax before sending anything, changes and resets', async () => {
+  it('reads every ztunnel, rejects Envoy syntax before sending anything, changes and resets', {timeout: 180_000}, async () => {
     const read = await zc('log')
     expect(read.stdout).toMatch(/^POD +LEVELS\nztunnel-\w+\.istio-system +hickory_server::server=off,info\nztunnel-\w+\.istio-system +hickory_server::server=off,info\n$/)
     const posts = () => sim.adminRequests.filter((r) => r.method === 'POST' && r.path.includes('level')).length
@@ -153,7 +155,7 @@ describe('zc log', () => {
     expect(notZtunnel.code).toBe(3)
   })
 
-  it('--duration restores the previous filter afterwards', async () => {
+  it('--duration restores the previous filter afterwards', {timeout: 180_000}, async () => {
     const node = ztunnelOn('ambient-worker2')
     const run = await zc('log', '--node', 'ambient-worker2', '--level', 'ztunnel::proxy=debug', '--duration', '1s')
     expect(run.code).toBe(0)
@@ -166,7 +168,7 @@ describe('zc log', () => {
 
 describe('zc from a saved dump', () => {
   const fixture = readFileSync(join(projectRoot, 'test', 'fixtures', 'ztunnel', 'dump-1.22.json'), 'utf8')
-  it('reads stdin with -f -, and an Envoy dump or broken JSON is exit 6 in one line', async () => {
+  it('reads stdin with -f -, and an Envoy dump or broken JSON is exit 6 in one line', {timeout: 180_000}, async () => {
     const policies = await runCli(['zc', 'policy', '-f', '-', '--no-headers'], {input: fixture})
     expect(policies.code).toBe(0)
     expect(policies.stdout).toBe('shop      allow-web   Allow  WorkloadSelector\nshop      deny-all    Deny   Namespace\n')

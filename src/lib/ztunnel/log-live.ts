@@ -12,7 +12,7 @@ import {loadLive} from '../kube/load.js'
 import type {ResolvedPod} from '../kube/resolve.js'
 import {podLabel} from '../kube/target-spec.js'
 import {loggingPath, parseCurrentLevel} from './log-level.js'
-import {isZtunnelPod, resolveZtunnel, ZTUNNEL_DAEMONSET} from './target.js'
+import {isZtunnelPod, resolveZtunnel, withDefaultNamespace, ZTUNNEL_DAEMONSET} from './target.js'
 
 export interface ZtunnelPodLevel {
   /** `<pod>.<namespace>` */
@@ -53,7 +53,7 @@ async function ztunnelPods(ctx: RunContext, request: ZtunnelLogRequest): Promise
   if (request.target || request.node) {
     const live = await loadLive()
     if (request.target) {
-      const resolved = await live.resolveTargetPod(ctx, request.target.includes('.') || ctx.namespace ? request.target : `${request.target}.${request.istioNamespace}`, {requireProxy: false})
+      const resolved = await live.resolveTargetPod(ctx, withDefaultNamespace(ctx, request.target, request.istioNamespace), {requireProxy: false})
       if (!isZtunnelPod(resolved.pod)) throw notFoundError(`pod ${podLabel(resolved)} is not a ztunnel pod`, 'zc log changes ztunnel pods only: name one, use --node, or give no target for all of them')
       return [resolved]
     }

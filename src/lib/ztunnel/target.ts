@@ -66,7 +66,7 @@ export async function ztunnelOnNode(ctx: RunContext, node: string, istioNamespac
 }
 
 /** A target without a namespace is looked up in -n, else in the istio namespace (not the context's). */
-function withDefaultNamespace(ctx: RunContext, target: string, istioNamespace: string): string {
+export function withDefaultNamespace(ctx: RunContext, target: string, istioNamespace: string): string {
   if (parseTarget(target).namespace !== undefined || ctx.namespace !== undefined) return target
   return `${target}.${istioNamespace}`
 }
