@@ -52,9 +52,12 @@ Offline: -f reads istiod's /debug/syncz list (any version) or its ClientConfig s
 Statuses: SYNCED (Envoy acknowledged the last push), NOT SENT (istiod sent nothing of this type), STALE (an update is not acknowledged yet), STALE (Never Acknowledged), ERROR (Envoy rejected the last push: NACK), IGNORED (a type the proxy does not watch, e.g. on ztunnel). A " (age)" suffix shows how long ago istiod sent the type, when the data says.
 
 -o table (default; also short) | wide (adds NACK: the error text of every rejected type) | json | yaml (all rows as one document). --json prints the same rows in meshdbg's envelope, whatever the exit code.
---fail-on stale,error,not-sent exits 10 after printing when any shown proxy has such a status.
+--fail-on stale,error,not-sent exits 10 after printing when any shown proxy has such a status. NOT SENT of a type the proxy never subscribed to (ECDS without extension filters) does not count: istiod 1.23+ lists a proxy's watched types in syncz (the others show IGNORED); for older istiods meshdbg reads /debug/adsz's watches of the same replicas.
 
-One proxy: sync-status <pod>[.<namespace>] (or deploy/x...) compares istiod's view of it (/debug/config_dump?proxyID=<pod>.<ns> from the replica it is connected to) with its Envoy /config_dump: "Clusters Match" or "Clusters Don't Match" and a unified diff, likewise Listeners and Routes; exits 10 when anything differs. Offline: --diff-istiod FILE --diff-envoy FILE.
+Several clusters: --context repeated or --all-contexts (every kubeconfig context) asks each cluster (--context-concurrency at once, each under its own --timeout) and prints one table with CONTEXT first; --json rows carry "context". A cluster that fails is reported (stderr, "failedContexts" in --json) and the others are still printed; the command then exits with the first failed context's code (4 unreachable or forbidden, 5 timed out, 3 no istiod...), before --fail-on's 10.
+--watch (-w) polls again every --interval (2s) until Ctrl-C, which exits 0; --timeout bounds each poll. On a TTY the table is redrawn in place; otherwise the first table is printed, then one timestamped line per proxy that changed ("<proxy> CDS SYNCED -> STALE"), and failed polls go to stderr once.
+
+One proxy: sync-status <pod>[.<namespace>] (or deploy/x...) compares istiod's view of it (/debug/config_dump?proxyID=<pod>.<ns> from the replica it is connected to) with its Envoy /config_dump: "Clusters Match" or "Clusters Don't Match", the names of the resources only in istiod, only in Envoy and changed, and a unified diff, likewise Listeners and Routes; exits 10 when anything differs. Offline: --diff-istiod FILE --diff-envoy FILE.
 --agent <pod> prints that proxy's row as its own pilot-agent reports it (port 15004 /debug/syncz, Istio 1.11-1.24); 1.25+ agents have no port 15004 (the connection is refused), so a note goes to stderr and istiod's view of the proxy is shown instead; an agent that answers 503 (its proxy is not connected to istiod) or 504 (istiod did not answer it) is exit 4.`
 
   static override hiddenAliases = ['proxy-status', 'ps']
@@ -69,6 +72,9 @@ One proxy: sync-status <pod>[.<namespace>] (or deploy/x...) compares istiod's vi
     'kubectl exec -n istio-system deploy/istiod -- curl -s localhost:8080/debug/syncz > istiod-7f9c.json && <%= config.bin %> sync-status -f istiod-7f9c.json',
     '<%= config.bin %> ps -f istiod-a.json -f istiod-b.json -n default --fail-on stale,error',
     '<%= config.bin %> sync-status --diff-istiod istiod-view.json --diff-envoy envoy-dump.json',
+    '<%= config.bin %> sync-status --all-contexts --fail-on stale,error',
+    '<%= config.bin %> sync-status --context east --context west -n istioinaction',
+    '<%= config.bin %> sync-status --watch --interval 5s',
   ]
 
   static override args = {
