@@ -121,6 +121,7 @@ One proxy: sync-status <pod>[.<namespace>] (or deploy/x...) compares istiod's vi
     const diffMode = flags['diff-istiod'] !== undefined || flags['diff-envoy'] !== undefined || args.target !== undefined
     const contexts = await selectContexts(ctx, flags)
     if (contexts !== undefined && (diffMode || flags.agent)) throw usageError('one proxy lives in one cluster: give a single --context with a proxy, --agent or --diff-*')
+    if (contexts !== undefined && flags.file && flags.file.length > 0) throw usageError('-f reads saved responses, not clusters: it does not take several --context or --all-contexts')
     if (flags.watch) {
       if (diffMode || flags.agent) throw usageError('--watch follows the sync-status table: it takes no proxy, --agent or --diff-*')
       if (failOn) throw usageError('--watch runs until Ctrl-C and exits 0: it does not take --fail-on')
