@@ -11,7 +11,8 @@ import {createProgress} from './spinner.js'
 import {usageErrorFromParser} from './usage-errors.js'
 import {exitOnStdoutError} from './stdout.js'
 
-export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof MeshdbgCommand)['baseFlags'] & T['flags']>
+// A command's own flag of a base flag's name (a repeatable --context) replaces it, in the types as in oclif's parse.
+export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<Omit<(typeof MeshdbgCommand)['baseFlags'], keyof T['flags']> & T['flags']>
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
 
 /**
@@ -176,14 +177,15 @@ export abstract class MeshdbgCommand<T extends typeof Command> extends Command {
   }
 
   protected runContext(): RunContext {
-    const flags = this.flags as {namespace?: string; context?: string; kubeconfig?: string; as?: string; 'as-group'?: string[]; 'no-color'?: boolean; snapshot?: string}
+    // A multi-cluster command declares --context repeatable (kube/contexts.ts): its first value is the base context.
+    const flags = this.flags as {namespace?: string; context?: string | string[]; kubeconfig?: string; as?: string; 'as-group'?: string[]; 'no-color'?: boolean; snapshot?: string}
     const quiet = this.structuredOutput
     const json = this.jsonEnabled()
     const color = colorEnabled({noColorFlag: flags['no-color'], env: process.env, isTTY: Boolean(process.stderr.isTTY)})
     const progress = createProgress(process.stderr, {quiet, signal: this.abort.signal, color})
     return {
       namespace: flags.namespace,
-      context: flags.context,
+      context: Array.isArray(flags.context) ? flags.context[0] : flags.context,
       kubeconfig: flags.kubeconfig,
       impersonate: flags.as === undefined && !flags['as-group']?.length ? undefined : {user: flags.as, groups: flags['as-group'] ?? []},
       timeoutMs: this.timeoutMs,
@@ -196,6 +198,12 @@ export abstract class MeshdbgCommand<T extends typeof Command> extends Command {
       },
       spin: progress.spin,
     }
+  }
+
+  /** For `--watch`: --timeout then bounds each poll (src/lib/watch.ts), not the whole run. */
+  protected disarmDeadline(): void {
+    if (this.deadline) clearTimeout(this.deadline)
+    this.deadline = undefined
   }
 
   /** The --json envelope of a successful run. */

@@ -93,7 +93,10 @@ export function syncRow(proxy: ConnectedProxy, now: string, istiodVersion = '1.2
     if (!s) continue
     if (s.sent) row[`${FLAT[type]}_sent`] = s.sent
     if (s.acked) row[`${FLAT[type]}_acked`] = s.acked
-    if (s.sent || s.error) resources[TYPE_URLS[type]] = {...(s.sent ? {sent: s.sent} : {}), ...(s.acked ? {acked: s.acked} : {}), sentTime: proxy.live?.[type]?.sentAt ?? now, ...(s.error ? {lastError: s.error} : {})}
+    // pilot/pkg/xds/debug.go Syncz: one entry per watched type, sent or not (a never-sent type has
+    // Go's zero sentTime). A live proxy watches the types it subscribed to; a scripted one those with a state.
+    if (proxy.live && !proxy.live[type]) continue
+    resources[TYPE_URLS[type]] = {...(s.sent ? {sent: s.sent} : {}), ...(s.acked ? {acked: s.acked} : {}), sentTime: s.sent || s.error ? (proxy.live?.[type]?.sentAt ?? now) : '0001-01-01T00:00:00Z', ...(s.error ? {lastError: s.error} : {})}
   }
   if (minor >= 24) row.resources = resources
   return row

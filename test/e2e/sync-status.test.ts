@@ -96,7 +96,7 @@ describe('meshdbg sync-status --diff-istiod --diff-envoy', () => {
     clusters.dynamic_active_clusters = clusters.dynamic_active_clusters.filter((c: {cluster: {name: string}}) => c.cluster.name !== 'BlackHoleCluster')
     const result = await runCli(['sync-status', '--diff-istiod', f('diff-istiod-view.json'), '--diff-envoy', '-'], {input: JSON.stringify(envoy)})
     expect(result.code).toBe(10)
-    expect(result.stdout).toMatch(/^Clusters Don't Match\n--- Istiod Clusters\n\+\+\+ Envoy Clusters\n@@ /)
+    expect(result.stdout).toMatch(/^Clusters Don't Match\n {2}only in istiod \(not in Envoy\): BlackHoleCluster\n--- Istiod Clusters\n\+\+\+ Envoy Clusters\n@@ /)
     expect(result.stdout).toContain('-        "name": "BlackHoleCluster",')
     expect(result.stdout).toContain('\n\nListeners Match\nRoutes Match')
     expect(result.stderr).toBe("Error: istiod's view and Envoy's config differ: Clusters\n")

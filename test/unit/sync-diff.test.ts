@@ -10,6 +10,8 @@ import {
   parseEnvoyDump,
   parseIstiodDump,
   renderProxyConfigDiff,
+  renderResourceChanges,
+  resourceChanges,
   snakeKey,
   stableJson,
   unifiedDiff,
@@ -133,7 +135,8 @@ describe('diffProxyConfig', () => {
     expect(diff.startsWith('--- Istiod Clusters\n+++ Envoy Clusters\n@@ -')).toBe(true)
     expect(diff).toContain('-        "name": "BlackHoleCluster",')
     expect(diff.split('\n').filter((line) => line.startsWith('+'))).toEqual(['+++ Envoy Clusters'])
-    expect(renderProxyConfigDiff(result)).toMatch(/^Clusters Don't Match\n--- Istiod Clusters\n[\s\S]*\n\nListeners Match\nRoutes Match/)
+    expect(result.sections[0].resources).toEqual({added: ['BlackHoleCluster'], removed: [], changed: []})
+    expect(renderProxyConfigDiff(result)).toMatch(/^Clusters Don't Match\n {2}only in istiod \(not in Envoy\): BlackHoleCluster\n--- Istiod Clusters\n[\s\S]*\n\nListeners Match\nRoutes Match/)
   })
 
   it('reports a changed route value as a one-line change', () => {
@@ -143,6 +146,22 @@ describe('diffProxyConfig', () => {
     const [, , route] = diffProxyConfig(istiodView(), configDumpFromJson(envoy, 'envoy')).sections
     expect(route.match).toBe(false)
     expect(route.diff.split('\n').filter((line) => /^[-+][^-+]/.test(line))).toEqual(['-' + ' '.repeat(18) + '"timeout": "0s"', '+' + ' '.repeat(18) + '"timeout": "15s"'])
+    const name = routes.dynamic_route_configs[0].route_config as unknown as {name: string}
+    expect(route.resources).toEqual({added: [], removed: [], changed: [name.name]})
+  })
+
+  it('names what differs before the diff: only in istiod, only in Envoy, changed (at most 10 names a line)', () => {
+    expect(renderResourceChanges({added: ['b', 'a'], removed: ['old'], changed: []})).toBe('  only in istiod (not in Envoy): b, a\n  only in Envoy (istiod no longer sends): old\n')
+    const many = Array.from({length: 12}, (_, i) => `c${String(i).padStart(2, '0')}`)
+    expect(renderResourceChanges({added: [], removed: [], changed: many})).toBe(`  changed: ${many.slice(0, 10).join(', ')}, and 2 more\n`)
+    expect(renderResourceChanges(undefined)).toBe('')
+  })
+
+  it('finds added, removed and changed resources by name', () => {
+    const spec = {entries: (view: {list: Array<{name: string}>}) => view.list, nameOf: (entry: {name: string}) => entry.name}
+    const istiod = {list: [{name: 'a', v: 1}, {name: 'b', v: 1}, {name: 'c', v: 1}]}
+    const envoy = {list: [{name: 'b', v: 2}, {name: 'c', v: 1}, {name: 'd', v: 1}]}
+    expect(resourceChanges(spec, istiod, envoy)).toEqual({added: ['a'], removed: ['d'], changed: ['b']})
   })
 
   it('compares a missing section as its explanation', () => {
@@ -151,6 +170,7 @@ describe('diffProxyConfig', () => {
     const [, listeners] = diffProxyConfig(istiodView(), configDumpFromJson(envoy, 'envoy.json')).sections
     expect(listeners.match).toBe(false)
     expect(listeners.diff).toContain('+Envoy config dump (envoy.json) has no ListenersConfigDump')
+    expect(listeners.resources).toBeUndefined()
   })
 })
 

@@ -176,17 +176,48 @@ function routesView(section: Json): Json {
   return {dynamic_route_configs: routes}
 }
 
-const SECTIONS: ReadonlyArray<{name: DiffSectionName; kind: SectionKind; view: (section: Json) => Json}> = [
-  {name: 'Clusters', kind: 'Clusters', view: clustersView},
-  {name: 'Listeners', kind: 'Listeners', view: listenersView},
-  {name: 'Routes', kind: 'Routes', view: routesView},
+interface SectionSpec {
+  name: DiffSectionName
+  kind: SectionKind
+  view: (section: Json) => Json
+  /** The view's list of resources, and each one's name. */
+  entries: (view: Json) => Json[]
+  nameOf: (entry: Json) => string
+}
+
+const SECTIONS: readonly SectionSpec[] = [
+  {name: 'Clusters', kind: 'Clusters', view: clustersView, entries: (view) => view.dynamic_active_clusters, nameOf: (entry) => String(entry?.cluster?.name ?? '')},
+  {name: 'Listeners', kind: 'Listeners', view: listenersView, entries: (view) => view.dynamic_listeners, nameOf: (entry) => String(entry?.active_state?.listener?.name ?? '')},
+  {name: 'Routes', kind: 'Routes', view: routesView, entries: (view) => view.dynamic_route_configs, nameOf: (entry) => String(entry?.route_config?.name ?? '')},
 ]
 
+/** One side's view of a section (normalised, sorted, without what always differs), or undefined when the dump lacks it. */
+function sectionView(dump: ConfigDump, spec: SectionSpec): Json {
+  const section = dump.sections.get(spec.kind)
+  return section === undefined ? undefined : spec.view(normaliseProtoJson(section))
+}
+
 /** The text one side contributes to a section's comparison: its stable JSON, or why there is none. */
-function sectionText(dump: ConfigDump, kind: SectionKind, view: (section: Json) => Json, side: string): string {
-  const section = dump.sections.get(kind)
-  if (section === undefined) return `${side} config dump (${dump.origin}) has no ${kind}ConfigDump\n`
-  return stableJson(view(normaliseProtoJson(section)))
+function sectionText(dump: ConfigDump, spec: SectionSpec, view: Json, side: string): string {
+  if (view === undefined) return `${side} config dump (${dump.origin}) has no ${spec.kind}ConfigDump\n`
+  return stableJson(view)
+}
+
+/**
+ * Which resources differ, by name: `added` are in istiod's view only (sent, not in Envoy's
+ * config: not yet accepted, or rejected), `removed` in Envoy's only (istiod no longer sends them),
+ * `changed` in both with different content. Names in byte order.
+ */
+export function resourceChanges(spec: Pick<SectionSpec, 'entries' | 'nameOf'>, istiodView: Json, envoyView: Json): ResourceChanges {
+  const byName = (view: Json) => new Map(spec.entries(view).map((entry) => [spec.nameOf(entry), stableJson(entry)]))
+  const istiod = byName(istiodView)
+  const envoy = byName(envoyView)
+  const sorted = (names: Iterable<string>) => [...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+  return {
+    added: sorted([...istiod.keys()].filter((name) => !envoy.has(name))),
+    removed: sorted([...envoy.keys()].filter((name) => !istiod.has(name))),
+    changed: sorted([...istiod.keys()].filter((name) => envoy.has(name) && envoy.get(name) !== istiod.get(name))),
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -213,9 +244,20 @@ export function unifiedDiff(fromName: string, toName: string, fromText: string, 
 // ---------------------------------------------------------------------------------------------
 // API
 
+export interface ResourceChanges {
+  /** In istiod's view only: sent, but not in Envoy's config. */
+  added: string[]
+  /** In Envoy's config only: istiod no longer sends them. */
+  removed: string[]
+  /** In both, with different content. */
+  changed: string[]
+}
+
 export interface SectionDiff {
   name: DiffSectionName
   match: boolean
+  /** Which resources differ, by name (when the section does not match and both sides have it). */
+  resources?: ResourceChanges
   /** Unified diff, istiod's view (`---`) against Envoy's (`+++`); '' when they match. */
   diff: string
   /** Routes only: the newest `last_updated` of Envoy's dynamic route configs (RFC 3339). */
@@ -256,11 +298,14 @@ function newestRouteUpdate(envoy: ConfigDump): string | undefined {
 
 /** Compares istiod's view of a proxy with the proxy's own config dump, section by section. */
 export function diffProxyConfig(istiodDump: ConfigDump, envoyDump: ConfigDump, options: {context?: number} = {}): ProxyConfigDiff {
-  const sections = SECTIONS.map(({name, kind, view}): SectionDiff => {
-    const istiodText = sectionText(istiodDump, kind, view, 'istiod')
-    const envoyText = sectionText(envoyDump, kind, view, 'Envoy')
+  const sections = SECTIONS.map((spec): SectionDiff => {
+    const {name} = spec
+    const istiodView = sectionView(istiodDump, spec)
+    const envoyView = sectionView(envoyDump, spec)
+    const istiodText = sectionText(istiodDump, spec, istiodView, 'istiod')
+    const envoyText = sectionText(envoyDump, spec, envoyView, 'Envoy')
     const diff = unifiedDiff(`Istiod ${name}`, `Envoy ${name}`, istiodText, envoyText, options.context ?? 7)
-    const result: SectionDiff = {name, match: diff === '', diff}
+    const result: SectionDiff = {name, match: diff === '', ...(diff === '' || istiodView === undefined || envoyView === undefined ? {} : {resources: resourceChanges(spec, istiodView, envoyView)}), diff}
     if (name === 'Routes') {
       const lastLoaded = newestRouteUpdate(envoyDump)
       if (lastLoaded !== undefined) result.lastLoaded = lastLoaded
@@ -280,12 +325,34 @@ export function rfc1123(text: string): string {
   return `${DAYS[date.getUTCDay()]}, ${two(date.getUTCDate())} ${MONTHS[date.getUTCMonth()]} ${date.getUTCFullYear()} ${two(date.getUTCHours())}:${two(date.getUTCMinutes())}:${two(date.getUTCSeconds())} UTC`
 }
 
-/** istioctl's layout: `<Section> Match`, or `<Section> Don't Match`, the diff and a blank line. */
+/** At most this many names per line of the summary; the diff below has them all. */
+const NAMES_SHOWN = 10
+
+function nameList(names: readonly string[]): string {
+  const shown = names.slice(0, NAMES_SHOWN).join(', ')
+  return names.length > NAMES_SHOWN ? `${shown}, and ${names.length - NAMES_SHOWN} more` : shown
+}
+
+/** The lines that say which resources differ, before the diff (none when the names cannot say: a section missing on one side). */
+export function renderResourceChanges(changes: ResourceChanges | undefined): string {
+  if (changes === undefined) return ''
+  const lines = [
+    changes.added.length > 0 ? `  only in istiod (not in Envoy): ${nameList(changes.added)}` : '',
+    changes.removed.length > 0 ? `  only in Envoy (istiod no longer sends): ${nameList(changes.removed)}` : '',
+    changes.changed.length > 0 ? `  changed: ${nameList(changes.changed)}` : '',
+  ].filter(Boolean)
+  return lines.map((line) => line + '\n').join('')
+}
+
+/**
+ * istioctl's layout: `<Section> Match`, or `<Section> Don't Match`, the diff and a blank line;
+ * meshdbg adds, between the two, which resources differ by name.
+ */
 export function renderProxyConfigDiff(result: ProxyConfigDiff): string {
   let out = ''
   for (const section of result.sections) {
     const loaded = section.lastLoaded === undefined ? '' : ` (RDS last loaded at ${rfc1123(section.lastLoaded)})`
-    out += section.match ? `${section.name} Match${loaded}\n` : `${section.name} Don't Match${loaded}\n${section.diff}\n`
+    out += section.match ? `${section.name} Match${loaded}\n` : `${section.name} Don't Match${loaded}\n${renderResourceChanges(section.resources)}${section.diff}\n`
   }
   return out
 }

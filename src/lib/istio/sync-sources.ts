@@ -3,8 +3,18 @@ import {usageError} from '../errors.js'
 import {readInputText, type InputText} from '../input.js'
 import {fetchAdminFromPod, resolveTargetPod} from '../kube/index.js'
 import {fetchAgentSyncz} from './agent.js'
-import {loadIstiodSyncz, proxyIdOf, queryProxyIstiod, type IstiodFailure, type IstiodSelector} from './istiod.js'
-import {istiodNameFromFile, type SyncSource} from './sync-status.js'
+import {loadIstiodSyncz, proxyIdOf, queryIstiod, queryProxyIstiod, type IstiodFailure, type IstiodSelector} from './istiod.js'
+import {clockOf} from '../snapshot/replay.js'
+import {
+  istiodNameFromFile,
+  mergeSyncStatus,
+  parseAdszWatches,
+  unknownSubscriptions,
+  withSubscriptions,
+  type SyncSource,
+  type SyncState,
+  type SyncStatusRow,
+} from './sync-status.js'
 
 /** What the data sources need from the command's flags. */
 export interface SyncSourceFlags {
@@ -31,6 +41,51 @@ export async function loadSyncSources(ctx: RunContext, flags: SyncSourceFlags): 
     sources.push({istiod: file === '-' ? 'stdin' : istiodNameFromFile(file), text: input.text, origin: input.origin})
   }
   return {sources, failures: []}
+}
+
+export interface CollectedSyncStatus {
+  /** Merged, filtered (-n) and sorted rows. */
+  rows: SyncStatusRow[]
+  /** How many istiods (or files) answered. */
+  answered: number
+  /** istiod replicas that failed while others answered. */
+  failures: IstiodFailure[]
+}
+
+/**
+ * The sync-status table's rows, from files or live. With `--fail-on not-sent`, rows from istiods
+ * whose syncz does not say which types a proxy watches (before 1.23) get it from the same
+ * istiods' `/debug/adsz` watches, so a type the proxy never subscribed to does not trip the check.
+ */
+export async function collectSyncStatus(ctx: RunContext, flags: SyncSourceFlags, options: {failOn?: ReadonlySet<SyncState>; now?: number} = {}): Promise<CollectedSyncStatus> {
+  const loaded = await loadSyncSources(ctx, flags)
+  let rows = mergeSyncStatus(loaded.sources, {now: options.now ?? clockOf(ctx), namespace: flags.namespace})
+  if (options.failOn?.has('NOT SENT')) {
+    const unknown = unknownSubscriptions(rows)
+    if (unknown.length > 0 && (!flags.file || flags.file.length === 0)) rows = await addSubscriptions(ctx, rows, unknown, flags)
+    const stillUnknown = unknownSubscriptions(rows).length
+    if (stillUnknown > 0) ctx.note(`--fail-on not-sent: for ${stillUnknown} ${stillUnknown === 1 ? 'proxy' : 'proxies'} istiod did not say which types ${stillUnknown === 1 ? 'it watches' : 'they watch'} (no syncz "resources" map, before Istio 1.23; no /debug/adsz): their NOT SENT counts`)
+  }
+  return {rows, answered: loaded.sources.length, failures: loaded.failures}
+}
+
+/** Each istiod's adsz watches applied to its rows; an istiod that cannot say is noted and skipped. */
+async function addSubscriptions(ctx: RunContext, rows: SyncStatusRow[], unknown: readonly SyncStatusRow[], flags: SyncSourceFlags): Promise<SyncStatusRow[]> {
+  const selector = selectorOf(flags)
+  const istiods = [...new Set(unknown.map((row) => row.istiod))]
+  const answers = await Promise.allSettled(istiods.map((name) => queryIstiod(ctx, {name, namespace: flags['istio-namespace']}, '/debug/adsz', selector)))
+  let result = rows
+  answers.forEach((answer, index) => {
+    try {
+      if (answer.status === 'rejected') throw answer.reason
+      if (answer.value.status !== 200) throw new Error(`HTTP ${answer.value.status}`)
+      result = withSubscriptions(result, istiods[index], parseAdszWatches(answer.value.text, `istiod ${istiods[index]} /debug/adsz`))
+    } catch (error) {
+      if (ctx.signal.aborted) throw error
+      ctx.note(`istiod ${istiods[index]}: no /debug/adsz watches (${messageOf(error)})`)
+    }
+  })
+  return result
 }
 
 export interface DiffSourceFlags {

@@ -54,9 +54,17 @@ export interface SyncTypeStatus {
   lastUpdated?: string
   /** The NACK message, for ERROR. */
   error?: string
+  /**
+   * Whether the proxy subscribes to (watches) this type, when istiod says: from the syncz
+   * `resources` map (1.23+, one entry per watched type) or from `/debug/adsz` `watches` (older
+   * istiods, asked only for --fail-on not-sent). Absent: unknown.
+   */
+  subscribed?: boolean
 }
 
 export interface SyncStatusRow {
+  /** The kubeconfig context the row came from, when several clusters were asked (--context repeated, --all-contexts). */
+  context?: string
   /** The proxy ID, `<pod>.<namespace>` for Kubernetes workloads. */
   proxy: string
   /** From NAMESPACE metadata, else the part after the last '.' of the proxy ID. */
@@ -152,16 +160,22 @@ function flatRow(entry: Json, istiod: string, options: SyncParseOptions): SyncSt
   const proxy = stringField(entry, 'proxy')
   const proxyType = stringField(entry, 'proxy_type')
   const ztunnel = proxyType === 'ztunnel'
-  const resources = isObject(entry.resources) ? entry.resources : {}
+  const hasResourceMap = isObject(entry.resources)
+  const resources = hasResourceMap ? entry.resources : {}
   const types = {} as Record<SyncType, SyncTypeStatus>
   for (const type of SYNC_TYPES) {
     const resource = resources[SYNC_TYPE_URLS[type]]
     if (isObject(resource)) {
-      // The 1.24+ map: nonces plus send time and the last NACK.
+      // The 1.23+ map: nonces plus send time and the last NACK.
       const sent = stringField(resource, 'sent')
       const lastError = stringField(resource, 'last_error')
       const state: SyncState = lastError !== '' ? 'ERROR' : nonceState(sent, stringField(resource, 'acked'), ztunnel)
-      types[type] = typeStatus(type, state, options, sendTime(field(resource, 'sent_time')), lastError)
+      types[type] = {...typeStatus(type, state, options, sendTime(field(resource, 'sent_time')), lastError), subscribed: true}
+    } else if (hasResourceMap) {
+      // pilot/pkg/xds/debug.go Syncz fills the map from the proxy's WatchedResources, one entry per
+      // subscribed type (sent or not): a type missing from it is one the proxy never asked for
+      // (ECDS on a proxy without extension filters), which istioctl's ClientConfig path prints as IGNORED.
+      types[type] = {...typeStatus(type, 'IGNORED', options), subscribed: false}
     } else {
       const prefix = FLAT_PREFIX[type]
       const state = nonceState(stringField(entry, `${prefix}_sent`), stringField(entry, `${prefix}_acked`), ztunnel)
@@ -337,9 +351,57 @@ export function parseFailOn(value: string): {states: Set<SyncState>; unknown: st
   return {states, unknown}
 }
 
-/** Rows with at least one type in one of `states`. */
+/**
+ * Whether a type's state trips `--fail-on`: NOT SENT of a type the proxy does not subscribe to is
+ * normal (Envoy asks for ECDS only when a listener references an extension config), so it never does.
+ */
+export function tripsFailOn(status: SyncTypeStatus, states: ReadonlySet<SyncState>): boolean {
+  return states.has(status.state) && !(status.state === 'NOT SENT' && status.subscribed === false)
+}
+
+/** Rows with at least one type that trips `--fail-on` with `states`. */
 export function rowsWithStates(rows: readonly SyncStatusRow[], states: ReadonlySet<SyncState>): SyncStatusRow[] {
-  return rows.filter((row) => SYNC_TYPES.some((type) => states.has(row.types[type].state)))
+  return rows.filter((row) => SYNC_TYPES.some((type) => tripsFailOn(row.types[type], states)))
+}
+
+/** NOT SENT types whose subscription istiod's syncz did not say (istiods before 1.23). */
+export function unknownSubscriptions(rows: readonly SyncStatusRow[]): SyncStatusRow[] {
+  return rows.filter((row) => SYNC_TYPES.some((type) => row.types[type].state === 'NOT SENT' && row.types[type].subscribed === undefined))
+}
+
+/**
+ * istiod's `/debug/adsz` (pilot/pkg/xds/debug.go adsz, every version): per connected proxy, the
+ * type URLs it watches. Connection IDs are `<proxy ID>-<counter>`; a proxy with two connections
+ * (a reconnect in flight) gets the union.
+ */
+export function parseAdszWatches(text: string, origin: string): Map<string, Set<string>> {
+  const raw = parseJsonText(text, origin, 'istiod /debug/adsz (an object with "clients")')
+  const watches = new Map<string, Set<string>>()
+  for (const client of arrayField(raw, 'clients')) {
+    const proxy = stringField(client, 'connection_id').replace(/-\d+$/, '')
+    const watched = field(client, 'watches')
+    if (proxy === '' || !isObject(watched)) continue
+    const set = watches.get(proxy) ?? new Set<string>()
+    for (const url of Object.keys(watched)) set.add(url)
+    watches.set(proxy, set)
+  }
+  return watches
+}
+
+/**
+ * Marks each type of the rows of `istiod` as subscribed or not from that istiod's adsz watches.
+ * Only rows whose syncz left it unknown change; a proxy adsz does not list stays unknown.
+ */
+export function withSubscriptions(rows: readonly SyncStatusRow[], istiod: string, watches: ReadonlyMap<string, ReadonlySet<string>>): SyncStatusRow[] {
+  return rows.map((row) => {
+    const watched = row.istiod === istiod ? watches.get(row.proxy) : undefined
+    if (watched === undefined) return row
+    const types = {...row.types}
+    for (const type of SYNC_TYPES) {
+      if (types[type].subscribed === undefined) types[type] = {...types[type], subscribed: watched.has(SYNC_TYPE_URLS[type])}
+    }
+    return {...row, types}
+  })
 }
 
 /** `istiod-7f9c.json` -> `istiod-7f9c`: the ISTIOD name for a file that does not carry one. */
@@ -360,4 +422,30 @@ export function syncStatusData(rows: readonly SyncStatusRow[]): SyncStatusData[]
       return [type, data]
     })) as SyncStatusData['types'],
   }))
+}
+
+/**
+ * What changed between two polls of the table, one line per proxy (`--watch` without a TTY):
+ * `<proxy> CDS STALE -> SYNCED, LDS ...`, a proxy that appeared with its states, one that is gone,
+ * one that moved to another istiod. States are compared, not the table cells, whose ages tick.
+ * Rows are keyed by context and proxy; lines come in the order of `next`, then the gone ones.
+ */
+export function syncChanges(previous: readonly SyncStatusRow[], next: readonly SyncStatusRow[]): string[] {
+  const key = (row: SyncStatusRow) => `${row.context ?? ''}\u0000${row.proxy}`
+  const label = (row: SyncStatusRow) => (row.context === undefined ? row.proxy : `${row.context} ${row.proxy}`)
+  const before = new Map(previous.map((row) => [key(row), row]))
+  const lines: string[] = []
+  for (const row of next) {
+    const old = before.get(key(row))
+    before.delete(key(row))
+    if (old === undefined) {
+      lines.push(`${label(row)} new: ${SYNC_TYPES.map((type) => `${type} ${row.types[type].state}`).join(', ')}`)
+      continue
+    }
+    const changes = SYNC_TYPES.filter((type) => old.types[type].state !== row.types[type].state).map((type) => `${type} ${old.types[type].state} -> ${row.types[type].state}`)
+    if (old.istiod !== row.istiod) changes.push(`ISTIOD ${old.istiod} -> ${row.istiod}`)
+    if (changes.length > 0) lines.push(`${label(row)} ${changes.join(', ')}`)
+  }
+  for (const row of before.values()) lines.push(`${label(row)} gone`)
+  return lines
 }

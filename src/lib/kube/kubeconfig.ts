@@ -201,3 +201,24 @@ function impersonate(kubeConfig: KubeConfig, {user, groups}: Impersonation): voi
 function firstLine(text: string): string {
   return (text.split('\n').find((line) => line.trim() !== '') ?? text).trim()
 }
+
+/**
+ * Every context name of the merged kubeconfig (each file of $KUBECONFIG, or --kubeconfig), sorted
+ * as `kubectl config get-contexts` lists them: what --all-contexts runs over. Needs no current context.
+ */
+export function kubeconfigContextNames(request: KubeconfigRequest): string[] {
+  const {files, described} = kubeconfigFiles(request)
+  if (files.length === 0) throw usageError(`no kubeconfig found (looked for ${described})`, 'set KUBECONFIG or pass --kubeconfig')
+  const names = new Set<string>()
+  for (const file of files) {
+    if (statSync(file).size === 0) continue
+    const part = new KubeConfig()
+    try {
+      part.loadFromFile(file)
+    } catch (error) {
+      throw usageError(`cannot load kubeconfig ${file}: ${firstLine((error as Error).message)}`)
+    }
+    for (const context of part.getContexts()) names.add(context.name)
+  }
+  return [...names].sort()
+}

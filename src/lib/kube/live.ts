@@ -20,6 +20,7 @@ export {adminPortOf, chooseAdminPort} from './admin-port.js'
 export {fetchFromPod, type FetchFromPodOptions, type PodHttpResponse} from './pod-fetch.js'
 export {resolveTargetPod, resolveTargetPods, type ResolvedPod, type ResolvePodsRequest, type ResolveTargetOptions} from './resolve.js'
 export {openKube, type KubeSession} from './session.js'
+export {kubeconfigContextNames} from './kubeconfig.js'
 
 /** One Kubernetes API call on the command's session, under its deadline, with one-line errors. */
 export async function callKube<T>(ctx: RunContext, what: string, call: (session: KubeSession) => Promise<T>): Promise<T> {

@@ -17,8 +17,8 @@ const ANSI: Readonly<Record<SyncState, string>> = {
 }
 const RESET = '\u001B[0m'
 
-function cellsOf(row: SyncStatusRow, wide: boolean): string[] {
-  const cells = [row.proxy, row.clusterId, ...SYNC_TYPES.map((type) => row.types[type].display), row.istiod, row.version]
+function cellsOf(row: SyncStatusRow, wide: boolean, context: boolean): string[] {
+  const cells = [...(context ? [row.context ?? ''] : []), row.proxy, row.clusterId, ...SYNC_TYPES.map((type) => row.types[type].display), row.istiod, row.version]
   // Escaped here, not only by tabwrite: the colour pass below measures these same cells.
   return (wide ? [...cells, nackText(row)] : cells).map(escapeTerminal)
 }
@@ -32,13 +32,17 @@ function nackText(row: SyncStatusRow): string {
 
 /**
  * The per-type table Istio 1.17 users know (`NAME CLUSTER CDS LDS EDS RDS ECDS ISTIOD VERSION`),
- * laid out by the tabwriter port with istioctl's padding. Colour is applied after layout, so
+ * laid out by the tabwriter port with istioctl's padding; `contextColumn` puts each row's kubeconfig
+ * context first. Colour is applied after layout, so
  * escape codes never count towards column widths.
  */
-export function renderSyncStatusTable(rows: readonly SyncStatusRow[], options: {color?: boolean; wide?: boolean} = {}): string {
+export function renderSyncStatusTable(rows: readonly SyncStatusRow[], options: {color?: boolean; wide?: boolean; contextColumn?: boolean} = {}): string {
   const wide = Boolean(options.wide)
-  const header = wide ? [...HEADER, 'NACK'] : HEADER
-  const cells = [header, ...rows.map((row) => cellsOf(row, wide))]
+  const context = Boolean(options.contextColumn)
+  // CONTEXT leads only when several clusters are in play, so one cluster's table stays istioctl's.
+  const header = [...(context ? ['CONTEXT'] : []), ...HEADER, ...(wide ? ['NACK'] : [])]
+  const firstStatus = FIRST_STATUS + (context ? 1 : 0)
+  const cells = [header, ...rows.map((row) => cellsOf(row, wide, context))]
   const text = tabwrite(
     cells.map((line) => line.join('\t')),
     {padding: PADDING},
@@ -52,7 +56,7 @@ export function renderSyncStatusTable(rows: readonly SyncStatusRow[], options: {
     // Code points, as the tabwriter counts them.
     const chars = [...lines[i + 1]]
     for (let t = SYNC_TYPES.length - 1; t >= 0; t--) {
-      const start = widths.slice(0, FIRST_STATUS + t).reduce((sum, w) => sum + w, 0)
+      const start = widths.slice(0, firstStatus + t).reduce((sum, w) => sum + w, 0)
       const status = rows[i].types[SYNC_TYPES[t]]
       chars.splice(start, status.display.length, ANSI[status.state] + status.display + RESET)
     }
