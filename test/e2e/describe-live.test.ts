@@ -23,7 +23,7 @@ afterAll(async () => {
   await sim?.close()
 })
 
-const meshdbg = (...args: string[]) => runCli([...args, '--timeout', '10s'], {env: {KUBECONFIG: sim.kubeconfigPath}, killAfterMs: 20_000})
+const meshdbg = (...args: string[]) => runCli([...args, '--timeout', '60s'], {env: {KUBECONFIG: sim.kubeconfigPath}, killAfterMs: 90_000})
 const podJson = async (...args: string[]) => JSON.parse((await meshdbg('describe', 'pod', ...args, '-o', 'json')).stdout) as DescribePodResult
 
 /** Creates a fix's object through the API server (what `kubectl apply -f` does for a new object). */
@@ -64,7 +64,7 @@ describe('story 1: describe pod before and after the DestinationRule', () => {
     ])
     expect(json.services.map((s) => [s.name, s.destinationRule])).toEqual([['catalog', undefined]])
     expect(json.proxies.every((p) => p.checked)).toBe(true)
-  }, 60_000)
+  }, 240_000)
 
   it('the fix: route-cluster-missing while the gateway has not applied CDS, then matching/non-matching subsets with weights', async () => {
     // The gateway leaves CDS pushes unanswered (STALE) until told otherwise: the window where it
@@ -95,7 +95,7 @@ describe('story 1: describe pod before and after the DestinationRule', () => {
     ].join('\n'))
     const v2 = await podJson('catalog-v2-6d4c8b7d9f-zqgfl.istioinaction')
     expect(v2.services[0].virtualServices[0].routes[0].destinations.filter((d) => d.subsetMatchesPod).map((d) => [d.subset, d.weight])).toEqual([['version-v2', 80]])
-  }, 90_000)
+  }, 240_000)
 
   it('describe service: every pod\'s subsets, the typed result in the --json envelope', async () => {
     const result = await meshdbg('describe', 'service', 'catalog', '-n', 'istioinaction', '--json')
@@ -104,7 +104,7 @@ describe('story 1: describe pod before and after the DestinationRule', () => {
     expect(envelope.result.service.destinationRule?.subsets.map((s) => s.matchesPod)).toEqual([true, true])
     expect(envelope.result.pods.map((p) => p.name)).toEqual(['catalog-5c7f8f8447-f54sj', 'catalog-v2-6d4c8b7d9f-8xw2p', 'catalog-v2-6d4c8b7d9f-zqgfl'])
     expect(envelope.result.exposure.map((e) => [e.gateway, e.hosts, e.port])).toEqual([['catalog-gateway.istioinaction', ['catalog.istioinaction.io'], 80]])
-  }, 30_000)
+  }, 240_000)
 })
 
 describe('story 4: effective mTLS', () => {
@@ -115,7 +115,7 @@ describe('story 4: effective mTLS', () => {
     const after = await podJson('deploy/webapp', '-n', 'istioinaction')
     expect(after.mtls).toMatchObject({mode: 'PERMISSIVE', source: {level: 'namespace', policy: 'default.istioinaction'}, applied: ['default.istio-system', 'default.istioinaction']})
     expect((await meshdbg('describe', 'pod', 'deploy/webapp', '-n', 'istioinaction')).stdout).toContain('   Workload mTLS mode: PERMISSIVE (namespace PeerAuthentication default.istioinaction)\n')
-  }, 30_000)
+  }, 240_000)
 })
 
 describe('edges', () => {
@@ -125,5 +125,5 @@ describe('edges', () => {
     expect(legacy.stdout).toContain('WARNING: sleep-legacy-7d9f6b5c4-kq2xj.default is not part of mesh; no Istio sidecar\n')
     const missing = await meshdbg('describe', 'svc', 'nope', '-n', 'istioinaction')
     expect([missing.code, missing.stderr]).toEqual([3, 'Error: service "nope" not found in namespace "istioinaction"\n'])
-  }, 30_000)
+  }, 240_000)
 })

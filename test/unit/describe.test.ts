@@ -85,6 +85,13 @@ describe('story 1: a route to subsets with no DestinationRule', () => {
     golden('story1-after-service.golden.txt', renderDescribeService(analyzeService(context.services[0], context.byName('catalog-5c7f8f8447-f54sj'), context)))
   })
 
+  it('a 0-weight destination does not reach its subset\'s pods', () => {
+    const context = contextOf('catalog.yaml', [STORY1_DR])
+    context.resources.virtualServices[0].spec.http[0].route = [{destination: {host: 'catalog', subset: 'version-v1'}, weight: 0}, {destination: {host: 'catalog', subset: 'version-v2'}, weight: 100}]
+    expect(analyzePod(context.byName('catalog-5c7f8f8447-f54sj'), context).services[0].virtualServices[0].reachesPod).toBe(false)
+    expect(analyzePod(context.byName('catalog-v2-6d4c8b7d9f-8xw2p'), context).services[0].virtualServices[0].reachesPod).toBe(true)
+  })
+
   it('while the gateway has not received the subset clusters: route-cluster-missing names the proxy and the cluster', () => {
     const context = contextOf('catalog.yaml', [STORY1_DR])
     const result = analyzePod(context.byName('catalog-5c7f8f8447-f54sj'), context)

@@ -255,11 +255,8 @@ export function describeNode(node: RbacNode): string {
 
 /** The conditions of a permission or principal as lines (the top-level `and` split, `any` dropped). */
 export function conditionLines(node: RbacNode): string[] {
-  if (node.op === 'and') {
-    const lines = node.children.flatMap(conditionLines)
-    return lines.length === 0 ? ['anything'] : lines.filter((line) => line !== 'anything').length === 0 ? ['anything'] : lines.filter((line) => line !== 'anything')
-  }
-  return [describeNode(node)]
+  const lines = (node.op === 'and' ? node.children.flatMap(conditionLines) : [describeNode(node)]).filter((line) => line !== 'anything')
+  return lines.length === 0 ? ['anything'] : lines
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -616,7 +616,7 @@ function describeVirtualService(vs: IstioObject, service: DescribedService, dr: 
         ...(typeof route?.name === 'string' ? {name: route.name} : {}),
         match: matches.map((m) => (kind === 'http' ? renderHttpMatch(m) : renderL4Match(m))),
         destinations,
-        reachesPod: destinations.some((d) => d.toService && (d.subset === undefined || d.subsetMatchesPod === true)),
+        reachesPod: destinations.some((d) => d.toService && d.weight > 0 && (d.subset === undefined || d.subsetMatchesPod === true)),
         ...(kind === 'http' && route?.timeout ? {timeout: String(route.timeout)} : {}),
         fault: kind === 'http' && route?.fault !== undefined,
       })
