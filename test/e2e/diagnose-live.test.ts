@@ -86,11 +86,11 @@ describe('meshdbg diagnose on the live mesh', () => {
     const admin = {pod: 'sleep-6f8cfb8c8f-wncwh', namespace: 'default', port: 15000}
     sim.setFault(admin, {kind: 'stall'})
     try {
-      const result = await meshdbg('diagnose', ...SLEEP, '--check', 'routes,readiness,sync', '--check-timeout', '2s', '-o', 'json')
+      const result = await meshdbg('diagnose', ...SLEEP, '--check', 'routes,readiness,sync', '--check-timeout', '8s', '-o', 'json')
       expect(result.code).toBe(11)
       expect(findingsOf(result.stdout).map((f) => [f.id, f.severity, f.message])).toEqual([
-        ['routes', 'error', 'every route sends traffic to a cluster the proxy has: not decided, the check timed out after 2s'],
-        ['readiness', 'error', 'Envoy is LIVE and pilot-agent reports ready: not decided, the check timed out after 2s'],
+        ['routes', 'error', 'every route sends traffic to a cluster the proxy has: not decided, the check timed out after 8s'],
+        ['readiness', 'error', 'Envoy is LIVE and pilot-agent reports ready: not decided, the check timed out after 8s'],
         ['sync', 'pass', 'SYNCED with istiod-8d74787f-n4c7b'],
       ])
     } finally {

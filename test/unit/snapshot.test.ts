@@ -21,7 +21,7 @@ async function archiveOf(name: string, bodies: Array<{source: SnapshotEntry['sou
   const entries: SnapshotEntry[] = []
   for (const each of bodies) {
     const entry: SnapshotEntry = {source: each.source, ...(each.status ? {status: each.status} : {}), ...(each.complete === undefined ? {} : {complete: each.complete}), ...(each.error ? {error: each.error} : {})}
-    if (each.body !== undefined) entry.file = await writer.add(JSON.stringify(each.source), Buffer.from(each.body), 'txt')
+    if (each.body !== undefined) Object.assign(entry, await writer.add(JSON.stringify(each.source), Buffer.from(each.body), 'txt'))
     entries.push(entry)
   }
   const manifest: SnapshotManifest = {

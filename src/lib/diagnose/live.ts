@@ -94,19 +94,15 @@ export function liveFacts(ctx: RunContext, pods: readonly ResolvedPod[], options
   }
   return pods.map((resolved) => ({
     id: `${resolved.name}.${resolved.namespace}`,
-    open: (deadlineMs: number) => {
-      // The proxy's own requests end at its checks' deadline (or the command's); the shared
-      // istiod and pod-list reads above keep the command's, as other proxies use them too.
+    open: () => {
+      // The proxy's own requests end when its checks are done (each check has its own deadline):
+      // a fetch a timed-out check left behind must not run on while the next proxies start. The
+      // shared istiod and pod-list reads above keep the command's signal: other proxies use them.
       const stop = new AbortController()
-      const timer = setTimeout(() => stop.abort(new MeshdbgError('timeout', `the checks of ${resolved.name}.${resolved.namespace} timed out`)), deadlineMs)
-      timer.unref()
       const proxyCtx: RunContext = {...ctx, signal: AbortSignal.any([ctx.signal, stop.signal])}
       return {
         facts: proxyFacts(proxyCtx, resolved, options, {syncz, versions, podsOf}),
-        close: () => {
-          clearTimeout(timer)
-          stop.abort(new MeshdbgError('timeout', `the checks of ${resolved.name}.${resolved.namespace} are done`))
-        },
+        close: () => stop.abort(new MeshdbgError('timeout', `the checks of ${resolved.name}.${resolved.namespace} are done`)),
       }
     },
   }))

@@ -60,10 +60,10 @@ async function runOne(check: Check, facts: ProxyFacts, options: RunChecksOptions
 export interface ProxyHandle {
   id: string
   /**
-   * The proxy's facts, fetched under `deadlineMs`; `close` ends what is still in flight (a check
-   * that timed out must not leave its fetch running while the next proxies start).
+   * The proxy's facts; `close` (called once all its checks reported) ends what is still in
+   * flight: a check that timed out must not leave its fetch running while the next proxies start.
    */
-  open(deadlineMs: number): {facts: ProxyFacts; close(): void}
+  open(): {facts: ProxyFacts; close(): void}
 }
 
 /**
@@ -84,7 +84,7 @@ export async function runChecks(checks: readonly Check[], proxies: readonly Prox
   const worker = async () => {
     while (next < proxies.length) {
       const index = next++
-      const {facts, close} = proxies[index].open(options.checkTimeoutMs)
+      const {facts, close} = proxies[index].open()
       try {
         const perCheck = await Promise.all(checks.map((check) => runOne(check, facts, options, aborted)))
         results[index] = perCheck.flat()

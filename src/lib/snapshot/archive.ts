@@ -7,17 +7,19 @@
 // GNU long names needed); and writing is one header plus padding per entry. `tar tzf` lists it.
 import {createWriteStream, readFileSync, renameSync, rmSync, statSync, type WriteStream} from 'node:fs'
 import {once} from 'node:events'
-import {createGzip, gunzipSync, type Gzip} from 'node:zlib'
+import {constants as zlibConstants, createGzip, gunzipSync, gzipSync, inflateRawSync, type Gzip} from 'node:zlib'
 
 import {MeshdbgError} from '../errors.js'
 
 export const SNAPSHOT_FORMAT = 'meshdbg-snapshot'
 /** Bumped on any incompatible change; readers refuse versions they do not know (exit 6). */
 export const SNAPSHOT_FORMAT_VERSION = 1
-/** The most a snapshot may hold uncompressed (capture stops, replay refuses beyond it: exit 6). */
-export const SNAPSHOT_MAX_BYTES = 1024 * 1024 * 1024
-/** The most a snapshot file may weigh compressed before we even try to read it. */
-const SNAPSHOT_MAX_FILE_BYTES = 512 * 1024 * 1024
+/** The most a snapshot may hold uncompressed (capture stops beyond it: exit 6). Replay inflates only the entries it reads. */
+export const SNAPSHOT_MAX_BYTES = 4 * 1024 * 1024 * 1024
+/** The most a snapshot file may weigh compressed (replay reads the file into memory). */
+const SNAPSHOT_MAX_FILE_BYTES = 1024 * 1024 * 1024
+/** An archive without meshdbg's index (repacked by hand) is inflated whole: at most this much. */
+const WHOLE_ARCHIVE_MAX_BYTES = 1024 * 1024 * 1024
 
 /** Where an answer came from: what replay matches requests against. */
 export type EntrySource =
@@ -41,6 +43,8 @@ export interface SnapshotEntry {
   error?: {kind: string; message: string; hint?: string}
   /** Private keys replaced by "[redacted]" in this answer before it was written. */
   redacted?: number
+  /** Where the entry's tar header starts in the file: a full-flush point of the deflate stream. */
+  offset?: number
 }
 
 export interface SnapshotManifest {
@@ -66,12 +70,14 @@ export class SnapshotWriter {
   private count = 0
   private failed?: Error
   private wake?: () => void
+  private compressed = 0
 
   constructor(private readonly path: string) {
     this.partial = `${path}.partial-${process.pid}`
     this.gzip = createGzip({level: 6})
     this.file = createWriteStream(this.partial, {mode: 0o600})
-    this.gzip.pipe(this.file)
+    this.gzip.on('data', (chunk: Buffer) => (this.compressed += chunk.length))
+    this.gzip.pipe(this.file, {end: false})
     const fail = (error: Error) => {
       this.failed ??= error
       this.wake?.()
@@ -85,22 +91,37 @@ export class SnapshotWriter {
   }
 
   /** Adds an entry; its file name starts with a sequence number and a readable slug of `label`. */
-  async add(label: string, body: Buffer, extension: string): Promise<string> {
+  async add(label: string, body: Buffer, extension: string): Promise<{file: string; offset: number}> {
     this.count += 1
     const slug = label.replace(/[^A-Za-z0-9._=-]+/g, '_').replace(/^_+|_+$/g, '').slice(0, 70)
-    const name = `entries/${String(this.count).padStart(6, '0')}-${slug}.${extension}`
-    await this.writeFile(name, body)
-    return name
+    const file = `entries/${String(this.count).padStart(6, '0')}-${slug}.${extension}`
+    const offset = await this.flushPoint()
+    await this.writeFile(file, body)
+    return {file, offset}
   }
 
   async finish(manifest: SnapshotManifest): Promise<void> {
+    const start = await this.flushPoint()
     await this.writeFile('manifest.json', Buffer.from(JSON.stringify(manifest, null, 2) + '\n'))
+    const end = await this.flushPoint()
     // Two zero blocks end a tar archive.
     await this.push(Buffer.alloc(1024))
+    const ended = once(this.gzip, 'end')
     this.gzip.end()
+    await ended
+    // A second gzip member after the tar's end (tar and gunzip read past it): where the manifest
+    // is, so replay inflates only the entries a command asks for instead of the whole archive.
+    this.file.end(indexMember(start, end))
     await once(this.file, 'close')
     if (this.failed) throw this.writeError(this.failed)
     renameSync(this.partial, this.path)
+  }
+
+  /** A full flush: the deflate stream restarts byte-aligned, without history, at the returned file offset. */
+  private async flushPoint(): Promise<number> {
+    if (this.failed) throw this.writeError(this.failed)
+    await new Promise<void>((resolve) => this.gzip.flush(zlibConstants.Z_FULL_FLUSH, () => resolve()))
+    return this.compressed
   }
 
   /** Drops the partial file (a capture that failed or was interrupted leaves nothing behind). */
@@ -142,6 +163,18 @@ export class SnapshotWriter {
   }
 }
 
+const INDEX_MAGIC = 'MESHDBG-SNAPSHOT-INDEX '
+const INDEX_BYTES = 1024
+
+/** The index member: stored (level 0), so its compressed length is fixed and found from the file's end. */
+function indexMember(manifestStart: number, manifestEnd: number): Buffer {
+  const body = Buffer.alloc(INDEX_BYTES)
+  body.write(`${INDEX_MAGIC}${JSON.stringify({manifest: [manifestStart, manifestEnd]})}\n`)
+  return gzipSync(body, {level: 0})
+}
+
+const INDEX_MEMBER_BYTES = indexMember(0, 0).length
+
 function ustarHeader(name: string, size: number): Buffer {
   const header = Buffer.alloc(512)
   if (Buffer.byteLength(name) > 100) throw new MeshdbgError('internal', `snapshot entry name too long: ${name}`)
@@ -178,17 +211,67 @@ export function readSnapshot(path: string): SnapshotArchive {
     const code = (error as NodeJS.ErrnoException).code
     throw new MeshdbgError('usage', `cannot read snapshot ${path}${code === 'ENOENT' ? ': no such file' : `: ${(error as Error).message}`}`)
   }
+  const indexed = readIndexed(compressed, path)
+  if (indexed) return indexed
   let tar: Buffer
   try {
-    tar = gunzipSync(compressed, {maxOutputLength: SNAPSHOT_MAX_BYTES + 64 * 1024 * 1024})
+    tar = gunzipSync(compressed, {maxOutputLength: WHOLE_ARCHIVE_MAX_BYTES})
   } catch (error) {
     const tooLarge = (error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE'
-    throw new MeshdbgError('bad-data', `snapshot ${path} ${tooLarge ? `holds more than ${SNAPSHOT_MAX_BYTES / 1024 / 1024} MiB uncompressed` : 'is not a gzip file'}`, {
+    throw new MeshdbgError('bad-data', `snapshot ${path} ${tooLarge ? `holds more than ${WHOLE_ARCHIVE_MAX_BYTES / 1024 / 1024} MiB uncompressed and has no meshdbg index` : 'is not a gzip file'}`, {
       hint: tooLarge ? undefined : 'pass a file written by meshdbg snapshot',
     })
   }
   const files = parseUstar(tar, path)
-  const manifestBytes = files.get('manifest.json')
+  return {manifest: checkManifest(files.get('manifest.json'), path), file: (name) => files.get(name)}
+}
+
+/**
+ * An archive written by SnapshotWriter: the manifest, then each entry inflated on first use from
+ * its flush point, so replay's memory and time follow what the command reads, not the archive.
+ */
+function readIndexed(compressed: Buffer, path: string): SnapshotArchive | undefined {
+  if (compressed.length <= INDEX_MEMBER_BYTES) return undefined
+  let index: {manifest?: [number, number]}
+  try {
+    const text = gunzipSync(compressed.subarray(compressed.length - INDEX_MEMBER_BYTES)).toString('latin1')
+    if (!text.startsWith(INDEX_MAGIC)) return undefined
+    index = JSON.parse(text.slice(INDEX_MAGIC.length, text.indexOf('\n'))) as typeof index
+  } catch {
+    return undefined
+  }
+  const [start, end] = index.manifest ?? []
+  if (!Number.isInteger(start) || !Number.isInteger(end) || start! < 0 || end! <= start! || end! > compressed.length) return undefined
+  const inflate = (from: number, to: number): Map<string, Buffer> => {
+    let tar: Buffer
+    try {
+      tar = inflateRawSync(compressed.subarray(from, to), {finishFlush: zlibConstants.Z_SYNC_FLUSH, maxOutputLength: DEFAULT_ENTRY_MAX_BYTES})
+    } catch (error) {
+      throw new MeshdbgError('bad-data', `snapshot ${path} is damaged (${(error as Error).message})`)
+    }
+    return parseUstar(tar, path)
+  }
+  const manifest = checkManifest(inflate(start!, end!).get('manifest.json'), path)
+  // Each entry runs from its flush point to the next one (the manifest's for the last).
+  const bounds = new Map<string, [number, number]>()
+  const read = new Map<string, Buffer | undefined>()
+  const located = manifest.entries.filter((entry) => entry.file !== undefined && Number.isInteger(entry.offset)).sort((a, b) => a.offset! - b.offset!)
+  located.forEach((entry, at) => bounds.set(entry.file!, [entry.offset!, located[at + 1]?.offset ?? start!]))
+  return {
+    manifest,
+    file: (name) => {
+      const range = bounds.get(name)
+      if (!range) return undefined
+      if (!read.has(name)) read.set(name, inflate(range[0], range[1]).get(name))
+      return read.get(name)
+    },
+  }
+}
+
+/** An entry holds at most one answer (256 MiB, the read cap) plus its tar header and padding. */
+const DEFAULT_ENTRY_MAX_BYTES = 256 * 1024 * 1024 + 1024
+
+function checkManifest(manifestBytes: Buffer | undefined, path: string): SnapshotManifest {
   if (!manifestBytes) throw new MeshdbgError('bad-data', `snapshot ${path} has no manifest.json`, {hint: 'pass a file written by meshdbg snapshot'})
   let manifest: SnapshotManifest
   try {
@@ -200,7 +283,7 @@ export function readSnapshot(path: string): SnapshotArchive {
   if (manifest.version !== SNAPSHOT_FORMAT_VERSION) {
     throw new MeshdbgError('bad-data', `snapshot ${path} has format version ${String(manifest.version)}; this meshdbg reads version ${SNAPSHOT_FORMAT_VERSION}`, {hint: 'use the meshdbg version that wrote it'})
   }
-  return {manifest, file: (name) => files.get(name)}
+  return manifest
 }
 
 function parseUstar(tar: Buffer, path: string): Map<string, Buffer> {

@@ -118,7 +118,9 @@ export async function captureSnapshot(ctx: RunContext, options: CaptureOptions, 
         entry.redacted = redaction.count
         redacted += redaction.count
       }
-      entry.file = await writer.add(label, body, extension)
+      const added = await writer.add(label, body, extension)
+      entry.file = added.file
+      entry.offset = added.offset
       if (recorded.status !== undefined) entry.status = recorded.status
       if (recorded.complete !== undefined) entry.complete = recorded.complete
     }
