@@ -1,7 +1,7 @@
 import {X509Certificate} from 'node:crypto'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {catalogDestinationRule, startSimulator, type Simulator} from '../../src/sim/index.js'
-import {GATEWAY, HTTPBIN, SLEEP, WEBAPP, podHttp} from './helpers.js'
+import {startSimulator, type Simulator} from '../../src/sim/index.js'
+import {GATEWAY, HTTPBIN, SLEEP, WEBAPP, applyFix, podHttp} from './helpers.js'
 
 let sim: Simulator
 beforeAll(async () => {
@@ -82,14 +82,16 @@ describe('Envoy admin /config_dump', () => {
     ])
     const clusterNames = (d: Array<Record<string, unknown>>) => (d[1].dynamic_active_clusters as Array<{cluster: {name: string}}>).map((c) => c.cluster.name).filter((n) => n.includes('catalog'))
     expect(clusterNames(dump)).toEqual(['outbound|80||catalog.istioinaction.svc.cluster.local'])
-    sim.scenario.istioConfigs.push(catalogDestinationRule())
+    // Story 1's fix through the API: the gateway ACKs pushes 3 s late in the catalog, not here.
+    sim.scenario.live!.proxies[GATEWAY.pod] = {}
+    await applyFix(sim, 'story1-destinationrule', {waitFor: GATEWAY})
     try {
       const after = JSON.parse((await admin('/config_dump')).body).configs
       expect(clusterNames(after)).toEqual(['outbound|80||catalog.istioinaction.svc.cluster.local', 'outbound|80|version-v1|catalog.istioinaction.svc.cluster.local', 'outbound|80|version-v2|catalog.istioinaction.svc.cluster.local'])
       const subset = after[1].dynamic_active_clusters.find((c: {cluster: {name: string}}) => c.cluster.name.includes('version-v1'))
       expect(subset.cluster.metadata.filter_metadata.istio.config).toBe('/apis/networking.istio.io/v1alpha3/namespaces/istioinaction/destination-rule/catalog')
     } finally {
-      sim.scenario.istioConfigs.pop()
+      await applyFix(sim, 'story1-destinationrule', {waitFor: GATEWAY, remove: true})
     }
   })
 
