@@ -1,5 +1,6 @@
 // Builds an Envoy config dump (Envoy's own snake_case JSON) for a simulated proxy from the mesh model,
 // the way istiod would have configured it: bootstrap, CDS, EDS, LDS, RDS, SDS.
+import {createHash} from 'node:crypto'
 import {workloadCert, readCert} from './certs.js'
 import type {Scenario, SimPod, SimService} from './model.js'
 import {generate, pushContext} from './pilot/index.js'
@@ -11,11 +12,26 @@ const ADMIN = 'type.googleapis.com/envoy.admin.v3.'
 const HCM_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager'
 const ADS = {ads: {}, initial_fetch_timeout: '0s', resource_api_version: 'V3'}
 
-/** Envoy version each Istio minor ships (the ones the scenarios use). */
+/**
+ * The istio/proxy commit each Istio release builds its Envoy from (`PROXY_REPO_SHA` in istio.deps
+ * at that tag): Envoy reports it in /server_info's version and Istio in ISTIO_PROXY_SHA.
+ */
+const PROXY_SHAS: Record<string, string> = {
+  '1.17.8': 'e1222b5645a29ad3d02b280797ac1219dd88cfbc',
+  '1.24.3': '1c795e96d02ca3ddac6b8610b8368a65b91f990a',
+  '1.25.2': '8d14f6fc8fe9703ff17d4377d9053b3cbbe85dea',
+}
+
+/**
+ * The Envoy an Istio proxy runs: Istio 1.N ships Envoy 1.(N+8), the table of istio.io's "Supported
+ * Releases" page (Istio 1.17: Envoy 1.25; the istio source says so for 1.22/Envoy 1.30 in
+ * pilot/pkg/networking/core/route/route.go and 1.25/Envoy 1.33 in core/gateway.go). The patch
+ * level is not modelled (0); a release missing from PROXY_SHAS gets a stable made-up commit.
+ */
 export function envoyVersionFor(istioVersion: string): {major: number; minor: number; patch: number; sha: string} {
   const [, minor] = istioVersion.split('.').map(Number)
-  const envoyMinor = minor >= 25 ? minor + 8 : minor + 8 // Istio 1.17 ships Envoy 1.25, 1.25 ships 1.33
-  return {major: 1, minor: envoyMinor, patch: minor === 17 ? 11 : 2, sha: 'f0b9ba4b3b3a9e3e5d7d1a0c6a8f0f6a3d2b9e11'.slice(0, 40)}
+  const made = createHash('sha1').update(`istio-proxy ${istioVersion}`).digest('hex')
+  return {major: 1, minor: minor + 8, patch: 0, sha: PROXY_SHAS[istioVersion] ?? made}
 }
 
 export function serviceFqdn(s: SimService): string {
