@@ -4,7 +4,7 @@ import type {IncomingMessage, ServerResponse} from 'node:http'
 import {status} from './apiserver.js'
 import {sendJson} from './http-json.js'
 import type {Scenario, SimPod} from './model.js'
-import {liveAccessLogEntry} from './traffic.js'
+import {accessLogReader} from './traffic.js'
 
 export interface AccessLogEntry {
   start_time: string
@@ -44,12 +44,6 @@ export function formatAccessLog(e: AccessLogEntry, encoding: 'TEXT' | 'JSON'): s
   return `[${e.start_time}] "${request}" ${e.response_code} ${e.response_flags} ${d(e.response_code_details)} ${d(e.connection_termination_details)} "${d(e.upstream_transport_failure_reason)}" ${e.bytes_received} ${e.bytes_sent} ${e.duration} ${d(e.upstream_service_time)} "${d(e.x_forwarded_for)}" "${d(e.user_agent)}" "${d(e.request_id)}" "${d(e.authority)}" "${d(e.upstream_host)}" ${d(e.upstream_cluster)} ${d(e.upstream_local_address)} ${d(e.downstream_local_address)} ${d(e.downstream_remote_address)} ${d(e.requested_server_name)} ${d(e.route_name)}`
 }
 
-/** A live mesh's n-th line: the scripted traffic through the accepted config, one request every ~1.6 s up to now. */
-function liveEntry(scenario: Scenario, pod: SimPod, n: number): AccessLogEntry | undefined {
-  const now = Date.now()
-  return liveAccessLogEntry(scenario, pod, n, (k) => (n < 20 ? now - Math.max(0, 480 - k) * 1637 : now))
-}
-
 const PROXY_STARTUP = (pod: SimPod) => [
   `2025-05-09T07:40:01.102391Z\tinfo\tFLAG: --concurrency="0"`,
   `2025-05-09T07:40:01.102447Z\tinfo\tFLAG: --domain="${pod.namespace}.svc.cluster.local"`,
@@ -64,7 +58,7 @@ const PROXY_STARTUP = (pod: SimPod) => [
   `2025-05-09T07:40:02.902218Z\tinfo\tEnvoy proxy is ready`,
 ]
 
-function historyFor(scenario: Scenario, pod: SimPod, container: string): string[] {
+function historyFor(scenario: Scenario, pod: SimPod, container: string, nextEntry: () => AccessLogEntry | undefined): string[] {
   const scripted = pod.logs?.[container]
   if (scripted) return [...scripted]
   if (container === 'istio-proxy') {
@@ -72,7 +66,7 @@ function historyFor(scenario: Scenario, pod: SimPod, container: string): string[
     // Access logs follow the scripted traffic through the proxies' accepted config: a mesh without
     // pushes (the scale scenario) has none.
     for (let n = 0; n < 20 && scenario.live; n++) {
-      const entry = liveEntry(scenario, pod, n)
+      const entry = nextEntry()
       if (!entry) break
       lines.push(formatAccessLog(entry, scenario.meshConfig.accessLogEncoding))
     }
@@ -115,9 +109,12 @@ export function serveLog(scenario: Scenario, pod: SimPod, req: IncomingMessage, 
     sendJson(res, 400, status(400, 'BadRequest', `container "${container}" in pod "${pod.name}" is waiting to start: ContainerCreating`))
     return undefined
   }
-  const history = pod.initContainers?.some((c) => c.name === container) ? ['2025-05-09T07:39:58.001Z\tinfo\tIstio iptables environment:'] : historyFor(scenario, pod, container)
-  // Kubelet timestamps: the history spans the last hour, one line every few seconds.
+  // One request every ~1.6 s up to now for the history, then one per tick at the time it is played.
   const now = Date.now()
+  let following = false
+  const nextEntry = accessLogReader(scenario, pod, (k) => (following ? Date.now() : now - Math.max(0, 480 - k) * 1637))
+  const history = pod.initContainers?.some((c) => c.name === container) ? ['2025-05-09T07:39:58.001Z\tinfo\tIstio iptables environment:'] : historyFor(scenario, pod, container, nextEntry)
+  // Kubelet timestamps: the history spans the last hour, one line every few seconds.
   let stamped = history.map((line, i) => ({line, ts: now - (history.length - i) * 3000}))
   const since = Number(q.get('sinceSeconds') ?? '')
   if (Number.isFinite(since) && since > 0) stamped = stamped.filter((l) => l.ts >= now - since * 1000)
@@ -133,9 +130,10 @@ export function serveLog(scenario: Scenario, pod: SimPod, req: IncomingMessage, 
     return undefined
   }
   let n = 20
+  following = true
   const timer = setInterval(() => {
     if (res.destroyed || res.writableEnded) return stop()
-    const live = scenario.live && container === 'istio-proxy' ? liveEntry(scenario, pod, n) : undefined
+    const live = scenario.live && container === 'istio-proxy' ? nextEntry() : undefined
     const lines = container === 'istio-proxy'
       ? (live ? [formatAccessLog(live, scenario.meshConfig.accessLogEncoding)] : [])
       : [`GET /items 200 ${3 + (n % 5)}ms - 502`]
