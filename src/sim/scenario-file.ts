@@ -2,7 +2,7 @@
 // Deployment, Pod, ServiceAccount, ConfigMap and the Istio kinds) plus one `Simulation` document
 // for what a cluster would decide on its own (istiod replicas, pod names and IPs, versions) and the
 // knobs of the live mesh (push debounce, ACK delays, NACKs, STALE proxies, pod latency).
-import {parseAllDocuments} from 'yaml'
+import {createRequire} from 'node:module'
 import {fakeUid, makeDeployment, makePod, makeReplicaSet, proxyContainer} from './objects.js'
 import type {IstioConfig, ProxyBehaviour, Scenario, SimContainer, SimPod, SimWorkload} from './model.js'
 import {podFromJson, serviceFromJson, stampNow} from './resources.js'
@@ -46,6 +46,8 @@ export function loadScenario(text: string, name = 'file'): Scenario {
 
 /** The objects of a YAML stream of manifests (a `List` contributes its items). */
 export function parseManifests(text: string): J[] {
+  // Loaded on first use: a simulator started from the pre-parsed catalog (catalog.ts) never needs it.
+  const {parseAllDocuments} = createRequire(import.meta.url)('yaml') as typeof import('yaml')
   const objects: J[] = []
   for (const doc of parseAllDocuments(text)) {
     if (doc.errors.length) throw new ScenarioError(`invalid YAML: ${doc.errors[0].message.split('\n')[0]}`)
