@@ -56,3 +56,5 @@ await esbuild({...bundleOptions, entryPoints: [join(root, 'src', 'sim', 'product
 const {liveFingerprint} = await import(new URL('../dist/lib/kube/load.js', import.meta.url).href)
 writeFileSync(join(root, 'dist', 'lib', 'kube-bundle.fingerprint'), liveFingerprint() + '\n')
 execFileSync(process.execPath, [join(root, 'scripts/manifest.mjs')], {stdio: 'inherit'})
+// The simulator's built-in catalog, pre-parsed (src/sim/catalog.ts): tests skip the YAML parser.
+;(await import(new URL('../dist/sim/catalog.js', import.meta.url).href)).writeCatalogCache()

@@ -299,13 +299,19 @@ export class EnvoyAdmin {
     return send(200, this.activeLoggers())
   }
 
+  /** The pod's answer time when the scenario sets one (story 2's slow pod, whose requests time out). */
+  private latencyMs(): number | undefined {
+    const proxies = this.scenario.live?.proxies
+    return (proxies?.[`${this.pod.name}.${this.pod.namespace}`] ?? proxies?.[this.pod.name])?.latencyMs
+  }
+
   private statValues(): Array<[string, number]> {
     const clusters = liveClusters(this.pod, this.scenario)
     const dyn = clusters.filter((c) => c.added_via_api).length
     const seed = [...this.pod.name].reduce((a, c) => a + c.charCodeAt(0), 0)
     const values: Array<[string, number]> = [
-      ['cluster_manager.active_clusters', clusters.length], ['cluster_manager.cds.update_attempt', 12], ['cluster_manager.cds.update_rejected', this.scenario.xds?.status(this.pod)?.cds?.error ? 1 : 0], ['cluster_manager.cds.update_success', 11],
-      ['cluster_manager.warming_clusters', envoyState(this.pod, this.scenario).warmingClusters], ['listener_manager.total_listeners_warming', envoyState(this.pod, this.scenario).warmingListeners], ['listener_manager.lds.update_attempt', 12], ['listener_manager.lds.update_rejected', this.pod.proxy?.sync?.lds === 'ERROR' || this.scenario.xds?.status(this.pod)?.lds?.error ? 1 : 0],
+      ['cluster_manager.active_clusters', clusters.length], ['cluster_manager.cds.update_attempt', 12], ['cluster_manager.cds.update_rejected', this.scenario.xds?.status(this.pod)?.cds?.error !== undefined ? 1 : 0], ['cluster_manager.cds.update_success', 11],
+      ['cluster_manager.warming_clusters', envoyState(this.pod, this.scenario).warmingClusters], ['listener_manager.total_listeners_warming', envoyState(this.pod, this.scenario).warmingListeners], ['listener_manager.lds.update_attempt', 12], ['listener_manager.lds.update_rejected', this.scenario.xds?.status(this.pod)?.lds?.error !== undefined ? 1 : 0],
       ['listener_manager.lds.update_success', 11], ['listener_manager.total_listeners_active', listenerAddresses(this.pod, this.scenario).length], ['listener_manager.workers_started', 1],
       ['server.concurrency', 2], ['server.live', 1], ['server.state', SERVER_STATE_GAUGE[envoyState(this.pod, this.scenario).state]], ['server.total_connections', 3 + (seed % 7)], ['server.uptime', 86400],
       ['cluster.xds-grpc.upstream_cx_total', 1], ['cluster.xds-grpc.upstream_rq_total', 4],
@@ -343,7 +349,7 @@ export class EnvoyAdmin {
       const version = this.pod.labels.version ?? 'unknown'
       lines.push('# TYPE istio_requests_total counter')
       lines.push(`istio_requests_total{reporter="destination",source_workload="istio-ingressgateway",source_workload_namespace="istio-system",destination_workload="${app}",destination_workload_namespace="${this.pod.namespace}",destination_service="${app}.${this.pod.namespace}.svc.cluster.local",destination_version="${version}",response_code="200",response_flags="-"} 172`)
-      if (this.pod.slow) lines.push(`istio_requests_total{reporter="destination",source_workload="istio-ingressgateway",source_workload_namespace="istio-system",destination_workload="${app}",destination_workload_namespace="${this.pod.namespace}",destination_service="${app}.${this.pod.namespace}.svc.cluster.local",destination_version="${version}",response_code="0",response_flags="DC"} 41`)
+      if (this.latencyMs() !== undefined) lines.push(`istio_requests_total{reporter="destination",source_workload="istio-ingressgateway",source_workload_namespace="istio-system",destination_workload="${app}",destination_workload_namespace="${this.pod.namespace}",destination_service="${app}.${this.pod.namespace}.svc.cluster.local",destination_version="${version}",response_code="0",response_flags="DC"} 41`)
     }
     return lines.join('\n') + '\n'
   }

@@ -1,37 +1,45 @@
 // Builds an Envoy config dump (Envoy's own snake_case JSON) for a simulated proxy from the mesh model,
 // the way istiod would have configured it: bootstrap, CDS, EDS, LDS, RDS, SDS.
+import {createHash} from 'node:crypto'
 import {proxyCertificates} from './mesh-ca.js'
-import type {IstioConfig, Scenario, SimPod, SimService} from './model.js'
-import {matchesLabels} from './selectors.js'
+import type {Scenario, SimPod, SimService} from './model.js'
+import {generate, pushContext} from './pilot/index.js'
+import {socket} from './pilot/context.js'
 
 type J = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const ADMIN = 'type.googleapis.com/envoy.admin.v3.'
 const HCM_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager'
-const TCP_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy'
 const ADS = {ads: {}, initial_fetch_timeout: '0s', resource_api_version: 'V3'}
 
-/** Envoy version each Istio minor ships (the ones the scenarios use). */
+/**
+ * The istio/proxy commit each Istio release builds its Envoy from (`PROXY_REPO_SHA` in istio.deps
+ * at that tag): Envoy reports it in /server_info's version and Istio in ISTIO_PROXY_SHA.
+ */
+const PROXY_SHAS: Record<string, string> = {
+  '1.17.8': 'e1222b5645a29ad3d02b280797ac1219dd88cfbc',
+  '1.24.3': '1c795e96d02ca3ddac6b8610b8368a65b91f990a',
+  '1.25.2': '8d14f6fc8fe9703ff17d4377d9053b3cbbe85dea',
+}
+
+/**
+ * The Envoy an Istio proxy runs: Istio 1.N ships Envoy 1.(N+8), the table of istio.io's "Supported
+ * Releases" page (Istio 1.17: Envoy 1.25; the istio source says so for 1.22/Envoy 1.30 in
+ * pilot/pkg/networking/core/route/route.go and 1.25/Envoy 1.33 in core/gateway.go). The patch
+ * level is not modelled (0); a release missing from PROXY_SHAS gets a stable made-up commit.
+ */
 export function envoyVersionFor(istioVersion: string): {major: number; minor: number; patch: number; sha: string} {
   const [, minor] = istioVersion.split('.').map(Number)
-  const envoyMinor = minor >= 25 ? minor + 8 : minor + 8 // Istio 1.17 ships Envoy 1.25, 1.25 ships 1.33
-  return {major: 1, minor: envoyMinor, patch: minor === 17 ? 11 : 2, sha: 'f0b9ba4b3b3a9e3e5d7d1a0c6a8f0f6a3d2b9e11'.slice(0, 40)}
+  const made = createHash('sha1').update(`istio-proxy ${istioVersion}`).digest('hex')
+  return {major: 1, minor: minor + 8, patch: 0, sha: PROXY_SHAS[istioVersion] ?? made}
 }
 
 export function serviceFqdn(s: SimService): string {
   return `${s.name}.${s.namespace}.svc.cluster.local`
 }
 
-function isHttpPort(p: {name?: string; port: number}): boolean {
-  return /^(http|http2|grpc|grpc-web)(-|$)/.test(p.name ?? '') || (p.name === undefined && [80, 8080].includes(p.port))
-}
-
 export function tsAfter(scenario: Scenario, seconds: number): string {
   return new Date(Date.parse(scenario.now) - 3600_000 + seconds * 1000).toISOString()
-}
-
-export function socket(address: string, port: number): J {
-  return {socket_address: {address, port_value: port}}
 }
 
 function istioMeta(pod: SimPod, scenario: Scenario): J {
@@ -114,22 +122,6 @@ function bootstrap(pod: SimPod, scenario: Scenario): J {
   }
 }
 
-// ---------- mesh-derived helpers -------------------------------------------------------------
-
-function istioPath(cfg: IstioConfig, kind: string): string {
-  return `/apis/networking.istio.io/v1alpha3/namespaces/${cfg.metadata.namespace}/${kind}/${cfg.metadata.name}`
-}
-
-function destinationRuleFor(scenario: Scenario, host: string): IstioConfig | undefined {
-  return scenario.istioConfigs.find((c) => c.kind === 'DestinationRule' && c.spec.host === host)
-}
-
-function podsOf(scenario: Scenario, svc: SimService, extra?: Record<string, string>): SimPod[] {
-  if (!svc.selector) return []
-  return scenario.pods.filter((p) => p.namespace === svc.namespace && p.phase === 'Running' && p.ip !== '' &&
-    Object.entries({...svc.selector, ...extra}).every(([k, v]) => p.labels[k] === v))
-}
-
 export interface EdsCluster {name: string; serviceName: string; pods: SimPod[]; port: number}
 
 export interface MeshView {
@@ -139,242 +131,24 @@ export interface MeshView {
   routes: J[]
 }
 
-function outboundCluster(name: string, svc: SimService, dr: IstioConfig | undefined): J {
-  return {
-    name,
-    type: 'EDS',
-    eds_cluster_config: {eds_config: ADS, service_name: name},
-    connect_timeout: '10s',
-    lb_policy: 'LEAST_REQUEST',
-    circuit_breakers: {thresholds: [{max_connections: 4294967295, max_pending_requests: 4294967295, max_requests: 4294967295, max_retries: 4294967295, track_remaining: true}]},
-    common_lb_config: {locality_weighted_lb_config: {}},
-    metadata: {filter_metadata: {istio: {...(dr ? {config: istioPath(dr, 'destination-rule')} : {}), services: [{host: serviceFqdn(svc), name: svc.name, namespace: svc.namespace}]}}},
-    filters: [{name: 'istio.metadata_exchange', typed_config: {'@type': 'type.googleapis.com/envoy.tcp.metadataexchange.config.MetadataExchange', protocol: 'istio-peer-exchange'}}],
-    transport_socket_matches: [
-      {name: 'tlsMode-istio', match: {tlsMode: 'istio'}, transport_socket: {name: 'envoy.transport_sockets.tls', typed_config: {'@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext', common_tls_context: {tls_params: {tls_minimum_protocol_version: 'TLSv1_2', tls_maximum_protocol_version: 'TLSv1_3'}, alpn_protocols: ['istio-peer-exchange', 'istio'], tls_certificate_sds_secret_configs: [{name: 'default', sds_config: {api_config_source: {api_type: 'GRPC', grpc_services: [{envoy_grpc: {cluster_name: 'sds-grpc'}}], set_node_on_first_message_only: true, transport_api_version: 'V3'}, initial_fetch_timeout: '0s', resource_api_version: 'V3'}}], combined_validation_context: {default_validation_context: {match_subject_alt_names: [{exact: `spiffe://cluster.local/ns/${svc.namespace}/sa/default`}]}, validation_context_sds_secret_config: {name: 'ROOTCA', sds_config: {api_config_source: {api_type: 'GRPC', grpc_services: [{envoy_grpc: {cluster_name: 'sds-grpc'}}], set_node_on_first_message_only: true, transport_api_version: 'V3'}, initial_fetch_timeout: '0s', resource_api_version: 'V3'}}}}, sni: `outbound_.${name.split('|')[1]}_.${name.split('|')[2]}_.${serviceFqdn(svc)}`}}},
-      {name: 'tlsMode-disabled', match: {}, transport_socket: {name: 'envoy.transport_sockets.raw_buffer', typed_config: {'@type': 'type.googleapis.com/envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer'}}},
-    ],
-  }
-}
-
-function rbacFilters(pod: SimPod, scenario: Scenario): J[] {
-  const policies = scenario.istioConfigs.filter((c) => c.kind === 'AuthorizationPolicy' &&
-    (c.metadata.namespace === pod.namespace || c.metadata.namespace === scenario.meshConfig.rootNamespace) &&
-    matchesLabels(Object.entries(((c.spec.selector as J | undefined)?.matchLabels ?? {}) as Record<string, string>).map(([key, value]) => ({key, op: 'eq', value})), pod.labels))
-  const byAction = new Map<string, J>()
-  for (const ap of policies) {
-    const action = (ap.spec.action as string | undefined) ?? 'ALLOW'
-    if (action === 'AUDIT') continue
-    const rules = (ap.spec.rules as J[] | undefined) ?? []
-    const entry = byAction.get(action) ?? {}
-    rules.forEach((rule, i) => {
-      const paths: string[] = rule.to?.flatMap((t: J) => t.operation?.paths ?? []) ?? []
-      const methods: string[] = rule.to?.flatMap((t: J) => t.operation?.methods ?? []) ?? []
-      const principals: string[] = rule.from?.flatMap((f: J) => f.source?.principals ?? []) ?? []
-      const notReq: string[] = rule.from?.flatMap((f: J) => f.source?.notRequestPrincipals ?? []) ?? []
-      const permRules: J[] = []
-      if (paths.length) permRules.push({or_rules: {rules: paths.map((p) => ({url_path: {path: p.endsWith('*') ? {prefix: p.slice(0, -1)} : {exact: p}}}))}})
-      if (methods.length) permRules.push({or_rules: {rules: methods.map((m) => ({header: {name: ':method', string_match: {exact: m}}}))}})
-      const idRules: J[] = []
-      if (principals.length) idRules.push({or_ids: {ids: principals.map((p) => ({authenticated: {principal_name: {exact: `spiffe://${p}`}}}))}})
-      if (notReq.length) idRules.push({not_id: {or_ids: {ids: notReq.map(() => ({metadata: {filter: 'istio_authn', path: [{key: 'request.auth.principal'}], value: {string_match: {safe_regex: {regex: '.+'}}}}}))}}})
-      const key = `ns[${ap.metadata.namespace}]-policy[${ap.metadata.name}]-rule[${i}]`
-      entry[key] = {permissions: [permRules.length ? {and_rules: {rules: permRules}} : {any: true}], principals: [idRules.length ? {and_ids: {ids: idRules}} : {any: true}]}
-    })
-    if (rules.length === 0 && action === 'ALLOW') entry.__denyAll = true
-    byAction.set(action, entry)
-  }
-  const filters: J[] = []
-  for (const action of ['DENY', 'ALLOW']) {
-    const entry = byAction.get(action)
-    if (!entry) continue
-    delete entry.__denyAll
-    filters.push({name: 'envoy.filters.http.rbac', typed_config: {'@type': 'type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBAC',
-      rules: {...(action === 'DENY' ? {action: 'DENY'} : {}), policies: entry},
-      shadow_rules_stat_prefix: action === 'DENY' ? 'istio_dry_run_deny_' : 'istio_dry_run_allow_'}})
-  }
-  return filters
-}
-
-export function hcm(statPrefix: string, route: J, extraFilters: J[], accessLog: boolean): J {
-  return {
-    name: 'envoy.filters.network.http_connection_manager',
-    typed_config: {
-      '@type': HCM_TYPE,
-      stat_prefix: statPrefix,
-      ...route,
-      http_filters: [
-        {name: 'istio.metadata_exchange', typed_config: {'@type': 'type.googleapis.com/udpa.type.v1.TypedStruct', type_url: 'type.googleapis.com/io.istio.http.peer_metadata.Config', value: {}}},
-        ...extraFilters,
-        {name: 'envoy.filters.http.grpc_stats', typed_config: {'@type': 'type.googleapis.com/envoy.extensions.filters.http.grpc_stats.v3.FilterConfig', emit_filter_state: true, stats_for_all_methods: false}},
-        {name: 'envoy.filters.http.fault', typed_config: {'@type': 'type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault'}},
-        {name: 'envoy.filters.http.cors', typed_config: {'@type': 'type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors'}},
-        {name: 'istio.stats', typed_config: {'@type': 'type.googleapis.com/stats.PluginConfig'}},
-        {name: 'envoy.filters.http.router', typed_config: {'@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router'}},
-      ],
-      tracing: {client_sampling: {value: 100}, random_sampling: {value: 1}, overall_sampling: {value: 100}},
-      ...(accessLog ? {access_log: [{name: 'envoy.access_loggers.file', typed_config: {'@type': 'type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog', path: '/dev/stdout', log_format: {text_format_source: {inline_string: '[%START_TIME%] "%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% %PROTOCOL%" %RESPONSE_CODE% %RESPONSE_FLAGS% %RESPONSE_CODE_DETAILS% %CONNECTION_TERMINATION_DETAILS% "%UPSTREAM_TRANSPORT_FAILURE_REASON%" %BYTES_RECEIVED% %BYTES_SENT% %DURATION% %RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)% "%REQ(X-FORWARDED-FOR)%" "%REQ(USER-AGENT)%" "%REQ(X-REQUEST-ID)%" "%REQ(:AUTHORITY)%" "%UPSTREAM_HOST%" %UPSTREAM_CLUSTER_RAW% %UPSTREAM_LOCAL_ADDRESS% %DOWNSTREAM_LOCAL_ADDRESS% %DOWNSTREAM_REMOTE_ADDRESS% %REQUESTED_SERVER_NAME% %ROUTE_NAME%\n'}}}}]} : {}),
-      use_remote_address: false,
-      upgrade_configs: [{upgrade_type: 'websocket'}],
-      stream_idle_timeout: '0s',
-      normalize_path: true,
-      request_id_extension: {typed_config: {'@type': 'type.googleapis.com/envoy.extensions.request_id.uuid.v3.UuidRequestIdConfig', use_request_id_for_trace_sampling: true}},
-      path_with_escaped_slashes_action: 'KEEP_UNCHANGED',
-    },
-  }
-}
-
-export function tcpProxy(cluster: string, statPrefix = cluster): J {
-  return {name: 'envoy.filters.network.tcp_proxy', typed_config: {'@type': TCP_TYPE, stat_prefix: statPrefix, cluster}}
-}
-
-const SVC_DOMAINS = (svc: SimService, fromNs: string): string[] => {
-  const fqdn = serviceFqdn(svc)
-  const same = svc.namespace === fromNs
-  return [fqdn, ...(same ? [svc.name] : []), `${svc.name}.${svc.namespace}.svc`, `${svc.name}.${svc.namespace}`, svc.clusterIP]
-}
-
-const viewCache = new WeakMap<SimPod, MeshView>()
-
+/**
+ * The xDS config a proxy runs: in a live mesh what it acknowledged (src/sim/xds.ts); in a mesh
+ * without pushes (the scale scenario) what the pilot generates from the model now, cached per pod
+ * when the scenario asks (2,000 services make each sidecar's config large).
+ */
 function meshView(pod: SimPod, scenario: Scenario, source: 'envoy' | 'istiod' = 'envoy'): MeshView {
   if (scenario.xds) return (source === 'istiod' ? scenario.xds.istiodView(pod) : scenario.xds.envoyView(pod)) ?? {clusters: [], eds: [], listeners: [], routes: []}
-  if (!scenario.cacheDumps) return buildMeshView(pod, scenario)
+  if (!scenario.cacheDumps) return generate(pushContext(scenario), pod)
   let view = viewCache.get(pod)
   if (!view) {
-    view = buildMeshView(pod, scenario)
+    view = generate(pushContext(scenario), pod)
     viewCache.set(pod, view)
   }
   return view
 }
 
-function buildMeshView(pod: SimPod, scenario: Scenario): MeshView {
-  const clusters: J[] = []
-  const eds: EdsCluster[] = []
-  const listeners: J[] = []
-  const routes: J[] = []
-  const proxy = pod.proxy!
-  const accessLog = true
-  const services = scenario.services.filter((s) => s.name !== 'kubernetes' || s.namespace === 'default')
-
-  clusters.push({name: 'BlackHoleCluster', type: 'STATIC', connect_timeout: '10s'})
-  clusters.push({name: 'PassthroughCluster', type: 'ORIGINAL_DST', connect_timeout: '10s', lb_policy: 'CLUSTER_PROVIDED', circuit_breakers: {thresholds: [{max_connections: 4294967295, max_pending_requests: 4294967295, max_requests: 4294967295, max_retries: 4294967295, track_remaining: true}]}, typed_extension_protocol_options: {'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {'@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions', use_downstream_protocol_config: {http_protocol_options: {}, http2_protocol_options: {}}}}, filters: [{name: 'istio.metadata_exchange', typed_config: {'@type': 'type.googleapis.com/envoy.tcp.metadataexchange.config.MetadataExchange', protocol: 'istio-peer-exchange'}}]})
-
-  for (const svc of services) {
-    const dr = destinationRuleFor(scenario, serviceFqdn(svc))
-    for (const port of svc.ports) {
-      const base = `outbound|${port.port}||${serviceFqdn(svc)}`
-      clusters.push(outboundCluster(base, svc, dr))
-      eds.push({name: base, serviceName: base, pods: podsOf(scenario, svc), port: port.targetPort})
-      for (const subset of ((dr?.spec.subsets as Array<{name: string; labels?: Record<string, string>}> | undefined) ?? [])) {
-        const name = `outbound|${port.port}|${subset.name}|${serviceFqdn(svc)}`
-        clusters.push(outboundCluster(name, svc, dr))
-        eds.push({name, serviceName: name, pods: podsOf(scenario, svc, subset.labels), port: port.targetPort})
-      }
-    }
-  }
-
-  if (proxy.kind === 'sidecar') {
-    clusters.push({name: 'InboundPassthroughClusterIpv4', type: 'ORIGINAL_DST', connect_timeout: '10s', lb_policy: 'CLUSTER_PROVIDED', upstream_bind_config: {source_address: socket('127.0.0.6', 0)}, circuit_breakers: {thresholds: [{max_connections: 4294967295, max_pending_requests: 4294967295, max_requests: 4294967295, max_retries: 4294967295, track_remaining: true}]}, typed_extension_protocol_options: {'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {'@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions', use_downstream_protocol_config: {http_protocol_options: {}, http2_protocol_options: {}}}}})
-    const inboundPorts = pod.containers.filter((c) => c.name !== 'istio-proxy').flatMap((c) => c.ports ?? [])
-    for (const p of inboundPorts) {
-      clusters.push({name: `inbound|${p.containerPort}||`, type: 'ORIGINAL_DST', connect_timeout: '10s', lb_policy: 'CLUSTER_PROVIDED', upstream_bind_config: {source_address: socket('127.0.0.6', 0)},
-        circuit_breakers: {thresholds: [{max_connections: 4294967295, max_pending_requests: 4294967295, max_requests: 4294967295, max_retries: 4294967295, track_remaining: true}]},
-        cleanup_interval: '60s', metadata: {filter_metadata: {istio: {services: scenario.services.filter((s) => s.namespace === pod.namespace && s.selector && Object.entries(s.selector).every(([k, v]) => pod.labels[k] === v)).map((s) => ({host: serviceFqdn(s), name: s.name, namespace: s.namespace}))}}}})
-    }
-
-    // virtualOutbound: capture everything, blackhole the capture port itself.
-    listeners.push({name: 'virtualOutbound', address: socket('0.0.0.0', 15001), use_original_dst: true, traffic_direction: 'OUTBOUND',
-      filter_chains: [
-        {filter_chain_match: {destination_port: 15001}, filters: [{name: 'istio.stats', typed_config: {'@type': 'type.googleapis.com/udpa.type.v1.TypedStruct', type_url: 'type.googleapis.com/stats.PluginConfig', value: {}}}, tcpProxy('BlackHoleCluster')], name: 'virtualOutbound-blackhole'},
-        {filters: [tcpProxy('PassthroughCluster')], name: 'virtualOutbound-catchall-tcp'},
-      ]})
-
-    // virtualInbound: mTLS chains per port (mesh-wide STRICT), plus passthrough.
-    const rbac = rbacFilters(pod, scenario)
-    const tlsContext = {name: 'envoy.transport_sockets.tls', typed_config: {'@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext', common_tls_context: {tls_params: {tls_minimum_protocol_version: 'TLSv1_2', tls_maximum_protocol_version: 'TLSv1_3'}, alpn_protocols: ['h2', 'http/1.1'], tls_certificate_sds_secret_configs: [{name: 'default', sds_config: {ads: {}, resource_api_version: 'V3'}}], combined_validation_context: {default_validation_context: {match_subject_alt_names: [{prefix: 'spiffe://cluster.local/'}]}, validation_context_sds_secret_config: {name: 'ROOTCA', sds_config: {ads: {}, resource_api_version: 'V3'}}}}, require_client_certificate: true}}
-    const chains: J[] = [
-      {filter_chain_match: {destination_port: 15006}, filters: [tcpProxy('BlackHoleCluster')], name: 'virtualInbound-blackhole'},
-      {filter_chain_match: {prefix_ranges: [{address_prefix: '0.0.0.0', prefix_len: 0}], transport_protocol: 'tls'}, filters: [tcpProxy('InboundPassthroughClusterIpv4')], transport_socket: tlsContext, name: 'virtualInbound'},
-    ]
-    for (const p of inboundPorts) {
-      const cluster = `inbound|${p.containerPort}||`
-      chains.push({
-        filter_chain_match: {destination_port: p.containerPort, transport_protocol: 'tls', application_protocols: ['istio', 'istio-http/1.0', 'istio-http/1.1', 'istio-h2']},
-        filters: [hcm(cluster, {route_config: {name: cluster, virtual_hosts: [{name: `inbound|http|${p.containerPort}`, domains: ['*'], routes: [{name: 'default', match: {prefix: '/'}, route: {cluster, timeout: '0s', max_stream_duration: {max_stream_duration: '0s', grpc_timeout_header_max: '0s'}}, decorator: {operation: `${pod.labels.app ?? pod.name}.${pod.namespace}.svc.cluster.local:${p.containerPort}/*`}}]}], validate_clusters: false}}, rbac, accessLog)],
-        transport_socket: tlsContext,
-        name: `0.0.0.0_${p.containerPort}`,
-      })
-    }
-    listeners.push({name: 'virtualInbound', address: socket('0.0.0.0', 15006), traffic_direction: 'INBOUND', listener_filters: [{name: 'envoy.filters.listener.original_dst', typed_config: {'@type': 'type.googleapis.com/envoy.extensions.filters.listener.original_dst.v3.OriginalDst'}}, {name: 'envoy.filters.listener.tls_inspector', typed_config: {'@type': 'type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector'}}, {name: 'envoy.filters.listener.http_inspector', typed_config: {'@type': 'type.googleapis.com/envoy.extensions.filters.listener.http_inspector.v3.HttpInspector'}}], listener_filters_timeout: '0s', continue_on_listener_filters_timeout: true, filter_chains: chains})
-
-    // Outbound listeners per service port: HTTP ports share 0.0.0.0_<port> with RDS <port>.
-    const httpPorts = new Map<number, SimService[]>()
-    for (const svc of services) {
-      for (const port of svc.ports) {
-        if (isHttpPort(port)) {
-          httpPorts.set(port.port, [...(httpPorts.get(port.port) ?? []), svc])
-        } else {
-          const cluster = `outbound|${port.port}||${serviceFqdn(svc)}`
-          listeners.push({name: `${svc.clusterIP}_${port.port}`, address: socket(svc.clusterIP, port.port), traffic_direction: 'OUTBOUND', bind_to_port: false,
-            filter_chains: [{filters: [tcpProxy(cluster)]}]})
-        }
-      }
-    }
-    for (const [port, svcs] of [...httpPorts].sort((a, b) => a[0] - b[0])) {
-      listeners.push({name: `0.0.0.0_${port}`, address: socket('0.0.0.0', port), traffic_direction: 'OUTBOUND', bind_to_port: false,
-        filter_chains: [{filter_chain_match: {transport_protocol: 'raw_buffer', application_protocols: ['http/1.1', 'h2c']}, filters: [hcm(`outbound_0.0.0.0_${port}`, {rds: {config_source: ADS, route_config_name: String(port)}}, [], accessLog)]}],
-        default_filter_chain: {filters: [tcpProxy('PassthroughCluster')], name: 'PassthroughFilterChain'}})
-      routes.push({name: String(port), virtual_hosts: [
-        ...svcs.map((svc) => ({name: `${serviceFqdn(svc)}:${port}`, domains: SVC_DOMAINS(svc, pod.namespace), routes: [{name: 'default', match: {prefix: '/'}, route: {cluster: `outbound|${port}||${serviceFqdn(svc)}`, timeout: '0s', retry_policy: {retry_on: 'connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes', num_retries: 2, retry_host_predicate: [{name: 'envoy.retry_host_predicates.previous_hosts', typed_config: {'@type': 'type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate'}}], host_selection_retry_max_attempts: '5', retriable_status_codes: [503]}, max_stream_duration: {max_stream_duration: '0s', grpc_timeout_header_max: '0s'}}, decorator: {operation: `${serviceFqdn(svc)}:${port}/*`}}], include_request_attempt_count: true})),
-        {name: 'allow_any', domains: ['*'], routes: [{name: 'allow_any', match: {prefix: '/'}, route: {cluster: 'PassthroughCluster', timeout: '0s', max_grpc_timeout: '0s'}}], include_request_attempt_count: true},
-      ], validate_clusters: false, max_direct_response_body_size_bytes: 1048576, ignore_port_in_host_matching: true})
-    }
-  } else {
-    // Router: listeners come from the Gateways that select this pod.
-    const gwService = scenario.services.find((s) => s.namespace === pod.namespace && s.selector && Object.entries(s.selector).every(([k, v]) => pod.labels[k] === v))
-    const gateways = scenario.istioConfigs.filter((c) => c.kind === 'Gateway' && Object.entries((c.spec.selector ?? {}) as Record<string, string>).every(([k, v]) => pod.labels[k] === v))
-    const byPort = new Map<number, Array<{gw: IstioConfig; hosts: string[]}>>()
-    for (const gw of gateways) {
-      for (const server of (gw.spec.servers as J[] | undefined) ?? []) {
-        const svcPort = gwService?.ports.find((p) => p.port === server.port.number)
-        const target = svcPort?.targetPort ?? server.port.number
-        byPort.set(target, [...(byPort.get(target) ?? []), {gw, hosts: server.hosts}])
-      }
-    }
-    const rbac = rbacFilters(pod, scenario)
-    for (const [port, servers] of [...byPort].sort((a, b) => a[0] - b[0])) {
-      const routeName = `http.${port}`
-      listeners.push({name: `0.0.0.0_${port}`, address: socket('0.0.0.0', port), filter_chains: [{filters: [hcm(`outbound_0.0.0.0_${port}`, {rds: {config_source: ADS, route_config_name: routeName}}, [{name: 'envoy.filters.http.jwt_authn', typed_config: {'@type': 'type.googleapis.com/envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication', providers: {'origins-0': {issuer: 'auth@istioinaction.io', local_jwks: {inline_string: '{"keys":[]}'}, forward: true, payload_in_metadata: 'auth@istioinaction.io'}}, rules: [{match: {prefix: '/'}, requires: {requires_any: {requirements: [{provider_name: 'origins-0'}, {allow_missing: {}}]}}}], bypass_cors_preflight: true}}, ...rbac], accessLog)]}]})
-      const vhosts: J[] = []
-      for (const {gw, hosts} of servers) {
-        for (const host of hosts) {
-          const vs = scenario.istioConfigs.find((c) => c.kind === 'VirtualService' && ((c.spec.hosts as string[]) ?? []).includes(host) &&
-            ((c.spec.gateways as string[] | undefined) ?? []).some((g) => g === gw.metadata.name || g === `${gw.metadata.namespace}/${gw.metadata.name}`))
-          const svcPort = gwService?.ports.find((p) => p.targetPort === port)?.port ?? port
-          const routesOf = (): J[] => {
-            if (!vs) return []
-            return ((vs.spec.http as J[] | undefined) ?? []).map((http) => {
-              const dests: J[] = http.route ?? []
-              const clusterOf = (d: J) => `outbound|${d.destination.port?.number ?? 80}|${d.destination.subset ?? ''}|${d.destination.host.includes('.') ? d.destination.host : `${d.destination.host}.${vs.metadata.namespace}.svc.cluster.local`}`
-              const action: J = dests.length > 1
-                ? {weighted_clusters: {clusters: dests.map((d) => ({name: clusterOf(d), weight: d.weight ?? 0}))}, timeout: http.timeout ?? '0s'}
-                : {cluster: clusterOf(dests[0]), timeout: http.timeout ?? '0s'}
-              return {
-                match: {prefix: '/', case_sensitive: true},
-                route: {...action, retry_policy: {retry_on: 'connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes', num_retries: 2, retry_host_predicate: [{name: 'envoy.retry_host_predicates.previous_hosts', typed_config: {'@type': 'type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate'}}], host_selection_retry_max_attempts: '5', retriable_status_codes: [503]}, max_stream_duration: {max_stream_duration: '0s', grpc_timeout_header_max: '0s'}},
-                metadata: {filter_metadata: {istio: {config: istioPath(vs, 'virtual-service')}}},
-                decorator: {operation: `${dests[0].destination.host.split('.')[0]}.${vs.metadata.namespace}.svc.cluster.local:${dests[0].destination.port?.number ?? 80}/*`},
-              }
-            })
-          }
-          vhosts.push({name: `${host}:${svcPort}`, domains: [host, `${host}:*`], routes: routesOf(), include_request_attempt_count: true})
-        }
-      }
-      routes.push({name: routeName, virtual_hosts: vhosts, validate_clusters: false, max_direct_response_body_size_bytes: 1048576, ignore_port_in_host_matching: true})
-    }
-  }
-  return {clusters, eds, listeners, routes}
-}
+/** Keyed by the pod object, so a replaced pod (or another simulator's) never reads a stale view. */
+const viewCache = new WeakMap<SimPod, MeshView>()
 
 /** The `/config_dump` object (with `include_eds` when asked). */
 export function buildConfigDump(pod: SimPod, scenario: Scenario, includeEds: boolean, source: 'envoy' | 'istiod' = 'envoy'): J {

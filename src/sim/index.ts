@@ -27,7 +27,7 @@ import {handleZtunnelAdmin} from './ztunnel-admin.js'
 export type {Fault} from './portforward.js'
 export type {ApiFault} from './api-faults.js'
 export type {Scenario, SimPod, SimService, SimWorkload, IstioConfig, SimProxy, SyncState} from './model.js'
-export {buildCatalogScenario, catalogDestinationRule} from './catalog.js'
+export {buildCatalogScenario, catalogFix} from './catalog.js'
 export {buildScaleScenario} from './scale.js'
 
 export interface SimulatorOptions {
@@ -125,7 +125,7 @@ class SimulatorImpl implements Simulator {
     if (this.apiFaults.apply(req, res)) return
     handleRest({scenario: this.scenario, store: this.store, issuedTokens: this.issuedTokens, serveLog: (rq, rs, ns, pod, q) => {
       const p = this.scenario.pods.find((x) => x.namespace === ns && x.name === pod)!
-      const stop = serveLog(this.scenario, p, rq, rs, q, (logger) => (p.proxy ? this.admin(p).loggers.get(logger) : undefined))
+      const stop = serveLog(this.scenario, p, rq, rs, q)
       if (stop) {
         this.closeHooks.add(stop)
         rs.on('close', () => this.closeHooks.delete(stop))

@@ -57,8 +57,6 @@ export interface SimPod {
   istiod?: {version: string; revision: string}
   /** Scripted log lines per container (without timestamps). */
   logs?: Record<string, string[]>
-  /** Milliseconds of added latency this pod shows in its access log story (story 2). */
-  slow?: boolean
   /** Set once the object was written through the API (otherwise a fixed value is served). */
   resourceVersion?: string
 }
@@ -161,6 +159,8 @@ export interface XdsView {
   versions(pod: SimPod): {envoy: Partial<Record<XdsType, {version: string; at: string}>>} | undefined
   /** istiod's nonces per type for this proxy; undefined when it is not connected. */
   status(pod: SimPod): Partial<Record<XdsType, {sent?: string; acked?: string; error?: string; sentAt: string}>> | undefined
+  /** Shifts every push and answer into the past so the newest push happened `ageMs` ago. */
+  setLastPushAge(ageMs: number): void
 }
 
 /** How one proxy answers pushes in a live mesh. */

@@ -3,7 +3,7 @@
 // JSON patch) / delete / watch with resourceVersions, shaped like kube-apiserver's answers, so
 // `kubectl apply -f`, `kubectl delete -f` and `kubectl get vs,dr -A` work unchanged.
 import type {IncomingMessage, ServerResponse} from 'node:http'
-import {fakeUid, makePod} from './catalog.js'
+import {fakeUid, makePod} from './objects.js'
 import {readBody, sendJson} from './http-json.js'
 import {podJson, serviceJson} from './kube-objects.js'
 import type {IstioConfig, Scenario, SimObject, SimPod, SimService} from './model.js'
@@ -139,7 +139,6 @@ export function podFromJson(s: Scenario, obj: J, existing: SimPod | undefined): 
   pod.creationTimestamp = obj.metadata.creationTimestamp
   pod.resourceVersion = obj.metadata.resourceVersion
   if (existing) {
-    pod.slow = existing.slow
     pod.logs = existing.logs
   }
   return pod

@@ -2,8 +2,8 @@
 // Deployment, Pod, ServiceAccount, ConfigMap and the Istio kinds) plus one `Simulation` document
 // for what a cluster would decide on its own (istiod replicas, pod names and IPs, versions) and the
 // knobs of the live mesh (push debounce, ACK delays, NACKs, STALE proxies, pod latency).
-import {parseAllDocuments} from 'yaml'
-import {fakeUid, makeDeployment, makePod, makeReplicaSet, proxyContainer} from './catalog.js'
+import {createRequire} from 'node:module'
+import {fakeUid, makeDeployment, makePod, makeReplicaSet, proxyContainer} from './objects.js'
 import type {IstioConfig, ProxyBehaviour, Scenario, SimContainer, SimObject, SimPod, SimWorkload} from './model.js'
 import {podFromJson, serviceFromJson, stampNow} from './resources.js'
 import type {TrafficSpec} from './traffic.js'
@@ -23,7 +23,7 @@ export interface SimulationSpec {
   debounceMs?: number
   ackDelayMs?: number
   /** Per Deployment (`namespace/name`): the pods it runs, by name, with IP and istiod when pinned. */
-  deployments?: Record<string, {pods: Array<{name: string; ip?: string; istiod?: string; ready?: boolean}>}>
+  deployments?: Record<string, {pods: PinnedPod[]}>
   /** Per pod (`name` or `name.namespace`): how its proxy answers pushes, its latency. */
   proxies?: Record<string, ProxyBehaviour & {istioVersion?: string}>
   /** Requests replayed in turn for the access logs: `from` a pod name or `external` (through the ingress gateway). */
@@ -31,6 +31,9 @@ export interface SimulationSpec {
   /** Ambient mode: a ztunnel DaemonSet, nodes, certificate and connection knobs (src/sim/ztunnel.ts). */
   ambient?: AmbientSpec
 }
+
+/** A pod of a Deployment as the cluster placed it: `phase: Pending` is an unscheduled pod (no node, no IP). */
+interface PinnedPod {name: string; ip?: string; istiod?: string; ready?: boolean; phase?: 'Running' | 'Pending'}
 
 const ISTIO_GROUPS = ['networking.istio.io', 'security.istio.io']
 
@@ -41,9 +44,15 @@ function containersOf(spec: J): SimContainer[] {
 
 /** Parses a scenario file's text into a live Scenario (pure apart from the clock for timestamps). */
 export function loadScenario(text: string, name = 'file'): Scenario {
-  const docs = parseAllDocuments(text)
+  return scenarioFromManifests(parseManifests(text), name)
+}
+
+/** The objects of a YAML stream of manifests (a `List` contributes its items). */
+export function parseManifests(text: string): J[] {
+  // Loaded on first use: a simulator started from the pre-parsed catalog (catalog.ts) never needs it.
+  const {parseAllDocuments} = createRequire(import.meta.url)('yaml') as typeof import('yaml')
   const objects: J[] = []
-  for (const doc of docs) {
+  for (const doc of parseAllDocuments(text)) {
     if (doc.errors.length) throw new ScenarioError(`invalid YAML: ${doc.errors[0].message.split('\n')[0]}`)
     const value = doc.toJS() as J | null
     if (value === null || value === undefined) continue
@@ -51,6 +60,11 @@ export function loadScenario(text: string, name = 'file'): Scenario {
     if (value.kind === 'List') objects.push(...(value.items as J[]))
     else objects.push(value)
   }
+  return objects
+}
+
+/** A live Scenario from parsed manifests (it shares their nested objects: pass fresh ones). */
+export function scenarioFromManifests(objects: J[], name: string): Scenario {
   const sim: SimulationSpec = objects.find((o) => o.kind === 'Simulation')?.spec ?? {}
   const istioVersion = sim.istioVersion ?? '1.17.8'
   const created = stampNow()
@@ -121,16 +135,20 @@ export function loadScenario(text: string, name = 'file'): Scenario {
   return s
 }
 
-function addPod(s: Scenario, obj: J, sim: SimulationSpec, pinned?: {ip?: string; istiod?: string; ready?: boolean}): SimPod {
+function addPod(s: Scenario, obj: J, sim: SimulationSpec, pinned?: PinnedPod): SimPod {
   const pod = podFromJson(s, obj, undefined)
   if (pinned?.ip) pod.ip = pinned.ip
   if (pinned?.ready === false) pod.ready = false
+  if (pinned?.phase === 'Pending') Object.assign(pod, {phase: 'Pending', ready: false, ip: '', hostIP: '', nodeName: ''})
   const knobs = sim.proxies?.[`${pod.name}.${pod.namespace}`] ?? sim.proxies?.[pod.name]
   if (pod.proxy) {
     if (pinned?.istiod) pod.proxy.istiod = pinned.istiod
     if (knobs?.istioVersion) {
+      const from = `proxyv2:${pod.proxy.istioVersion}`
       pod.proxy.istioVersion = knobs.istioVersion
       pod.proxy.agentDebugPort = Number(knobs.istioVersion.split('.')[1]) < 25
+      // The injector stamps the proxy image of the revision that injected the pod.
+      for (const c of [...pod.containers, ...(pod.initContainers ?? [])]) c.image = c.image.replace(from, `proxyv2:${knobs.istioVersion}`)
     }
   }
   s.pods.push(pod)

@@ -82,7 +82,7 @@ function minorOf(version: string): number {
  * One row of istiod's `/debug/syncz` flat list (pilot/pkg/xds/debug.go SyncStatus, Go json tags,
  * omitempty). A live mesh answers as its istiod's version would: `proxy_type` from 1.18 and
  * `resources` (sentTime, lastError) from 1.24; before 1.24 a NACK only shows as an unacknowledged
- * nonce. The scripted catalog keeps every field for the views built on it.
+ * nonce. A mesh without pushes (the scale scenario) keeps every field, for the views built on it.
  */
 export function syncRow(proxy: ConnectedProxy, now: string, istiodVersion = '1.24.0'): Record<string, unknown> {
   const minor = proxy.live ? minorOf(istiodVersion) : 99

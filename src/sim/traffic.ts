@@ -161,19 +161,22 @@ export function playRequest(s: Scenario, spec: TrafficSpec, k: number, startMs: 
   return out
 }
 
-/** The n-th access-log entry `pod` writes under the scenario's scripted traffic (undefined: none). */
-export function liveAccessLogEntry(s: Scenario, pod: SimPod, n: number, startMs: (k: number) => number): AccessLogEntry | undefined {
+/**
+ * Reads `pod`'s access log under the scenario's scripted traffic: each call plays the requests in
+ * turn, from where the previous call stopped (through the config the proxies run at that moment),
+ * until one reaches the pod, and returns its line; undefined when a few rounds bring none (a later
+ * call goes on from there, so a config change can start the lines again).
+ */
+export function accessLogReader(s: Scenario, pod: SimPod, startMs: (k: number) => number): () => AccessLogEntry | undefined {
   const traffic = s.live?.traffic ?? []
-  if (!traffic.length) return undefined
-  let seen = 0
-  // Each round sends every scripted request once; a pod sees at most a few lines per round.
-  for (let k = 0; k < (n + 1) * traffic.length * 8; k++) {
-    const spec = traffic[k % traffic.length]
-    for (const r of playRequest(s, spec, Math.floor(k / traffic.length), startMs(k))) {
-      if (r.pod.name !== pod.name || r.pod.namespace !== pod.namespace) continue
-      if (seen === n) return r.entry
-      seen++
+  const pending: AccessLogEntry[] = []
+  let k = 0
+  return () => {
+    for (let played = 0; !pending.length && traffic.length && played < traffic.length * 8; played++, k++) {
+      for (const r of playRequest(s, traffic[k % traffic.length], Math.floor(k / traffic.length), startMs(k))) {
+        if (r.pod.name === pod.name && r.pod.namespace === pod.namespace) pending.push(r.entry)
+      }
     }
+    return pending.shift()
   }
-  return undefined
 }

@@ -48,8 +48,8 @@ export class XdsServer implements XdsView {
     this.unsubscribe = store.subscribe(() => this.schedulePush())
     // At start every proxy connects and ACKs the first push; the second (a full push as on any
     // config change) meets each proxy's scripted behaviour, so the mesh starts in its story's state.
-    this.push('connect')
-    this.push('startup')
+    // Nothing changes in between, so the second push reuses the first one's generated config.
+    this.push('startup', this.push('connect'))
   }
 
   private behaviour(pod: SimPod): ProxyBehaviour {
@@ -73,8 +73,9 @@ export class XdsServer implements XdsView {
    * One full push to every connected proxy: on `connect` every proxy ACKs; the `startup` push
    * meets each proxy's NACK/STALE behaviour at once; a `change` push is answered after the delays.
    */
-  push(kind: 'connect' | 'startup' | 'change'): void {
-    if (this.closed) return
+  push(kind: 'connect' | 'startup' | 'change', generated?: Map<SimPod, MeshView>): Map<SimPod, MeshView> {
+    const views = new Map<SimPod, MeshView>()
+    if (this.closed) return views
     this.pushes++
     const now = this.clock()
     const version = `${iso(now)}/${this.pushes}`
@@ -88,7 +89,8 @@ export class XdsServer implements XdsView {
         state = {pod, types: state?.types ?? {}, neverAnswered: new Set(this.behaviour(pod).neverAck ?? [])}
         this.proxies.set(key, state)
       }
-      const view = generate(ctx, pod)
+      const view = generated?.get(pod) ?? generate(ctx, pod)
+      views.set(pod, view)
       const b = this.behaviour(pod)
       for (const type of PUSHED_TYPES) {
         const sent: Sent = {version, nonce: nonceOf(`${key}/${type}/${this.pushes}`), at: now, resources: slice(view, type)}
@@ -102,6 +104,7 @@ export class XdsServer implements XdsView {
       }
     }
     for (const key of [...this.proxies.keys()]) if (!seen.has(key)) this.proxies.delete(key)
+    return views
   }
 
   private answer(state: ProxyState, type: XdsType, sent: Sent, b: ProxyBehaviour): void {
@@ -164,6 +167,22 @@ export class XdsServer implements XdsView {
       out[type] = {sent: t.sent.nonce, acked: t.acked?.nonce, error, sentAt: new Date(t.sent.at).toISOString()}
     }
     return out
+  }
+
+  /**
+   * Moves the mesh's past so that its newest push happened `ageMs` ago (a mesh that has been up a
+   * while: istiod's send times and Envoy's last_updated read as an hour old, not as seconds).
+   */
+  setLastPushAge(ageMs: number): void {
+    const times = [...this.proxies.values()].flatMap((s) => Object.values(s.types).map((t) => t?.sent?.at ?? 0))
+    const shift = Math.max(0, ...times) - (this.clock() - ageMs)
+    for (const s of this.proxies.values()) {
+      for (const t of Object.values(s.types)) {
+        if (!t) continue
+        // Sent objects are shared between `sent` and `acked`: move each one once.
+        for (const entry of new Set([t.sent, t.acked, t.nacked])) if (entry) entry.at -= shift
+      }
+    }
   }
 
   close(): void {

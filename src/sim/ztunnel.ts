@@ -3,7 +3,7 @@
 // chosen ztunnel version. Rules follow istio/istio pilot/pkg/serviceregistry/kube/controller/ambient
 // (workloads.go, services.go, authorization.go: what istiod sends ztunnel over WDS/WADS) and
 // istio/ztunnel src/admin.rs, src/state.rs (how ztunnel prints it).
-import {fakeUid, makePod} from './catalog.js'
+import {fakeUid, makePod} from './objects.js'
 import type {IstioConfig, Scenario, SimContainer, SimPod, SimService} from './model.js'
 
 /** The `ambient` section of a scenario's Simulation document. */

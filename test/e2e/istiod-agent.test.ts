@@ -1,8 +1,11 @@
 // `meshdbg istiod <view>` and `meshdbg agent <pod> <view>` against the simulated cluster.
+import {readFileSync} from 'node:fs'
+import {join} from 'node:path'
 import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
 
 import {startSimulator, type Simulator} from '../../src/sim/index.js'
-import {runCli, type CliResult} from '../helpers/cli.js'
+import {loadScenario} from '../../src/sim/scenario-file.js'
+import {projectRoot, runCli, type CliResult} from '../helpers/cli.js'
 
 const ISTIO_NS = 'istio-system'
 const ISTIOD_A = 'istiod-8d74787f-n4c7b'
@@ -14,7 +17,8 @@ const RATINGS = 'ratings-v1-77f6b4c8d5-m2j7r'
 let sim: Simulator
 
 beforeAll(async () => {
-  sim = await startSimulator()
+  // Istio 1.24.3: its istiod filters syncz by ?namespace= itself (1.19+), which -n relies on below.
+  sim = await startSimulator({scenario: loadScenario(readFileSync(join(projectRoot, 'scenarios', 'catalog-1.24.yaml'), 'utf8'), 'catalog-1.24')})
 })
 
 afterAll(async () => {
@@ -190,7 +194,7 @@ describe('meshdbg agent <pod> <view>', () => {
     expect(result.stdout).toBe(
       '# HELP istio_agent_pilot_xds Number of endpoints connected to this pilot using XDS.\n' +
         '# TYPE istio_agent_pilot_xds gauge\n' +
-        'istio_agent_pilot_xds{version="1.17.8"} 1\n',
+        'istio_agent_pilot_xds{version="1.24.3"} 1\n',
     )
   })
 
@@ -228,10 +232,10 @@ describe('meshdbg agent <pod> <view>', () => {
     expect(result.code).toBe(0)
     expect(result.stdout).toBe(
       'NAME                                                   CLUSTER        CDS        LDS        EDS        RDS        ECDS         ISTIOD                    VERSION\n' +
-        'catalog-5c7f8f8447-f54sj.istioinaction                 Kubernetes     SYNCED     SYNCED     SYNCED     SYNCED     NOT SENT     istiod-8d74787f-n4c7b     1.17.8\n' +
-        'istio-ingressgateway-6bb8fb6549-hcdnc.istio-system     Kubernetes     SYNCED     SYNCED     SYNCED     SYNCED     NOT SENT     istiod-8d74787f-n4c7b     1.17.8\n' +
-        'sleep-6f8cfb8c8f-wncwh.default                         Kubernetes     SYNCED     SYNCED     SYNCED     SYNCED     NOT SENT     istiod-8d74787f-n4c7b     1.17.8\n' +
-        'webapp-7c5d7b8c6b-4vzd9.istioinaction                  Kubernetes     SYNCED     SYNCED     STALE      SYNCED     NOT SENT     istiod-8d74787f-n4c7b     1.17.8\n',
+        'catalog-5c7f8f8447-f54sj.istioinaction                 Kubernetes     SYNCED     SYNCED     SYNCED     SYNCED     NOT SENT     istiod-8d74787f-n4c7b     1.24.3\n' +
+        'istio-ingressgateway-6bb8fb6549-hcdnc.istio-system     Kubernetes     SYNCED     SYNCED     SYNCED     SYNCED     NOT SENT     istiod-8d74787f-n4c7b     1.24.3\n' +
+        'sleep-6f8cfb8c8f-wncwh.default                         Kubernetes     SYNCED     SYNCED     SYNCED     SYNCED     NOT SENT     istiod-8d74787f-n4c7b     1.24.3\n' +
+        'webapp-7c5d7b8c6b-4vzd9.istioinaction                  Kubernetes     SYNCED     SYNCED     STALE      SYNCED     NOT SENT     istiod-8d74787f-n4c7b     1.24.3\n',
     )
   })
 

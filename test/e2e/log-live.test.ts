@@ -2,7 +2,7 @@ import {spawn} from 'node:child_process'
 
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
-import {makePod} from '../../src/sim/catalog.js'
+import {makePod} from '../../src/sim/objects.js'
 import {startSimulator, type Simulator} from '../../src/sim/index.js'
 import {cliPath, projectRoot, runCli} from '../helpers/cli.js'
 import {podHttp, WEBAPP} from '../sim/helpers.js'

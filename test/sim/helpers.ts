@@ -1,5 +1,6 @@
 // Raw clients for the simulator: a v4.channel.k8s.io port-forward with `ws`, HTTP/1.1 through it.
 import WebSocket from 'ws'
+import {catalogFix} from '../../src/sim/catalog.js'
 import type {Simulator} from '../../src/sim/index.js'
 
 export interface ForwardResult {
@@ -85,3 +86,31 @@ export const RATINGS = {pod: 'ratings-v1-77f6b4c8d5-m2j7r', namespace: 'default'
 export const SLOW_CATALOG = {pod: 'catalog-v2-6d4c8b7d9f-zqgfl', namespace: 'istioinaction'}
 export const ISTIOD_A = {pod: 'istiod-8d74787f-n4c7b', namespace: 'istio-system'}
 export const ISTIOD_B = {pod: 'istiod-8d74787f-x2k9p', namespace: 'istio-system'}
+
+const PLURALS: Record<string, string> = {DestinationRule: 'destinationrules', VirtualService: 'virtualservices', Gateway: 'gateways', AuthorizationPolicy: 'authorizationpolicies', PeerAuthentication: 'peerauthentications'}
+const XDS_TYPES = ['cds', 'lds', 'rds'] as const
+
+/**
+ * Writes the objects of scenarios/fixes/<fix>.yaml through the API, as `kubectl apply -f` does
+ * (create, else merge-patch the spec), or deletes them. With `waitFor`, resolves once istiod has
+ * pushed the change to that proxy and its Envoy acknowledged CDS, LDS and RDS.
+ */
+export async function applyFix(sim: Simulator, fix: string, options: {waitFor?: {pod: string; namespace: string}; remove?: boolean} = {}): Promise<void> {
+  const pod = options.waitFor && sim.scenario.pods.find((p) => p.name === options.waitFor!.pod && p.namespace === options.waitFor!.namespace)
+  const before = pod ? sim.scenario.xds!.status(pod)?.cds?.sent : undefined
+  for (const o of catalogFix(fix)) {
+    const base = `${sim.url}/apis/${o.apiVersion}/namespaces/${o.metadata.namespace}/${PLURALS[o.kind]}`
+    const json = {'content-type': 'application/json'}
+    let r = options.remove
+      ? await fetch(`${base}/${o.metadata.name}`, {method: 'DELETE'})
+      : await fetch(base, {method: 'POST', headers: json, body: JSON.stringify({apiVersion: o.apiVersion, kind: o.kind, metadata: {name: o.metadata.name, namespace: o.metadata.namespace}, spec: o.spec})})
+    if (r.status === 409) r = await fetch(`${base}/${o.metadata.name}`, {method: 'PATCH', headers: {'content-type': 'application/merge-patch+json'}, body: JSON.stringify({spec: o.spec})})
+    if (!r.ok) throw new Error(`${fix}: ${o.kind} ${o.metadata.name}: HTTP ${r.status}`)
+  }
+  if (!pod) return
+  for (;;) {
+    const status = sim.scenario.xds!.status(pod)
+    if (status?.cds?.sent !== before && XDS_TYPES.every((t) => status?.[t]?.acked === status?.[t]?.sent)) return
+    await new Promise((resolve) => setTimeout(resolve, 25))
+  }
+}

@@ -1,6 +1,6 @@
 // One test per generation rule of the simulator's pilot (src/sim/pilot), on the catalog model.
 import {describe, expect, it} from 'vitest'
-import {buildCatalogScenario, catalogDestinationRule} from '../../src/sim/catalog.js'
+import {buildCatalogScenario, catalogFix} from '../../src/sim/catalog.js'
 import type {IstioConfig, Scenario, SimPod} from '../../src/sim/model.js'
 import {authorize} from '../../src/sim/pilot/authz.js'
 import {envoyDuration, mtlsMode} from '../../src/sim/pilot/context.js'
@@ -25,7 +25,7 @@ describe('clusters (cluster_builder.go)', () => {
 
   it('a DestinationRule adds a cluster per subset with istio.config and subset metadata, and EDS per subset labels', () => {
     const s = buildCatalogScenario()
-    s.istioConfigs.push(catalogDestinationRule())
+    s.istioConfigs.push(...catalogFix('story1-destinationrule'))
     const v = view(s, pod(s, 'istio-ingressgateway'))
     expect(v.clusters.filter((c) => c.name.endsWith(CATALOG)).map((c) => c.name)).toEqual([`outbound|80||${CATALOG}`, `outbound|80|version-v1|${CATALOG}`, `outbound|80|version-v2|${CATALOG}`])
     expect(cluster(v, `outbound|80|version-v2|${CATALOG}`)!.metadata.filter_metadata.istio).toMatchObject({config: '/apis/networking.istio.io/v1alpha3/namespaces/istioinaction/destination-rule/catalog', subset: 'version-v2'})
@@ -65,6 +65,8 @@ describe('clusters (cluster_builder.go)', () => {
 describe('routes (route.go)', () => {
   it('the gateway route http.8080 splits 20/80 over the subset clusters, timeout 0s by default', () => {
     const s = buildCatalogScenario()
+    // The catalog's VirtualService sets story 2's 0.5 s timeout: without it the route says 0s.
+    delete (s.istioConfigs.find((c) => c.metadata.name === 'catalog-v1-v2')!.spec.http as J[])[0].timeout
     const rc = view(s, pod(s, 'istio-ingressgateway')).routes.find((r) => r.name === 'http.8080')!
     expect(rc.virtual_hosts.map((vh: J) => [vh.name, vh.domains])).toEqual([['catalog.istioinaction.io:80', ['catalog.istioinaction.io', 'catalog.istioinaction.io:*']]])
     const route = rc.virtual_hosts[0].routes[0]
@@ -155,6 +157,8 @@ describe('authorization (builder.go)', () => {
 
   it('decides requests in CUSTOM, DENY, ALLOW order', () => {
     const s = buildCatalogScenario()
+    // mesh-scenarios.md story 4: a DENY for requests without a token beside the gateway's RequestAuthentication.
+    s.istioConfigs.push(cfg('AuthorizationPolicy', 'deny-no-token', 'istio-system', {selector: {matchLabels: {app: 'istio-ingressgateway'}}, action: 'DENY', rules: [{from: [{source: {notRequestPrincipals: ['*']}}]}]}))
     const ctx = pushContext(s)
     const webapp = pod(s, 'webapp')
     expect(authorize(ctx, webapp, {path: '/api/catalog/items', method: 'GET', port: 8080})).toEqual({allowed: true})

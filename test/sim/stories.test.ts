@@ -122,10 +122,10 @@ describe('story 5: is the control plane in sync?', () => {
   it('after a push the NACKing proxy keeps its old listeners: the one-proxy diff shows the mismatch', async () => {
     // A new HTTP service port means a new outbound listener in every sidecar's next LDS push.
     const created = await fetch(`${sim.url}/api/v1/namespaces/default/services`, {method: 'POST', headers: {'content-type': 'application/json'},
-      body: JSON.stringify({apiVersion: 'v1', kind: 'Service', metadata: {name: 'ratings', namespace: 'default'}, spec: {selector: {app: 'ratings'}, ports: [{name: 'http', port: 9080}]}})})
+      body: JSON.stringify({apiVersion: 'v1', kind: 'Service', metadata: {name: 'helloworld', namespace: 'default'}, spec: {selector: {app: 'helloworld'}, ports: [{name: 'http', port: 5000}]}})})
     expect(created.status).toBe(201)
     const after = await until(async () => (await meshdbg('sync-status', 'catalog-v2-6d4c8b7d9f-zqgfl.istioinaction')).stdout, (out) => out.includes("Listeners Don't Match"))
-    expect(after).toContain('0.0.0.0_9080')
+    expect(after).toContain('0.0.0.0_5000')
     expect(after).toMatch(/^Clusters Match\n/)
   }, 60_000)
 })

@@ -2,7 +2,7 @@
 import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterEach, describe, expect, it} from 'vitest'
-import {catalogDestinationRule} from '../../src/sim/catalog.js'
+import {catalogFix} from '../../src/sim/catalog.js'
 import type {Scenario} from '../../src/sim/model.js'
 import {loadScenario} from '../../src/sim/scenario-file.js'
 import {MeshStore} from '../../src/sim/store.js'
@@ -29,7 +29,7 @@ describe('traffic through the accepted config', () => {
 
   it('with the subsets, the slow pod past the route timeout is 504 UT at the gateway and 0 DC at the pod', () => {
     const s = catalog()
-    s.istioConfigs.push(catalogDestinationRule())
+    s.istioConfigs.push(...catalogFix('story1-destinationrule'))
     xds!.push('connect')
     const all = Array.from({length: 12}, (_, k) => outcome(s, external, k)).flat()
     expect(all).toContain('catalog-v2-6d4c8b7d9f-zqgfl 0 DC downstream_remote_disconnect 10.10.0.13:3000')

@@ -1,7 +1,7 @@
 // A live mesh: a write through the API bumps istiod's push, proxies ACK after a delay, NACK or stay
 // STALE, and syncz, istiod's config_dump and Envoy's config_dump agree at every step.
 import {afterEach, describe, expect, it} from 'vitest'
-import {buildCatalogScenario, catalogDestinationRule} from '../../src/sim/catalog.js'
+import {buildCatalogScenario, catalogFix} from '../../src/sim/catalog.js'
 import {startSimulator, type Simulator} from '../../src/sim/index.js'
 import type {LiveSettings} from '../../src/sim/model.js'
 import {GATEWAY, ISTIOD_A, ISTIOD_B, podHttp} from './helpers.js'
@@ -43,7 +43,7 @@ async function until<T>(probe: () => Promise<T>, ok: (v: T) => boolean): Promise
 }
 
 function applyDr(s: Simulator): Promise<Response> {
-  const dr = catalogDestinationRule()
+  const [dr] = catalogFix('story1-destinationrule')
   return fetch(`${s.url}/apis/networking.istio.io/v1alpha3/namespaces/istioinaction/destinationrules`, {method: 'POST', headers: {'content-type': 'application/json'},
     body: JSON.stringify({apiVersion: 'networking.istio.io/v1alpha3', kind: 'DestinationRule', metadata: {name: 'catalog', namespace: 'istioinaction'}, spec: dr.spec})})
 }

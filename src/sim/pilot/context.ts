@@ -20,6 +20,10 @@ export function pushContext(s: Scenario): PushContext {
   return {services: s.services, pods: s.pods, configs: s.istioConfigs, rootNamespace: s.meshConfig.rootNamespace, trustDomain: s.meshConfig.trustDomain, clusterId: s.clusterId, accessLogEncoding: s.meshConfig.accessLogEncoding, extensionProviders: s.meshConfig.extensionProviders ?? {}}
 }
 
+export function socket(address: string, port: number): J {
+  return {socket_address: {address, port_value: port}}
+}
+
 export const fqdn = (svc: SimService) => `${svc.name}.${svc.namespace}.svc.cluster.local`
 
 /**

@@ -3,10 +3,9 @@
 // sidecars, inbound chains per port shaped by the effective PeerAuthentication mode, outbound
 // `0.0.0.0_<port>` (HTTP, RDS `<port>`) and `<vip>_<port>` (TCP) listeners, and for routers one
 // `0.0.0.0_<targetPort>` listener per Gateway server port with RDS `http.<port>`.
-import {hcm, socket, tcpProxy} from '../envoy-config.js'
 import type {SimPod, SimService} from '../model.js'
 import {rbacFilters} from './authz.js'
-import {type MtlsMode, type PushContext, fqdn, isHttp, labelsMatch, mtlsMode, servicesOfPod, sidecarScope} from './context.js'
+import {type MtlsMode, type PushContext, fqdn, isHttp, labelsMatch, mtlsMode, servicesOfPod, sidecarScope, socket} from './context.js'
 import {gatewayServers} from './routes.js'
 
 type J = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -114,4 +113,39 @@ export function gatewayListeners(ctx: PushContext, pod: SimPod): J[] {
   const ports = [...new Set(gatewayServers(ctx, pod).map((s) => s.targetPort))].sort((a, b) => a - b)
   return ports.map((port) => ({name: `0.0.0.0_${port}`, address: socket('0.0.0.0', port),
     filter_chains: [{filters: [hcm(`outbound_0.0.0.0_${port}`, {rds: {config_source: ADS, route_config_name: `http.${port}`}}, httpFilters(ctx, pod), true)]}]}))
+}
+
+const HCM_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager'
+const TCP_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy'
+
+function hcm(statPrefix: string, route: J, extraFilters: J[], accessLog: boolean): J {
+  return {
+    name: 'envoy.filters.network.http_connection_manager',
+    typed_config: {
+      '@type': HCM_TYPE,
+      stat_prefix: statPrefix,
+      ...route,
+      http_filters: [
+        {name: 'istio.metadata_exchange', typed_config: {'@type': 'type.googleapis.com/udpa.type.v1.TypedStruct', type_url: 'type.googleapis.com/io.istio.http.peer_metadata.Config', value: {}}},
+        ...extraFilters,
+        {name: 'envoy.filters.http.grpc_stats', typed_config: {'@type': 'type.googleapis.com/envoy.extensions.filters.http.grpc_stats.v3.FilterConfig', emit_filter_state: true, stats_for_all_methods: false}},
+        {name: 'envoy.filters.http.fault', typed_config: {'@type': 'type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault'}},
+        {name: 'envoy.filters.http.cors', typed_config: {'@type': 'type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors'}},
+        {name: 'istio.stats', typed_config: {'@type': 'type.googleapis.com/stats.PluginConfig'}},
+        {name: 'envoy.filters.http.router', typed_config: {'@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router'}},
+      ],
+      tracing: {client_sampling: {value: 100}, random_sampling: {value: 1}, overall_sampling: {value: 100}},
+      ...(accessLog ? {access_log: [{name: 'envoy.access_loggers.file', typed_config: {'@type': 'type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog', path: '/dev/stdout', log_format: {text_format_source: {inline_string: '[%START_TIME%] "%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% %PROTOCOL%" %RESPONSE_CODE% %RESPONSE_FLAGS% %RESPONSE_CODE_DETAILS% %CONNECTION_TERMINATION_DETAILS% "%UPSTREAM_TRANSPORT_FAILURE_REASON%" %BYTES_RECEIVED% %BYTES_SENT% %DURATION% %RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)% "%REQ(X-FORWARDED-FOR)%" "%REQ(USER-AGENT)%" "%REQ(X-REQUEST-ID)%" "%REQ(:AUTHORITY)%" "%UPSTREAM_HOST%" %UPSTREAM_CLUSTER_RAW% %UPSTREAM_LOCAL_ADDRESS% %DOWNSTREAM_LOCAL_ADDRESS% %DOWNSTREAM_REMOTE_ADDRESS% %REQUESTED_SERVER_NAME% %ROUTE_NAME%\n'}}}}]} : {}),
+      use_remote_address: false,
+      upgrade_configs: [{upgrade_type: 'websocket'}],
+      stream_idle_timeout: '0s',
+      normalize_path: true,
+      request_id_extension: {typed_config: {'@type': 'type.googleapis.com/envoy.extensions.request_id.uuid.v3.UuidRequestIdConfig', use_request_id_for_trace_sampling: true}},
+      path_with_escaped_slashes_action: 'KEEP_UNCHANGED',
+    },
+  }
+}
+
+function tcpProxy(cluster: string, statPrefix = cluster): J {
+  return {name: 'envoy.filters.network.tcp_proxy', typed_config: {'@type': TCP_TYPE, stat_prefix: statPrefix, cluster}}
 }
