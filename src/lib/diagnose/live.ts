@@ -3,6 +3,7 @@ import type {V1Pod, V1PodList} from '@kubernetes/client-node'
 import type {RunContext} from '../context.js'
 import {MeshdbgError, notFoundError} from '../errors.js'
 import {accessLogEntries, splitLines} from '../envoy/access-log.js'
+import {fetchCertificateRows} from '../envoy/certs-source.js'
 import {parseConfigDumpInput} from '../envoy/configdump.js'
 import {parseEndpointInput} from '../envoy/endpoints.js'
 import {parseActiveLoggers, resetSpecFor} from '../envoy/log-levels.js'
@@ -149,6 +150,7 @@ function proxyFacts(ctx: RunContext, resolved: ResolvedPod, options: LiveFactsOp
       }
       return stats
     }),
+    certificates: once(() => fetchCertificateRows(ctx, resolved, {now: new Date()}, options.proxyAdminPort, {adminPort, spinner: false})),
     accessLog: once(async () => {
       const {openPodLog} = await import('../kube/pod-logs.js')
       const stream = await openPodLog(ctx, resolved, {container: 'istio-proxy', follow: false, sinceSeconds: options.sinceMs / 1000, tailLines: options.maxLogLines})

@@ -1,4 +1,5 @@
 import {accessLogCheck} from './checks/access-log.js'
+import {certificatesCheck} from './checks/certificates.js'
 import {endpointsCheck} from './checks/endpoints.js'
 import {logLevelsCheck} from './checks/log-levels.js'
 import {readinessCheck} from './checks/readiness.js'
@@ -20,6 +21,7 @@ export const CHECKS: readonly Check[] = [
   syncCheck,
   rejectedConfigCheck,
   readinessCheck,
+  certificatesCheck,
   versionSkewCheck,
   logLevelsCheck,
 ]

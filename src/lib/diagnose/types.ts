@@ -1,4 +1,5 @@
 import type {AccessLogEntry} from '../envoy/access-log.js'
+import type {CertificateRow} from '../envoy/certs.js'
 import type {ConfigDump} from '../envoy/configdump.js'
 import type {Json} from '../envoy/fields.js'
 import type {LevelSpec} from '../envoy/log-levels.js'
@@ -72,6 +73,8 @@ export interface ProxyFacts {
   logLevels(): Promise<Map<string, string>>
   /** Envoy counters of rejected and warming config (`/stats?filter=`). */
   configStats(): Promise<Map<string, number>>
+  /** The proxy's SDS secrets and /certs as certificate rows, judged when fetched. */
+  certificates(): Promise<CertificateRow[]>
   /** The proxy's access-log entries of the last `--since`. */
   accessLog(): Promise<AccessLogEntry[]>
   sync(): Promise<SyncFacts>
