@@ -1,8 +1,9 @@
 import {describe, expect, it} from 'vitest'
 
 import {certificatesCheck} from '../../src/lib/diagnose/checks/certificates.js'
+import {mtlsCheck} from '../../src/lib/diagnose/checks/mtls.js'
 import type {ProxyFacts} from '../../src/lib/diagnose/types.js'
-import {certificates} from './diagnose-security.fixtures.js'
+import {certificates, describeContext} from './diagnose-security.fixtures.js'
 
 const OPTIONS = {sinceMs: 300_000, now: 0}
 
@@ -11,7 +12,7 @@ function facts(overrides: Partial<ProxyFacts>): ProxyFacts {
   return {
     pod: {name: 'webapp-7c5d7b8c6b-4vzd9', namespace: 'istioinaction', id: 'webapp-7c5d7b8c6b-4vzd9.istioinaction', gateway: false, startLevels: {level: 'warning', loggers: []}},
     configDump: fail, clusterStatuses: fail, envoyReady: fail, agentReady: fail, logLevels: fail, configStats: fail,
-    certificates: fail, accessLog: fail, sync: fail, istiodVersion: fail, podByIp: fail,
+    certificates: fail, describeContext: fail, accessLog: fail, sync: fail, istiodVersion: fail, podByIp: fail,
     ...overrides,
   }
 }
@@ -29,5 +30,25 @@ describe('certificates check', () => {
     expect(expired).toMatchObject([{severity: 'fail', message: 'spiffe://cluster.local/ns/default/sa/sleep expired 10d ago'}])
     const missing = await certificatesCheck.run(facts({certificates: async () => certificates('webapp.secrets.json', '2026-06-01T00:00:00Z').filter((row) => row.resource === 'ROOTCA')}), OPTIONS)
     expect(missing).toMatchObject([{severity: 'fail', message: 'no active "default" SDS secret: the proxy has no workload certificate'}])
+  })
+})
+
+const proxy = (name: string, namespace: string) => ({name, namespace, id: `${name}.${namespace}`, gateway: false, startLevels: {level: 'warning', loggers: []}})
+
+describe('mtls check', () => {
+  it('passes a pod whose DestinationRules agree with the mesh-wide STRICT PeerAuthentication', async () => {
+    const outcomes = await mtlsCheck.run(facts({pod: proxy('catalog-5c7f8f8447-f54sj', 'istioinaction'), describeContext: async () => describeContext('catalog.yaml')}), OPTIONS)
+    expect(outcomes).toEqual([{severity: 'pass', message: 'no DestinationRule TLS setting conflicts with the pod\'s PeerAuthentication'}])
+  })
+
+  it('fails each DestinationRule TLS mode the pod\'s PeerAuthentication refuses, with describe\'s wording', async () => {
+    const outcomes = await mtlsCheck.run(facts({pod: proxy('cart-7d9c-abcde', 'shop'), describeContext: async () => describeContext('shop.yaml')}), OPTIONS)
+    expect(outcomes.map((outcome) => `${outcome.severity} ${outcome.message}`)).toMatchInlineSnapshot(`
+      [
+        "fail DestinationRule cart.shop sets TLS mode DISABLE for port 80 but pod port 8080 requires Istio mTLS (STRICT from PeerAuthentication cart-strict.shop): clients' connections are refused",
+        "fail DestinationRule cart.shop sets TLS mode DISABLE for port 3306 but pod port 3306 requires Istio mTLS (STRICT from PeerAuthentication cart-strict.shop): clients' connections are refused",
+      ]
+    `)
+    expect(outcomes[0].command).toBe('meshdbg describe pod cart-7d9c-abcde -n shop')
   })
 })

@@ -8,6 +8,8 @@ import {parseConfigDumpInput} from '../envoy/configdump.js'
 import {parseEndpointInput} from '../envoy/endpoints.js'
 import {parseActiveLoggers, resetSpecFor} from '../envoy/log-levels.js'
 import {AGENT_STATUS_PORT} from '../istio/agent.js'
+import type {DescribeContext, DescribePodInput, IstioResources, ServiceInput} from '../istio/describe.js'
+import {listIstioResources, rootNamespaceOf} from '../istio/describe-fetch.js'
 import {loadIstiodSyncz, type IstiodSelector} from '../istio/istiod.js'
 import {mergeSyncStatus, type SyncStatusRow} from '../istio/sync-status.js'
 import {loadControlPlaneVersions} from '../istio/version.js'
@@ -93,6 +95,21 @@ export function liveFacts(ctx: RunContext, pods: readonly ResolvedPod[], options
     }
     return get()
   }
+  const servicesByNamespace = new Map<string, () => Promise<ServiceInput[]>>()
+  const servicesOf = (namespace: string) => {
+    let get = servicesByNamespace.get(namespace)
+    if (!get) {
+      get = once(async () => (await getKubeJson<{items?: ServiceInput[]}>(ctx, `services in namespace "${namespace}"`, `/api/v1/namespaces/${encodeURIComponent(namespace)}/services`)).items ?? [])
+      servicesByNamespace.set(namespace, get)
+    }
+    return get()
+  }
+  // Where listing cluster-wide is forbidden: the diagnosed namespaces and the root namespace's default.
+  const namespaces = [...new Set([...pods.map((pod) => pod.namespace), options.istioNamespace])]
+  const istio = once(async () => {
+    const [resources, rootNamespace] = await Promise.all([listIstioResources(ctx, async () => namespaces), rootNamespaceOf(ctx, options.istioNamespace)])
+    return {resources, rootNamespace}
+  })
   return pods.map((resolved) => ({
     id: `${resolved.name}.${resolved.namespace}`,
     open: () => {
@@ -102,7 +119,7 @@ export function liveFacts(ctx: RunContext, pods: readonly ResolvedPod[], options
       const stop = new AbortController()
       const proxyCtx: RunContext = {...ctx, signal: AbortSignal.any([ctx.signal, stop.signal])}
       return {
-        facts: proxyFacts(proxyCtx, resolved, options, {syncz, versions, podsOf}),
+        facts: proxyFacts(proxyCtx, resolved, options, {syncz, versions, podsOf, servicesOf, istio}),
         close: () => stop.abort(new MeshdbgError('timeout', `the checks of ${resolved.name}.${resolved.namespace} are done`)),
       }
     },
@@ -113,6 +130,8 @@ interface Shared {
   syncz(): Promise<{rows: Map<string, SyncStatusRow>; failures: SyncFacts['failedIstiods']}>
   versions(): Promise<Map<string, string>>
   podsOf(namespace: string): Promise<V1Pod[]>
+  servicesOf(namespace: string): Promise<ServiceInput[]>
+  istio(): Promise<{resources: IstioResources; rootNamespace: string}>
 }
 
 function proxyFacts(ctx: RunContext, resolved: ResolvedPod, options: LiveFactsOptions, shared: Shared): ProxyFacts {
@@ -151,6 +170,10 @@ function proxyFacts(ctx: RunContext, resolved: ResolvedPod, options: LiveFactsOp
       return stats
     }),
     certificates: once(() => fetchCertificateRows(ctx, resolved, {now: new Date()}, options.proxyAdminPort, {adminPort, spinner: false})),
+    describeContext: once(async (): Promise<DescribeContext> => {
+      const [{resources, rootNamespace}, services, pods] = await Promise.all([shared.istio(), shared.servicesOf(resolved.namespace), shared.podsOf(resolved.namespace)])
+      return {resources, rootNamespace, services, pods: pods as DescribePodInput[], gatewayPods: [], gatewayServices: [], proxies: []}
+    }),
     accessLog: once(async () => {
       const {openPodLog} = await import('../kube/pod-logs.js')
       const stream = await openPodLog(ctx, resolved, {container: 'istio-proxy', follow: false, sinceSeconds: options.sinceMs / 1000, tailLines: options.maxLogLines})

@@ -2,6 +2,7 @@ import {accessLogCheck} from './checks/access-log.js'
 import {certificatesCheck} from './checks/certificates.js'
 import {endpointsCheck} from './checks/endpoints.js'
 import {logLevelsCheck} from './checks/log-levels.js'
+import {mtlsCheck} from './checks/mtls.js'
 import {readinessCheck} from './checks/readiness.js'
 import {rejectedConfigCheck} from './checks/rejected-config.js'
 import {routesCheck} from './checks/routes.js'
@@ -22,6 +23,7 @@ export const CHECKS: readonly Check[] = [
   rejectedConfigCheck,
   readinessCheck,
   certificatesCheck,
+  mtlsCheck,
   versionSkewCheck,
   logLevelsCheck,
 ]

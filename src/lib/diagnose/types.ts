@@ -2,6 +2,7 @@ import type {AccessLogEntry} from '../envoy/access-log.js'
 import type {CertificateRow} from '../envoy/certs.js'
 import type {ConfigDump} from '../envoy/configdump.js'
 import type {Json} from '../envoy/fields.js'
+import type {DescribeContext} from '../istio/describe.js'
 import type {LevelSpec} from '../envoy/log-levels.js'
 import type {SyncStatusRow} from '../istio/sync-status.js'
 
@@ -75,6 +76,11 @@ export interface ProxyFacts {
   configStats(): Promise<Map<string, number>>
   /** The proxy's SDS secrets and /certs as certificate rows, judged when fetched. */
   certificates(): Promise<CertificateRow[]>
+  /**
+   * What `describe` reads about the proxy's namespace: its Services and pods, the Istio resources
+   * (cluster-wide, read once per run) and MeshConfig's root namespace. No proxy's clusters.
+   */
+  describeContext(): Promise<DescribeContext>
   /** The proxy's access-log entries of the last `--since`. */
   accessLog(): Promise<AccessLogEntry[]>
   sync(): Promise<SyncFacts>
