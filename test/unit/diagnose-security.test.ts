@@ -1,8 +1,10 @@
 import {describe, expect, it} from 'vitest'
 
+import {authzCheck} from '../../src/lib/diagnose/checks/authz.js'
 import {certificatesCheck} from '../../src/lib/diagnose/checks/certificates.js'
 import {mtlsCheck} from '../../src/lib/diagnose/checks/mtls.js'
 import type {ProxyFacts} from '../../src/lib/diagnose/types.js'
+import type {AccessLogEntry} from '../../src/lib/envoy/access-log.js'
 import {certificates, describeContext} from './diagnose-security.fixtures.js'
 
 const OPTIONS = {sinceMs: 300_000, now: 0}
@@ -12,7 +14,7 @@ function facts(overrides: Partial<ProxyFacts>): ProxyFacts {
   return {
     pod: {name: 'webapp-7c5d7b8c6b-4vzd9', namespace: 'istioinaction', id: 'webapp-7c5d7b8c6b-4vzd9.istioinaction', gateway: false, startLevels: {level: 'warning', loggers: []}},
     configDump: fail, clusterStatuses: fail, envoyReady: fail, agentReady: fail, logLevels: fail, configStats: fail,
-    certificates: fail, describeContext: fail, accessLog: fail, sync: fail, istiodVersion: fail, podByIp: fail,
+    certificates: fail, describeContext: fail, accessLog: fail, sync: fail, istiodVersion: fail, podByIp: fail, peerByIp: fail,
     ...overrides,
   }
 }
@@ -50,5 +52,42 @@ describe('mtls check', () => {
       ]
     `)
     expect(outcomes[0].command).toBe('meshdbg describe pod cart-7d9c-abcde -n shop')
+  })
+})
+
+const denied = (details: string, remote: string, path = '/items'): AccessLogEntry => ({
+  encoding: 'json', kind: 'http', source: null, logTimestamp: null, startTime: '2026-06-01T00:00:00.000Z', method: 'GET', path, protocol: 'HTTP/1.1',
+  responseCode: details === 'via_upstream' ? 200 : 403, responseFlags: [], responseCodeDetails: details, connectionTerminationDetails: null, upstreamTransportFailureReason: null,
+  bytesReceived: 0, bytesSent: 19, durationMs: 0, upstreamServiceTimeMs: null, xForwardedFor: null, userAgent: 'curl/8.7.1', requestId: null, authority: 'webapp.istioinaction',
+  upstreamHost: null, upstreamCluster: null, upstreamLocalAddress: null, downstreamLocalAddress: '10.10.0.20:8080', downstreamRemoteAddress: remote, requestedServerName: null, routeName: 'default',
+})
+const PEERS: Record<string, string> = {'10.10.0.7': 'istio-ingressgateway-6bb8fb6549-hcdnc.istio-system'}
+
+describe('authz check', () => {
+  it('passes when the access log holds no RBAC denial', async () => {
+    const outcomes = await authzCheck.run(facts({accessLog: async () => [denied('via_upstream', '10.10.0.7:50000'), denied('via_upstream', '10.10.0.7:50001')]}), OPTIONS)
+    expect(outcomes).toEqual([{severity: 'pass', message: 'no request denied by an AuthorizationPolicy in the last 5m'}])
+  })
+
+  it('story 3: fails naming the meshed caller and the deciding policy, and the authz --check to run', async () => {
+    const log = [
+      denied('rbac_access_denied_matched_policy[none]', '10.10.0.7:50001'),
+      denied('rbac_access_denied_matched_policy[none]', '10.10.0.7:50002'),
+      denied('rbac_access_denied_matched_policy[ns[istio-system]-policy[deny-all]-rule[0]]', '203.0.113.9:40000', '/admin'),
+      denied('via_upstream', '10.10.0.7:50003'),
+    ]
+    const [outcome, ...rest] = await authzCheck.run(facts({accessLog: async () => log, peerByIp: async (ip) => PEERS[ip]}), OPTIONS)
+    expect(rest).toEqual([])
+    expect(outcome).toMatchObject({
+      severity: 'fail',
+      message: '3 requests denied in the last 5m: pod istio-ingressgateway-6bb8fb6549-hcdnc.istio-system by no ALLOW policy rule (ALLOW policies apply, none matches) ×2 (and 1 more caller/policy pair)',
+      command: 'meshdbg authz webapp-7c5d7b8c6b-4vzd9.istioinaction --check GET /items --from-namespace istio-system',
+    })
+    expect(outcome.evidence?.[1]).toBe('203.0.113.9: AuthorizationPolicy deny-all.istio-system (rule 0) ×1')
+  })
+
+  it('only warns when the denied callers are not pods of the cluster', async () => {
+    const [outcome] = await authzCheck.run(facts({accessLog: async () => [denied('rbac_access_denied_matched_policy[none]', '203.0.113.9:40000')], peerByIp: async () => undefined}), OPTIONS)
+    expect(outcome).toMatchObject({severity: 'warn', message: '1 request denied in the last 5m: 203.0.113.9 by no ALLOW policy rule (ALLOW policies apply, none matches) ×1'})
   })
 })

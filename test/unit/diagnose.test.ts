@@ -89,6 +89,7 @@ function facts(overrides: Partial<ProxyFacts> & {id?: string} = {}): ProxyFacts 
     describeContext: async () => describeContext('catalog.yaml'),
     sync: async () => ({row: ROWS.get(id), failedIstiods: []}),
     istiodVersion: async () => '1.17.8',
+    peerByIp: async () => undefined,
     podByIp: async (ip) => ({'10.10.0.13': 'catalog-v2-6d4c8b7d9f-zqgfl', '10.10.0.12': 'catalog-v2-6d4c8b7d9f-8xw2p'})[ip],
     ...overrides,
   }
@@ -234,14 +235,14 @@ describe('runner', () => {
     const proxy = facts({configDump: async () => BROKEN, accessLog: async () => [entry(line(503, 'NC', 'cluster_not_found', 0, '-', 'version-v1'))], id: 'stale.ns'})
     const findings = await runChecks(CHECKS.filter((c) => c.id !== 'endpoints'), [handle(proxy)], {...OPTIONS, concurrency: 4, checkTimeoutMs: 1000})
     expect(findings.filter((f) => f.severity !== 'pass').map((f) => f.id)).toEqual(['routes', 'access-log', 'sync', 'sync'])
-    expect(countFindings(findings)).toEqual({pass: 6, warn: 0, fail: 4, error: 0})
+    expect(countFindings(findings)).toEqual({pass: 7, warn: 0, fail: 4, error: 0})
   })
 
   it('--check/--skip take known ids only, comma-separated or repeated', () => {
     expect(checkIdList(['sync,routes', ' readiness '])).toEqual(['sync', 'routes', 'readiness'])
     expect(selectChecks(CHECKS, ['sync', 'routes'], []).map((c) => c.id)).toEqual(['routes', 'sync'])
     expect(selectChecks(CHECKS, [], ['access-log']).map((c) => c.id)).toEqual(CHECK_IDS.filter((id) => id !== 'access-log'))
-    expect(() => selectChecks(CHECKS, ['synk'], [])).toThrow('unknown check "synk" (checks: routes, access-log, endpoints, sync, rejected-config, readiness, certificates, mtls, version-skew, log-levels)')
+    expect(() => selectChecks(CHECKS, ['synk'], [])).toThrow('unknown check "synk" (checks: routes, access-log, authz, endpoints, sync, rejected-config, readiness, certificates, mtls, version-skew, log-levels)')
   })
 })
 

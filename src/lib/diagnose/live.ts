@@ -119,7 +119,7 @@ export function liveFacts(ctx: RunContext, pods: readonly ResolvedPod[], options
       const stop = new AbortController()
       const proxyCtx: RunContext = {...ctx, signal: AbortSignal.any([ctx.signal, stop.signal])}
       return {
-        facts: proxyFacts(proxyCtx, resolved, options, {syncz, versions, podsOf, servicesOf, istio}),
+        facts: proxyFacts(proxyCtx, resolved, options, {syncz, versions, podsOf, servicesOf, istio, namespaces}),
         close: () => stop.abort(new MeshdbgError('timeout', `the checks of ${resolved.name}.${resolved.namespace} are done`)),
       }
     },
@@ -132,7 +132,11 @@ interface Shared {
   podsOf(namespace: string): Promise<V1Pod[]>
   servicesOf(namespace: string): Promise<ServiceInput[]>
   istio(): Promise<{resources: IstioResources; rootNamespace: string}>
+  /** The diagnosed pods' namespaces and the istio namespace. */
+  namespaces: readonly string[]
 }
+
+const hasIp = (pod: V1Pod, ip: string) => pod.status?.podIP === ip || (pod.status?.podIPs ?? []).some((entry) => entry.ip === ip)
 
 function proxyFacts(ctx: RunContext, resolved: ResolvedPod, options: LiveFactsOptions, shared: Shared): ProxyFacts {
   const id = `${resolved.name}.${resolved.namespace}`
@@ -188,7 +192,16 @@ function proxyFacts(ctx: RunContext, resolved: ResolvedPod, options: LiveFactsOp
     istiodVersion: async (istiod) => (await shared.versions()).get(istiod),
     podByIp: async (ip, namespace) => {
       const candidates = namespace ? await shared.podsOf(namespace) : []
-      return candidates.find((pod) => pod.status?.podIP === ip || (pod.status?.podIPs ?? []).some((entry) => entry.ip === ip))?.metadata?.name
+      return candidates.find((pod) => hasIp(pod, ip))?.metadata?.name
+    },
+    peerByIp: async (ip) => {
+      for (const namespace of [resolved.namespace, ...shared.namespaces.filter((ns) => ns !== resolved.namespace)]) {
+        // Naming the caller is a nicety: a namespace we may not list leaves it an IP, not an ERROR.
+        const pods = await shared.podsOf(namespace).catch((): V1Pod[] => [])
+        const pod = pods.find((candidate) => hasIp(candidate, ip))
+        if (pod) return `${pod.metadata?.name ?? ''}.${namespace}`
+      }
+      return undefined
     },
   }
 }

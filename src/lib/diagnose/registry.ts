@@ -1,4 +1,5 @@
 import {accessLogCheck} from './checks/access-log.js'
+import {authzCheck} from './checks/authz.js'
 import {certificatesCheck} from './checks/certificates.js'
 import {endpointsCheck} from './checks/endpoints.js'
 import {logLevelsCheck} from './checks/log-levels.js'
@@ -18,6 +19,7 @@ import type {Check} from './types.js'
 export const CHECKS: readonly Check[] = [
   routesCheck,
   accessLogCheck,
+  authzCheck,
   endpointsCheck,
   syncCheck,
   rejectedConfigCheck,

@@ -88,6 +88,11 @@ export interface ProxyFacts {
   istiodVersion(istiod: string): Promise<string | undefined>
   /** The pod with this IP, looked for in `namespace` (the upstream's, from its cluster name). */
   podByIp(ip: string, namespace: string | undefined): Promise<string | undefined>
+  /**
+   * A caller by its IP, as `<pod>.<namespace>`: looked for in the proxy's namespace, then the
+   * other diagnosed namespaces and the istio namespace (where gateways run). Not found: undefined.
+   */
+  peerByIp(ip: string): Promise<string | undefined>
 }
 
 export interface CheckOptions {
