@@ -110,6 +110,8 @@ export function liveFacts(ctx: RunContext, pods: readonly ResolvedPod[], options
     const [resources, rootNamespace] = await Promise.all([listIstioResources(ctx, async () => namespaces), rootNamespaceOf(ctx, options.istioNamespace)])
     return {resources, rootNamespace}
   })
+  // Callers outside those namespaces (a client in `default`): one cluster-wide list, on first need.
+  const allPods = once(async () => (await getKubeJson<V1PodList>(ctx, 'pods in all namespaces', '/api/v1/pods')).items ?? [])
   return pods.map((resolved) => ({
     id: `${resolved.name}.${resolved.namespace}`,
     open: () => {
@@ -119,7 +121,7 @@ export function liveFacts(ctx: RunContext, pods: readonly ResolvedPod[], options
       const stop = new AbortController()
       const proxyCtx: RunContext = {...ctx, signal: AbortSignal.any([ctx.signal, stop.signal])}
       return {
-        facts: proxyFacts(proxyCtx, resolved, options, {syncz, versions, podsOf, servicesOf, istio, namespaces}),
+        facts: proxyFacts(proxyCtx, resolved, options, {syncz, versions, podsOf, servicesOf, istio, namespaces, allPods}),
         close: () => stop.abort(new MeshdbgError('timeout', `the checks of ${resolved.name}.${resolved.namespace} are done`)),
       }
     },
@@ -134,6 +136,7 @@ interface Shared {
   istio(): Promise<{resources: IstioResources; rootNamespace: string}>
   /** The diagnosed pods' namespaces and the istio namespace. */
   namespaces: readonly string[]
+  allPods(): Promise<V1Pod[]>
 }
 
 const hasIp = (pod: V1Pod, ip: string) => pod.status?.podIP === ip || (pod.status?.podIPs ?? []).some((entry) => entry.ip === ip)
@@ -201,7 +204,8 @@ function proxyFacts(ctx: RunContext, resolved: ResolvedPod, options: LiveFactsOp
         const pod = pods.find((candidate) => hasIp(candidate, ip))
         if (pod) return `${pod.metadata?.name ?? ''}.${namespace}`
       }
-      return undefined
+      const pod = (await shared.allPods().catch((): V1Pod[] => [])).find((candidate) => hasIp(candidate, ip))
+      return pod ? `${pod.metadata?.name ?? ''}.${pod.metadata?.namespace ?? ''}` : undefined
     },
   }
 }

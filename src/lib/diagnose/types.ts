@@ -90,7 +90,7 @@ export interface ProxyFacts {
   podByIp(ip: string, namespace: string | undefined): Promise<string | undefined>
   /**
    * A caller by its IP, as `<pod>.<namespace>`: looked for in the proxy's namespace, then the
-   * other diagnosed namespaces and the istio namespace (where gateways run). Not found: undefined.
+   * other diagnosed namespaces and the istio namespace (where gateways run), then cluster-wide.
    */
   peerByIp(ip: string): Promise<string | undefined>
 }
