@@ -32,7 +32,7 @@ describe('meshdbg diagnose on the live mesh', () => {
     expect(lines.slice(0, 3)).toEqual(['Routing', '-------', `[FAIL] routes: no DestinationRule defines subset version-v1 or version-v2 for ${CATALOG}: VirtualService catalog-v1-v2.istioinaction (route http.8080) routes to them, so requests fail with 503 NC (cluster_not_found)`])
     expect(text.stdout).toContain('[PASS] sync: SYNCED with istiod-8d74787f-n4c7b')
     expect(text.stdout).toMatch(/\[FAIL\] access-log: \d+ of \d+ requests in the last 5m failed: 503 NC \(cluster_not_found\)/)
-    expect(lines.at(-2)).toBe('Diagnosed istio-ingressgateway-6bb8fb6549-hcdnc.istio-system: 2 failed, 0 errors, 0 warnings, 6 passed')
+    expect(lines.at(-2)).toBe('Diagnosed istio-ingressgateway-6bb8fb6549-hcdnc.istio-system: 2 failed, 0 errors, 0 warnings, 9 passed')
     expect(text.stderr).toMatch(/^Error: 2 checks failed: routes on istio-ingressgateway-6bb8fb6549-hcdnc\.istio-system: no DestinationRule/)
 
     const short = await meshdbg('diagnose', ...GW, '--short')
@@ -45,7 +45,7 @@ describe('meshdbg diagnose on the live mesh', () => {
     expect(envelope.status).toBe(11)
     expect(envelope.error.kind).toBe('problems-found')
     expect(envelope.result.findings[0]).toMatchObject({id: 'routes', group: 'Routing', severity: 'fail', target: 'istio-ingressgateway-6bb8fb6549-hcdnc.istio-system', command: 'kubectl get destinationrules -n istioinaction'})
-    expect(envelope.result.findings.map((f: {id: string}) => f.id).sort()).toEqual(['access-log', 'endpoints', 'log-levels', 'readiness', 'rejected-config', 'routes', 'sync', 'version-skew'])
+    expect(envelope.result.findings.map((f: {id: string}) => f.id).sort()).toEqual(['access-log', 'authz', 'certificates', 'endpoints', 'log-levels', 'mtls', 'readiness', 'rejected-config', 'routes', 'sync', 'version-skew'])
   }, 120_000)
 
   it('sync: every pod of a workload is diagnosed; the STALE ones fail (-o json is the typed result)', async () => {
@@ -101,7 +101,7 @@ describe('meshdbg diagnose on the live mesh', () => {
   it('usage errors: an unknown check id, no target', async () => {
     const unknown = await meshdbg('diagnose', ...GW, '--skip', 'routez')
     expect(unknown.code).toBe(2)
-    expect(unknown.stderr).toBe('Error: unknown check "routez" (checks: routes, access-log, endpoints, sync, rejected-config, readiness, version-skew, log-levels)\n')
+    expect(unknown.stderr).toBe('Error: unknown check "routez" (checks: routes, access-log, authz, endpoints, sync, rejected-config, readiness, certificates, mtls, version-skew, log-levels)\n')
     expect((await meshdbg('diagnose')).code).toBe(2)
   }, 30_000)
 
@@ -136,7 +136,7 @@ describe('meshdbg demo', () => {
       '$ meshdbg diagnose deploy/istio-ingressgateway -n istio-system\nTraffic\n-------\n[FAIL] access-log: ',
       'via pod catalog-v2-6d4c8b7d9f-zqgfl (10.10.0.13:3000)',
       '$ kubectl apply -f scenarios/fixes/story2-timeout.yaml\nvirtualservice.networking.istio.io/catalog-v1-v2 configured\n',
-      'Diagnosed istio-ingressgateway-6bb8fb6549-hcdnc.istio-system: 0 failed, 0 errors, 0 warnings, 8 passed\n',
+      'Diagnosed istio-ingressgateway-6bb8fb6549-hcdnc.istio-system: 0 failed, 0 errors, 0 warnings, 11 passed\n',
     ]
     let at = 0
     for (const part of order) {

@@ -15,6 +15,7 @@ import type {Check, CheckOptions, ProxyFacts} from '../../src/lib/diagnose/types
 import {parseAccessLogLine, type AccessLogEntry} from '../../src/lib/envoy/access-log.js'
 import {configDumpFromJson} from '../../src/lib/envoy/configdump.js'
 import {parseSyncStatus} from '../../src/lib/istio/sync-status.js'
+import {describeContext, validCertificates} from './diagnose-security.fixtures.js'
 import {renderDiagnose} from '../../src/lib/render/diagnose.js'
 
 // Our own fixtures, shaped after the catalog stories (mesh-scenarios.md).
@@ -84,8 +85,11 @@ function facts(overrides: Partial<ProxyFacts> & {id?: string} = {}): ProxyFacts 
     logLevels: async () => new Map([['http', 'warning'], ['router', 'warning'], ['misc', 'error']]),
     configStats: async () => new Map([['cluster_manager.cds.update_rejected', 0], ['listener_manager.lds.update_rejected', 0]]),
     accessLog: async () => [],
+    certificates: async () => validCertificates(),
+    describeContext: async () => describeContext('catalog.yaml'),
     sync: async () => ({row: ROWS.get(id), failedIstiods: []}),
     istiodVersion: async () => '1.17.8',
+    peerByIp: async () => undefined,
     podByIp: async (ip) => ({'10.10.0.13': 'catalog-v2-6d4c8b7d9f-zqgfl', '10.10.0.12': 'catalog-v2-6d4c8b7d9f-8xw2p'})[ip],
     ...overrides,
   }
@@ -231,14 +235,14 @@ describe('runner', () => {
     const proxy = facts({configDump: async () => BROKEN, accessLog: async () => [entry(line(503, 'NC', 'cluster_not_found', 0, '-', 'version-v1'))], id: 'stale.ns'})
     const findings = await runChecks(CHECKS.filter((c) => c.id !== 'endpoints'), [handle(proxy)], {...OPTIONS, concurrency: 4, checkTimeoutMs: 1000})
     expect(findings.filter((f) => f.severity !== 'pass').map((f) => f.id)).toEqual(['routes', 'access-log', 'sync', 'sync'])
-    expect(countFindings(findings)).toEqual({pass: 4, warn: 0, fail: 4, error: 0})
+    expect(countFindings(findings)).toEqual({pass: 7, warn: 0, fail: 4, error: 0})
   })
 
   it('--check/--skip take known ids only, comma-separated or repeated', () => {
     expect(checkIdList(['sync,routes', ' readiness '])).toEqual(['sync', 'routes', 'readiness'])
     expect(selectChecks(CHECKS, ['sync', 'routes'], []).map((c) => c.id)).toEqual(['routes', 'sync'])
     expect(selectChecks(CHECKS, [], ['access-log']).map((c) => c.id)).toEqual(CHECK_IDS.filter((id) => id !== 'access-log'))
-    expect(() => selectChecks(CHECKS, ['synk'], [])).toThrow('unknown check "synk" (checks: routes, access-log, endpoints, sync, rejected-config, readiness, version-skew, log-levels)')
+    expect(() => selectChecks(CHECKS, ['synk'], [])).toThrow('unknown check "synk" (checks: routes, access-log, authz, endpoints, sync, rejected-config, readiness, certificates, mtls, version-skew, log-levels)')
   })
 })
 

@@ -3,10 +3,13 @@ import type {V1Pod, V1PodList} from '@kubernetes/client-node'
 import type {RunContext} from '../context.js'
 import {MeshdbgError, notFoundError} from '../errors.js'
 import {accessLogEntries, splitLines} from '../envoy/access-log.js'
+import {fetchCertificateRows} from '../envoy/certs-source.js'
 import {parseConfigDumpInput} from '../envoy/configdump.js'
 import {parseEndpointInput} from '../envoy/endpoints.js'
 import {parseActiveLoggers, resetSpecFor} from '../envoy/log-levels.js'
 import {AGENT_STATUS_PORT} from '../istio/agent.js'
+import type {DescribeContext, DescribePodInput, IstioResources, ServiceInput} from '../istio/describe.js'
+import {listIstioResources, rootNamespaceOf} from '../istio/describe-fetch.js'
 import {loadIstiodSyncz, type IstiodSelector} from '../istio/istiod.js'
 import {mergeSyncStatus, type SyncStatusRow} from '../istio/sync-status.js'
 import {loadControlPlaneVersions} from '../istio/version.js'
@@ -92,6 +95,23 @@ export function liveFacts(ctx: RunContext, pods: readonly ResolvedPod[], options
     }
     return get()
   }
+  const servicesByNamespace = new Map<string, () => Promise<ServiceInput[]>>()
+  const servicesOf = (namespace: string) => {
+    let get = servicesByNamespace.get(namespace)
+    if (!get) {
+      get = once(async () => (await getKubeJson<{items?: ServiceInput[]}>(ctx, `services in namespace "${namespace}"`, `/api/v1/namespaces/${encodeURIComponent(namespace)}/services`)).items ?? [])
+      servicesByNamespace.set(namespace, get)
+    }
+    return get()
+  }
+  // Where listing cluster-wide is forbidden: the diagnosed namespaces and the root namespace's default.
+  const namespaces = [...new Set([...pods.map((pod) => pod.namespace), options.istioNamespace])]
+  const istio = once(async () => {
+    const [resources, rootNamespace] = await Promise.all([listIstioResources(ctx, async () => namespaces), rootNamespaceOf(ctx, options.istioNamespace)])
+    return {resources, rootNamespace}
+  })
+  // Callers outside those namespaces (a client in `default`): one cluster-wide list, on first need.
+  const allPods = once(async () => (await getKubeJson<V1PodList>(ctx, 'pods in all namespaces', '/api/v1/pods')).items ?? [])
   return pods.map((resolved) => ({
     id: `${resolved.name}.${resolved.namespace}`,
     open: () => {
@@ -101,7 +121,7 @@ export function liveFacts(ctx: RunContext, pods: readonly ResolvedPod[], options
       const stop = new AbortController()
       const proxyCtx: RunContext = {...ctx, signal: AbortSignal.any([ctx.signal, stop.signal])}
       return {
-        facts: proxyFacts(proxyCtx, resolved, options, {syncz, versions, podsOf}),
+        facts: proxyFacts(proxyCtx, resolved, options, {syncz, versions, podsOf, servicesOf, istio, namespaces, allPods}),
         close: () => stop.abort(new MeshdbgError('timeout', `the checks of ${resolved.name}.${resolved.namespace} are done`)),
       }
     },
@@ -112,7 +132,14 @@ interface Shared {
   syncz(): Promise<{rows: Map<string, SyncStatusRow>; failures: SyncFacts['failedIstiods']}>
   versions(): Promise<Map<string, string>>
   podsOf(namespace: string): Promise<V1Pod[]>
+  servicesOf(namespace: string): Promise<ServiceInput[]>
+  istio(): Promise<{resources: IstioResources; rootNamespace: string}>
+  /** The diagnosed pods' namespaces and the istio namespace. */
+  namespaces: readonly string[]
+  allPods(): Promise<V1Pod[]>
 }
+
+const hasIp = (pod: V1Pod, ip: string) => pod.status?.podIP === ip || (pod.status?.podIPs ?? []).some((entry) => entry.ip === ip)
 
 function proxyFacts(ctx: RunContext, resolved: ResolvedPod, options: LiveFactsOptions, shared: Shared): ProxyFacts {
   const id = `${resolved.name}.${resolved.namespace}`
@@ -149,6 +176,11 @@ function proxyFacts(ctx: RunContext, resolved: ResolvedPod, options: LiveFactsOp
       }
       return stats
     }),
+    certificates: once(() => fetchCertificateRows(ctx, resolved, {now: new Date()}, options.proxyAdminPort, {adminPort, spinner: false})),
+    describeContext: once(async (): Promise<DescribeContext> => {
+      const [{resources, rootNamespace}, services, pods] = await Promise.all([shared.istio(), shared.servicesOf(resolved.namespace), shared.podsOf(resolved.namespace)])
+      return {resources, rootNamespace, services, pods: pods as DescribePodInput[], gatewayPods: [], gatewayServices: [], proxies: []}
+    }),
     accessLog: once(async () => {
       const {openPodLog} = await import('../kube/pod-logs.js')
       const stream = await openPodLog(ctx, resolved, {container: 'istio-proxy', follow: false, sinceSeconds: options.sinceMs / 1000, tailLines: options.maxLogLines})
@@ -163,7 +195,17 @@ function proxyFacts(ctx: RunContext, resolved: ResolvedPod, options: LiveFactsOp
     istiodVersion: async (istiod) => (await shared.versions()).get(istiod),
     podByIp: async (ip, namespace) => {
       const candidates = namespace ? await shared.podsOf(namespace) : []
-      return candidates.find((pod) => pod.status?.podIP === ip || (pod.status?.podIPs ?? []).some((entry) => entry.ip === ip))?.metadata?.name
+      return candidates.find((pod) => hasIp(pod, ip))?.metadata?.name
+    },
+    peerByIp: async (ip) => {
+      for (const namespace of [resolved.namespace, ...shared.namespaces.filter((ns) => ns !== resolved.namespace)]) {
+        // Naming the caller is a nicety: a namespace we may not list leaves it an IP, not an ERROR.
+        const pods = await shared.podsOf(namespace).catch((): V1Pod[] => [])
+        const pod = pods.find((candidate) => hasIp(candidate, ip))
+        if (pod) return `${pod.metadata?.name ?? ''}.${namespace}`
+      }
+      const pod = (await shared.allPods().catch((): V1Pod[] => [])).find((candidate) => hasIp(candidate, ip))
+      return pod ? `${pod.metadata?.name ?? ''}.${pod.metadata?.namespace ?? ''}` : undefined
     },
   }
 }

@@ -1,6 +1,9 @@
 import {accessLogCheck} from './checks/access-log.js'
+import {authzCheck} from './checks/authz.js'
+import {certificatesCheck} from './checks/certificates.js'
 import {endpointsCheck} from './checks/endpoints.js'
 import {logLevelsCheck} from './checks/log-levels.js'
+import {mtlsCheck} from './checks/mtls.js'
 import {readinessCheck} from './checks/readiness.js'
 import {rejectedConfigCheck} from './checks/rejected-config.js'
 import {routesCheck} from './checks/routes.js'
@@ -16,10 +19,13 @@ import type {Check} from './types.js'
 export const CHECKS: readonly Check[] = [
   routesCheck,
   accessLogCheck,
+  authzCheck,
   endpointsCheck,
   syncCheck,
   rejectedConfigCheck,
   readinessCheck,
+  certificatesCheck,
+  mtlsCheck,
   versionSkewCheck,
   logLevelsCheck,
 ]

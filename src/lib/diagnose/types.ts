@@ -1,6 +1,8 @@
 import type {AccessLogEntry} from '../envoy/access-log.js'
+import type {CertificateRow} from '../envoy/certs.js'
 import type {ConfigDump} from '../envoy/configdump.js'
 import type {Json} from '../envoy/fields.js'
+import type {DescribeContext} from '../istio/describe.js'
 import type {LevelSpec} from '../envoy/log-levels.js'
 import type {SyncStatusRow} from '../istio/sync-status.js'
 
@@ -72,6 +74,13 @@ export interface ProxyFacts {
   logLevels(): Promise<Map<string, string>>
   /** Envoy counters of rejected and warming config (`/stats?filter=`). */
   configStats(): Promise<Map<string, number>>
+  /** The proxy's SDS secrets and /certs as certificate rows, judged when fetched. */
+  certificates(): Promise<CertificateRow[]>
+  /**
+   * What `describe` reads about the proxy's namespace: its Services and pods, the Istio resources
+   * (cluster-wide, read once per run) and MeshConfig's root namespace. No proxy's clusters.
+   */
+  describeContext(): Promise<DescribeContext>
   /** The proxy's access-log entries of the last `--since`. */
   accessLog(): Promise<AccessLogEntry[]>
   sync(): Promise<SyncFacts>
@@ -79,6 +88,11 @@ export interface ProxyFacts {
   istiodVersion(istiod: string): Promise<string | undefined>
   /** The pod with this IP, looked for in `namespace` (the upstream's, from its cluster name). */
   podByIp(ip: string, namespace: string | undefined): Promise<string | undefined>
+  /**
+   * A caller by its IP, as `<pod>.<namespace>`: looked for in the proxy's namespace, then the
+   * other diagnosed namespaces and the istio namespace (where gateways run), then cluster-wide.
+   */
+  peerByIp(ip: string): Promise<string | undefined>
 }
 
 export interface CheckOptions {
