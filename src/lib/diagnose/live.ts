@@ -4,7 +4,6 @@ import type {RunContext} from '../context.js'
 import {MeshdbgError, notFoundError} from '../errors.js'
 import {accessLogEntries, splitLines} from '../envoy/access-log.js'
 import {fetchCertificateRows} from '../envoy/certs-source.js'
-import {parseConfigDumpInput} from '../envoy/configdump.js'
 import {parseEndpointInput} from '../envoy/endpoints.js'
 import {parseActiveLoggers, resetSpecFor} from '../envoy/log-levels.js'
 import {AGENT_STATUS_PORT} from '../istio/agent.js'
@@ -16,6 +15,8 @@ import {loadControlPlaneVersions} from '../istio/version.js'
 import {chooseAdminPort} from '../kube/admin-port.js'
 import {fetchAdminFromPod, fetchFromPod, getKubeJson, resolveTargetPods, type ResolvedPod} from '../kube/index.js'
 import {isMeshedPod} from '../kube/target.js'
+import type {InputText} from '../input.js'
+import {assembleDiagnoseDump, DIAGNOSE_DUMP_PATHS, type DiagnoseDumpPart} from './dump-reads.js'
 import type {ProxyHandle} from './run.js'
 import type {ProxyFacts, SyncFacts} from './types.js'
 
@@ -157,8 +158,13 @@ function proxyFacts(ctx: RunContext, resolved: ResolvedPod, options: LiveFactsOp
       gateway: isGatewayPod(resolved.pod),
       startLevels: resetSpecFor(resolved.pod).spec,
     },
-    // Only the sections checks read: on a large sidecar dump the others are skipped undecoded.
-    configDump: once(async () => parseConfigDumpInput(await admin('config_dump'), {only: ['Clusters', 'Listeners', 'Routes']})),
+    // Only the fields checks read, filtered by Envoy itself (dump-reads.ts): a few hundred KB
+    // instead of a 2,000-service sidecar's whole 11 MB dump.
+    configDump: once(async () => {
+      const parts = Object.keys(DIAGNOSE_DUMP_PATHS) as DiagnoseDumpPart[]
+      const answers = await Promise.all(parts.map((part) => admin(DIAGNOSE_DUMP_PATHS[part])))
+      return assembleDiagnoseDump(Object.fromEntries(parts.map((part, i) => [part, answers[i]])) as Record<DiagnoseDumpPart, InputText>, id)
+    }),
     clusterStatuses: once(async () => {
       const input = parseEndpointInput(await admin('clusters?format=json'))
       if (input.kind !== 'cluster-status') throw new MeshdbgError('bad-data', `${id}: /clusters?format=json did not answer cluster statuses`)
