@@ -113,7 +113,8 @@ export function podFromJson(s: Scenario, obj: J, existing: SimPod | undefined): 
     ...(c.ports ? {ports: (c.ports as J[]).map((p) => ({containerPort: Number(p.containerPort), ...(p.name ? {name: p.name} : {}), protocol: p.protocol ?? 'TCP'}))} : {}),
   }))
   const ownProxy = containers.find((c) => c.name === 'istio-proxy')
-  const router = (ownProxy?.args ?? []).includes('router')
+  // Gateways run `proxy router`, waypoints `proxy waypoint` (istio-discovery/files/waypoint.yaml): both own their istio-proxy.
+  const router = ['router', 'waypoint'].includes((ownProxy?.args ?? [])[1] ?? '')
   // A gateway runs istio-proxy as its own container; a sidecar's is the injector's to add.
   const app = router ? containers : containers.filter((c) => c.name !== 'istio-proxy')
   const hasProxy = ownProxy !== undefined

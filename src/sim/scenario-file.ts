@@ -145,7 +145,7 @@ function addDeployment(s: Scenario, obj: J, sim: SimulationSpec, created: string
   const template = obj.spec?.template ?? {}
   const labels = template.metadata?.labels ?? {}
   const containers = containersOf(template.spec)
-  const router = containers.some((c) => c.name === 'istio-proxy' && (c.args ?? []).includes('router'))
+  const router = containers.some((c) => c.name === 'istio-proxy' && ['router', 'waypoint'].includes((c.args ?? [])[1] ?? ''))
   const deploy: SimWorkload = makeDeployment(obj.metadata.name, ns, obj.metadata.labels ?? labels, containers, template.spec?.serviceAccountName ?? 'default', obj.spec?.replicas ?? 1, template.metadata?.annotations)
   deploy.selector = obj.spec?.selector?.matchLabels ?? labels
   deploy.creationTimestamp = created

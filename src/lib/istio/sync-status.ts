@@ -23,6 +23,17 @@ export const SYNC_TYPE_URLS: Readonly<Record<SyncType, string>> = {
   ECDS: 'type.googleapis.com/envoy.config.core.v3.TypedExtensionConfig',
 }
 
+/**
+ * What a ztunnel watches instead of Envoy's types: WDS (workloads and services) and WADS
+ * (authorization policies), pilot/pkg/xds/v3/model.go AddressType and WorkloadAuthorizationType.
+ */
+export const AMBIENT_SYNC_TYPES = ['WDS', 'WADS'] as const
+export type AmbientSyncType = (typeof AMBIENT_SYNC_TYPES)[number]
+export const AMBIENT_TYPE_URLS: Readonly<Record<AmbientSyncType, string>> = {
+  WDS: 'type.googleapis.com/istio.workload.Address',
+  WADS: 'type.googleapis.com/istio.security.Authorization',
+}
+
 /** The prefix of the flat form's `<prefix>_sent` / `<prefix>_acked` fields. */
 const FLAT_PREFIX: Readonly<Record<SyncType, string>> = {
   CDS: 'cluster',
@@ -66,6 +77,8 @@ export interface SyncStatusRow {
   istiod: string
   version: string
   types: Record<SyncType, SyncTypeStatus>
+  /** A ztunnel's WDS and WADS (only the types istiod reports for this proxy). */
+  ambientTypes?: Partial<Record<AmbientSyncType, SyncTypeStatus>>
 }
 
 export interface SyncSource {
@@ -118,12 +131,12 @@ function sendTime(value: unknown): string | undefined {
   return Number.isNaN(Date.parse(value)) ? undefined : value
 }
 
-function typeStatus(type: SyncType, state: SyncState, options: SyncParseOptions, lastUpdated?: string, error?: string): SyncTypeStatus {
+function typeStatus(type: SyncType | AmbientSyncType, state: SyncState, options: SyncParseOptions, lastUpdated?: string, error?: string): SyncTypeStatus {
   const withAge = lastUpdated !== undefined && state !== 'NOT SENT' && state !== 'IGNORED'
   const status: SyncTypeStatus = {
     state,
     display: withAge ? `${state} (${humanDuration(options.now - Date.parse(lastUpdated))})` : state,
-    typeUrl: SYNC_TYPE_URLS[type],
+    typeUrl: type === 'WDS' || type === 'WADS' ? AMBIENT_TYPE_URLS[type] : SYNC_TYPE_URLS[type],
   }
   if (lastUpdated !== undefined) status.lastUpdated = lastUpdated
   if (error) status.error = error
@@ -168,6 +181,14 @@ function flatRow(entry: Json, istiod: string, options: SyncParseOptions): SyncSt
       types[type] = typeStatus(type, state, options)
     }
   }
+  const ambientTypes: Partial<Record<AmbientSyncType, SyncTypeStatus>> = {}
+  for (const type of AMBIENT_SYNC_TYPES) {
+    const resource = resources[AMBIENT_TYPE_URLS[type]]
+    if (!isObject(resource)) continue
+    const lastError = stringField(resource, 'last_error')
+    const state: SyncState = lastError !== '' ? 'ERROR' : nonceState(stringField(resource, 'sent'), stringField(resource, 'acked'), false)
+    ambientTypes[type] = typeStatus(type, state, options, sendTime(field(resource, 'sent_time')), lastError)
+  }
   const istioVersion = stringField(entry, 'istio_version')
   const namespace = namespaceOf(proxy, '')
   const row: SyncStatusRow = {
@@ -179,6 +200,7 @@ function flatRow(entry: Json, istiod: string, options: SyncParseOptions): SyncSt
     version: istioVersion !== '' ? istioVersion : `${stringField(entry, 'proxy_version')}*`,
     ...(proxyType === '' ? {} : {proxyType}),
     types,
+    ...(Object.keys(ambientTypes).length > 0 ? {ambientTypes} : {}),
   }
   return row
 }
@@ -208,13 +230,16 @@ function clientConfigRow(config: Json, istiod: string, options: SyncParseOptions
   const metadata = isObject(field(node, 'metadata')) ? field(node, 'metadata') : {}
   const proxy = stringField(node, 'id')
   const types = {} as Record<SyncType, SyncTypeStatus>
-  const byUrl = new Map<string, SyncType>(SYNC_TYPES.map((type) => [SYNC_TYPE_URLS[type], type]))
+  const ambientTypes: Partial<Record<AmbientSyncType, SyncTypeStatus>> = {}
+  const byUrl = new Map<string, SyncType | AmbientSyncType>([...SYNC_TYPES.map((type) => [SYNC_TYPE_URLS[type], type] as const), ...AMBIENT_SYNC_TYPES.map((type) => [AMBIENT_TYPE_URLS[type], type] as const)])
   for (const generic of arrayField(config, 'generic_xds_configs')) {
     const type = byUrl.get(stringField(generic, 'type_url'))
     if (type === undefined) continue
     const state = clientConfigState(enumField(generic, 'config_status', CONFIG_STATUS))
     const details = stringField(field(generic, 'error_state'), 'details')
-    types[type] = typeStatus(type, state, options, sendTime(field(generic, 'last_updated')), state === 'ERROR' ? details : '')
+    const status = typeStatus(type, state, options, sendTime(field(generic, 'last_updated')), state === 'ERROR' ? details : '')
+    if (type === 'WDS' || type === 'WADS') ambientTypes[type] = status
+    else types[type] = status
   }
   for (const legacy of arrayField(config, 'xds_config')) {
     const found = LEGACY_CONFIG_FIELD.find(([name]) => field(legacy, name) !== undefined)
@@ -230,7 +255,10 @@ function clientConfigRow(config: Json, istiod: string, options: SyncParseOptions
     clusterId: stringField(metadata, 'CLUSTER_ID'),
     istiod,
     version: stringField(metadata, 'ISTIO_VERSION') || istiodVersion,
+    // The ClientConfig carries no node type; only a ztunnel watches WDS.
+    ...(ambientTypes.WDS ? {proxyType: 'ztunnel'} : {}),
     types,
+    ...(Object.keys(ambientTypes).length > 0 ? {ambientTypes} : {}),
   }
   return row
 }
@@ -339,7 +367,7 @@ export function parseFailOn(value: string): {states: Set<SyncState>; unknown: st
 
 /** Rows with at least one type in one of `states`. */
 export function rowsWithStates(rows: readonly SyncStatusRow[], states: ReadonlySet<SyncState>): SyncStatusRow[] {
-  return rows.filter((row) => SYNC_TYPES.some((type) => states.has(row.types[type].state)))
+  return rows.filter((row) => SYNC_TYPES.some((type) => states.has(row.types[type].state)) || Object.values(row.ambientTypes ?? {}).some((s) => states.has(s.state)))
 }
 
 /** `istiod-7f9c.json` -> `istiod-7f9c`: the ISTIOD name for a file that does not carry one. */
@@ -350,7 +378,7 @@ export function istiodNameFromFile(file: string): string {
 }
 
 /** A row as scripts read it (--json, -o json/yaml): the table cell (`display`, with its age text) left out; `lastUpdated` carries the time. */
-export type SyncStatusData = Omit<SyncStatusRow, 'types'> & {types: Record<SyncType, Omit<SyncTypeStatus, 'display'>>}
+export type SyncStatusData = Omit<SyncStatusRow, 'types' | 'ambientTypes'> & {types: Record<SyncType, Omit<SyncTypeStatus, 'display'>>; ambientTypes?: Partial<Record<AmbientSyncType, Omit<SyncTypeStatus, 'display'>>>}
 
 export function syncStatusData(rows: readonly SyncStatusRow[]): SyncStatusData[] {
   return rows.map((row) => ({
@@ -359,5 +387,6 @@ export function syncStatusData(rows: readonly SyncStatusRow[]): SyncStatusData[]
       const {display: _display, ...data} = row.types[type]
       return [type, data]
     })) as SyncStatusData['types'],
+    ...(row.ambientTypes ? {ambientTypes: Object.fromEntries(Object.entries(row.ambientTypes).map(([type, {display: _display, ...data}]) => [type, data]))} : {}),
   }))
 }
