@@ -20,6 +20,7 @@ import {
 import {escapeTerminalLines} from '../lib/render/escape.js'
 import {redactConfigDump, redactionNote} from '../lib/envoy/redact.js'
 import {renderStructured} from '../lib/render/formats.js'
+import {shellArg} from '../lib/render/shell-quote.js'
 import {renderSyncStatusTable} from '../lib/render/sync-status-table.js'
 
 export interface SyncStatusResult {
@@ -111,9 +112,13 @@ One proxy: sync-status <pod>[.<namespace>] (or deploy/x...) compares istiod's vi
       if (diffMode) {
         if (flags.file && flags.file.length > 0) throw usageError('sync-status: give either -f (sync status) or a proxy diff, not both')
         if (failOn) throw usageError('--fail-on applies to the sync-status table, not to the proxy diff (which exits 10 on any difference)')
-        return this.runDiff(args.target)
+        const diff = await this.runDiff(args.target)
+        if (!('ztunnel' in diff)) return diff
+        // A ztunnel is not Envoy: istiod's view of it (its row) is all sync-status can show.
+        ctx.note(`${diff.ztunnel} is a ztunnel, not Envoy: no config diff applies; istiod's view of it follows (its own config: meshdbg zc all ${shellArg(diff.ztunnel, '<ztunnel>')})`)
+        onlyProxy = diff.ztunnel
       }
-      const loaded = await loadSyncSources(ctx, sourceFlags)
+      const loaded = await loadSyncSources(ctx, {...sourceFlags, namespace: onlyProxy === undefined ? sourceFlags.namespace : undefined})
       sources = loaded.sources
       failures = loaded.failures
       // The first failure becomes the command's error, after the table; the others are noted now.
@@ -136,7 +141,7 @@ One proxy: sync-status <pod>[.<namespace>] (or deploy/x...) compares istiod's vi
     if (failOn) {
       const failing = rowsWithStates(rows, failOn.states)
       if (failing.length > 0) {
-        const states = [...new Set(failing.flatMap((row) => Object.values(row.types).map((t) => t.state)).filter((s: SyncState) => failOn.states.has(s)))]
+        const states = [...new Set(failing.flatMap((row) => [...Object.values(row.types), ...Object.values(row.ambientTypes ?? {})].map((t) => t.state)).filter((s: SyncState) => failOn.states.has(s)))]
         const names = failing.slice(0, 3).map((row) => row.proxy).join(', ') + (failing.length > 3 ? `, and ${failing.length - 3} more` : '')
         throw new MeshdbgError('problems-found', `${failing.length} of ${rows.length} proxies ${failing.length === 1 ? 'is' : 'are'} ${states.join(' / ')}: ${names}`, {result})
       }
@@ -144,8 +149,10 @@ One proxy: sync-status <pod>[.<namespace>] (or deploy/x...) compares istiod's vi
     return result
   }
 
-  private async runDiff(target: string | undefined): Promise<ProxyConfigDiff> {
-    const {istiod: istiodInput, envoy: envoyInput} = await loadDiffSources(this.runContext(), target, this.flags)
+  private async runDiff(target: string | undefined): Promise<ProxyConfigDiff | {ztunnel: string}> {
+    const sources = await loadDiffSources(this.runContext(), target, this.flags)
+    if ('ztunnel' in sources) return sources
+    const {istiod: istiodInput, envoy: envoyInput} = sources
     // Key material never reaches the diff (nor its -o json form): both sides are redacted first.
     const istiod = redactConfigDump(parseIstiodDump(istiodInput.text, istiodInput.origin))
     const envoy = redactConfigDump(parseEnvoyDump(envoyInput.text, envoyInput.origin))
