@@ -26,6 +26,7 @@ import {escapeTerminal, escapeTerminalLines} from '../lib/render/escape.js'
 import {TtyScreen, watchLoop} from '../lib/watch.js'
 import {redactConfigDump, redactionNote} from '../lib/envoy/redact.js'
 import {renderStructured} from '../lib/render/formats.js'
+import {shellArg} from '../lib/render/shell-quote.js'
 import {renderSyncStatusTable} from '../lib/render/sync-status-table.js'
 
 export interface SyncStatusResult {
@@ -50,9 +51,9 @@ export default class SyncStatus extends MeshdbgCommand<typeof SyncStatus> {
 Live (no -f): finds the Running istiod pods (-i/--istio-namespace, default istio-system; label app=istiod; -r/--revision adds istio.io/rev=<rev>, else every revision) and reads /debug/syncz from every replica in parallel through a port-forward to port 8080 (loopback: no credentials). When 8080 is refused or closed it uses port 15014 with a bearer token: a TokenRequest for service account "default" of the istio namespace with audience istio-ca (as istioctl does; needs "create" on serviceaccounts/token there), or --token (or MESHDBG_ISTIOD_TOKEN, which keeps it out of the process list); 401 and 403 name the missing permission. ISTIOD is the istiod pod's name. -n keeps the proxies of that namespace (the flag as given: no kubeconfig default).
 Offline: -f reads istiod's /debug/syncz list (any version) or its ClientConfig sync status (xDS istio.io/debug/syncz, or pilot-agent :15004/debug/syncz), one file per istiod; rows from all files are merged and sorted by proxy. ISTIOD is then the control-plane ID a ClientConfig response carries, else the file name without its extension.
 
-Statuses: SYNCED (Envoy acknowledged the last push), NOT SENT (istiod sent nothing of this type), STALE (an update is not acknowledged yet), STALE (Never Acknowledged), ERROR (Envoy rejected the last push: NACK), IGNORED (a type the proxy does not watch, e.g. on ztunnel). A " (age)" suffix shows how long ago istiod sent the type, when the data says.
+Statuses: SYNCED (Envoy acknowledged the last push), NOT SENT (istiod sent nothing of this type), STALE (an update is not acknowledged yet), STALE (Never Acknowledged), ERROR (Envoy rejected the last push: NACK), IGNORED (a type the proxy does not watch: Envoy's types on a ztunnel, WDS/WADS on an Envoy). A " (age)" suffix shows how long ago istiod sent the type, when the data says. Ambient: when istiod reports a ztunnel, WDS (istio.workload.Address) and WADS (istio.security.Authorization) columns follow ECDS; -o json gives them as .ambientTypes.
 
--o table (default; also short) | wide (adds NACK: the error text of every rejected type) | json | yaml (all rows as one document). --json prints the same rows in meshdbg's envelope, whatever the exit code.
+-o table (default; also short) | wide (adds TYPE: istiod's proxy type sidecar, router, waypoint or ztunnel, "-" when istiod does not say; and NACK: the error text of every rejected type) | json | yaml (all rows as one document). --json prints the same rows in meshdbg's envelope, whatever the exit code.
 --fail-on stale,error,not-sent exits 10 after printing when any shown proxy has such a status. NOT SENT of a type the proxy never subscribed to (ECDS without extension filters) does not count: istiod 1.23+ lists a proxy's watched types in syncz (the others show IGNORED); for older istiods meshdbg reads /debug/adsz's watches of the same replicas.
 
 Several clusters: --context repeated or --all-contexts (every kubeconfig context) asks each cluster (--context-concurrency at once, each under its own --timeout) and prints one table with CONTEXT first; --json rows carry "context". A cluster that fails is reported (stderr, "failedContexts" in --json) and the others are still printed; the command then exits with the first failed context's code (4 unreachable or forbidden, 5 timed out, 3 no istiod...), before --fail-on's 10.
@@ -133,6 +134,7 @@ One proxy: sync-status <pod>[.<namespace>] (or deploy/x...) compares istiod's vi
 
     let failures: IstiodFailure[] = []
     let answered = 0
+    let onlyProxy: string | undefined
     let rows: SyncStatusRow[]
     if (flags.agent) {
       if (args.target === undefined) throw usageError('--agent needs a proxy: sync-status <pod>[.<namespace>] --agent')
@@ -146,10 +148,15 @@ One proxy: sync-status <pod>[.<namespace>] (or deploy/x...) compares istiod's vi
       if (diffMode) {
         if (flags.file && flags.file.length > 0) throw usageError('sync-status: give either -f (sync status) or a proxy diff, not both')
         if (failOn) throw usageError('--fail-on applies to the sync-status table, not to the proxy diff (which exits 10 on any difference)')
-        return this.runDiff(args.target)
+        const diff = await this.runDiff(args.target)
+        if (!('ztunnel' in diff)) return diff
+        // A ztunnel is not Envoy: istiod's view of it (its row) is all sync-status can show.
+        ctx.note(`${diff.ztunnel} is a ztunnel, not Envoy: no config diff applies; istiod's view of it follows (its own config: meshdbg zc all ${shellArg(diff.ztunnel, '<ztunnel>')})`)
+        onlyProxy = diff.ztunnel
       }
-      const collected = await collectSyncStatus(ctx, sourceFlags, {failOn: failOn?.states})
-      rows = collected.rows
+      const collected = await collectSyncStatus(ctx, {...sourceFlags, namespace: onlyProxy === undefined ? sourceFlags.namespace : undefined}, {failOn: failOn?.states})
+      rows = onlyProxy === undefined ? collected.rows : collected.rows.filter((row) => row.proxy === onlyProxy)
+      if (onlyProxy !== undefined && rows.length === 0) throw notFoundError(`no sync status for proxy "${onlyProxy}": no istiod reports it`, 'is it connected to istiod? see meshdbg sync-status')
       failures = collected.failures
       answered = collected.answered
       // The first failure becomes the command's error, after the table; the others are noted now.
@@ -258,8 +265,10 @@ One proxy: sync-status <pod>[.<namespace>] (or deploy/x...) compares istiod's vi
     return {proxies: syncStatusData(last)}
   }
 
-  private async runDiff(target: string | undefined): Promise<ProxyConfigDiff> {
-    const {istiod: istiodInput, envoy: envoyInput} = await loadDiffSources(this.runContext(), target, this.flags)
+  private async runDiff(target: string | undefined): Promise<ProxyConfigDiff | {ztunnel: string}> {
+    const sources = await loadDiffSources(this.runContext(), target, this.flags)
+    if ('ztunnel' in sources) return sources
+    const {istiod: istiodInput, envoy: envoyInput} = sources
     // Key material never reaches the diff (nor its -o json form): both sides are redacted first.
     const istiod = redactConfigDump(parseIstiodDump(istiodInput.text, istiodInput.origin))
     const envoy = redactConfigDump(parseEnvoyDump(envoyInput.text, envoyInput.origin))
@@ -286,7 +295,7 @@ function istiodError(failure: IstiodFailure): unknown {
 function failOnError(rows: readonly SyncStatusRow[], states: ReadonlySet<SyncState>, result: SyncStatusResult): MeshdbgError | undefined {
   const failing = rowsWithStates(rows, states)
   if (failing.length === 0) return undefined
-  const found = [...new Set(failing.flatMap((row) => Object.values(row.types).filter((t) => tripsFailOn(t, states)).map((t) => t.state)))]
+  const found = [...new Set(failing.flatMap((row) => [...Object.values(row.types), ...Object.values(row.ambientTypes ?? {})].filter((t) => tripsFailOn(t, states)).map((t) => t.state)))]
   const label = (row: SyncStatusRow) => (row.context === undefined ? row.proxy : `${row.proxy} (${row.context})`)
   const names = failing.slice(0, 3).map(label).join(', ') + (failing.length > 3 ? `, and ${failing.length - 3} more` : '')
   return new MeshdbgError('problems-found', `${failing.length} of ${rows.length} proxies ${failing.length === 1 ? 'is' : 'are'} ${found.join(' / ')}: ${names}`, {result})

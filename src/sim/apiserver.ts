@@ -4,7 +4,7 @@ import type {IncomingMessage, ServerResponse} from 'node:http'
 import {readBody, sendJson} from './http-json.js'
 import {podJson, serviceJson, workloadJson} from './kube-objects.js'
 import type {Scenario, SimWorkload} from './model.js'
-import {RESOURCES, handleResource, versionBelow, type WriteContext} from './resources.js'
+import {GATEWAY_API_GROUP, RESOURCES, handleResource, versionBelow, type WriteContext} from './resources.js'
 import type {MeshStore} from './store.js'
 import {SelectorError, matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector} from './selectors.js'
 
@@ -41,9 +41,11 @@ export function istioGroupVersions(group: string, istioVersion: string): string[
   return []
 }
 
-export function discoveryDoc(path: string, istioVersion: string): J | undefined {
+/** `gatewayApi`: the Gateway API CRDs are installed (ambient needs them for waypoints; Istio does not install them). */
+export function discoveryDoc(path: string, istioVersion: string, gatewayApi = false): J | undefined {
   const groups: Array<[string, string[]]> = [['apps', ['v1']], ['batch', ['v1']], ['discovery.k8s.io', ['v1']],
-    ['networking.istio.io', istioGroupVersions('networking.istio.io', istioVersion)], ['security.istio.io', istioGroupVersions('security.istio.io', istioVersion)]]
+    ['networking.istio.io', istioGroupVersions('networking.istio.io', istioVersion)], ['security.istio.io', istioGroupVersions('security.istio.io', istioVersion)],
+    ...(gatewayApi ? [[GATEWAY_API_GROUP, ['v1']] as [string, string[]]] : [])]
   const groupJson = ([name, versions]: [string, string[]]) => ({name, versions: versions.map((v) => ({groupVersion: `${name}/${v}`, version: v})), preferredVersion: {groupVersion: `${name}/${versions[0]}`, version: versions[0]}})
   if (path === '/api') return {kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{clientCIDR: '0.0.0.0/0', serverAddress: '172.18.0.2:6443'}]}
   if (path === '/apis') return {kind: 'APIGroupList', apiVersion: 'v1', groups: groups.map(groupJson)}
@@ -117,7 +119,7 @@ export async function handleRest(ctx: ApiContext, req: IncomingMessage, res: Ser
     return sendJson(res, 200, {major: '1', minor: '32', gitVersion: 'v1.32.2', gitCommit: '67a30c0adcf52bd3f56ff0893ce19966be12991f', gitTreeState: 'clean', buildDate: '2025-02-12T21:19:47Z', goVersion: 'go1.23.6', compiler: 'gc', platform: 'linux/amd64'})
   }
   const istioVersion = s.pods.find((p) => p.istiod)?.istiod?.version ?? s.live?.istioVersion ?? '1.17.8'
-  const doc = discoveryDoc(path, istioVersion) ?? openApiV3(path, istioVersion)
+  const doc = discoveryDoc(path, istioVersion, s.ambient !== undefined) ?? openApiV3(path, istioVersion)
   if (doc) return sendJson(res, 200, doc)
   if (path === '/healthz' || path === '/readyz' || path === '/livez') {
     res.writeHead(200, {'Content-Type': 'text/plain; charset=utf-8'})
@@ -151,7 +153,7 @@ export async function handleRest(ctx: ApiContext, req: IncomingMessage, res: Ser
     if (wantsTable && kind === 'Pod') return sendJson(res, 200, podTable(filtered, s.live ? new Date().toISOString() : s.now))
     return sendJson(res, 200, listOf(kind, apiVersion, filtered))
   }
-  const writeCtx: WriteContext = {scenario: s, store: ctx.store, versions: (group) => (group === 'discovery.k8s.io' ? ['v1'] : istioGroupVersions(group, istioVersion)),
+  const writeCtx: WriteContext = {scenario: s, store: ctx.store, versions: (group) => (group === 'discovery.k8s.io' ? ['v1'] : group === GATEWAY_API_GROUP ? (s.ambient ? ['v1'] : []) : istioGroupVersions(group, istioVersion)),
     now: () => (s.live ? Date.now() : Date.parse(s.now))}
   if (await handleResource(writeCtx, req, res, path, q)) return
   const forbiddenVerb = () => sendJson(res, 405, status(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource'))

@@ -75,7 +75,7 @@ export function handleIstiod(pod: SimPod, port: number, scenario: Scenario, _adm
     }
     case '/debug/config_dump':
       return withProxy((p) => {
-        if (!p.pod) return json({configs: []})
+        if (!p.pod?.proxy) return json({configs: []})
         const dump = buildConfigDump(p.pod, scenario, q.has('include_eds'), 'istiod')
         const byType = (t: string) => (dump.configs as J[]).find((c) => c['@type'].endsWith(`.${t}`)) ?? {} // not ScopedRoutesConfigDump
         const clusters = byType('ClustersConfigDump')
@@ -108,7 +108,7 @@ export function handleIstiod(pod: SimPod, port: number, scenario: Scenario, _adm
       })
     case '/debug/edsz':
       return withProxy((p) => {
-        if (!p.pod) return json([])
+        if (!p.pod?.proxy) return json([])
         const dump = buildConfigDump(p.pod, scenario, true, 'istiod')
         const eds = ((dump.configs as J[]).find((c) => c['@type'].endsWith('EndpointsConfigDump'))?.dynamic_endpoint_configs ?? []).map((e: J) => e.endpoint_config)
         const clas = eds.map(({'@type': _t, ...rest}: J) => rest)
@@ -145,7 +145,7 @@ export function handleIstiod(pod: SimPod, port: number, scenario: Scenario, _adm
     case '/debug/instancesz': {
       const out: J = {}
       for (const p of mine()) {
-        if (!p.pod) continue
+        if (!p.pod?.proxy) continue
         const pod = p.pod
         out[p.id] = scenario.services.filter((s) => s.namespace === pod.namespace && s.selector && Object.entries(s.selector).every(([k, v]) => pod.labels[k] === v))
           .flatMap((s) => s.ports.map((sp) => ({Service: {hostname: serviceFqdn(s), namespace: s.namespace}, ServicePort: {name: sp.name ?? '', port: sp.port, protocol: 'HTTP'}, Endpoint: {Labels: pod.labels, Address: pod.ip, EndpointPort: sp.targetPort, ServiceAccount: `spiffe://cluster.local/ns/${pod.namespace}/sa/${pod.serviceAccount}`, Network: '', Locality: {Label: '', ClusterID: scenario.clusterId}, TLSMode: pod.proxy ? 'istio' : 'disabled', Namespace: pod.namespace, WorkloadName: pod.labels.app ?? pod.name, HealthStatus: pod.ready ? 1 : 2}})))

@@ -143,6 +143,8 @@ export interface Scenario {
   live?: LiveSettings
   /** Endpoints objects written through the API (for Services without a selector). */
   manualEndpoints?: SimObject[]
+  /** Gateway API Gateways (gateway.networking.k8s.io/v1, e.g. waypoints), served when `ambient` is set. */
+  gatewayApiGateways?: SimObject[]
   /** Ambient mode (a ztunnel DaemonSet), from the Simulation's `ambient` section. */
   ambient?: import('./ztunnel.js').AmbientSettings
   /** The running xDS state of a live mesh (set by the simulator; absent in plain data). */

@@ -113,7 +113,8 @@ export function podFromJson(s: Scenario, obj: J, existing: SimPod | undefined): 
     ...(c.ports ? {ports: (c.ports as J[]).map((p) => ({containerPort: Number(p.containerPort), ...(p.name ? {name: p.name} : {}), protocol: p.protocol ?? 'TCP'}))} : {}),
   }))
   const ownProxy = containers.find((c) => c.name === 'istio-proxy')
-  const router = (ownProxy?.args ?? []).includes('router')
+  // Gateways run `proxy router`, waypoints `proxy waypoint` (istio-discovery/files/waypoint.yaml): both own their istio-proxy.
+  const router = ['router', 'waypoint'].includes((ownProxy?.args ?? [])[1] ?? '')
   // A gateway runs istio-proxy as its own container; a sidecar's is the injector's to add.
   const app = router ? containers : containers.filter((c) => c.name !== 'istio-proxy')
   const hasProxy = ownProxy !== undefined
@@ -178,7 +179,23 @@ function sliceOf(s: Scenario, svc: SimService): J {
 
 const ports = (o: J) => ((o.spec?.ports ?? []) as J[]).map((p) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ''}/${p.protocol ?? 'TCP'}`).join(',') || '<none>'
 
+export const GATEWAY_API_GROUP = 'gateway.networking.k8s.io'
+
 export const RESOURCES: ResourceDef[] = [
+  // Gateway API Gateways (waypoints): kept with their status as written, since the simulator runs
+  // no gateway controller (the scenario states what Istio's would have set).
+  {
+    resource: 'gateways', kind: 'Gateway', group: GATEWAY_API_GROUP, shortNames: ['gtw'], categories: ['gateway-api'],
+    columns: [NAME, {name: 'Class', cell: (o) => o.spec?.gatewayClassName}, {name: 'Address', cell: (o) => o.status?.addresses?.[0]?.value ?? null},
+      {name: 'Programmed', cell: (o) => ((o.status?.conditions ?? []) as J[]).find((c) => c.type === 'Programmed')?.status ?? 'Unknown'}, AGE],
+    list: (s) => (s.gatewayApiGateways ?? []) as J[],
+    put: (s, obj) => {
+      s.gatewayApiGateways = [...(s.gatewayApiGateways ?? []).filter((g) => !(g.metadata.namespace === obj.metadata.namespace && g.metadata.name === obj.metadata.name)), obj as SimObject]
+    },
+    remove: (s, ns, name) => {
+      s.gatewayApiGateways = (s.gatewayApiGateways ?? []).filter((g) => !(g.metadata.namespace === ns && g.metadata.name === name))
+    },
+  },
   istioDef('virtualservices', 'VirtualService', 'networking.istio.io', ['vs'], [
     {name: 'Gateways', type: 'string', cell: (o) => jsonCell(o.spec?.gateways)}, {name: 'Hosts', type: 'string', cell: (o) => jsonCell(o.spec?.hosts)}]),
   istioDef('destinationrules', 'DestinationRule', 'networking.istio.io', ['dr'], [{name: 'Host', type: 'string', cell: (o) => jsonCell(o.spec?.host)}]),

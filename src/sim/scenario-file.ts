@@ -106,6 +106,8 @@ export function scenarioFromManifests(objects: J[], name: string): Scenario {
     const group = String(o.apiVersion).split('/')[0]
     if (ISTIO_GROUPS.includes(group)) {
       s.istioConfigs.push({...o, metadata: {...meta, generation: 1}, spec: o.spec ?? {}} as IstioConfig)
+    } else if (group === 'gateway.networking.k8s.io' && o.kind === 'Gateway') {
+      s.gatewayApiGateways = [...(s.gatewayApiGateways ?? []), {...o, apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway', metadata: {...meta, generation: 1}, spec: o.spec ?? {}} as SimObject]
     } else if (o.kind === 'Service') {
       s.services.push(serviceFromJson({...o, metadata: meta, spec: {...o.spec, clusterIP: o.spec?.clusterIP ?? `10.96.${100 + s.services.length}.${10 + s.services.length}`}}))
     } else if (o.kind === 'ServiceAccount') {
@@ -117,7 +119,7 @@ export function scenarioFromManifests(objects: J[], name: string): Scenario {
     } else if (o.kind === 'Deployment') {
       addDeployment(s, {...o, metadata: meta}, sim, created)
     } else if (!['Namespace', 'Simulation'].includes(o.kind)) {
-      throw new ScenarioError(`${o.kind} ${ns}/${o.metadata?.name}: the simulator models Namespace, Service, ServiceAccount, ConfigMap, Pod, Deployment and Istio's networking and security kinds`)
+      throw new ScenarioError(`${o.kind} ${ns}/${o.metadata?.name}: the simulator models Namespace, Service, ServiceAccount, ConfigMap, Pod, Deployment, Gateway API Gateways and Istio's networking and security kinds`)
     }
   }
   if (!s.services.some((x) => x.name === 'kubernetes' && x.namespace === 'default')) {
@@ -161,7 +163,7 @@ function addDeployment(s: Scenario, obj: J, sim: SimulationSpec, created: string
   const template = obj.spec?.template ?? {}
   const labels = template.metadata?.labels ?? {}
   const containers = containersOf(template.spec)
-  const router = containers.some((c) => c.name === 'istio-proxy' && (c.args ?? []).includes('router'))
+  const router = containers.some((c) => c.name === 'istio-proxy' && ['router', 'waypoint'].includes((c.args ?? [])[1] ?? ''))
   const deploy: SimWorkload = makeDeployment(obj.metadata.name, ns, obj.metadata.labels ?? labels, containers, template.spec?.serviceAccountName ?? 'default', obj.spec?.replicas ?? 1, template.metadata?.annotations)
   deploy.selector = obj.spec?.selector?.matchLabels ?? labels
   deploy.creationTimestamp = created

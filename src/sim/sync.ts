@@ -9,13 +9,20 @@ export const TYPE_URLS: Record<XdsType, string> = {
   eds: 'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment',
   ecds: 'type.googleapis.com/envoy.config.core.v3.TypedExtensionConfig',
 }
+/** What ztunnel watches (pilot/pkg/xds/v3/model.go AddressType, WorkloadAuthorizationType). */
+export const AMBIENT_TYPE_URLS = {
+  wds: 'type.googleapis.com/istio.workload.Address',
+  wads: 'type.googleapis.com/istio.security.Authorization',
+} as const
+export type AmbientXdsType = keyof typeof AMBIENT_TYPE_URLS
 const FLAT: Record<XdsType, string> = {cds: 'cluster', lds: 'listener', rds: 'route', eds: 'endpoint', ecds: 'extensionconfig'}
 
 /** A proxy as istiod knows it (a pod of this cluster, or a remote one without a pod here). */
 export interface ConnectedProxy {
   id: string // <pod>.<namespace>
   clusterId: string
-  type: 'sidecar' | 'router'
+  /** model.NodeType (pilot/pkg/model/context.go): from the first argument after `proxy`. */
+  type: 'sidecar' | 'router' | 'waypoint' | 'ztunnel'
   istioVersion: string
   istiod: string
   sync: Partial<Record<XdsType, SyncState>>
@@ -25,6 +32,8 @@ export interface ConnectedProxy {
   connectedAt: string
   /** A live mesh's real nonces and send times per type (src/sim/xds.ts); scripted from `sync` otherwise. */
   live?: Partial<Record<XdsType, {sent?: string; acked?: string; error?: string; sentAt: string}>>
+  /** A ztunnel's WDS and WADS; it watches no Envoy type. */
+  ambient?: Record<AmbientXdsType, SyncState>
 }
 
 export function nonce(seed: string): string {
@@ -34,7 +43,8 @@ export function nonce(seed: string): string {
 
 export function connectedProxies(scenario: Scenario, istiod?: string): ConnectedProxy[] {
   const fromPods: ConnectedProxy[] = scenario.pods.filter((p) => p.proxy?.istiod && p.phase === 'Running').flatMap((p): ConnectedProxy[] => {
-    const base = {id: `${p.name}.${p.namespace}`, clusterId: scenario.clusterId, type: p.proxy!.kind, istioVersion: p.proxy!.istioVersion, istiod: p.proxy!.istiod!, pod: p, ip: p.ip}
+    const type = p.containers.find((c) => c.name === 'istio-proxy')?.args?.[1] === 'waypoint' ? 'waypoint' as const : p.proxy!.kind
+    const base = {id: `${p.name}.${p.namespace}`, clusterId: scenario.clusterId, type, istioVersion: p.proxy!.istioVersion, istiod: p.proxy!.istiod!, pod: p, ip: p.ip}
     if (!scenario.xds) {
       return [{...base, sync: p.proxy!.sync ?? {cds: 'SYNCED', lds: 'SYNCED', eds: 'SYNCED', rds: 'SYNCED'}, syncError: p.proxy!.syncError, connectedAt: scenario.now}]
     }
@@ -50,7 +60,14 @@ export function connectedProxies(scenario: Scenario, istiod?: string): Connected
     const first = Object.values(live).map((s) => s!.sentAt).sort()[0] ?? new Date().toISOString()
     return [{...base, sync, live, connectedAt: first}]
   })
-  const all = [...fromPods, ...(scenario.remoteProxies ?? [])]
+  // ztunnels connect to istiod too (pilot/pkg/xds/debug.go reports them with proxy_type ztunnel).
+  const firstIstiod = scenario.pods.filter((p) => p.istiod).map((p) => p.name).sort()[0]
+  const ztunnels: ConnectedProxy[] = scenario.pods.filter((p) => p.ztunnel && p.phase === 'Running' && firstIstiod).map((p) => ({
+    id: `${p.name}.${p.namespace}`, clusterId: scenario.clusterId, type: 'ztunnel', istioVersion: p.ztunnel!.version, istiod: firstIstiod, pod: p, ip: p.ip,
+    sync: {}, connectedAt: scenario.now,
+    ambient: {wds: scenario.ambient?.staleZtunnels.includes(p.nodeName ?? '') ? 'STALE' : 'SYNCED', wads: 'SYNCED'},
+  }))
+  const all = [...fromPods, ...ztunnels, ...(scenario.remoteProxies ?? [])]
   return (istiod ? all.filter((p) => p.istiod === istiod) : all).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
 }
 
@@ -71,6 +88,11 @@ export function typeStatus(proxy: ConnectedProxy, type: XdsType): TypeStatus | u
     case 'STALE_NEVER_ACKED': return {sent: current, state}
     case 'ERROR': return {sent: current, acked: current, error: proxy.syncError ?? 'NACK', state}
   }
+}
+
+function ambientStatus(proxy: ConnectedProxy, type: AmbientXdsType, state: SyncState): TypeStatus {
+  const current = nonce(`${proxy.id}/${type}/2`)
+  return state === 'STALE' ? {sent: current, acked: nonce(`${proxy.id}/${type}/1`), state} : {sent: current, acked: current, state}
 }
 
 function minorOf(version: string): number {
@@ -98,6 +120,10 @@ export function syncRow(proxy: ConnectedProxy, now: string, istiodVersion = '1.2
     if (proxy.live && !proxy.live[type]) continue
     resources[TYPE_URLS[type]] = {...(s.sent ? {sent: s.sent} : {}), ...(s.acked ? {acked: s.acked} : {}), sentTime: s.sent || s.error ? (proxy.live?.[type]?.sentAt ?? now) : '0001-01-01T00:00:00Z', ...(s.error ? {lastError: s.error} : {})}
   }
+  for (const [type, state] of Object.entries(proxy.ambient ?? {}) as Array<[AmbientXdsType, SyncState]>) {
+    const s = ambientStatus(proxy, type, state)
+    resources[AMBIENT_TYPE_URLS[type]] = {sent: s.sent, ...(s.acked ? {acked: s.acked} : {}), sentTime: now}
+  }
   if (minor >= 24) row.resources = resources
   return row
 }
@@ -105,10 +131,13 @@ export function syncRow(proxy: ConnectedProxy, now: string, istiodVersion = '1.2
 /** The ClientConfig (envoy.service.status.v3) istiod builds for `istio.io/debug/syncz` over xDS. */
 export function clientConfig(proxy: ConnectedProxy, now: string): Record<string, unknown> {
   const generic: Array<Record<string, unknown>> = []
-  for (const type of ['cds', 'lds', 'rds', 'eds', 'ecds'] as XdsType[]) {
+  for (const type of (proxy.type === 'ztunnel' ? [] : ['cds', 'lds', 'rds', 'eds', 'ecds']) as XdsType[]) {
     const s = typeStatus(proxy, type)
     const status = !s ? 'NOT_SENT' : s.state === 'STALE_NEVER_ACKED' ? 'STALE' : s.state
     generic.push({typeUrl: TYPE_URLS[type], configStatus: status, ...(s?.error ? {errorState: {lastUpdateAttempt: now, details: s.error}} : {})})
+  }
+  for (const [type, state] of Object.entries(proxy.ambient ?? {}) as Array<[AmbientXdsType, SyncState]>) {
+    generic.push({typeUrl: AMBIENT_TYPE_URLS[type], configStatus: ambientStatus(proxy, type, state).state})
   }
   const namespace = proxy.id.slice(proxy.id.lastIndexOf('.') + 1)
   return {'@type': 'type.googleapis.com/envoy.service.status.v3.ClientConfig', node: {id: proxy.id, metadata: {CLUSTER_ID: proxy.clusterId, NAMESPACE: namespace, ISTIO_VERSION: proxy.istioVersion}}, genericXdsConfigs: generic}

@@ -18,6 +18,8 @@ export interface AmbientSpec {
   certificates?: Record<string, {expiresIn?: string; state?: string}>
   /** Connections ztunnels hold: from a pod to a `service.namespace:port`. */
   connections?: Array<{from: string; to: string}>
+  /** Nodes whose ztunnel has not acknowledged istiod's last WDS push (syncz STALE). */
+  staleZtunnels?: string[]
 }
 
 /** What a ztunnel pod keeps between requests: its log filter (tracing Targets). */
@@ -68,7 +70,7 @@ export function addAmbient(s: Scenario, spec: AmbientSpec): void {
     pod.ztunnel = {version, ...defaultZtunnelLog()}
     s.pods.push(pod)
   }
-  s.ambient = {version, certificates: spec.certificates ?? {}, connections: spec.connections ?? []}
+  s.ambient = {version, certificates: spec.certificates ?? {}, connections: spec.connections ?? [], staleZtunnels: spec.staleZtunnels ?? []}
 }
 
 /** The scenario's ambient settings once loaded (model.ts `Scenario.ambient`). */
@@ -76,6 +78,7 @@ export interface AmbientSettings {
   version: string
   certificates: NonNullable<AmbientSpec['certificates']>
   connections: NonNullable<AmbientSpec['connections']>
+  staleZtunnels: string[]
 }
 
 type J = Record<string, unknown>

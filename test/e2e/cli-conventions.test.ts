@@ -178,11 +178,11 @@ describe('-o values and --no-headers (item 5)', () => {
     }
   })
 
-  it('sync-status -o wide adds the NACK text', async () => {
+  it('sync-status -o wide adds the proxy TYPE and the NACK text', async () => {
     const result = await runCli(['sync-status', '-f', syncz, '-o', 'wide'], plain)
     expect(result.code).toBe(0)
     const [header, , nacked] = result.stdout.split('\n')
-    expect(header).toMatch(/ {5}VERSION {5}NACK$/)
+    expect(header).toMatch(/ {5}VERSION {5}TYPE {5,}NACK$/)
     expect(nacked).toMatch(/ {5}LDS: Proto constraint validation failed$/)
   })
 

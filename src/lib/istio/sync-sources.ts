@@ -102,13 +102,14 @@ export interface DiffSourceFlags {
  * istiod's `/debug/config_dump?proxyID=<pod>.<ns>` from the replica the proxy is connected to, and
  * the pod's Envoy `/config_dump`, fetched in parallel.
  */
-export async function loadDiffSources(ctx: RunContext, target: string | undefined, flags: DiffSourceFlags): Promise<{istiod: InputText; envoy: InputText}> {
+export async function loadDiffSources(ctx: RunContext, target: string | undefined, flags: DiffSourceFlags): Promise<{istiod: InputText; envoy: InputText} | {ztunnel: string}> {
   const istiodFile = flags['diff-istiod']
   const envoyFile = flags['diff-envoy']
   if (target !== undefined) {
     if (istiodFile !== undefined || envoyFile !== undefined) throw usageError('sync-status: give either a proxy or --diff-istiod/--diff-envoy files, not both')
     const pod = await resolveTargetPod(ctx, target)
     const proxyId = proxyIdOf(pod)
+    if (isZtunnelPod(pod.pod)) return {ztunnel: proxyId}
     const path = `/debug/config_dump?proxyID=${encodeURIComponent(proxyId)}`
     const [istiod, envoy] = await Promise.all([
       queryProxyIstiod(ctx, selectorOf(flags), path, proxyId),
@@ -121,6 +122,14 @@ export async function loadDiffSources(ctx: RunContext, target: string | undefine
   }
   if (istiodFile === '-' && envoyFile === '-') throw usageError('only one of --diff-istiod and --diff-envoy can read stdin')
   return {istiod: await readInputText(istiodFile, ctx.signal), envoy: await readInputText(envoyFile, ctx.signal)}
+}
+
+/**
+ * A ztunnel runs the ztunnel image in its istio-proxy container (manifests/charts/ztunnel): it is
+ * not Envoy, so there is no config_dump to compare with istiod's.
+ */
+function isZtunnelPod(pod: {spec?: {containers?: Array<{name?: string; image?: string}>}}): boolean {
+  return (pod.spec?.containers ?? []).some((c) => c.name === 'istio-proxy' && /(^|\/)ztunnel(:|@|$)/.test(c.image ?? ''))
 }
 
 function selectorOf(flags: {'istio-namespace': string; revision?: string; token?: string}): IstiodSelector {

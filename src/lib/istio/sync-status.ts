@@ -23,6 +23,17 @@ export const SYNC_TYPE_URLS: Readonly<Record<SyncType, string>> = {
   ECDS: 'type.googleapis.com/envoy.config.core.v3.TypedExtensionConfig',
 }
 
+/**
+ * What a ztunnel watches instead of Envoy's types: WDS (workloads and services) and WADS
+ * (authorization policies), pilot/pkg/xds/v3/model.go AddressType and WorkloadAuthorizationType.
+ */
+export const AMBIENT_SYNC_TYPES = ['WDS', 'WADS'] as const
+export type AmbientSyncType = (typeof AMBIENT_SYNC_TYPES)[number]
+export const AMBIENT_TYPE_URLS: Readonly<Record<AmbientSyncType, string>> = {
+  WDS: 'type.googleapis.com/istio.workload.Address',
+  WADS: 'type.googleapis.com/istio.security.Authorization',
+}
+
 /** The prefix of the flat form's `<prefix>_sent` / `<prefix>_acked` fields. */
 const FLAT_PREFIX: Readonly<Record<SyncType, string>> = {
   CDS: 'cluster',
@@ -74,6 +85,8 @@ export interface SyncStatusRow {
   istiod: string
   version: string
   types: Record<SyncType, SyncTypeStatus>
+  /** A ztunnel's WDS and WADS (only the types istiod reports for this proxy). */
+  ambientTypes?: Partial<Record<AmbientSyncType, SyncTypeStatus>>
 }
 
 export interface SyncSource {
@@ -126,12 +139,12 @@ function sendTime(value: unknown): string | undefined {
   return Number.isNaN(Date.parse(value)) ? undefined : value
 }
 
-function typeStatus(type: SyncType, state: SyncState, options: SyncParseOptions, lastUpdated?: string, error?: string): SyncTypeStatus {
+function typeStatus(type: SyncType | AmbientSyncType, state: SyncState, options: SyncParseOptions, lastUpdated?: string, error?: string): SyncTypeStatus {
   const withAge = lastUpdated !== undefined && state !== 'NOT SENT' && state !== 'IGNORED'
   const status: SyncTypeStatus = {
     state,
     display: withAge ? `${state} (${humanDuration(options.now - Date.parse(lastUpdated))})` : state,
-    typeUrl: SYNC_TYPE_URLS[type],
+    typeUrl: type === 'WDS' || type === 'WADS' ? AMBIENT_TYPE_URLS[type] : SYNC_TYPE_URLS[type],
   }
   if (lastUpdated !== undefined) status.lastUpdated = lastUpdated
   if (error) status.error = error
@@ -182,6 +195,14 @@ function flatRow(entry: Json, istiod: string, options: SyncParseOptions): SyncSt
       types[type] = typeStatus(type, state, options)
     }
   }
+  const ambientTypes: Partial<Record<AmbientSyncType, SyncTypeStatus>> = {}
+  for (const type of AMBIENT_SYNC_TYPES) {
+    const resource = resources[AMBIENT_TYPE_URLS[type]]
+    if (!isObject(resource)) continue
+    const lastError = stringField(resource, 'last_error')
+    const state: SyncState = lastError !== '' ? 'ERROR' : nonceState(stringField(resource, 'sent'), stringField(resource, 'acked'), false)
+    ambientTypes[type] = typeStatus(type, state, options, sendTime(field(resource, 'sent_time')), lastError)
+  }
   const istioVersion = stringField(entry, 'istio_version')
   const namespace = namespaceOf(proxy, '')
   const row: SyncStatusRow = {
@@ -193,6 +214,7 @@ function flatRow(entry: Json, istiod: string, options: SyncParseOptions): SyncSt
     version: istioVersion !== '' ? istioVersion : `${stringField(entry, 'proxy_version')}*`,
     ...(proxyType === '' ? {} : {proxyType}),
     types,
+    ...(Object.keys(ambientTypes).length > 0 ? {ambientTypes} : {}),
   }
   return row
 }
@@ -222,13 +244,16 @@ function clientConfigRow(config: Json, istiod: string, options: SyncParseOptions
   const metadata = isObject(field(node, 'metadata')) ? field(node, 'metadata') : {}
   const proxy = stringField(node, 'id')
   const types = {} as Record<SyncType, SyncTypeStatus>
-  const byUrl = new Map<string, SyncType>(SYNC_TYPES.map((type) => [SYNC_TYPE_URLS[type], type]))
+  const ambientTypes: Partial<Record<AmbientSyncType, SyncTypeStatus>> = {}
+  const byUrl = new Map<string, SyncType | AmbientSyncType>([...SYNC_TYPES.map((type) => [SYNC_TYPE_URLS[type], type] as const), ...AMBIENT_SYNC_TYPES.map((type) => [AMBIENT_TYPE_URLS[type], type] as const)])
   for (const generic of arrayField(config, 'generic_xds_configs')) {
     const type = byUrl.get(stringField(generic, 'type_url'))
     if (type === undefined) continue
     const state = clientConfigState(enumField(generic, 'config_status', CONFIG_STATUS))
     const details = stringField(field(generic, 'error_state'), 'details')
-    types[type] = typeStatus(type, state, options, sendTime(field(generic, 'last_updated')), state === 'ERROR' ? details : '')
+    const status = typeStatus(type, state, options, sendTime(field(generic, 'last_updated')), state === 'ERROR' ? details : '')
+    if (type === 'WDS' || type === 'WADS') ambientTypes[type] = status
+    else types[type] = status
   }
   for (const legacy of arrayField(config, 'xds_config')) {
     const found = LEGACY_CONFIG_FIELD.find(([name]) => field(legacy, name) !== undefined)
@@ -244,7 +269,10 @@ function clientConfigRow(config: Json, istiod: string, options: SyncParseOptions
     clusterId: stringField(metadata, 'CLUSTER_ID'),
     istiod,
     version: stringField(metadata, 'ISTIO_VERSION') || istiodVersion,
+    // The ClientConfig carries no node type; only a ztunnel watches WDS.
+    ...(ambientTypes.WDS ? {proxyType: 'ztunnel'} : {}),
     types,
+    ...(Object.keys(ambientTypes).length > 0 ? {ambientTypes} : {}),
   }
   return row
 }
@@ -361,7 +389,7 @@ export function tripsFailOn(status: SyncTypeStatus, states: ReadonlySet<SyncStat
 
 /** Rows with at least one type that trips `--fail-on` with `states`. */
 export function rowsWithStates(rows: readonly SyncStatusRow[], states: ReadonlySet<SyncState>): SyncStatusRow[] {
-  return rows.filter((row) => SYNC_TYPES.some((type) => tripsFailOn(row.types[type], states)))
+  return rows.filter((row) => SYNC_TYPES.some((type) => tripsFailOn(row.types[type], states)) || Object.values(row.ambientTypes ?? {}).some((status) => tripsFailOn(status, states)))
 }
 
 /** NOT SENT types whose subscription istiod's syncz did not say (istiods before 1.23). */
@@ -412,7 +440,7 @@ export function istiodNameFromFile(file: string): string {
 }
 
 /** A row as scripts read it (--json, -o json/yaml): the table cell (`display`, with its age text) left out; `lastUpdated` carries the time. */
-export type SyncStatusData = Omit<SyncStatusRow, 'types'> & {types: Record<SyncType, Omit<SyncTypeStatus, 'display'>>}
+export type SyncStatusData = Omit<SyncStatusRow, 'types' | 'ambientTypes'> & {types: Record<SyncType, Omit<SyncTypeStatus, 'display'>>; ambientTypes?: Partial<Record<AmbientSyncType, Omit<SyncTypeStatus, 'display'>>>}
 
 export function syncStatusData(rows: readonly SyncStatusRow[]): SyncStatusData[] {
   return rows.map((row) => ({
@@ -421,6 +449,7 @@ export function syncStatusData(rows: readonly SyncStatusRow[]): SyncStatusData[]
       const {display: _display, ...data} = row.types[type]
       return [type, data]
     })) as SyncStatusData['types'],
+    ...(row.ambientTypes ? {ambientTypes: Object.fromEntries(Object.entries(row.ambientTypes).map(([type, {display: _display, ...data}]) => [type, data]))} : {}),
   }))
 }
 
