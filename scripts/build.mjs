@@ -45,7 +45,7 @@ const bundleOptions = {
   // Smaller to parse (~15% less load time); identifiers stay readable in --verbose stack traces.
   minifyWhitespace: true,
   minifySyntax: true,
-  banner: {js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);"},
+  banner: {js: "import { createRequire as __bundleRequire } from 'module'; const require = __bundleRequire(import.meta.url);"},
   plugins: [kubeBundlePlugin],
 }
 await esbuild({...bundleOptions, entryPoints: [join(srcLib, 'kube', 'live.ts')], outfile: join(root, 'dist', 'lib', 'kube-bundle.js')})

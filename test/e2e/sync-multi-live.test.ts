@@ -74,8 +74,10 @@ describe('sync-status over several contexts', () => {
     expect(lines[0]).toMatch(/^CONTEXT {5}NAME +CLUSTER +CDS +LDS +EDS +RDS +ECDS +ISTIOD +VERSION$/)
     expect(lines.slice(1).map((line) => line.split(/\s+/).filter((cell) => !cell.startsWith('('))).map((cells) => [cells[0], cells[1], cells.at(-1)])).toEqual([
       ['east', 'httpbin-5c5f9d7b8d-lt6hx.default', '1.17.8'],
+      ['east', 'ratings-v1-77f6b4c8d5-m2j7r.default', '1.25.2'],
       ['east', 'sleep-6f8cfb8c8f-wncwh.default', '1.17.8'],
       ['west', 'httpbin-5c5f9d7b8d-lt6hx.default', '1.24.3'],
+      ['west', 'ratings-v1-77f6b4c8d5-m2j7r.default', '1.25.2'],
       ['west', 'sleep-6f8cfb8c8f-wncwh.default', '1.24.3'],
     ])
   })
@@ -87,8 +89,10 @@ describe('sync-status over several contexts', () => {
     expect(envelope.status).toBe(4)
     expect(envelope.result.proxies.map((row: {context: string; proxy: string}) => `${row.context} ${row.proxy}`)).toEqual([
       'west httpbin-5c5f9d7b8d-lt6hx.default',
+      'west ratings-v1-77f6b4c8d5-m2j7r.default',
       'west sleep-6f8cfb8c8f-wncwh.default',
       'east httpbin-5c5f9d7b8d-lt6hx.default',
+      'east ratings-v1-77f6b4c8d5-m2j7r.default',
       'east sleep-6f8cfb8c8f-wncwh.default',
     ])
     expect(envelope.result.failedContexts).toEqual([{context: 'gone', kind: 'connection', message: GONE.replace('context gone: ', '')}])
@@ -107,7 +111,7 @@ describe('sync-status over several contexts', () => {
     expect(result.stderr).toBe('')
     expect(result.code).toBe(0)
     const ecds = result.stdout.trim().split('\n').slice(1).map((line) => /^(\w+) .*(NOT SENT|IGNORED) +istiod/.exec(line)!.slice(1, 3).join(' '))
-    expect(ecds).toEqual(['east NOT SENT', 'east NOT SENT', 'west IGNORED', 'west IGNORED'])
+    expect(ecds).toEqual(['east NOT SENT', 'east NOT SENT', 'east NOT SENT', 'west IGNORED', 'west IGNORED', 'west IGNORED'])
     expect(east.adminRequests.some((request) => request.path === '/debug/adsz')).toBe(true)
     expect(west.adminRequests.some((request) => request.path === '/debug/adsz')).toBe(false)
   })
@@ -128,9 +132,9 @@ describe('version over several contexts', () => {
     expect(result.stdout).toBe(
       'client version: 0.1.0\n' +
         'CONTEXT   CONTROL PLANE   DATA PLANE\n' +
-        'east      1.17.8          1.17.8 (7 proxies)\n' +
+        'east      1.17.8          1.17.8 (7 proxies), 1.25.2 (1 proxies)\n' +
         'gone      unknown         unknown\n' +
-        'west      1.24.3          1.24.3 (7 proxies)\n',
+        'west      1.24.3          1.24.3 (7 proxies), 1.25.2 (1 proxies)\n',
     )
     expect(result.stderr).toContain('context gone: control plane version unknown: cannot reach the Kubernetes API server at http://127.0.0.1:9')
     const json = JSON.parse((await meshdbg('version', '--context', 'east', '--context', 'west', '-o', 'json')).stdout)

@@ -55,7 +55,7 @@ function live(args: string[]): Promise<CliResult> {
 const tokenRequests = () => sim.requests.filter((request) => request.method === 'POST' && request.path.endsWith('/serviceaccounts/default/token'))
 
 const HEADER_ALL =
-  'NAME                                                   CLUSTER        CDS              LDS              EDS                                  RDS              ECDS         ISTIOD                    VERSION\n'
+  'NAME                                                   CLUSTER        CDS              LDS              EDS                                  RDS              ECDS        ISTIOD                    VERSION\n'
 
 describe('live sync-status: the mesh-wide table', () => {
   beforeEach(() => {
@@ -68,14 +68,14 @@ describe('live sync-status: the mesh-wide table', () => {
     expect(result.code).toBe(0)
     expect(result.stdout).toBe(
       HEADER_ALL +
-        'catalog-5c7f8f8447-f54sj.istioinaction                 Kubernetes     SYNCED (60m)     SYNCED (60m)     SYNCED (60m)                         SYNCED (60m)     NOT SENT     istiod-8d74787f-n4c7b     1.24.3\n' +
-        'catalog-v2-6d4c8b7d9f-8xw2p.istioinaction              Kubernetes     STALE (60m)      SYNCED (60m)     SYNCED (60m)                         SYNCED (60m)     NOT SENT     istiod-8d74787f-x2k9p     1.24.3\n' +
-        'catalog-v2-6d4c8b7d9f-zqgfl.istioinaction              Kubernetes     SYNCED (60m)     ERROR (60m)      SYNCED (60m)                         SYNCED (60m)     NOT SENT     istiod-8d74787f-x2k9p     1.24.3\n' +
-        'httpbin-5c5f9d7b8d-lt6hx.default                       Kubernetes     SYNCED (60m)     SYNCED (60m)     SYNCED (60m)                         SYNCED (60m)     NOT SENT     istiod-8d74787f-x2k9p     1.24.3\n' +
-        'istio-ingressgateway-6bb8fb6549-hcdnc.istio-system     Kubernetes     SYNCED (60m)     SYNCED (60m)     SYNCED (60m)                         SYNCED (60m)     NOT SENT     istiod-8d74787f-n4c7b     1.24.3\n' +
-        'ratings-v1-77f6b4c8d5-m2j7r.default                    Kubernetes     SYNCED (60m)     SYNCED (60m)     SYNCED (60m)                         SYNCED (60m)     NOT SENT     istiod-8d74787f-x2k9p     1.25.2\n' +
-        'sleep-6f8cfb8c8f-wncwh.default                         Kubernetes     SYNCED (60m)     SYNCED (60m)     SYNCED (60m)                         SYNCED (60m)     NOT SENT     istiod-8d74787f-n4c7b     1.24.3\n' +
-        'webapp-7c5d7b8c6b-4vzd9.istioinaction                  Kubernetes     SYNCED (60m)     SYNCED (60m)     STALE (Never Acknowledged) (60m)     SYNCED (60m)     NOT SENT     istiod-8d74787f-n4c7b     1.24.3\n',
+        'catalog-5c7f8f8447-f54sj.istioinaction                 Kubernetes     SYNCED (60m)     SYNCED (60m)     SYNCED (60m)                         SYNCED (60m)     IGNORED     istiod-8d74787f-n4c7b     1.24.3\n' +
+        'catalog-v2-6d4c8b7d9f-8xw2p.istioinaction              Kubernetes     STALE (60m)      SYNCED (60m)     SYNCED (60m)                         SYNCED (60m)     IGNORED     istiod-8d74787f-x2k9p     1.24.3\n' +
+        'catalog-v2-6d4c8b7d9f-zqgfl.istioinaction              Kubernetes     SYNCED (60m)     ERROR (60m)      SYNCED (60m)                         SYNCED (60m)     IGNORED     istiod-8d74787f-x2k9p     1.24.3\n' +
+        'httpbin-5c5f9d7b8d-lt6hx.default                       Kubernetes     SYNCED (60m)     SYNCED (60m)     SYNCED (60m)                         SYNCED (60m)     IGNORED     istiod-8d74787f-x2k9p     1.24.3\n' +
+        'istio-ingressgateway-6bb8fb6549-hcdnc.istio-system     Kubernetes     SYNCED (60m)     SYNCED (60m)     SYNCED (60m)                         SYNCED (60m)     IGNORED     istiod-8d74787f-n4c7b     1.24.3\n' +
+        'ratings-v1-77f6b4c8d5-m2j7r.default                    Kubernetes     SYNCED (60m)     SYNCED (60m)     SYNCED (60m)                         SYNCED (60m)     IGNORED     istiod-8d74787f-x2k9p     1.25.2\n' +
+        'sleep-6f8cfb8c8f-wncwh.default                         Kubernetes     SYNCED (60m)     SYNCED (60m)     SYNCED (60m)                         SYNCED (60m)     IGNORED     istiod-8d74787f-n4c7b     1.24.3\n' +
+        'webapp-7c5d7b8c6b-4vzd9.istioinaction                  Kubernetes     SYNCED (60m)     SYNCED (60m)     STALE (Never Acknowledged) (60m)     SYNCED (60m)     IGNORED     istiod-8d74787f-n4c7b     1.24.3\n',
     )
     // Every replica was asked, on the loopback port, with no token needed.
     const asked = sim.adminRequests.filter((request) => request.path.startsWith('/debug/syncz'))
@@ -93,15 +93,15 @@ describe('live sync-status: the mesh-wide table', () => {
       expect(result.stderr).toBe('')
       expect(result.code).toBe(0)
     expect(result.stdout).toBe(
-      'NAME                                                   CLUSTER        CDS              LDS              EDS              RDS              ECDS         ISTIOD                    VERSION\n' +
-        'catalog-5c7f8f8447-f54sj.istioinaction                 Kubernetes     SYNCED (60m)     SYNCED (60m)     SYNCED (60m)     SYNCED (60m)     NOT SENT     istiod-8d74787f-n4c7b     1.24.3\n' +
-        'catalog-v2-6d4c8b7d9f-8xw2p.istioinaction              Kubernetes     SYNCED (60m)     SYNCED (60m)     SYNCED (60m)     SYNCED (60m)     NOT SENT     istiod-8d74787f-x2k9p     1.24.3\n' +
-        'catalog-v2-6d4c8b7d9f-zqgfl.istioinaction              Kubernetes     SYNCED (60m)     SYNCED (60m)     SYNCED (60m)     SYNCED (60m)     NOT SENT     istiod-8d74787f-x2k9p     1.24.3\n' +
-        'httpbin-5c5f9d7b8d-lt6hx.default                       Kubernetes     SYNCED (60m)     SYNCED (60m)     SYNCED (60m)     SYNCED (60m)     NOT SENT     istiod-8d74787f-x2k9p     1.24.3\n' +
-        'istio-ingressgateway-6bb8fb6549-hcdnc.istio-system     Kubernetes     SYNCED (60m)     SYNCED (60m)     SYNCED (60m)     SYNCED (60m)     NOT SENT     istiod-8d74787f-n4c7b     1.24.3\n' +
-        'ratings-v1-77f6b4c8d5-m2j7r.default                    Kubernetes     SYNCED (60m)     SYNCED (60m)     SYNCED (60m)     SYNCED (60m)     NOT SENT     istiod-8d74787f-x2k9p     1.25.2\n' +
-        'sleep-6f8cfb8c8f-wncwh.default                         Kubernetes     SYNCED (60m)     SYNCED (60m)     SYNCED (60m)     SYNCED (60m)     NOT SENT     istiod-8d74787f-n4c7b     1.24.3\n' +
-        'webapp-7c5d7b8c6b-4vzd9.istioinaction                  Kubernetes     SYNCED (60m)     SYNCED (60m)     SYNCED (60m)     SYNCED (60m)     NOT SENT     istiod-8d74787f-n4c7b     1.24.3\n',
+      'NAME                                                   CLUSTER        CDS              LDS              EDS              RDS              ECDS        ISTIOD                    VERSION\n' +
+        'catalog-5c7f8f8447-f54sj.istioinaction                 Kubernetes     SYNCED (60m)     SYNCED (60m)     SYNCED (60m)     SYNCED (60m)     IGNORED     istiod-8d74787f-n4c7b     1.24.3\n' +
+        'catalog-v2-6d4c8b7d9f-8xw2p.istioinaction              Kubernetes     SYNCED (60m)     SYNCED (60m)     SYNCED (60m)     SYNCED (60m)     IGNORED     istiod-8d74787f-x2k9p     1.24.3\n' +
+        'catalog-v2-6d4c8b7d9f-zqgfl.istioinaction              Kubernetes     SYNCED (60m)     SYNCED (60m)     SYNCED (60m)     SYNCED (60m)     IGNORED     istiod-8d74787f-x2k9p     1.24.3\n' +
+        'httpbin-5c5f9d7b8d-lt6hx.default                       Kubernetes     SYNCED (60m)     SYNCED (60m)     SYNCED (60m)     SYNCED (60m)     IGNORED     istiod-8d74787f-x2k9p     1.24.3\n' +
+        'istio-ingressgateway-6bb8fb6549-hcdnc.istio-system     Kubernetes     SYNCED (60m)     SYNCED (60m)     SYNCED (60m)     SYNCED (60m)     IGNORED     istiod-8d74787f-n4c7b     1.24.3\n' +
+        'ratings-v1-77f6b4c8d5-m2j7r.default                    Kubernetes     SYNCED (60m)     SYNCED (60m)     SYNCED (60m)     SYNCED (60m)     IGNORED     istiod-8d74787f-x2k9p     1.25.2\n' +
+        'sleep-6f8cfb8c8f-wncwh.default                         Kubernetes     SYNCED (60m)     SYNCED (60m)     SYNCED (60m)     SYNCED (60m)     IGNORED     istiod-8d74787f-n4c7b     1.24.3\n' +
+        'webapp-7c5d7b8c6b-4vzd9.istioinaction                  Kubernetes     SYNCED (60m)     SYNCED (60m)     SYNCED (60m)     SYNCED (60m)     IGNORED     istiod-8d74787f-n4c7b     1.24.3\n',
     )
     } finally {
       await healthy.close()
@@ -112,11 +112,11 @@ describe('live sync-status: the mesh-wide table', () => {
     const result = await live(['ps', '-n', 'istioinaction', '--fail-on', 'stale,error'])
     expect(result.code).toBe(10)
     expect(result.stdout).toBe(
-      'NAME                                          CLUSTER        CDS              LDS              EDS                                  RDS              ECDS         ISTIOD                    VERSION\n' +
-        'catalog-5c7f8f8447-f54sj.istioinaction        Kubernetes     SYNCED (60m)     SYNCED (60m)     SYNCED (60m)                         SYNCED (60m)     NOT SENT     istiod-8d74787f-n4c7b     1.24.3\n' +
-        'catalog-v2-6d4c8b7d9f-8xw2p.istioinaction     Kubernetes     STALE (60m)      SYNCED (60m)     SYNCED (60m)                         SYNCED (60m)     NOT SENT     istiod-8d74787f-x2k9p     1.24.3\n' +
-        'catalog-v2-6d4c8b7d9f-zqgfl.istioinaction     Kubernetes     SYNCED (60m)     ERROR (60m)      SYNCED (60m)                         SYNCED (60m)     NOT SENT     istiod-8d74787f-x2k9p     1.24.3\n' +
-        'webapp-7c5d7b8c6b-4vzd9.istioinaction         Kubernetes     SYNCED (60m)     SYNCED (60m)     STALE (Never Acknowledged) (60m)     SYNCED (60m)     NOT SENT     istiod-8d74787f-n4c7b     1.24.3\n',
+      'NAME                                          CLUSTER        CDS              LDS              EDS                                  RDS              ECDS        ISTIOD                    VERSION\n' +
+        'catalog-5c7f8f8447-f54sj.istioinaction        Kubernetes     SYNCED (60m)     SYNCED (60m)     SYNCED (60m)                         SYNCED (60m)     IGNORED     istiod-8d74787f-n4c7b     1.24.3\n' +
+        'catalog-v2-6d4c8b7d9f-8xw2p.istioinaction     Kubernetes     STALE (60m)      SYNCED (60m)     SYNCED (60m)                         SYNCED (60m)     IGNORED     istiod-8d74787f-x2k9p     1.24.3\n' +
+        'catalog-v2-6d4c8b7d9f-zqgfl.istioinaction     Kubernetes     SYNCED (60m)     ERROR (60m)      SYNCED (60m)                         SYNCED (60m)     IGNORED     istiod-8d74787f-x2k9p     1.24.3\n' +
+        'webapp-7c5d7b8c6b-4vzd9.istioinaction         Kubernetes     SYNCED (60m)     SYNCED (60m)     STALE (Never Acknowledged) (60m)     SYNCED (60m)     IGNORED     istiod-8d74787f-n4c7b     1.24.3\n',
     )
     expect(result.stderr).toBe(
       'Error: 3 of 4 proxies are STALE / ERROR / STALE (Never Acknowledged): catalog-v2-6d4c8b7d9f-8xw2p.istioinaction, catalog-v2-6d4c8b7d9f-zqgfl.istioinaction, webapp-7c5d7b8c6b-4vzd9.istioinaction\n',
@@ -164,10 +164,10 @@ describe('live sync-status: the mesh-wide table', () => {
     const result = await live(['sync-status', '-n', 'default'])
     expect(result.code).toBe(0)
     expect(result.stdout).toBe(
-      'NAME                                    CLUSTER        CDS              LDS              EDS              RDS              ECDS         ISTIOD                    VERSION\n' +
-        'httpbin-5c5f9d7b8d-lt6hx.default        Kubernetes     SYNCED (60m)     SYNCED (60m)     SYNCED (60m)     SYNCED (60m)     NOT SENT     istiod-8d74787f-x2k9p     1.24.3\n' +
-        'ratings-v1-77f6b4c8d5-m2j7r.default     Kubernetes     SYNCED (60m)     SYNCED (60m)     SYNCED (60m)     SYNCED (60m)     NOT SENT     istiod-8d74787f-x2k9p     1.25.2\n' +
-        'sleep-6f8cfb8c8f-wncwh.default          Kubernetes     SYNCED (60m)     SYNCED (60m)     SYNCED (60m)     SYNCED (60m)     NOT SENT     istiod-8d74787f-n4c7b     1.24.3\n',
+      'NAME                                    CLUSTER        CDS              LDS              EDS              RDS              ECDS        ISTIOD                    VERSION\n' +
+        'httpbin-5c5f9d7b8d-lt6hx.default        Kubernetes     SYNCED (60m)     SYNCED (60m)     SYNCED (60m)     SYNCED (60m)     IGNORED     istiod-8d74787f-x2k9p     1.24.3\n' +
+        'ratings-v1-77f6b4c8d5-m2j7r.default     Kubernetes     SYNCED (60m)     SYNCED (60m)     SYNCED (60m)     SYNCED (60m)     IGNORED     istiod-8d74787f-x2k9p     1.25.2\n' +
+        'sleep-6f8cfb8c8f-wncwh.default          Kubernetes     SYNCED (60m)     SYNCED (60m)     SYNCED (60m)     SYNCED (60m)     IGNORED     istiod-8d74787f-n4c7b     1.24.3\n',
     )
     // The replicas are asked in parallel: their notes come in either order.
     expect(result.stderr.split('\n').sort()).toEqual([
@@ -289,8 +289,8 @@ describe('live sync-status <proxy> --agent', () => {
     expect(result.code).toBe(0)
     expect(result.stderr).toBe(`pilot-agent of ${RATINGS}.default has no XDS debug port 15004 (removed in Istio 1.25): asking istiod instead\n`)
     expect(result.stdout).toBe(
-      'NAME                                    CLUSTER        CDS              LDS              EDS              RDS              ECDS         ISTIOD                    VERSION\n' +
-        'ratings-v1-77f6b4c8d5-m2j7r.default     Kubernetes     SYNCED (60m)     SYNCED (60m)     SYNCED (60m)     SYNCED (60m)     NOT SENT     istiod-8d74787f-x2k9p     1.25.2\n',
+      'NAME                                    CLUSTER        CDS              LDS              EDS              RDS              ECDS        ISTIOD                    VERSION\n' +
+        'ratings-v1-77f6b4c8d5-m2j7r.default     Kubernetes     SYNCED (60m)     SYNCED (60m)     SYNCED (60m)     SYNCED (60m)     IGNORED     istiod-8d74787f-x2k9p     1.25.2\n',
     )
   })
 
