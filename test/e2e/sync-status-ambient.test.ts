@@ -26,7 +26,7 @@ describe('sync-status in ambient mode', () => {
     const lines = result.stdout.trim().split('\n')
     expect(cells(lines[0])).toEqual(['NAME', 'CLUSTER', 'CDS', 'LDS', 'EDS', 'RDS', 'ECDS', 'WDS', 'WADS', 'ISTIOD', 'VERSION', 'TYPE', 'NACK'])
     const row = (proxy: string) => cells(lines.find((l) => l.startsWith(`${proxy} `))).map((c) => c.replace(/ \(.*\)$/, ''))
-    expect(row('waypoint-7b9d6c5f4-rc2gg.bookinfo')).toEqual(['waypoint-7b9d6c5f4-rc2gg.bookinfo', 'Kubernetes', 'SYNCED', 'SYNCED', 'SYNCED', 'SYNCED', 'NOT SENT', 'IGNORED', 'IGNORED', 'istiod-6c5d8f9b7-k2m4p', '1.30.0', 'waypoint', '-'])
+    expect(row('waypoint-7b9d6c5f4-rc2gg.bookinfo')).toEqual(['waypoint-7b9d6c5f4-rc2gg.bookinfo', 'Kubernetes', 'SYNCED', 'SYNCED', 'SYNCED', 'SYNCED', 'IGNORED', 'IGNORED', 'IGNORED', 'istiod-6c5d8f9b7-k2m4p', '1.30.0', 'waypoint', '-'])
     expect(row(`${ztunnelOn('ambient-worker2')}.istio-system`).slice(2)).toEqual(['IGNORED', 'IGNORED', 'IGNORED', 'IGNORED', 'IGNORED', 'STALE', 'SYNCED', 'istiod-6c5d8f9b7-k2m4p', '1.30.0', 'ztunnel', '-'])
     expect(row(`${ztunnelOn('ambient-worker')}.istio-system`)[7]).toBe('SYNCED')
   })
