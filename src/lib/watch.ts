@@ -1,4 +1,5 @@
 import type {RunContext} from './context.js'
+import {waitFor} from './async.js'
 import {MeshdbgError} from './errors.js'
 import {Scope} from './scope.js'
 
@@ -47,7 +48,7 @@ export async function watchLoop<T>(base: RunContext, options: WatchOptions<T>): 
       } else {
         options.onError(outcome.error)
       }
-      await sleep(options.intervalMs, stop.signal)
+      await waitFor(options.intervalMs, stop.signal)
     }
   } finally {
     signals.off('SIGINT', onSignal)
@@ -72,19 +73,6 @@ async function pollOnce<T>(base: RunContext, options: WatchOptions<T>, stop: Abo
     stop.removeEventListener('abort', onStop)
     await scope.close()
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve()
-    const timer = setTimeout(done, ms)
-    function done() {
-      clearTimeout(timer)
-      signal.removeEventListener('abort', done)
-      resolve()
-    }
-    signal.addEventListener('abort', done, {once: true})
-  })
 }
 
 const HIDE_CURSOR = '\u001B[?25l'

@@ -1,3 +1,4 @@
+import {forEachLimited} from '../async.js'
 import {formatDuration} from '../duration.js'
 import {usageError} from '../errors.js'
 import type {Check, CheckOptions, Finding, ProxyFacts, Severity} from './types.js'
@@ -80,20 +81,15 @@ export async function runChecks(checks: readonly Check[], proxies: readonly Prox
     if (options.signal?.aborted) resolve('aborted')
     else options.signal?.addEventListener('abort', () => resolve('aborted'), {once: true})
   })
-  let next = 0
-  const worker = async () => {
-    while (next < proxies.length) {
-      const index = next++
-      const {facts, close} = proxies[index].open()
-      try {
-        const perCheck = await Promise.all(checks.map((check) => runOne(check, facts, options, aborted)))
-        results[index] = perCheck.flat()
-      } finally {
-        close()
-      }
+  await forEachLimited(proxies, options.concurrency, async (proxy, index) => {
+    const {facts, close} = proxy.open()
+    try {
+      const perCheck = await Promise.all(checks.map((check) => runOne(check, facts, options, aborted)))
+      results[index] = perCheck.flat()
+    } finally {
+      close()
     }
-  }
-  await Promise.all(Array.from({length: Math.min(Math.max(1, options.concurrency), proxies.length)}, worker))
+  })
   return orderFindings(results.flat(), checks)
 }
 

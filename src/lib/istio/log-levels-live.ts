@@ -1,3 +1,4 @@
+import {forEachLimited, waitFor} from '../async.js'
 import type {RunContext} from '../context.js'
 import {formatDuration} from '../duration.js'
 import {isMeshdbgError, MeshdbgError, usageError} from '../errors.js'
@@ -334,27 +335,6 @@ function withSignal(ctx: RunContext, signal: AbortSignal, timeoutMs = ctx.timeou
   return {...ctx, signal, timeoutMs}
 }
 
-/** Runs `work` on every item, at most `limit` at a time. */
-export async function forEachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0
-  const worker = async () => {
-    while (next < items.length) await work(items[next++])
-  }
-  await Promise.all(Array.from({length: Math.min(limit, items.length)}, worker))
-}
-
-export function waitFor(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve()
-    const timer = setTimeout(done, ms)
-    function done() {
-      clearTimeout(timer)
-      signal.removeEventListener('abort', done)
-      resolve()
-    }
-    signal.addEventListener('abort', done, {once: true})
-  })
-}
 
 /**
  * Signal handlers for a --duration run only: the first SIGINT, SIGTERM, SIGHUP (terminal closed,

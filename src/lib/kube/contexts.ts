@@ -1,4 +1,5 @@
 import {Flags} from '@oclif/core'
+import {forEachLimited} from '../async.js'
 
 import type {RunContext} from '../context.js'
 import {MeshdbgError, usageError} from '../errors.js'
@@ -70,14 +71,9 @@ export interface PerContextOptions {
  */
 export async function forEachContext<T>(base: RunContext, contexts: readonly string[], work: (ctx: RunContext) => Promise<T>, options: PerContextOptions): Promise<Array<ContextOutcome<T>>> {
   const outcomes: Array<ContextOutcome<T>> = new Array(contexts.length)
-  let next = 0
-  const worker = async (): Promise<void> => {
-    while (next < contexts.length) {
-      const index = next++
-      outcomes[index] = await runOne(base, contexts[index], work, options.timeoutMs)
-    }
-  }
-  await Promise.all(Array.from({length: Math.min(options.concurrency, contexts.length)}, worker))
+  await forEachLimited(contexts, options.concurrency, async (context, index) => {
+    outcomes[index] = await runOne(base, context, work, options.timeoutMs)
+  })
   return outcomes
 }
 

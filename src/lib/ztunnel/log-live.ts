@@ -7,7 +7,8 @@
  */
 import type {RunContext} from '../context.js'
 import {isMeshdbgError, MeshdbgError, notFoundError, usageError} from '../errors.js'
-import {forEachLimited, RESTORE_TIMEOUT_MS, waitFor, watchInterrupts} from '../istio/log-levels-live.js'
+import {forEachLimited, waitFor} from '../async.js'
+import {RESTORE_TIMEOUT_MS, watchInterrupts} from '../istio/log-levels-live.js'
 import {loadLive} from '../kube/load.js'
 import type {ResolvedPod} from '../kube/resolve.js'
 import {podLabel} from '../kube/target-spec.js'
