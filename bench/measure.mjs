@@ -1,5 +1,5 @@
 // Shared by the bench scripts: tools, one timed run, medians, table output.
-import {spawnSync} from 'node:child_process'
+import {spawn, spawnSync} from 'node:child_process'
 import {closeSync, existsSync, openSync, readFileSync} from 'node:fs'
 
 export const log = (message) => process.stderr.write(message + '\n')
@@ -95,3 +95,29 @@ export const fmtMs = (ms) => (ms === undefined ? 'n/a' : ms >= 1000 ? `${(ms / 1
 export const fmtMb = (mb) => (mb === undefined ? 'n/a' : `${Math.round(mb)}MB`)
 export const fmtX = (x, digits = 2) => (x === undefined ? 'n/a' : `${x.toFixed(digits)}x`)
 export const verdict = (ok) => (ok === undefined ? 'n/a' : ok ? 'PASS' : 'FAIL')
+
+/**
+ * Starts the simulator as its own process (`argv` after node) and resolves with the child and its
+ * KUBECONFIG path once it prints it; rejects if it exits first or prints nothing within 30 s.
+ */
+export function startSimulatorProcess(argv) {
+  const child = spawn(process.execPath, argv, {stdio: ['ignore', 'pipe', 'pipe']})
+  return new Promise((resolve, reject) => {
+    let out = ''
+    let err = ''
+    const timer = setTimeout(() => reject(new Error(`the simulator printed no KUBECONFIG line within 30s: ${err.trim()}`)), 30_000)
+    child.stdout.on('data', (chunk) => {
+      out += chunk
+      const match = /^KUBECONFIG=(.+)$/m.exec(out)
+      if (match) {
+        clearTimeout(timer)
+        resolve({child, kubeconfig: match[1].trim()})
+      }
+    })
+    child.stderr.on('data', (chunk) => (err += chunk))
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`the simulator exited ${code} before printing KUBECONFIG: ${err.trim()}`))
+    })
+  })
+}

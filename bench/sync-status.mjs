@@ -6,11 +6,12 @@
 // against the 1 s target.
 //
 //   node bench/sync-status.mjs [--runs 5] [--target-ms 1000] [-- extra sync-status args]
-import {spawn, spawnSync} from 'node:child_process'
+import {spawnSync} from 'node:child_process'
 import {existsSync} from 'node:fs'
 import {cpus, loadavg} from 'node:os'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
+import {log, median, startSimulatorProcess} from './measure.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const runJs = join(root, 'bin', 'run.js')
@@ -46,35 +47,8 @@ function fail(message) {
   process.exit(2)
 }
 
-const log = (message) => process.stderr.write(message + '\n')
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b)
-  const mid = sorted.length >> 1
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
-}
-
-/** Starts the simulator process and resolves with its KUBECONFIG path once it prints it. */
-function startSimulator() {
-  const child = spawn(process.execPath, [simJs, '--scenario', 'scale'], {stdio: ['ignore', 'pipe', 'pipe']})
-  return new Promise((resolve, reject) => {
-    let out = ''
-    let err = ''
-    const timer = setTimeout(() => reject(new Error(`the simulator printed no KUBECONFIG line within 30s: ${err.trim()}`)), 30_000)
-    child.stdout.on('data', (chunk) => {
-      out += chunk
-      const match = /^KUBECONFIG=(.+)$/m.exec(out)
-      if (match) {
-        clearTimeout(timer)
-        resolve({child, kubeconfig: match[1].trim()})
-      }
-    })
-    child.stderr.on('data', (chunk) => (err += chunk))
-    child.once('exit', (code) => {
-      clearTimeout(timer)
-      reject(new Error(`the simulator exited ${code} before printing KUBECONFIG: ${err.trim()}`))
-    })
-  })
-}
+/** The scale scenario's simulator, as its own process. */
+const startSimulator = () => startSimulatorProcess([simJs, '--scenario', 'scale'])
 
 function runOnce(kubeconfig, extra, time) {
   const argv = [process.execPath, runJs, 'sync-status', '--timeout', '10s', ...extra]
