@@ -76,7 +76,8 @@ function runOnce(kubeconfig, extra, time) {
   }
   if (![0, 10, 11].includes(result.status)) throw new Error(`diagnose exited ${result.status}: ${stderr.trim().split('\n').pop()}`)
   // The summary line: "Diagnosed 495 proxies: 12 failed, 0 errors, 3 warnings, 3900 passed".
-  const summary = result.stdout.trimEnd().split('\n').pop() ?? ''
+  // --short ends with hints and next commands, so find the summary line rather than take the last one.
+  const summary = result.stdout.split('\n').findLast((line) => line.startsWith('Diagnosed ')) ?? ''
   const errors = Number(/, (\d+) errors?,/.exec(summary)?.[1] ?? NaN)
   return {ms, rssKb, cpuS, summary, errors}
 }
