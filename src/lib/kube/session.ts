@@ -81,6 +81,22 @@ function createSession(ctx: RunContext): KubeSession {
     },
     post: <R>(response: R) => new Observable(Promise.resolve(response)),
   }
+  /** One REST call's body as text; an answer of 400 or more is an ApiStatusError (Status body kept). */
+  const apiText = async (method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<string> => {
+    const {headers, dispatcher} = await transport()
+    const response = await request(loaded.server + path, {
+      method,
+      headers: {...headers, accept: 'application/json', ...(body === undefined ? {} : {'content-type': 'application/json'})},
+      ...(body === undefined ? {} : {body: JSON.stringify(body)}),
+      dispatcher,
+      signal: requestSignal(ctx.signal),
+      headersTimeout: ctx.timeoutMs,
+      bodyTimeout: ctx.timeoutMs,
+    })
+    const text = await response.body.text()
+    if (response.statusCode >= 400) throw new ApiStatusError(response.statusCode, text, response.headers['retry-after'])
+    return text
+  }
   let clients: typeof import('./api-clients.js') | undefined
   const loadedClients = () => {
     if (!clients) throw new MeshdbgError('internal', 'Kubernetes API clients used before KubeSession.loadClients()')
@@ -98,41 +114,14 @@ function createSession(ctx: RunContext): KubeSession {
       clients ??= await import('./api-clients.js')
     },
     getJson: async <T>(path: string): Promise<T> => {
-      const {headers, dispatcher} = await transport()
-      const attempt = async () => {
-        const response = await request(loaded.server + path, {
-          method: 'GET',
-          headers: {...headers, accept: 'application/json'},
-          dispatcher,
-          signal: requestSignal(ctx.signal),
-          headersTimeout: ctx.timeoutMs,
-          bodyTimeout: ctx.timeoutMs,
-        })
-        const text = await response.body.text()
-        if (response.statusCode >= 400) throw new ApiStatusError(response.statusCode, text, response.headers['retry-after'])
-        return text
-      }
-      const text = await retryIdempotent(ctx.signal, attempt, (error) => {
+      const text = await retryIdempotent(ctx.signal, () => apiText('GET', path), (error) => {
         if (error instanceof ApiStatusError) return error.code === 429 ? {kind: 'throttled', retryAfterMs: retryAfterMs(error.retryAfter)} : undefined
         return isConnectionReset(error) ? {kind: 'reset'} : undefined
       })
       return JSON.parse(text) as T
     },
-    sendJson: async <T>(method: 'POST' | 'PUT', path: string, body: unknown): Promise<T> => {
-      const {headers, dispatcher} = await transport()
-      const response = await request(loaded.server + path, {
-        method,
-        headers: {...headers, accept: 'application/json', 'content-type': 'application/json'},
-        body: JSON.stringify(body),
-        dispatcher,
-        signal: requestSignal(ctx.signal),
-        headersTimeout: ctx.timeoutMs,
-        bodyTimeout: ctx.timeoutMs,
-      })
-      const text = await response.body.text()
-      if (response.statusCode >= 400) throw new ApiStatusError(response.statusCode, text, response.headers['retry-after'])
-      return JSON.parse(text) as T
-    },
+    // Writes are not retried: a create or replace may have landed before the connection dropped.
+    sendJson: async <T>(method: 'POST' | 'PUT', path: string, body: unknown): Promise<T> => JSON.parse(await apiText(method, path, body)) as T,
     callOptions: () => ({middleware: [requestMiddleware], middlewareMergeStrategy: 'append'}) as unknown as ApiCallOptions,
   }
 }
