@@ -18,13 +18,23 @@ export interface DiagnoseRequest extends DiagnoseTargets {
 }
 
 export interface DiagnoseResult {
-  /** The proxies diagnosed, `<pod>.<namespace>`. */
+  /** The proxies diagnosed, `<pod>.<namespace>` (with several contexts: every context's, in context order; see `contexts`). */
   proxies: string[]
   /** The ids of the checks that ran. */
   checks: string[]
   counts: DiagnoseCounts
   /** Worst first: severity, then the check's relevance (causes before symptoms), then proxy. */
   findings: Finding[]
+  /** Only with several contexts: each context's proxies and counts, or why it could not be diagnosed. */
+  contexts?: DiagnoseContextSummary[]
+}
+
+export interface DiagnoseContextSummary {
+  context: string
+  proxies: string[]
+  counts: DiagnoseCounts
+  /** The context could not be diagnosed (unreachable, forbidden, timed out, nothing to diagnose): its one `cluster` finding says why. */
+  error?: {kind: string; message: string}
 }
 
 /** Newest access-log lines read per proxy: enough for minutes of a busy gateway, bounded memory at 500 pods. */
@@ -63,11 +73,17 @@ export function diagnoseOutcome(result: DiagnoseResult, failOn: (typeof FAIL_ON)
   const {counts} = result
   if (counts.fail > 0 || counts.error > 0) {
     const first = result.findings[0]
-    return new MeshdbgError('problems-found', `${counts.fail} check${counts.fail === 1 ? '' : 's'} failed${counts.error > 0 ? `, ${counts.error} could not run` : ''}: ${first.id} on ${first.target}: ${first.message}`, {exitCode: ExitCode.checksFailed, result})
+    return new MeshdbgError('problems-found', `${counts.fail} check${counts.fail === 1 ? '' : 's'} failed${counts.error > 0 ? `, ${counts.error} could not run` : ''}: ${first.id} on ${targetLabel(first)}: ${first.message}`, {exitCode: ExitCode.checksFailed, result})
   }
   if (failOn === 'warn' && counts.warn > 0) {
     const first = result.findings[0]
-    return new MeshdbgError('problems-found', `${counts.warn} warning${counts.warn === 1 ? '' : 's'}: ${first.id} on ${first.target}: ${first.message}`, {result})
+    return new MeshdbgError('problems-found', `${counts.warn} warning${counts.warn === 1 ? '' : 's'}: ${first.id} on ${targetLabel(first)}: ${first.message}`, {result})
   }
   return undefined
+}
+
+/** A finding's target as lines name it: with several contexts, its context too. */
+export function targetLabel(finding: Finding): string {
+  if (finding.context === undefined) return finding.target
+  return finding.target === finding.context ? `context ${finding.context}` : `${finding.target} (context ${finding.context})`
 }

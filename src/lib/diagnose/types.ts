@@ -33,8 +33,10 @@ export interface Finding extends CheckOutcome {
   id: string
   /** The heading the finding is printed under. */
   group: string
-  /** The proxy (`<pod>.<namespace>`) the finding is about. */
+  /** The proxy (`<pod>.<namespace>`) the finding is about; for a cluster that could not be diagnosed, its context. */
   target: string
+  /** The kubeconfig context, only with several (--context repeated, --all-contexts). */
+  context?: string
 }
 
 /** The pod a proxy runs in, as far as the checks need it. */

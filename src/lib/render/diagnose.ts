@@ -1,4 +1,5 @@
 import type {DemoStep} from '../diagnose/demo.js'
+import type {DiagnoseResult} from '../diagnose/diagnose.js'
 import type {DiagnoseCounts} from '../diagnose/run.js'
 import type {Check, Finding, Severity} from '../diagnose/types.js'
 import {escapeTerminal} from './escape.js'
@@ -62,6 +63,24 @@ export function renderDiagnose(findings: readonly Finding[], checks: readonly Ch
   const {counts} = options
   const proxies = single ? escapeTerminal(findings[0]?.target ?? '1 proxy') : `${options.proxies} proxies`
   out.push(`Diagnosed ${proxies}: ${counts.fail} failed, ${plural(counts.error, 'error')}, ${plural(counts.warn, 'warning')}, ${counts.pass} passed`)
+  return out.join('\n') + '\n'
+}
+
+/**
+ * Several contexts: each context's report under its own heading (in the order asked), as one
+ * cluster's run prints it, then one summary line over all of them. A context that could not be
+ * diagnosed shows its one `cluster` finding.
+ */
+export function renderDiagnoseContexts(result: DiagnoseResult, checks: readonly Check[], options: Pick<DiagnoseRenderOptions, 'short' | 'color'>): string {
+  const out: string[] = []
+  for (const summary of result.contexts ?? []) {
+    const heading = `Context ${escapeTerminal(summary.context)}`
+    const findings = result.findings.filter((finding) => finding.context === summary.context)
+    out.push(heading, '='.repeat(heading.length), renderDiagnose(findings, checks, {...options, proxies: summary.proxies.length, counts: summary.counts}))
+  }
+  const {counts} = result
+  const contexts = result.contexts?.length ?? 0
+  out.push(`Diagnosed ${plural(contexts, 'context')}, ${plural(result.proxies.length, 'proxy').replace(/proxys$/, 'proxies')}: ${counts.fail} failed, ${plural(counts.error, 'error')}, ${plural(counts.warn, 'warning')}, ${counts.pass} passed`)
   return out.join('\n') + '\n'
 }
 
