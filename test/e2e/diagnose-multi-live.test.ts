@@ -141,6 +141,24 @@ describe('diagnose --watch without a TTY', () => {
     }
   }, 120_000)
 
+  it('-o json: a round that fails whole is a line with its error; the watch goes on and Ctrl-C exits with that round\'s code (4)', async () => {
+    const run = watch([...GW, '--context', 'gone', '-o', 'json'])
+    const killer = setTimeout(() => run.child.kill('SIGKILL'), 90_000)
+    try {
+      await run.until(() => run.out().split('\n').length > 2)
+      const round = JSON.parse(run.out().split('\n')[1])
+      expect(round).toEqual({time: expect.any(String), status: 4, error: {kind: 'connection', message: expect.stringMatching(/^cannot reach the Kubernetes API server at http:\/\/127\.0\.0\.1:9 \(ECONNREFUSED\)/)}})
+      run.child.kill('SIGINT')
+      expect(await run.exited).toBe(4)
+      // The lasting failure is said once on stderr, not every round; then the exit's error line.
+      expect(run.err().match(/round failed: /g)).toHaveLength(1)
+      expect(run.err().trim().split('\n').at(-1)).toMatch(/^Error: cannot reach the Kubernetes API server/)
+    } finally {
+      clearTimeout(killer)
+      run.child.kill('SIGKILL')
+    }
+  }, 120_000)
+
   it.skipIf(!hasKubectl)('prints the report, then the finding resolved after a kubectl apply; SIGTERM exits 0 as the last round would', async () => {
     const run = watch([...GW, '--context', 'east', '--check', 'routes'])
     const killer = setTimeout(() => run.child.kill('SIGKILL'), 90_000)
