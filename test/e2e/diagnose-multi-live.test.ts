@@ -94,9 +94,9 @@ describe('diagnose over several contexts', () => {
     expect(one.stdout).not.toContain('Context')
   }, 120_000)
 
-  it('--watch refuses what makes no sense with it (exit 2)', async () => {
-    for (const extra of [['--json'], ['-o', 'yaml'], ['--interval', '0s'], ['--check', 'nope']]) {
-      const result = await meshdbg('diagnose', ...GW, '--watch', ...extra)
+  it('--watch and several contexts refuse what makes no sense with them (exit 2)', async () => {
+    for (const extra of [['--watch', '--json'], ['--watch', '-o', 'yaml'], ['--watch', '--interval', '0s'], ['--watch', '--check', 'nope'], ['--watch', '--snapshot', 'none.tar.gz'], ['--all-contexts', '--snapshot', 'none.tar.gz']]) {
+      const result = await meshdbg('diagnose', ...GW, ...extra)
       expect(result.code, extra.join(' ')).toBe(2)
       expect(result.stderr.trim().split('\n'), extra.join(' ')).toHaveLength(1)
     }
