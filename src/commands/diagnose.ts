@@ -28,7 +28,7 @@ Proxies are diagnosed --concurrency at a time, each proxy's checks in parallel, 
 Output: findings grouped by area, the most important first (FAIL, ERROR, WARN, then PASS; within a severity causes before symptoms), each with a one-line reason, a hint and the next command. --short prints problems only. -o json|yaml (or --json) prints the typed findings: id, group, severity (pass|warn|fail|error), target, message, hint, command, evidence.
 Exit 0 when nothing failed; 11 when a check failed or could not run (error); 10 for warnings with --fail-on warn.
 Several clusters: --context repeated or --all-contexts (every kubeconfig context) diagnoses each cluster (--context-concurrency at once, each under its own --timeout) and prints each context's report under a "Context <name>" heading, then one summary line; -o json findings carry "context" and "contexts" lists each context's proxies and counts. A cluster that cannot be diagnosed (unreachable, forbidden, timed out) is one ERROR finding "cluster" for that context and the others are still diagnosed; a context where nothing matches the target is a WARN (exit 3 only when no context has anything to diagnose). The exit code is the worst over all contexts (0, 10, 11). One --context is the ordinary run, byte for byte.
---watch (-w) runs the checks again every --interval (5s, counted from the end of a round) until Ctrl-C or SIGTERM, which exit with the code of the last round that finished (0, 10 with --fail-on warn, 11; a round that failed whole, e.g. the API server unreachable: its code, 4, 5...; 0 when stopped before the first round ended); --timeout bounds each round. On a TTY the report is redrawn in place; otherwise the first report is printed, then one timestamped line per finding that changed ("<time> new|resolved|changed|gone <SEVERITY> <check> <proxy>: <message>"; a problem whose wording changes at the same severity is not repeated), and notes or a failed round go to stderr once. With -o json every round is one line (NDJSON): {"time","status","result"} or {"time","status","error"}. --watch does not take --json, -o yaml or --snapshot, and several contexts do not take --snapshot (a snapshot is one cluster) (exit 2).`
+--watch (-w) runs the checks again every --interval (5s, counted from the end of a round) until Ctrl-C or SIGTERM, which exit with the code of the last round that finished (0, 10 with --fail-on warn, 11; a round that failed whole, e.g. the API server unreachable: its code, 4, 5...; 0 when stopped before the first round ended); --timeout bounds each round. On a TTY the report is redrawn in place; otherwise the first report is printed, then one timestamped line per finding that changed ("<time> new|resolved|changed|gone <SEVERITY> <check> <proxy>: <message>"; a problem whose wording changes at the same severity is not repeated), and notes or a failed round go to stderr once. With -o json every round is one line (NDJSON): {"time","status","result"} or {"time","status","error"}. --watch does not take --json, -o yaml or --snapshot, and several contexts do not take --snapshot, which is one cluster; --interval goes with --watch only (exit 2).`
 
   static override examples = [
     '<%= config.bin %> diagnose deploy/istio-ingressgateway -n istio-system',
@@ -58,7 +58,8 @@ Several clusters: --context repeated or --all-contexts (every kubeconfig context
     'proxy-admin-port': proxyAdminPortFlag,
     ...multiContextFlags,
     watch: Flags.boolean({char: 'w', summary: 'Run the checks again every --interval until Ctrl-C (a TTY redraws the report; otherwise one line per finding that changed; -o json: one line per round).'}),
-    interval: Flags.string({summary: 'Time between the end of one round and the start of the next with --watch (e.g. 5s, 1m).', default: '5s'}),
+    // No oclif default, so that --interval without --watch can be refused.
+    interval: Flags.string({summary: 'Time between the end of one round and the start of the next with --watch (default 5s; e.g. 10s, 1m).'}),
   }
 
   async run(): Promise<DiagnoseResult> {
@@ -83,6 +84,7 @@ Several clusters: --context repeated or --all-contexts (every kubeconfig context
       token: flags.token,
       proxyAdminPort: flags['proxy-admin-port'],
     }
+    if (flags.interval !== undefined && !flags.watch) throw usageError('--interval is the time between rounds of --watch: give --watch too')
     if (flags.watch) {
       if (this.jsonEnabled() || this.outputFormat === 'yaml') throw usageError('--watch prints a report and its changes, or -o json (one line per round): it does not take --json or -o yaml')
       if (flags.snapshot !== undefined) throw usageError('--watch runs the checks again on a live mesh: a --snapshot does not change')
@@ -119,7 +121,8 @@ Several clusters: --context repeated or --all-contexts (every kubeconfig context
    * unreachable) is shown and the watch goes on.
    */
   private async runWatch(base: RunContext, contexts: string[] | undefined, request: DiagnoseRequest, failOn: (typeof FAIL_ON)[number]): Promise<DiagnoseResult> {
-    const intervalMs = parseTimerDuration(this.flags.interval, 'interval')
+    const interval = this.flags.interval ?? DEFAULT_INTERVAL
+    const intervalMs = parseTimerDuration(interval, 'interval')
     if (intervalMs === 0) throw usageError('--interval must be more than 0')
     // An unknown --check id is a usage error now, not a failed round every --interval.
     selectChecks(CHECKS, request.only, request.skip)
@@ -130,7 +133,7 @@ Several clusters: --context repeated or --all-contexts (every kubeconfig context
     let shownProblems = ''
     let last: {result: DiagnoseResult} | {error: unknown} | undefined
     const stamp = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z')
-    const heading = () => `Every ${this.flags.interval}: meshdbg diagnose${contexts ? ` (${contexts.length} contexts)` : ''}    ${stamp()}  (Ctrl-C to stop)\n`
+    const heading = () => `Every ${interval}: meshdbg diagnose${contexts ? ` (${contexts.length} contexts)` : ''}    ${stamp()}  (Ctrl-C to stop)\n`
     const report = (lines: string[]) => {
       // Without a TTY a lasting problem (a note, a failing round) is said once, not every round.
       const text = lines.join('\n')
@@ -177,6 +180,9 @@ Several clusters: --context repeated or --all-contexts (every kubeconfig context
     return last.result
   }
 }
+
+/** Between rounds of --watch: a diagnosis takes seconds on a big mesh, and is heavier on it than sync-status's poll. */
+const DEFAULT_INTERVAL = '5s'
 
 /** A line of `diagnose --watch -o json`: one round, as its own exit code, result or error. */
 export interface DiagnoseWatchRound {

@@ -95,7 +95,7 @@ describe('diagnose over several contexts', () => {
   }, 120_000)
 
   it('--watch and several contexts refuse what makes no sense with them (exit 2)', async () => {
-    for (const extra of [['--watch', '--json'], ['--watch', '-o', 'yaml'], ['--watch', '--interval', '0s'], ['--watch', '--check', 'nope'], ['--watch', '--snapshot', 'none.tar.gz'], ['--all-contexts', '--snapshot', 'none.tar.gz']]) {
+    for (const extra of [['--watch', '--json'], ['--watch', '-o', 'yaml'], ['--watch', '--interval', '0s'], ['--watch', '--check', 'nope'], ['--watch', '--snapshot', 'none.tar.gz'], ['--all-contexts', '--snapshot', 'none.tar.gz'], ['--interval', '1s']]) {
       const result = await meshdbg('diagnose', ...GW, ...extra)
       expect(result.code, extra.join(' ')).toBe(2)
       expect(result.stderr.trim().split('\n'), extra.join(' ')).toHaveLength(1)
