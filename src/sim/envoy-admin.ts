@@ -4,9 +4,14 @@ import type {IncomingMessage, ServerResponse} from 'node:http'
 import {envoyReadyAnswer, envoyState, SERVER_STATE_GAUGE} from './envoy-state.js'
 import {proxyCertificates} from './mesh-ca.js'
 import {buildConfigDump, bootstrapNode, envoyVersionFor, liveClusters, listenerAddresses} from './envoy-config.js'
+import {commandLineOptions, versionedServerStats} from './envoy-versions.js'
+import {trafficClock} from './log-timeline.js'
 import type {Scenario, SimPod} from './model.js'
 
 type J = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** pilot-agent starts Envoy once its SDS and xDS proxy are up (the start-up lines in logs.ts). */
+const ENVOY_STARTED_AFTER_MS = 402
 
 const LEVELS = ['trace', 'debug', 'info', 'warning', 'error', 'critical', 'off']
 const LOGGERS = ['admin', 'alternate_protocols_cache', 'aws', 'assert', 'backtrace', 'cache_filter', 'client', 'config', 'connection', 'conn_handler', 'decompression', 'dns', 'dubbo', 'envoy_bug', 'ext_authz', 'ext_proc', 'file', 'filter', 'forward_proxy', 'grpc', 'happy_eyeballs', 'hc', 'health_checker', 'http', 'http2', 'hystrix', 'init', 'io', 'jwt', 'kafka', 'key_value_store', 'lua', 'main', 'matcher', 'misc', 'mongo', 'multi_connection', 'oauth2', 'quic', 'quic_stream', 'pool', 'rbac', 'rds', 'redis', 'router', 'runtime', 'stats', 'secret', 'tap', 'testing', 'thrift', 'tracing', 'upstream', 'udp', 'wasm', 'websocket'].sort()
@@ -74,7 +79,6 @@ function certInfo(pem: string, isCa: boolean): J {
 
 export class EnvoyAdmin {
   readonly loggers = new Map<string, string>()
-  private startedAt = Date.now()
   private fixedDump?: {text: string; parsed?: J; responses: Map<string, [number, string]>}
 
   /**
@@ -254,16 +258,21 @@ export class EnvoyAdmin {
 
   serverInfo(): J {
     const v = envoyVersionFor(this.pod.proxy!.istioVersion)
-    const uptime = `${Math.floor((Date.now() - this.startedAt) / 1000) + 86400}s`
+    const uptime = `${this.uptimeSeconds()}s`
     return {
       version: `${v.sha}/${v.major}.${v.minor}.${v.patch}/Clean/RELEASE/BoringSSL`,
       state: envoyState(this.pod, this.scenario).state,
       hot_restart_version: '11.104',
-      command_line_options: {base_id: '0', use_dynamic_base_id: false, base_id_path: '', concurrency: 2, config_path: 'etc/istio/proxy/envoy-rev.json', config_yaml: '', allow_unknown_static_fields: false, reject_unknown_dynamic_fields: false, ignore_unknown_dynamic_fields: false, admin_address_path: '', local_address_ip_version: 'v4', log_level: 'warning', component_log_level: 'misc:error', log_format: '%Y-%m-%dT%T.%fZ\t%l\tenvoy %n %g:%#\t%v\tthread=%t', log_format_escaped: false, log_path: '', service_cluster: '', service_node: '', service_zone: '', drain_strategy: 'Immediate', mode: 'Serve', disable_hot_restart: false, enable_mutex_tracing: false, restart_epoch: 0, cpuset_threads: false, disabled_extensions: [], enable_fine_grain_logging: false, socket_path: '@envoy_domain_socket', socket_mode: 0, enable_core_dump: false, stats_tag: [], drain_time: '45s', parent_shutdown_time: '60s', file_flush_interval: '10s'},
+      command_line_options: commandLineOptions(this.pod.proxy!.istioVersion),
       node: {...bootstrapNode(this.pod, this.scenario), extensions: [{name: 'envoy.filters.http.rbac', category: 'envoy.filters.http'}, {name: 'envoy.filters.network.http_connection_manager', category: 'envoy.filters.network'}, {name: 'envoy.filters.network.tcp_proxy', category: 'envoy.filters.network'}]},
       uptime_current_epoch: uptime,
       uptime_all_epochs: uptime,
     }
+  }
+
+  /** Envoy started with the container whose log the pod serves (src/sim/log-timeline.ts), not with this process. */
+  private uptimeSeconds(): number {
+    return Math.floor((Date.now() - trafficClock(this.scenario).containerStartMs - ENVOY_STARTED_AFTER_MS) / 1000)
   }
 
   private logging(q: URLSearchParams, send: (status: number, body: string) => void): void {
@@ -313,9 +322,10 @@ export class EnvoyAdmin {
       ['cluster_manager.active_clusters', clusters.length], ['cluster_manager.cds.update_attempt', 12], ['cluster_manager.cds.update_rejected', this.scenario.xds?.status(this.pod)?.cds?.error !== undefined ? 1 : 0], ['cluster_manager.cds.update_success', 11],
       ['cluster_manager.warming_clusters', envoyState(this.pod, this.scenario).warmingClusters], ['listener_manager.total_listeners_warming', envoyState(this.pod, this.scenario).warmingListeners], ['listener_manager.lds.update_attempt', 12], ['listener_manager.lds.update_rejected', this.scenario.xds?.status(this.pod)?.lds?.error !== undefined ? 1 : 0],
       ['listener_manager.lds.update_success', 11], ['listener_manager.total_listeners_active', listenerAddresses(this.pod, this.scenario).length], ['listener_manager.workers_started', 1],
-      ['server.concurrency', 2], ['server.live', 1], ['server.state', SERVER_STATE_GAUGE[envoyState(this.pod, this.scenario).state]], ['server.total_connections', 3 + (seed % 7)], ['server.uptime', 86400],
+      ['server.concurrency', 2], ['server.live', 1], ['server.state', SERVER_STATE_GAUGE[envoyState(this.pod, this.scenario).state]], ['server.total_connections', 3 + (seed % 7)], ['server.uptime', this.uptimeSeconds()],
       ['cluster.xds-grpc.upstream_cx_total', 1], ['cluster.xds-grpc.upstream_rq_total', 4],
       ['cluster_manager.cluster_added', dyn + 5],
+      ...versionedServerStats(this.pod.proxy!.istioVersion),
     ]
     return values.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
   }

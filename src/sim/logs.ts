@@ -4,7 +4,7 @@ import type {IncomingMessage, ServerResponse} from 'node:http'
 import {status} from './apiserver.js'
 import {sendJson} from './http-json.js'
 import type {Scenario, SimPod} from './model.js'
-import {accessLogReader} from './traffic.js'
+import {accessLogWindow, istioLogStamp, kubeletStamp, trafficClock} from './log-timeline.js'
 
 export interface AccessLogEntry {
   start_time: string
@@ -44,46 +44,70 @@ export function formatAccessLog(e: AccessLogEntry, encoding: 'TEXT' | 'JSON'): s
   return `[${e.start_time}] "${request}" ${e.response_code} ${e.response_flags} ${d(e.response_code_details)} ${d(e.connection_termination_details)} "${d(e.upstream_transport_failure_reason)}" ${e.bytes_received} ${e.bytes_sent} ${e.duration} ${d(e.upstream_service_time)} "${d(e.x_forwarded_for)}" "${d(e.user_agent)}" "${d(e.request_id)}" "${d(e.authority)}" "${d(e.upstream_host)}" ${d(e.upstream_cluster)} ${d(e.upstream_local_address)} ${d(e.downstream_local_address)} ${d(e.downstream_remote_address)} ${d(e.requested_server_name)} ${d(e.route_name)}`
 }
 
-const PROXY_STARTUP = (pod: SimPod) => [
-  `2025-05-09T07:40:01.102391Z\tinfo\tFLAG: --concurrency="0"`,
-  `2025-05-09T07:40:01.102447Z\tinfo\tFLAG: --domain="${pod.namespace}.svc.cluster.local"`,
-  `2025-05-09T07:40:01.118102Z\tinfo\tVersion ${pod.proxy?.istioVersion}-${'f'.repeat(40)}-Clean`,
-  `2025-05-09T07:40:01.118411Z\tinfo\tProxy role\tips=[${pod.ip}] type=${pod.proxy?.kind} id=${pod.name}.${pod.namespace} domain=${pod.namespace}.svc.cluster.local`,
-  `2025-05-09T07:40:01.301223Z\tinfo\tsds\tSDS server for workload certificates started, listening on "var/run/secrets/workload-spiffe-uds/socket"`,
-  `2025-05-09T07:40:01.402117Z\tinfo\txdsproxy\tInitializing with upstream address "istiod.istio-system.svc:15012" and cluster "Kubernetes"`,
-  `2025-05-09T07:40:01.623018Z\tinfo\tcache\tgenerated new workload certificate\tlatency=211.392101ms ttl=23h59m59.376999712s`,
-  `2025-05-09T07:40:01.623092Z\tinfo\tcache\tRoot cert has changed, start rotating root cert`,
-  `2025-05-09T07:40:02.511230Z\tinfo\tads\tADS: new connection for node:${pod.name}.${pod.namespace}-1`,
-  `2025-05-09T07:40:02.901873Z\tinfo\tReadiness succeeded in 1.804337s`,
-  `2025-05-09T07:40:02.902218Z\tinfo\tEnvoy proxy is ready`,
-]
+/** pilot-agent's start-up lines, each at its own time from the container's start (its own log stamps). */
+function proxyStartup(pod: SimPod, startMs: number): Array<{line: string; ms: number}> {
+  const lines: Array<[number, string]> = [
+    [102.391, `info\tFLAG: --concurrency="0"`],
+    [102.447, `info\tFLAG: --domain="${pod.namespace}.svc.cluster.local"`],
+    [118.102, `info\tVersion ${pod.proxy?.istioVersion}-${'f'.repeat(40)}-Clean`],
+    [118.411, `info\tProxy role\tips=[${pod.ip}] type=${pod.proxy?.kind} id=${pod.name}.${pod.namespace} domain=${pod.namespace}.svc.cluster.local`],
+    [301.223, `info\tsds\tSDS server for workload certificates started, listening on "var/run/secrets/workload-spiffe-uds/socket"`],
+    [402.117, `info\txdsproxy\tInitializing with upstream address "istiod.istio-system.svc:15012" and cluster "Kubernetes"`],
+    [623.018, `info\tcache\tgenerated new workload certificate\tlatency=211.392101ms ttl=23h59m59.376999712s`],
+    [623.092, `info\tcache\tRoot cert has changed, start rotating root cert`],
+    [1511.23, `info\tads\tADS: new connection for node:${pod.name}.${pod.namespace}-1`],
+    [1901.873, `info\tReadiness succeeded in 1.804337s`],
+    [1902.218, `info\tEnvoy proxy is ready`],
+  ]
+  // The runtime stamps a line a few µs after the process wrote it.
+  return lines.map(([offset, text]) => ({line: `${istioLogStamp(startMs + offset)}\t${text}`, ms: startMs + offset + 0.012}))
+}
 
-function historyFor(scenario: Scenario, pod: SimPod, container: string, nextEntry: () => AccessLogEntry | undefined): string[] {
+interface Stamped {line: string; ms: number}
+
+/** The container's log up to `nowMs`, each line with its kubelet timestamp, oldest first. */
+function historyFor(scenario: Scenario, pod: SimPod, container: string, nowMs: number, window: {afterMs?: number; tail?: number}): Stamped[] {
+  const clock = trafficClock(scenario)
+  const started = clock.containerStartMs
   const scripted = pod.logs?.[container]
-  if (scripted) return [...scripted]
+  // Scripted lines (a test's hostile input, say): one every 3 s up to now.
+  if (scripted) return scripted.map((line, i) => ({line, ms: nowMs - (scripted.length - i) * 3000}))
+  if (pod.initContainers?.some((c) => c.name === container)) return [{line: `${istioLogStamp(started - 2000)}\tinfo\tIstio iptables environment:`, ms: started - 2000 + 0.012}]
   if (container === 'istio-proxy') {
-    const lines = PROXY_STARTUP(pod)
+    const startup = proxyStartup(pod, started)
     // Access logs follow the scripted traffic through the proxies' accepted config: a mesh without
     // pushes (the scale scenario) has none.
-    for (let n = 0; n < 20 && scenario.live; n++) {
-      const entry = nextEntry()
-      if (!entry) break
-      lines.push(formatAccessLog(entry, scenario.meshConfig.accessLogEncoding))
-    }
-    return lines
+    if (!scenario.live) return startup
+    const encoding = scenario.meshConfig.accessLogEncoding
+    const written = accessLogWindow(scenario, pod, {upToMs: nowMs, afterMs: window.afterMs, tail: window.tail}, clock)
+    return [...startup, ...written.map((w) => ({line: formatAccessLog(w.entry, encoding), ms: w.stampMs}))]
   }
   if (container === 'discovery') {
+    // istiod starts before the proxies connect, and pushes once the VirtualService arrives.
+    const at = (ms: number, text: string): Stamped => ({line: `${istioLogStamp(ms)}\tinfo\t${text}`, ms: ms + 0.012})
     return [
-      '2025-05-09T07:38:11.004127Z\tinfo\tFLAG: --monitoringAddr=":15014"',
-      `2025-05-09T07:38:11.412001Z\tinfo\tads\tAll caches have been synced up in 401.233ms, marking server ready`,
-      ...scenario.pods.filter((p) => p.proxy?.istiod === pod.name).map((p, i) => `2025-05-09T07:40:02.${String(511230 + i).padStart(6, '0')}Z\tinfo\tads\tADS: new connection for node:${p.name}.${p.namespace}-${i + 1}`),
-      '2025-05-09T08:40:12.000000Z\tinfo\tads\tPush debounce stable[42] 1 for config VirtualService:istioinaction/catalog-v1-v2: 100.2ms since last change, 100.2ms since last push, full=true',
+      at(started - 110_000, 'FLAG: --monitoringAddr=":15014"'),
+      at(started - 109_592, 'ads\tAll caches have been synced up in 401.233ms, marking server ready'),
+      ...scenario.pods.filter((p) => p.proxy?.istiod === pod.name).map((p, i) => at(started + 1511.23 + i * 0.001, `ads\tADS: new connection for node:${p.name}.${p.namespace}-${i + 1}`)),
+      at(clock.anchorMs - 900, 'ads\tPush debounce stable[42] 1 for config VirtualService:istioinaction/catalog-v1-v2: 100.2ms since last change, 100.2ms since last push, full=true'),
     ]
   }
+  // An application container: its banner, then a line now and then over the history.
+  const spanMs = nowMs - clock.anchorMs
   return [
-    `Server listening on port ${pod.containers.find((c) => c.name === container)?.ports?.[0]?.containerPort ?? 8080}`,
-    ...Array.from({length: 10}, (_, n) => `GET /items 200 ${3 + (n % 5)}ms - 502`),
+    {line: `Server listening on port ${pod.containers.find((c) => c.name === container)?.ports?.[0]?.containerPort ?? 8080}`, ms: started + 2400},
+    ...Array.from({length: 10}, (_, n) => ({line: `GET /items 200 ${3 + (n % 5)}ms - 502`, ms: clock.anchorMs + (spanMs * n) / 10})),
   ]
+}
+
+/** A query parameter that must be an integer of at least `min` (ValidatePodLogOptions). */
+function intParam(q: URLSearchParams, name: string, min: number): number | undefined | string {
+  const text = q.get(name)
+  if (text === null) return undefined
+  const n = Number(text)
+  if (!Number.isInteger(n)) return `${name}: Invalid value: "${text}": must be an integer`
+  if (n < min) return `${name}: Invalid value: ${n}: ${min === 0 ? 'must be greater than or equal to 0' : 'must be greater than 0'}`
+  return n
 }
 
 /** Serves `GET .../pods/<pod>/log`; returns a stopper when it keeps the response open (follow). */
@@ -101,6 +125,22 @@ export function serveLog(scenario: Scenario, pod: SimPod, req: IncomingMessage, 
     sendJson(res, 400, status(400, 'BadRequest', `container ${container} is not valid for pod ${pod.name}`))
     return undefined
   }
+  // pkg/apis/core/validation ValidatePodLogOptions, answered as the API server does (422 Invalid).
+  const sinceSeconds = intParam(q, 'sinceSeconds', 1)
+  const tail = intParam(q, 'tailLines', 0)
+  const limitBytes = intParam(q, 'limitBytes', 1)
+  const sinceTimeText = q.get('sinceTime')
+  const sinceTime = sinceTimeText === null ? undefined : Date.parse(sinceTimeText)
+  const invalid = [sinceSeconds, tail, limitBytes].filter((v): v is string => typeof v === 'string')
+  if (sinceSeconds !== undefined && sinceTimeText !== null) invalid.push('[]: Forbidden: at most one of `sinceTime` or `sinceSeconds` may be specified')
+  if (invalid.length) {
+    sendJson(res, 422, status(422, 'Invalid', `PodLogOptions "${pod.name}" is invalid: ${invalid.length === 1 ? invalid[0] : `[${invalid.join(', ')}]`}`))
+    return undefined
+  }
+  if (sinceTime !== undefined && Number.isNaN(sinceTime)) {
+    sendJson(res, 400, status(400, 'BadRequest', `parsing time "${sinceTimeText}" as "2006-01-02T15:04:05Z07:00": cannot parse "${sinceTimeText}" as "2006"`))
+    return undefined
+  }
   if (q.get('previous') === 'true' && pod.restarts === 0) {
     sendJson(res, 400, status(400, 'BadRequest', `previous terminated container "${container}" in pod "${pod.name}" not found`))
     return undefined
@@ -109,36 +149,45 @@ export function serveLog(scenario: Scenario, pod: SimPod, req: IncomingMessage, 
     sendJson(res, 400, status(400, 'BadRequest', `container "${container}" in pod "${pod.name}" is waiting to start: ContainerCreating`))
     return undefined
   }
-  // One request every ~1.6 s up to now for the history, then one per tick at the time it is played.
   const now = Date.now()
-  let following = false
-  const nextEntry = accessLogReader(scenario, pod, (k) => (following ? Date.now() : now - Math.max(0, 480 - k) * 1637))
-  const history = pod.initContainers?.some((c) => c.name === container) ? ['2025-05-09T07:39:58.001Z\tinfo\tIstio iptables environment:'] : historyFor(scenario, pod, container, nextEntry)
-  // Kubelet timestamps: the history spans the last hour, one line every few seconds.
-  let stamped = history.map((line, i) => ({line, ts: now - (history.length - i) * 3000}))
-  const since = Number(q.get('sinceSeconds') ?? '')
-  if (Number.isFinite(since) && since > 0) stamped = stamped.filter((l) => l.ts >= now - since * 1000)
-  const tail = Number(q.get('tailLines') ?? '')
-  if (q.get('tailLines') !== null && Number.isInteger(tail) && tail >= 0) stamped = tail === 0 ? [] : stamped.slice(-tail)
+  // The kubelet keeps lines stamped at or after the since moment, then the last tailLines of those.
+  const sinceMs = typeof sinceSeconds === 'number' ? now - sinceSeconds * 1000 : sinceTime
+  const tailLines = typeof tail === 'number' ? tail : undefined
+  let stamped = historyFor(scenario, pod, container, now, {afterMs: sinceMs === undefined ? undefined : sinceMs - 1, tail: tailLines})
+  if (sinceMs !== undefined) stamped = stamped.filter((l) => l.ms >= sinceMs)
+  if (tailLines !== undefined) stamped = tailLines === 0 ? [] : stamped.slice(-tailLines)
   const withTs = q.get('timestamps') === 'true' || q.get('timestamps') === '1'
-  const fmt = (line: string, ts: number) => `${withTs ? new Date(ts).toISOString().replace('Z', '000000Z').replace(/\.(\d{3})000000Z$/, '.$1000000Z') + ' ' : ''}${line}\n`
+  // limitBytes counts what is sent, timestamps included, and may cut a line (kubelet logs.go logWriter).
+  let remaining = typeof limitBytes === 'number' ? limitBytes : Number.POSITIVE_INFINITY
+  const send = (lines: Stamped[]) => {
+    if (!lines.length || remaining <= 0) return
+    let bytes = Buffer.from(lines.map((l) => `${withTs ? `${kubeletStamp(l.ms)} ` : ''}${l.line}\n`).join(''))
+    if (bytes.length > remaining) bytes = bytes.subarray(0, remaining)
+    remaining -= bytes.length
+    res.write(bytes)
+  }
   res.writeHead(200, {'Content-Type': 'text/plain', 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache, private'})
-  res.write(stamped.map((l) => fmt(l.line, l.ts)).join(''))
+  send(stamped)
   const follow = q.get('follow') === 'true' || q.get('follow') === '1'
-  if (!follow) {
+  if (!follow || remaining <= 0) {
     res.end()
     return undefined
   }
-  let n = 20
-  following = true
+  // New lines as the clock reaches them: the proxy's from the same timeline as the history (a later
+  // read returns them too), an application's one per tick.
+  let seenUpTo = now
+  let n = 10
   const timer = setInterval(() => {
     if (res.destroyed || res.writableEnded) return stop()
-    const live = scenario.live && container === 'istio-proxy' ? nextEntry() : undefined
-    const lines = container === 'istio-proxy'
-      ? (live ? [formatAccessLog(live, scenario.meshConfig.accessLogEncoding)] : [])
-      : [`GET /items 200 ${3 + (n % 5)}ms - 502`]
-    n++
-    res.write(lines.map((l) => fmt(l, Date.now())).join(''))
+    const upTo = Date.now()
+    if (container === 'istio-proxy') {
+      send(scenario.live ? accessLogWindow(scenario, pod, {afterMs: seenUpTo, upToMs: upTo}).map((w) => ({line: formatAccessLog(w.entry, scenario.meshConfig.accessLogEncoding), ms: w.stampMs})) : [])
+    } else if (!pod.initContainers?.some((c) => c.name === container)) {
+      send([{line: `GET /items 200 ${3 + (n % 5)}ms - 502`, ms: upTo}])
+      n++
+    }
+    seenUpTo = upTo
+    if (remaining <= 0) stop()
   }, 100)
   const stop = () => {
     clearInterval(timer)

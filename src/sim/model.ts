@@ -193,4 +193,6 @@ export interface LiveSettings {
   istioVersion: string
   /** Requests the access logs replay, in turn, through the proxies' accepted config (src/sim/traffic.ts). */
   traffic?: import('./traffic.js').TrafficSpec[]
+  /** One scripted request every this many ms, before the scenario loaded and after (src/sim/log-timeline.ts). */
+  requestIntervalMs?: number
 }

@@ -28,6 +28,8 @@ export interface SimulationSpec {
   proxies?: Record<string, ProxyBehaviour & {istioVersion?: string}>
   /** Requests replayed in turn for the access logs: `from` a pod name or `external` (through the ingress gateway). */
   traffic?: TrafficSpec[]
+  /** One scripted request every this many ms (default 1637): the access logs' rate. */
+  requestIntervalMs?: number
   /** Ambient mode: a ztunnel DaemonSet, nodes, certificate and connection knobs (src/sim/ztunnel.ts). */
   ambient?: AmbientSpec
 }
@@ -72,7 +74,7 @@ export function scenarioFromManifests(objects: J[], name: string): Scenario {
   const s: Scenario = {
     name, now: created, clusterId: sim.clusterId ?? 'Kubernetes', meshConfig,
     namespaces: [], pods: [], workloads: [], services: [], configMaps: [], serviceAccounts: [], istioConfigs: [],
-    live: {debounceMs: sim.debounceMs ?? 100, ackDelayMs: sim.ackDelayMs ?? 0, proxies: sim.proxies ?? {}, istioVersion, traffic: sim.traffic ?? []},
+    live: {debounceMs: sim.debounceMs ?? 100, ackDelayMs: sim.ackDelayMs ?? 0, proxies: sim.proxies ?? {}, istioVersion, traffic: sim.traffic ?? [], ...(sim.requestIntervalMs ? {requestIntervalMs: sim.requestIntervalMs} : {})},
   }
   const ensureNs = (ns: string, labels: Record<string, string> = {}) => {
     const existing = s.namespaces.find((n) => n.name === ns)

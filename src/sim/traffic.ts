@@ -160,23 +160,3 @@ export function playRequest(s: Scenario, spec: TrafficSpec, k: number, startMs: 
   if (client) out.push(timedOut ? {pod: client, entry: {...clientEntry(504, 'UT', 'response_timeout', 24, timeoutMs! + 1).entry, upstream_service_time: undefined}} : clientEntry(200, '-', 'via_upstream', 502, latency + 2))
   return out
 }
-
-/**
- * Reads `pod`'s access log under the scenario's scripted traffic: each call plays the requests in
- * turn, from where the previous call stopped (through the config the proxies run at that moment),
- * until one reaches the pod, and returns its line; undefined when a few rounds bring none (a later
- * call goes on from there, so a config change can start the lines again).
- */
-export function accessLogReader(s: Scenario, pod: SimPod, startMs: (k: number) => number): () => AccessLogEntry | undefined {
-  const traffic = s.live?.traffic ?? []
-  const pending: AccessLogEntry[] = []
-  let k = 0
-  return () => {
-    for (let played = 0; !pending.length && traffic.length && played < traffic.length * 8; played++, k++) {
-      for (const r of playRequest(s, traffic[k % traffic.length], Math.floor(k / traffic.length), startMs(k))) {
-        if (r.pod.name === pod.name && r.pod.namespace === pod.namespace) pending.push(r.entry)
-      }
-    }
-    return pending.shift()
-  }
-}
