@@ -74,6 +74,17 @@ describe('main_internal (listener_waypoint.go buildWaypointInternal)', () => {
     // legacy is not enrolled: its endpoint is the pod address, not tunnelled.
     expect(claJson(v.eds.find((e) => e.name === 'outbound|8000||httpbin.legacy.svc.cluster.local')!).endpoints[0].lb_endpoints[0].endpoint.address).toEqual({socket_address: {address: '10.10.1.20', port_value: 8080}})
   })
+
+  it('a VirtualService TCP route splits a TCP chain over its destinations, served ones by inbound-vip (getWaypointTCPRoutes)', () => {
+    const s = ambient()
+    s.services.find((svc) => svc.name === 'reviews')!.ports.push({name: 'tcp-metrics', port: 9090, targetPort: 9090})
+    s.istioConfigs.push(cfg('VirtualService', 'reviews-tcp', {hosts: ['reviews'], tcp: [{match: [{port: 9090}], route: [
+      {destination: {host: 'reviews', port: {number: 9090}}, weight: 80}, {destination: {host: 'httpbin.legacy.svc.cluster.local'}, weight: 20}, {destination: {host: 'ratings'}, weight: 0}]}]}))
+    const v = view(s)
+    const chain = v.listeners.find((x) => x.name === 'main_internal')!.filter_chains.find((c: J) => c.name === `inbound-vip|9090|tcp|${REVIEWS}`)
+    expect(chain.filters[0].typed_config).toMatchObject({stat_prefix: `inbound-vip|9090|tcp|${REVIEWS}`, weighted_clusters: {clusters: [{name: `inbound-vip|9090|tcp|${REVIEWS}`, weight: 80}, {name: 'outbound|8000||httpbin.legacy.svc.cluster.local', weight: 20}]}})
+    expect(v.clusters.map((c) => c.name)).toContain('outbound|8000||httpbin.legacy.svc.cluster.local')
+  })
 })
 
 describe('waypoint clusters (cluster_waypoint.go)', () => {

@@ -209,9 +209,45 @@ function waypointHcm(ctx: PushContext, pod: SimPod, policies: IstioConfig[], sta
     request_id_extension: {typed_config: {'@type': 'type.googleapis.com/envoy.extensions.request_id.uuid.v3.UuidRequestIdConfig', use_request_id_for_trace_sampling: true}}}}
 }
 
-/** listener_waypoint.go buildWaypointNetworkFilters: a TCP proxy to the chain's cluster (or the VirtualService's TCP route). */
-function waypointTcpProxy(cluster: string): J {
-  return {name: 'envoy.filters.network.tcp_proxy', typed_config: {'@type': TCP_TYPE, stat_prefix: cluster, cluster}}
+/**
+ * listener_waypoint.go getWaypointTCPRoutes: the first VirtualService TLS rule whose match names
+ * exactly this host (or has no match), else the first TCP rule matching the port (or without match).
+ */
+function tcpRouteDestinations(ctx: PushContext, pod: SimPod, svc: SimService, port: number): {destinations: J[]; namespace: string} | undefined {
+  const vss = virtualServicesOf(ctx, pod, svc)
+  const portOk = (m: J) => m.port === undefined || Number(m.port) === port
+  for (const vs of vss) {
+    for (const rule of (vs.spec.tls as J[] | undefined) ?? []) {
+      const matches = (rule.match as J[] | undefined) ?? []
+      if (matches.length === 0 || matches.some((m) => (m.sniHosts as string[] | undefined)?.length === 1 && m.sniHosts[0] === fqdn(svc) && portOk(m))) return {destinations: (rule.route as J[] | undefined) ?? [], namespace: vs.metadata.namespace}
+    }
+  }
+  for (const vs of vss) {
+    for (const rule of (vs.spec.tcp as J[] | undefined) ?? []) {
+      const matches = (rule.match as J[] | undefined) ?? []
+      if (matches.length === 0 || matches.some(portOk)) return {destinations: (rule.route as J[] | undefined) ?? [], namespace: vs.metadata.namespace}
+    }
+  }
+  return undefined
+}
+
+/**
+ * listener_waypoint.go buildWaypointNetworkFilters: a TCP proxy to the chain's cluster, or to the
+ * VirtualService TCP/TLS route's destination(s) (weighted when several; 0-weight ones dropped).
+ */
+function waypointTcpProxy(cluster: string, routes?: {route: {destinations: J[]; namespace: string} | undefined; served: SimService[]; ctx: PushContext; port: number}): J {
+  const dests = routes?.route?.destinations ?? []
+  // getWaypointDestinationCluster: the destination's port, else the service's only port, else the listener's.
+  const target = (d: J) => {
+    const host = resolveHost(String(d.destination?.host ?? ''), routes!.route!.namespace)
+    const svc = routes!.ctx.services.find((s) => fqdn(s) === host)
+    const port = d.destination?.port?.number ?? (svc?.ports.length === 1 ? svc.ports[0].port : routes!.port)
+    return waypointDestination(routes!.ctx, routes!.served, `outbound|${port}|${d.destination?.subset ?? ''}|${host}`)
+  }
+  const specifier = dests.length === 1 ? {cluster: target(dests[0])}
+    : dests.length > 1 ? {weighted_clusters: {clusters: dests.filter((d) => Number(d.weight) > 0).map((d) => ({name: target(d), weight: Number(d.weight)}))}}
+      : {cluster}
+  return {name: 'envoy.filters.network.tcp_proxy', typed_config: {'@type': TCP_TYPE, stat_prefix: cluster, ...specifier}}
 }
 
 /** xdsfilters.ConnectAuthorityNetworkFilter: the direct-to-pod chains read the CONNECT target. */
@@ -242,7 +278,7 @@ function mainInternalListener(ctx: PushContext, pod: SimPod, res: WaypointResour
       for (const kind of kinds) {
         chains.push(kind === 'http'
           ? {filters: [waypointHcm(ctx, pod, policies, names.http, vipRouteConfig(ctx, pod, res.services, svc, port.port, names.http))], name: names.http}
-          : {filters: [waypointTcpProxy(names.tcp)], name: names.tcp})
+          : {filters: [waypointTcpProxy(names.tcp, {route: tcpRouteDestinations(ctx, pod, svc, port.port), served: res.services, ctx, port: port.port})], name: names.tcp})
       }
       byPort[String(port.port)] = kinds.length === 2
         ? {matcher: {matcher_tree: {input: input('application-protocol', 'ApplicationProtocolInput'), exact_match_map: {map: {"'h2c'": toChain(names.http), "'http/1.1'": toChain(names.http)}}}, on_no_match: toChain(names.tcp)}}
