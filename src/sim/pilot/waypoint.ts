@@ -45,6 +45,9 @@ export function isWaypointProxy(pod: SimPod): boolean {
   return pod.containers.find((c) => c.name === 'istio-proxy')?.args?.[1] === 'waypoint'
 }
 
+/** Go's cmp.Compare on strings: byte order, not the locale's. */
+const byteOrder = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
+
 export interface WaypointResources {
   /** The Gateway this pod is an instance of (`gateway.networking.k8s.io/gateway-name`). */
   gateway: string
@@ -70,7 +73,7 @@ export function findWaypointResources(ctx: PushContext, pod: SimPod): WaypointRe
   const own = (svc: SimService) => svc.selector !== undefined && labelsMatch(svc.selector, pod.labels)
   const services = !gw || !['service', 'all'].includes(waypointFor) ? [] : ctx.services
     .filter((svc) => svc.namespace === pod.namespace && !own(svc) && usesThis(svc.labels))
-    .sort((a, b) => Date.parse(a.creationTimestamp) - Date.parse(b.creationTimestamp) || a.name.localeCompare(b.name) || a.namespace.localeCompare(b.namespace))
+    .sort((a, b) => Date.parse(a.creationTimestamp) - Date.parse(b.creationTimestamp) || byteOrder(a.name, b.name) || byteOrder(a.namespace, b.namespace))
   const workloads = !gw || !['workload', 'all'].includes(waypointFor) ? [] : ctx.pods
     .filter((p) => p.namespace === pod.namespace && p.phase === 'Running' && p.ip !== '' && isAmbientEnrolled(ctx, p) && usesThis(p.labels))
   return {gateway, services, workloads}
