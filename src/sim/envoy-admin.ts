@@ -126,8 +126,8 @@ export class EnvoyAdmin {
       case '/listeners': {
         const ls = listenerAddresses(this.pod, this.scenario)
         return q.get('format') === 'json'
-          ? json({listener_statuses: ls.map((l) => ({name: l.name, local_address: {socket_address: {address: l.address, port_value: l.port}}}))})
-          : send(200, ls.map((l) => `${l.name}::${l.address}:${l.port}\n`).join(''))
+          ? json({listener_statuses: ls.map((l) => ({name: l.name, local_address: l.internal ? {envoy_internal_address: {server_listener_name: l.name}} : {socket_address: {address: l.address, port_value: l.port}}}))})
+          : send(200, ls.map((l) => `${l.name}::${l.internal ? `envoy://${l.name}/` : `${l.address}:${l.port}`}\n`).join(''))
       }
       case '/certs': return json(this.certs())
       case '/server_info': return json(this.serverInfo())
@@ -220,7 +220,7 @@ export class EnvoyAdmin {
       ...(cluster.type === 'EDS' ? {observability_name: cluster.name, eds_service_name: cluster.name} : {observability_name: cluster.name}),
       circuit_breakers: {thresholds: [{max_connections: 4294967295, max_pending_requests: 4294967295, max_requests: 4294967295, max_retries: 4294967295}, {priority: 'HIGH', max_connections: 1024, max_pending_requests: 1024, max_requests: 1024, max_retries: 3}]},
       ...(hosts.length ? {host_statuses: hosts.map((h, i) => ({
-        address: h.port === 0 && !/^\d/.test(h.ip) ? {pipe: {path: h.ip}} : {socket_address: {address: h.ip, port_value: h.port}},
+        address: h.internal ? {envoy_internal_address: {server_listener_name: h.internal.listener, ...(h.internal.id ? {endpoint_id: h.internal.id} : {})}} : h.port === 0 && !/^\d/.test(h.ip) ? {pipe: {path: h.ip}} : {socket_address: {address: h.ip, port_value: h.port}},
         stats: [{name: 'cx_connect_fail'}, {name: 'cx_total', value: String(3 + i)}, {name: 'rq_error'}, {name: 'rq_success', value: String(10 + i)}, {name: 'rq_timeout'}, {name: 'rq_total', value: String(10 + i)}, {type: 'GAUGE', name: 'cx_active', value: '1'}, {type: 'GAUGE', name: 'rq_active'}],
         health_status: {eds_health_status: h.healthy ? 'HEALTHY' : 'UNHEALTHY'},
         weight: 1,
@@ -240,7 +240,8 @@ export class EnvoyAdmin {
       lines.push(`${n}::added_via_api::${added_via_api}`)
       if (cluster.type === 'EDS') lines.push(`${n}::eds_service_name::${n}`)
       hosts.forEach((h, i) => {
-        const a = h.port === 0 && !/^\d/.test(h.ip) ? h.ip : `${h.ip}:${h.port}` // pipes have no port
+        // Envoy prints an internal address as envoy://<listener>/<endpoint id>; pipes have no port.
+        const a = h.internal ? `envoy://${h.internal.listener}/${h.internal.id}` : h.port === 0 && !/^\d/.test(h.ip) ? h.ip : `${h.ip}:${h.port}`
         lines.push(`${n}::${a}::cx_active::1`, `${n}::${a}::cx_connect_fail::0`, `${n}::${a}::cx_total::${3 + i}`, `${n}::${a}::rq_active::0`, `${n}::${a}::rq_error::0`, `${n}::${a}::rq_success::${10 + i}`, `${n}::${a}::rq_timeout::0`, `${n}::${a}::rq_total::${10 + i}`,
           `${n}::${a}::hostname::`, `${n}::${a}::health_flags::${h.healthy ? 'healthy' : '/failed_eds_health'}`, `${n}::${a}::weight::1`, `${n}::${a}::region::`, `${n}::${a}::zone::`, `${n}::${a}::sub_zone::`, `${n}::${a}::canary::false`, `${n}::${a}::priority::0`, `${n}::${a}::success_rate::-1`, `${n}::${a}::local_origin_success_rate::-1`)
       })

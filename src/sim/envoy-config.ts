@@ -4,6 +4,7 @@ import {createHash} from 'node:crypto'
 import {proxyCertificates} from './mesh-ca.js'
 import type {Scenario, SimPod, SimService} from './model.js'
 import {generate, pushContext} from './pilot/index.js'
+import {isWaypointProxy} from './pilot/waypoint.js'
 import {socket} from './pilot/context.js'
 
 type J = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -70,7 +71,8 @@ function istioMeta(pod: SimPod, scenario: Scenario): J {
 }
 
 export function nodeId(pod: SimPod): string {
-  return `${pod.proxy!.kind}~${pod.ip}~${pod.name}.${pod.namespace}~${pod.namespace}.svc.cluster.local`
+  // pilot-agent `proxy waypoint` registers as model.Waypoint (pkg/model/proxy.go NodeType "waypoint").
+  return `${isWaypointProxy(pod) ? 'waypoint' : pod.proxy!.kind}~${pod.ip}~${pod.name}.${pod.namespace}~${pod.namespace}.svc.cluster.local`
 }
 
 export function bootstrapNode(pod: SimPod, scenario: Scenario): J {
@@ -122,7 +124,14 @@ function bootstrap(pod: SimPod, scenario: Scenario): J {
   }
 }
 
-export interface EdsCluster {name: string; serviceName: string; pods: SimPod[]; port: number}
+export interface EdsCluster {
+  name: string
+  serviceName: string
+  pods: SimPod[]
+  port: number
+  /** Endpoints reached through an internal listener (a waypoint's HBONE `connect_originate`): those pods (`ns/name`) by `envoy://<listener>/<ip:port>`. */
+  tunnel?: {listener: string; pods: string[]}
+}
 
 export interface MeshView {
   clusters: J[]
@@ -168,7 +177,7 @@ export function buildConfigDump(pod: SimPod, scenario: Scenario, includeEds: boo
   if (includeEds) {
     configs.push({'@type': `${ADMIN}EndpointsConfigDump`,
       static_endpoint_configs: staticClusters(pod).map((c) => ({endpoint_config: {'@type': 'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment', ...c.load_assignment, endpoints: c.load_assignment.endpoints.map((e: J) => ({...e, locality: {}}))}})),
-      dynamic_endpoint_configs: view.eds.map((e) => ({endpoint_config: claJson(e)})).concat(view.clusters.filter((c) => c.type === 'STATIC').map((c) => ({endpoint_config: {'@type': 'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment', cluster_name: c.name, policy: {overprovisioning_factor: 140}}}))),
+      dynamic_endpoint_configs: view.eds.map((e) => ({endpoint_config: claJson(e)})).concat(view.clusters.filter((c) => c.type === 'STATIC').map((c) => ({endpoint_config: {'@type': 'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment', cluster_name: c.name, ...(c.load_assignment ? {endpoints: (c.load_assignment.endpoints as J[]).map((e) => ({...e, locality: {}}))} : {}), policy: {overprovisioning_factor: 140}}}))),
     })
   }
   configs.push(
@@ -189,14 +198,18 @@ export function buildConfigDump(pod: SimPod, scenario: Scenario, includeEds: boo
   return {configs}
 }
 
+const tunnelled = (e: EdsCluster, p: SimPod) => e.tunnel?.pods.includes(`${p.namespace}/${p.name}`) === true
+const internalAddress = (listener: string, id: string): J => ({envoy_internal_address: {server_listener_name: listener, ...(id ? {endpoint_id: id} : {})}})
+
 export function claJson(e: EdsCluster): J {
   return {
     '@type': 'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment',
     cluster_name: e.serviceName,
     endpoints: e.pods.length ? [{locality: {}, lb_endpoints: e.pods.map((p) => ({
-      endpoint: {address: socket(p.ip, e.port), health_check_config: {}},
+      endpoint: {address: tunnelled(e, p) ? internalAddress(e.tunnel!.listener, `${p.ip}:${e.port}`) : socket(p.ip, e.port), health_check_config: {}},
       health_status: p.ready ? 'HEALTHY' : 'UNHEALTHY',
-      metadata: {filter_metadata: {'envoy.transport_socket_match': {tlsMode: p.proxy ? 'istio' : 'disabled'}, istio: {workload: `${p.labels.app ?? p.name};${p.namespace};${p.labels.app ?? p.name};${p.labels.version ?? 'latest'};${'Kubernetes'}`}}},
+      // endpoint_builder.go: a tunnelled endpoint names its logical destination under the original_dst key.
+      metadata: {filter_metadata: {...(tunnelled(e, p) ? {'envoy.filters.listener.original_dst': {local: `${p.ip}:${e.port}`}} : {'envoy.transport_socket_match': {tlsMode: p.proxy ? 'istio' : 'disabled'}}), istio: {workload: `${p.labels.app ?? p.name};${p.namespace};${p.labels.app ?? p.name};${p.labels.version ?? 'latest'};${'Kubernetes'}`}}},
       load_balancing_weight: 1,
     }))}] : [],
     policy: {overprovisioning_factor: 140},
@@ -204,19 +217,33 @@ export function claJson(e: EdsCluster): J {
 }
 
 /** Clusters and their live endpoints, for `/clusters`. */
-export function liveClusters(pod: SimPod, scenario: Scenario): Array<{cluster: J; added_via_api: boolean; hosts: Array<{ip: string; port: number; healthy: boolean; pod?: SimPod}>}> {
+/** A host of `/clusters`; `internal`: an Envoy internal address (`envoy://<listener>/<id>`), ip and port then unused. */
+export interface LiveHost {ip: string; port: number; healthy: boolean; pod?: SimPod; internal?: {listener: string; id: string}}
+
+/** The hosts of a cluster's own load_assignment (static clusters, a waypoint's internal-listener clusters). */
+function assignedHosts(cluster: J): LiveHost[] {
+  return ((cluster.load_assignment?.endpoints ?? []) as J[]).flatMap((group) => (group.lb_endpoints as J[]).map((l): LiveHost => {
+    const a = l.endpoint.address
+    if (a.envoy_internal_address) return {ip: '', port: 0, healthy: true, internal: {listener: a.envoy_internal_address.server_listener_name, id: a.envoy_internal_address.endpoint_id ?? ''}}
+    return {ip: a.socket_address?.address ?? a.pipe?.path, port: a.socket_address?.port_value ?? 0, healthy: true}
+  }))
+}
+
+export function liveClusters(pod: SimPod, scenario: Scenario): Array<{cluster: J; added_via_api: boolean; hosts: LiveHost[]}> {
   const view = meshView(pod, scenario)
   const edsByName = new Map(view.eds.map((e) => [e.name, e]))
-  const staticOnes = staticClusters(pod).map((cluster) => ({cluster, added_via_api: false, hosts: (cluster.load_assignment.endpoints[0].lb_endpoints as J[]).map((l) => ({ip: l.endpoint.address.socket_address?.address ?? l.endpoint.address.pipe?.path, port: l.endpoint.address.socket_address?.port_value ?? 0, healthy: true}))}))
+  const staticOnes = staticClusters(pod).map((cluster) => ({cluster, added_via_api: false, hosts: assignedHosts(cluster)}))
   const dynamic = view.clusters.map((cluster) => {
     const e = edsByName.get(cluster.name)
-    return {cluster, added_via_api: true, hosts: e ? e.pods.map((p) => ({ip: p.ip, port: e.port, healthy: p.ready, pod: p})) : []}
+    if (!e) return {cluster, added_via_api: true, hosts: assignedHosts(cluster)}
+    return {cluster, added_via_api: true, hosts: e.pods.map((p): LiveHost => ({ip: p.ip, port: e.port, healthy: p.ready, pod: p, ...(tunnelled(e, p) ? {internal: {listener: e.tunnel!.listener, id: `${p.ip}:${e.port}`}} : {})}))}
   })
   return [...dynamic, ...staticOnes]
 }
 
-export function listenerAddresses(pod: SimPod, scenario: Scenario): Array<{name: string; address: string; port: number}> {
+/** `internal`: an internal listener (a waypoint's main_internal), whose local address is `envoy://<name>/`. */
+export function listenerAddresses(pod: SimPod, scenario: Scenario): Array<{name: string; address: string; port: number; internal?: boolean}> {
   const view = meshView(pod, scenario)
   return [...view.listeners, ...staticListeners().map((l, i): J => ({...l, name: i === 0 ? '0.0.0.0_15090' : '0.0.0.0_15021'}))]
-    .map((l) => ({name: l.name, address: l.address.socket_address.address, port: l.address.socket_address.port_value}))
+    .map((l) => (l.internal_listener ? {name: l.name, address: '', port: 0, internal: true} : {name: l.name, address: l.address.socket_address.address, port: l.address.socket_address.port_value}))
 }

@@ -8,14 +8,18 @@ import {clientConfig, connectedProxies, syncRow, type ConnectedProxy} from './sy
 type J = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
 type Send = (code: number, body: string, contentType?: string) => void
 
-/** Proto JSON field names (snake_case) to golang jsonpb names; map keys that are not snake_case stay. */
+/**
+ * Proto JSON field names (snake_case) to golang jsonpb names; map keys that are not snake_case stay,
+ * and so does a TypedStruct's `value` (a google.protobuf.Struct: its keys are data, printed as written).
+ */
 export function toCamel(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(toCamel)
   if (value === null || typeof value !== 'object') return value
   const out: J = {}
+  const typedStruct = String((value as J)['@type'] ?? '').endsWith('.TypedStruct')
   for (const [k, v] of Object.entries(value)) {
     const key = /^[a-z][a-z0-9]*(_[a-z0-9]+)+$/.test(k) ? k.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase()) : k
-    out[key] = toCamel(v)
+    out[key] = typedStruct && k === 'value' ? v : toCamel(v)
   }
   return out
 }

@@ -84,7 +84,7 @@ export interface AmbientSettings {
 type J = Record<string, unknown>
 
 /** istio.io/dataplane-mode=ambient on the namespace (or the pod), not opted out with `none`, no sidecar. */
-export function isAmbientEnrolled(s: Scenario, pod: SimPod): boolean {
+export function isAmbientEnrolled(s: Pick<Scenario, 'namespaces'>, pod: SimPod): boolean {
   if (pod.proxy || pod.ztunnel || pod.istiod) return false
   const podMode = pod.labels['istio.io/dataplane-mode']
   if (podMode === 'none') return false

@@ -75,9 +75,8 @@ function policiesOf(list: IstioConfig[], prefix: string, trustDomain: string): J
 
 const RBAC = 'type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBAC'
 
-/** The HTTP filters, in the order builder.go emits them. */
-export function rbacFilters(ctx: PushContext, pod: SimPod, extAuthzCluster: (provider: string) => string | undefined): J[] {
-  const policies = policiesFor(ctx, pod)
+/** The HTTP filters, in the order builder.go emits them (policies: the workload's by selector unless given, as for waypoints). */
+export function rbacFilters(ctx: PushContext, pod: SimPod, extAuthzCluster: (provider: string) => string | undefined, policies = policiesFor(ctx, pod)): J[] {
   const of = (action: string) => policies.filter((p) => String(p.spec.action ?? 'ALLOW') === action)
   const filters: J[] = []
   const custom = of('CUSTOM')

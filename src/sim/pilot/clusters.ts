@@ -8,9 +8,9 @@ import {type PushContext, destinationRuleFor, envoyDuration, fqdn, labelsMatch, 
 
 type J = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
 
-const SDS = (name: string) => ({name, sds_config: {api_config_source: {api_type: 'GRPC', grpc_services: [{envoy_grpc: {cluster_name: 'sds-grpc'}}], set_node_on_first_message_only: true, transport_api_version: 'V3'}, initial_fetch_timeout: '0s', resource_api_version: 'V3'}})
+export const SDS = (name: string) => ({name, sds_config: {api_config_source: {api_type: 'GRPC', grpc_services: [{envoy_grpc: {cluster_name: 'sds-grpc'}}], set_node_on_first_message_only: true, transport_api_version: 'V3'}, initial_fetch_timeout: '0s', resource_api_version: 'V3'}})
 const MAX = 4294967295
-const DEFAULT_CIRCUIT_BREAKERS = {thresholds: [{max_connections: MAX, max_pending_requests: MAX, max_requests: MAX, max_retries: MAX, track_remaining: true}]}
+export const DEFAULT_CIRCUIT_BREAKERS = {thresholds: [{max_connections: MAX, max_pending_requests: MAX, max_requests: MAX, max_retries: MAX, track_remaining: true}]}
 
 /** pilot/pkg/model/service.go BuildSubsetKey. */
 export const subsetKey = (direction: 'outbound' | 'inbound', subset: string, host: string, port: number) => `${direction}|${port}|${subset}|${host}`

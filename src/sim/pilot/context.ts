@@ -14,10 +14,13 @@ export interface PushContext {
   clusterId: string
   accessLogEncoding: 'TEXT' | 'JSON'
   extensionProviders: Record<string, {service: string; port: number}>
+  namespaces: Scenario['namespaces']
+  /** Gateway API Gateways (waypoints read their `istio.io/waypoint-for`). */
+  gateways: NonNullable<Scenario['gatewayApiGateways']>
 }
 
 export function pushContext(s: Scenario): PushContext {
-  return {services: s.services, pods: s.pods, configs: s.istioConfigs, rootNamespace: s.meshConfig.rootNamespace, trustDomain: s.meshConfig.trustDomain, clusterId: s.clusterId, accessLogEncoding: s.meshConfig.accessLogEncoding, extensionProviders: s.meshConfig.extensionProviders ?? {}}
+  return {services: s.services, pods: s.pods, configs: s.istioConfigs, rootNamespace: s.meshConfig.rootNamespace, trustDomain: s.meshConfig.trustDomain, clusterId: s.clusterId, accessLogEncoding: s.meshConfig.accessLogEncoding, extensionProviders: s.meshConfig.extensionProviders ?? {}, namespaces: s.namespaces, gateways: s.gatewayApiGateways ?? []}
 }
 
 export function socket(address: string, port: number): J {

@@ -6,10 +6,12 @@ import {inboundClusters, outboundClusters, specialClusters} from './clusters.js'
 import type {PushContext} from './context.js'
 import {gatewayListeners, sidecarListeners} from './listeners.js'
 import {gatewayRoutes, sidecarRoutes} from './routes.js'
+import {isWaypointProxy, waypointConfig} from './waypoint.js'
 
 export {pushContext, type PushContext} from './context.js'
 
 export function generate(ctx: PushContext, pod: SimPod): MeshView {
+  if (isWaypointProxy(pod)) return waypointConfig(ctx, pod)
   const sidecar = pod.proxy?.kind !== 'router'
   const outbound = outboundClusters(ctx, pod)
   return {

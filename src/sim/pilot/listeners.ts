@@ -38,7 +38,7 @@ export function jwtFilter(ctx: PushContext, pod: SimPod): J | undefined {
 }
 
 /** MeshConfig extensionProviders[].envoyExtAuthzHttp: provider name to its service cluster. */
-function extAuthzCluster(ctx: PushContext): (provider: string) => string | undefined {
+export function extAuthzCluster(ctx: PushContext): (provider: string) => string | undefined {
   return (provider) => {
     const p = ctx.extensionProviders[provider]
     return p ? `outbound|${p.port}||${p.service}` : undefined
