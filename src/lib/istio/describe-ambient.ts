@@ -100,13 +100,13 @@ function describeZtunnel(lookup: ZtunnelLookup | undefined, node: string | undef
   if (!lookup) return undefined
   const pod = lookup.pod
   if (!pod) {
-    findings.push({id: 'ztunnel-missing', subject, message: `No ztunnel on node ${node} (${lookup.missing ?? 'not found'}): the pod's traffic is not captured, and connections to it from the mesh fail`})
+    findings.push({id: 'ztunnel-missing', subject, message: `No ztunnel on node ${node} (${lookup.missing ?? 'not found'}): the pod's connections, in and out, fail until one runs`})
     return undefined
   }
   const ready = pod.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True'
   const phase = pod.status?.phase ?? 'Unknown'
   const ztunnel = kname(pod.metadata)
-  if (!ready) findings.push({id: 'ztunnel-not-ready', subject, message: `ztunnel ${ztunnel} on node ${node} is not Ready (${phase}): the pod's traffic may not be captured`})
+  if (!ready) findings.push({id: 'ztunnel-not-ready', subject, message: `ztunnel ${ztunnel} on node ${node} is not Ready (phase ${phase}): the pod's connections, in and out, may fail`})
   const sync = lookup.sync
   if (sync && !sync.connected) {
     findings.push({id: 'ztunnel-not-synced', subject, message: `ztunnel ${ztunnel} is not connected to any istiod: it does not learn new workloads, services or policies`})

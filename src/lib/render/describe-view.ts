@@ -117,7 +117,7 @@ function ambientLines(ambient: DescribedAmbient, namespace: string): string[] {
   const z = ambient.ztunnel
   if (z) {
     const sync = z.sync ? (z.sync.connected ? `; istiod ${z.sync.istiod}: ${Object.entries(z.sync.types).map(([type, state]) => `${type} ${state}`).join(', ')}` : '; not connected to istiod') : ''
-    lines.push(`${L1}ztunnel: ${z.pod} on node ${z.node} (${z.ready ? 'Ready' : `not Ready, ${z.phase}`}${sync})`)
+    lines.push(`${L1}ztunnel: ${z.pod} on node ${z.node} (${z.ready ? 'Ready' : `not Ready, phase ${z.phase}`}${sync})`)
   } else {
     lines.push(`${L1}ztunnel: none${ambient.node ? ` on node ${ambient.node}` : ''}`)
   }
