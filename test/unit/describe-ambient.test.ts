@@ -79,8 +79,15 @@ describe('resolveWaypoint: Istio\'s use-waypoint precedence and waypoint-for cov
       message: 'pod shop/y uses waypoint shop/svc-wp, whose istio.io/waypoint-for is service: workload traffic bypasses it'})
     expect(resolveWaypoint('service', meta('mall', 'z', {'istio.io/use-waypoint': 'broken-wp'}), ns('mall'), [{...waypoints[0], name: 'broken-wp', programmed: 'True', effectiveTrafficType: 'workload'}]).problem?.id).toBe('waypoint-for-mismatch')
   })
-  it('use-waypoint-namespace points elsewhere; a waypoint\'s own Service never has one', () => {
-    expect(resolveWaypoint('pod', meta('shop', 'w', {'istio.io/use-waypoint': 'mall-wp', 'istio.io/use-waypoint-namespace': 'mall'}), ns('shop'), waypoints).waypoint).toBe('mall/mall-wp')
+  it('use-waypoint-namespace points elsewhere, where the HBONE listener\'s allowedRoutes must admit the namespace; a waypoint\'s own Service never has one', () => {
+    const remote = {'istio.io/use-waypoint': 'mall-wp', 'istio.io/use-waypoint-namespace': 'mall'}
+    expect(resolveWaypoint('pod', meta('shop', 'w', remote), ns('shop'), waypoints).waypoint).toBe('mall/mall-wp')
+    expect(resolveWaypoint('service', meta('depot', 'v', remote), ns('depot'), waypoints).problem).toEqual({id: 'waypoint-attachment-denied',
+      message: 'service depot/v uses waypoint mall/mall-wp, whose HBONE listener does not admit namespace depot (allowedRoutes.namespaces.from: Selector): its traffic bypasses the waypoint without any error'})
+    // Gateway API's default is the waypoint's own namespace.
+    const toShop = {'istio.io/use-waypoint': 'svc-wp', 'istio.io/use-waypoint-namespace': 'shop'}
+    expect(resolveWaypoint('service', meta('mall', 'u', toShop), ns('mall'), waypoints).problem?.id).toBe('waypoint-attachment-denied')
+    expect(resolveWaypoint('service', meta('shop', 'u', toShop), ns('shop'), waypoints).waypoint).toBe('shop/svc-wp')
     expect(resolveWaypoint('service', meta('mall', 'mall-wp', {'gateway.istio.io/managed': 'istio.io-mesh-controller'}), ns('mall'), waypoints)).toEqual({})
   })
 })

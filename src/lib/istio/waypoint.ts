@@ -2,7 +2,9 @@
 // (istioctl/pkg/waypoint/waypoint.go, constants.WaypointGatewayClassName). Pure analysis: which
 // namespaces, Services and pods name each waypoint with istio.io/use-waypoint, and the enrolments
 // whose traffic silently bypasses a waypoint (missing, not programmed, wrong waypoint-for).
+import {labelSelectorString, type LabelSelectorLike} from '../kube/target-spec.js'
 import {escapeTerminal} from '../render/escape.js'
+import {matchesLabelSelector, parseLabelSelector} from '../snapshot/selectors.js'
 import {tabRow, tabwrite} from '../render/tabwriter.js'
 
 export const WAYPOINT_CLASS = 'istio-waypoint'
@@ -23,9 +25,15 @@ export interface GatewayCondition {
   message?: string
 }
 
+export interface GatewayListenerInput {
+  port?: number
+  protocol?: string
+  allowedRoutes?: {namespaces?: {from?: string; selector?: LabelSelectorLike}}
+}
+
 export interface GatewayInput {
   metadata: KubeMeta
-  spec?: {gatewayClassName?: string}
+  spec?: {gatewayClassName?: string; listeners?: GatewayListenerInput[]}
   status?: {conditions?: GatewayCondition[]}
 }
 
@@ -57,9 +65,11 @@ export interface Waypoint {
   programmed: string
   conditions: GatewayCondition[]
   usedBy: WaypointUser[]
+  /** Which namespaces may use it: its HBONE listener's (port 15008) allowedRoutes.namespaces, `Same` by default. */
+  allowedNamespaces: {from: string; selector?: LabelSelectorLike}
 }
 
-export type WaypointWarningId = 'waypoint-missing' | 'waypoint-not-programmed' | 'waypoint-for-mismatch'
+export type WaypointWarningId = 'waypoint-missing' | 'waypoint-not-programmed' | 'waypoint-for-mismatch' | 'waypoint-attachment-denied'
 
 export interface WaypointWarning {
   id: WaypointWarningId
@@ -106,8 +116,34 @@ export function waypointsOf(gateways: readonly GatewayInput[]): Waypoint[] {
       programmed: conditions.find((c) => c.type === 'Programmed')?.status ?? 'False',
       conditions,
       usedBy: [],
+      allowedNamespaces: allowedNamespaces(g),
     }
   })
+}
+
+/**
+ * pilot's makeAllowedRoutes / makeWaypointSelector: the HBONE listener on 15008 decides (Gateway
+ * API's default `from: Same`); without one, Same. (A waypoint-inbound-binding annotation, which
+ * picks another listener, is not read.)
+ */
+function allowedNamespaces(gateway: GatewayInput): Waypoint['allowedNamespaces'] {
+  const hbone = gateway.spec?.listeners?.find((l) => l.protocol === 'HBONE' && l.port === 15008)
+  const namespaces = hbone?.allowedRoutes?.namespaces
+  return {from: namespaces?.from ?? 'Same', ...(namespaces?.selector ? {selector: namespaces.selector} : {})}
+}
+
+/** Waypoint.AllowsAttachmentFromNamespace: may objects of `namespace` (its labels, when known) use the waypoint? */
+function allowsAttachment(waypoint: Waypoint, namespace: string, labels: Record<string, string> | undefined): boolean {
+  const {from, selector} = waypoint.allowedNamespaces
+  if (from === 'All') return true
+  if (from !== 'Selector') return waypoint.namespace === namespace
+  try {
+    const requirements = parseLabelSelector(labelSelectorString(selector ?? {}))
+    return requirements !== undefined && matchesLabelSelector(labels ?? {}, requirements)
+  } catch {
+    // An operator Kubernetes does not know makes the selector invalid: Istio then matches nothing.
+    return false
+  }
 }
 
 const BYPASS = 'its traffic bypasses the waypoint without any error'
@@ -194,6 +230,11 @@ export function resolveWaypoint(kind: 'service' | 'pod', meta: KubeMeta, namespa
   const waypoint = waypoints.find((w) => key(w.namespace, w.name) === target)
   const problem = unusable(labelOn, userName, target, waypoint)
   if (problem) return {labelOn, wanted: target, problem}
+  if (!allowsAttachment(waypoint!, own, namespace?.labels)) {
+    const {from} = waypoint!.allowedNamespaces
+    return {labelOn, wanted: target, problem: {id: 'waypoint-attachment-denied',
+      message: `${labelOn} ${userName} uses waypoint ${target}, whose HBONE listener does not admit namespace ${own} (allowedRoutes.namespaces.from: ${from}): ${BYPASS}`}}
+  }
   const type = waypoint!.effectiveTrafficType
   const traffic = kind === 'service' ? 'service' : 'workload'
   if (type === traffic || type === 'all') return {labelOn, wanted: target, waypoint: target}
