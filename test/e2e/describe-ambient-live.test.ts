@@ -50,7 +50,7 @@ describe('describe pod in ambient mode', () => {
     ].join('\n'))
     const json = await podJson('productpage-v1-675fc69cf-jscn2', '-n', 'bookinfo')
     expect(json.warnings).toEqual([])
-    expect(json.ambient).toMatchObject({dataplane: 'ambient', node: 'ambient-worker', ztunnel: {pod: ztunnel, ready: true, sync: {connected: true, types: {WDS: 'SYNCED', WADS: 'SYNCED'}}}})
+    expect(json.ambient).toMatchObject({dataplane: 'ambient', node: 'ambient-worker', redirection: 'enabled', ztunnel: {pod: ztunnel, ready: true, sync: {connected: true, types: {WDS: 'SYNCED', WADS: 'SYNCED'}}}})
     expect(json.services.map((s) => [s.name, s.waypoint?.waypoint])).toEqual([['productpage', 'bookinfo/waypoint']])
   })
 
@@ -82,7 +82,7 @@ describe('describe pod in ambient mode', () => {
     legacy.labels['istio.io/dataplane-mode'] = 'ambient'
     try {
       const after = await podJson('deploy/httpbin', '-n', 'legacy')
-      expect(after.ambient).toMatchObject({dataplane: 'ambient', reason: 'namespace legacy has istio.io/dataplane-mode=ambient', node: 'ambient-worker', ztunnel: {ready: true}})
+      expect(after.ambient).toMatchObject({dataplane: 'ambient', reason: 'namespace legacy has istio.io/dataplane-mode=ambient', node: 'ambient-worker', redirection: 'enabled', ztunnel: {ready: true}})
       expect(after.ambient.workloadWaypoint).toBeUndefined()
       expect(after.services.map((s) => [s.name, s.waypoint])).toEqual([['httpbin', undefined]])
       expect(after.warnings).toEqual([])

@@ -97,7 +97,7 @@ describe('describe pod in ambient mode (goldens)', () => {
     const result = analyzePod(pod('cart-1'), contextFor('mall', {pod: ztunnel('node-a'), sync: synced}))
     expect(result.warnings).toEqual([])
     expect(result.ambient).toEqual({
-      dataplane: 'ambient', reason: 'namespace mall has istio.io/dataplane-mode=ambient', node: 'node-a',
+      dataplane: 'ambient', reason: 'namespace mall has istio.io/dataplane-mode=ambient', node: 'node-a', redirection: 'enabled',
       ztunnel: {pod: 'ztunnel-aaaaa.istio-system', node: 'node-a', ready: true, phase: 'Running', sync: synced},
       workloadWaypoint: {labelOn: 'namespace', wanted: 'mall/mall-wp', waypoint: 'mall/mall-wp'},
     })
@@ -127,6 +127,23 @@ describe('describe pod in ambient mode (goldens)', () => {
     expect(renderDescribePod(missing)).toContain('   ztunnel: none on node node-a\n')
     const unknown = analyzePod(pod('cart-1'), contextFor('mall', {pod: ztunnel('node-a'), sync: {connected: false, types: {}}}))
     expect(unknown.warnings.map((w) => w.message)).toEqual(['ztunnel ztunnel-aaaaa.istio-system is not connected to any istiod: it does not learn new workloads, services or policies'])
+  })
+
+  it('a Running pod the labels enrol but Istio CNI has not captured (no annotation) or left pending: ambient-not-captured', () => {
+    const uncaptured = (value?: string) => {
+      const {'ambient.istio.io/redirection': _, ...rest} = pod('cart-1').metadata.annotations!
+      return {...pod('cart-1'), metadata: {...pod('cart-1').metadata, annotations: value ? {...rest, 'ambient.istio.io/redirection': value} : rest}}
+    }
+    const context = contextFor('mall', {pod: ztunnel('node-a'), sync: synced})
+    const none = analyzePod(uncaptured(), context)
+    expect(none.ambient.redirection).toBeUndefined()
+    expect(none.warnings).toEqual([{id: 'ambient-not-captured', subject: 'Pod cart-1.mall',
+      message: 'The pod\'s labels enrol it in ambient but Istio CNI has not captured it (no ambient.istio.io/redirection=enabled): its traffic bypasses ztunnel (is istio-cni running on node node-a?)'}])
+    const pending = analyzePod(uncaptured('pending'), context)
+    expect([pending.ambient.redirection, pending.warnings.map((w) => w.message)]).toEqual(['pending',
+      ['Istio CNI redirected the pod\'s traffic but no ztunnel has accepted it yet (ambient.istio.io/redirection=pending): it sends and receives nothing until one does']])
+    // Still starting: not judged yet.
+    expect(analyzePod({...uncaptured(), status: {phase: 'Pending'}}, context).warnings).toEqual([])
   })
 
   it('a pod opted out is not in the mesh (istioctl\'s warning) and says why; a sidecar pod keeps istioctl\'s layout', () => {

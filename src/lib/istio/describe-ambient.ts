@@ -9,6 +9,8 @@ import type {AmbientSyncType, SyncState} from './sync-status.js'
 import {resolveWaypoint, type Waypoint, type WaypointBinding} from './waypoint.js'
 
 const DATAPLANE_MODE = 'istio.io/dataplane-mode'
+/** Set by Istio CNI once it has redirected the pod's traffic (pkg/config/constants AmbientRedirectionEnabled/Pending). */
+const REDIRECTION = 'ambient.istio.io/redirection'
 const SIDECAR_STATUS = 'sidecar.istio.io/status'
 
 /** What describe-fetch found about the pod's node's ztunnel. */
@@ -50,6 +52,8 @@ export interface DescribedAmbient {
   reason: string
   /** The node the pod runs on (whose ztunnel captures it). */
   node?: string
+  /** ambient.istio.io/redirection as Istio CNI set it: `enabled` (captured), `pending` (redirected, no ztunnel accepted it yet); absent: not captured. */
+  redirection?: string
   /** For an enrolled pod: the ztunnel on its node, when there is one. */
   ztunnel?: DescribedZtunnel
   /** For an enrolled pod: the waypoint of traffic addressed to the pod itself (not through a Service). */
@@ -126,12 +130,20 @@ export function describeAmbient(pod: DescribePodInput, ambient: AmbientContext |
   const {dataplane, reason} = ambientDataplane(pod, ambient?.namespace?.metadata.labels)
   const node = pod.spec?.nodeName
   const findings: AmbientFinding[] = []
-  if (dataplane !== 'ambient') return {ambient: {dataplane, reason, ...(node ? {node} : {})}, findings}
+  const redirection = pod.metadata.annotations?.[REDIRECTION]
+  const base = {dataplane, reason, ...(node ? {node} : {}), ...(redirection ? {redirection} : {})}
+  if (dataplane !== 'ambient') return {ambient: base, findings}
   const ztunnel = describeZtunnel(ambient?.ztunnel, node, podName, findings)
+  // A pod still starting is not captured yet; a Running one should be.
+  if (pod.status?.phase === 'Running' && redirection !== 'enabled') {
+    findings.push({id: 'ambient-not-captured', subject: `Pod ${podName}`, message: redirection === 'pending'
+      ? `Istio CNI redirected the pod's traffic but no ztunnel has accepted it yet (${REDIRECTION}=pending): it sends and receives nothing until one does`
+      : `The pod's labels enrol it in ambient but Istio CNI has not captured it (no ${REDIRECTION}=enabled): its traffic bypasses ztunnel (is istio-cni running on node ${node ?? '?'}?)`})
+  }
   const binding = ambient ? resolveWaypoint('pod', pod.metadata, ambient.namespace?.metadata, ambient.waypoints) : undefined
   if (binding?.problem) findings.push({id: binding.problem.id, subject: `Pod ${podName}`, message: binding.problem.message})
   return {
-    ambient: {dataplane, reason, ...(node ? {node} : {}), ...(ztunnel ? {ztunnel} : {}), ...(binding?.labelOn ? {workloadWaypoint: binding} : {})},
+    ambient: {...base, ...(ztunnel ? {ztunnel} : {}), ...(binding?.labelOn ? {workloadWaypoint: binding} : {})},
     findings,
   }
 }

@@ -118,6 +118,7 @@ export type DescribeWarningId =
   | 'ztunnel-missing'
   | 'ztunnel-not-ready'
   | 'ztunnel-not-synced'
+  | 'ambient-not-captured'
   | WaypointWarningId
 
 export interface DescribeWarning {
