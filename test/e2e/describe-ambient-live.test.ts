@@ -86,7 +86,9 @@ describe('describe pod in ambient mode', () => {
       expect(after.ambient.workloadWaypoint).toBeUndefined()
       expect(after.services.map((s) => [s.name, s.waypoint])).toEqual([['httpbin', undefined]])
       expect(after.warnings).toEqual([])
-      expect((await meshdbg('describe', 'pod', 'deploy/httpbin', '-n', 'legacy')).stdout).toContain('   Workload waypoint: none\n')
+      const text = (await meshdbg('describe', 'pod', 'deploy/httpbin', '-n', 'legacy')).stdout
+      expect(text).toContain('   Workload waypoint: none\n')
+      expect(text).toContain('Service: httpbin\n   Port: http 8000/HTTP targets pod port 8080\n   Waypoint: none\n')
     } finally {
       delete legacy.labels['istio.io/dataplane-mode']
     }

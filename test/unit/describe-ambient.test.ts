@@ -163,6 +163,10 @@ describe('describe service in ambient mode', () => {
     expect(result.pods).toEqual([{name: 'shelf-1', ready: true, meshed: false, dataplane: 'ambient'}])
     expect(result.warnings).toEqual([])
     golden('ambient-shelf-service.golden.txt', renderDescribeService(result))
+    // Without any use-waypoint label the ambient pods' Service says so.
+    const bare = analyzeService(service('shelf'), undefined, {...contextFor('shop'), ambient: {namespace: {metadata: {name: 'shop', labels: {'istio.io/dataplane-mode': 'ambient'}}}, waypoints}})
+    expect(bare.service.waypoint).toBeUndefined()
+    expect(renderDescribeService(bare)).toContain('   Port: http 80/HTTP targets pod port 8080\n   Waypoint: none\n')
   })
   it('a Service whose waypoint is missing: the warning under the Service', () => {
     const result = analyzeService(service('pay'), undefined, contextFor('mall'))

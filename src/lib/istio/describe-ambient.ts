@@ -76,7 +76,7 @@ const kname = (meta: {name: string; namespace?: string}) => `${meta.name}.${meta
  */
 export function ambientDataplane(pod: DescribePodInput, namespaceLabels: Record<string, string> | undefined): {dataplane: Dataplane; reason: string} {
   const ns = pod.metadata.namespace
-  if (isMeshedPod(pod) || pod.metadata.annotations?.[SIDECAR_STATUS] !== undefined) return {dataplane: 'sidecar', reason: 'the pod has an Istio sidecar (a pod never has both)'}
+  if (isMeshedPod(pod) || pod.metadata.annotations?.[SIDECAR_STATUS] !== undefined) return {dataplane: 'sidecar', reason: 'the pod runs an Istio proxy of its own (sidecar, gateway or waypoint): ztunnel never captures it'}
   if (pod.spec?.hostNetwork) return {dataplane: 'none', reason: 'a host-network pod cannot be captured by ztunnel'}
   const podMode = pod.metadata.labels?.[DATAPLANE_MODE]
   if (podMode === 'ambient') return {dataplane: 'ambient', reason: `the pod has ${DATAPLANE_MODE}=ambient`}

@@ -125,12 +125,13 @@ function ambientLines(ambient: DescribedAmbient, namespace: string): string[] {
   return lines
 }
 
-function serviceLines(service: DescribedService, namespace: string, sink: WarningSink): string[] {
+/** `ambient`: the pods behind the service are captured by ztunnel, so "no waypoint" is worth saying. */
+function serviceLines(service: DescribedService, namespace: string, sink: WarningSink, ambient = false): string[] {
   const lines = [`Service: ${named(service, namespace)}`]
   for (const port of service.ports) {
     lines.push(`${L1}Port: ${port.name ? `${port.name} ` : ''}${port.port}/${port.protocol} targets pod port ${port.targetPort ?? '<unresolved>'}`)
   }
-  if (service.waypoint) lines.push(`${L1}Waypoint: ${waypointText(service.waypoint, service.namespace)}`)
+  if (service.waypoint || ambient) lines.push(`${L1}Waypoint: ${service.waypoint ? waypointText(service.waypoint, service.namespace) : 'none'}`)
   lines.push(...warningLines(sink.take(`Service ${service.name}.${service.namespace}`), L1))
   const dr = service.destinationRule
   if (dr) {
@@ -186,7 +187,7 @@ export function renderDescribePod(result: DescribePodAnalysis): string {
   const podWarnings = sink.take(`Pod ${pod.name}.${pod.namespace}`)
   // istioctl prints its own two at the left margin, in its capitals.
   head.push(...podWarnings.map((w) => (w.id === 'pod-not-meshed' || w.id === 'container-not-ready' ? `WARNING: ${w.message}` : `Warning: ${w.message}`)))
-  const blocks = [head, ...result.services.map((s) => serviceLines(s, ns, sink))]
+  const blocks = [head, ...result.services.map((s) => serviceLines(s, ns, sink, result.ambient.dataplane === 'ambient'))]
   if (result.mtls) blocks.push(mtlsLines(result.mtls))
   else if (pod.gateway) blocks.push(['Gateway pod: PeerAuthentication does not apply (its Gateway servers\' TLS settings do)'])
   const policyLines: string[] = []
@@ -203,7 +204,7 @@ export function renderDescribePod(result: DescribePodAnalysis): string {
 export function renderDescribeService(result: DescribeServiceAnalysis): string {
   const sink = new WarningSink(result.warnings)
   const ns = result.service.namespace
-  const blocks = [serviceLines(result.service, ns, sink)]
+  const blocks = [serviceLines(result.service, ns, sink, result.pods.some((p) => p.dataplane === 'ambient'))]
   if (result.pods.length > 0) {
     blocks[0].push(`Pods: ${result.pods.map((p) => `${p.name}${p.dataplane === 'ambient' ? ' (ambient)' : p.meshed ? '' : ' (no sidecar)'}${p.ready ? '' : ' (not ready)'}`).join(', ')}`)
   }
