@@ -5,9 +5,10 @@
 // (istioctl/pkg/describe/describe.go); every warning carries a stable `id` so `diagnose` can report
 // the same findings. Entry points: analyzePod, analyzeService, mtlsConflicts (a namespace's),
 // effectiveMtls / mtlsModeForPort, findDestinationRule, applicableAuthorizationPolicies,
-// applicableSidecar; describe-fetch.ts reads their input (fetchPodDescribeInput, listIstioResources).
+// applicableSidecar; describe-fetch.ts reads their input (fetchPodDescribeInput, listIstioResources);
+// ambient mode (enrolment, ztunnel, waypoints) is describe-ambient.ts's.
 import {isMeshedPod} from '../kube/target-spec.js'
-import {describeAmbient, serviceWaypoint, ambientDataplane, type AmbientContext, type Dataplane, type DescribedAmbient} from './describe-ambient.js'
+import {ambientDataplane, describeAmbient, serviceWaypoint, type AmbientContext, type Dataplane, type DescribedAmbient} from './describe-ambient.js'
 import type {WaypointBinding, WaypointWarningId} from './waypoint.js'
 
 // ---------------------------------------------------------------------------------------------

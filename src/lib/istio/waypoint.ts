@@ -1,11 +1,12 @@
 // `meshdbg waypoint list|status`: waypoints are Gateway API Gateways of class istio-waypoint
 // (istioctl/pkg/waypoint/waypoint.go, constants.WaypointGatewayClassName). Pure analysis: which
 // namespaces, Services and pods name each waypoint with istio.io/use-waypoint, and the enrolments
-// whose traffic silently bypasses a waypoint (missing, not programmed, wrong waypoint-for).
+// whose traffic silently bypasses a waypoint (missing, not programmed, wrong waypoint-for); and,
+// for `describe`, resolveWaypoint: the one waypoint Istio picks for a given Service or pod.
 import {labelSelectorString, type LabelSelectorLike} from '../kube/target-spec.js'
 import {escapeTerminal} from '../render/escape.js'
-import {matchesLabelSelector, parseLabelSelector} from '../snapshot/selectors.js'
 import {tabRow, tabwrite} from '../render/tabwriter.js'
+import {matchesLabelSelector, parseLabelSelector} from '../snapshot/selectors.js'
 
 export const WAYPOINT_CLASS = 'istio-waypoint'
 const USE_WAYPOINT = 'istio.io/use-waypoint'
