@@ -156,6 +156,19 @@ describe('describe pod in ambient mode (goldens)', () => {
   })
 })
 
+describe('untrusted text in the ambient lines', () => {
+  it('a Gateway status reason with terminal controls is printed escaped (JSON keeps it exact)', () => {
+    const hostile = waypointsOf([{metadata: {name: 'broken-wp', namespace: 'mall'}, spec: {gatewayClassName: 'istio-waypoint'},
+      status: {conditions: [{type: 'Programmed', status: 'False', reason: 'Bad\u001b]52;c;AAAA\u0007\nWarning: forged'}]}}])
+    const context = {...contextFor('mall', {pod: ztunnel('node-a'), sync: synced}), ambient: {namespace: namespaceOf('mall'), waypoints: hostile, ztunnel: {pod: ztunnel('node-a'), sync: synced}}}
+    const result = analyzePod(pod('pay-1'), context)
+    expect(result.warnings[0].message).toContain('\u001b]52;c;AAAA\u0007\n')
+    const text = renderDescribePod(result)
+    expect(text).not.toMatch(/[\u0000-\u0009\u000b-\u001f]/)
+    expect(text).toContain('not programmed (Bad\\x1b]52;c;AAAA\\x07\\nWarning: forged)')
+  })
+})
+
 describe('describe service in ambient mode', () => {
   it('names the waypoint serving the Service; its ambient pods are in the mesh', () => {
     const result = analyzeService(service('shelf'), undefined, contextFor('shop'))
