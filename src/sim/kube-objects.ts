@@ -1,5 +1,6 @@
 // Kubernetes JSON for the model objects, shaped like a real apiserver's answers.
 import type {Scenario, SimContainer, SimPod, SimService, SimWorkload} from './model.js'
+import {isAmbientEnrolled} from './ztunnel.js'
 
 function containerJson(c: SimContainer): Record<string, unknown> {
   return {
@@ -50,6 +51,10 @@ export function podJson(pod: SimPod, scenario: Scenario): Record<string, unknown
         {type: 'ContainersReady', status: running && pod.ready ? 'True' : 'False', lastProbeTime: null, lastTransitionTime: pod.creationTimestamp},
         {type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: pod.creationTimestamp},
       ]
+  // Istio CNI marks each Running pod it has captured for ztunnel, and re-evaluates when pod or
+  // namespace labels change (cni/pkg/util/podutil.go AnnotateEnrolledPod, pkg/config/constants).
+  const captured = scenario.ambient !== undefined && running && pod.nodeName !== undefined && isAmbientEnrolled(scenario, pod)
+  const annotations = captured ? {...pod.annotations, 'ambient.istio.io/redirection': 'enabled'} : pod.annotations
   return {
     kind: 'Pod',
     apiVersion: 'v1',
@@ -61,7 +66,7 @@ export function podJson(pod: SimPod, scenario: Scenario): Record<string, unknown
       resourceVersion: pod.resourceVersion ?? String(4000 + pod.name.length),
       creationTimestamp: pod.creationTimestamp,
       labels: pod.labels,
-      ...(Object.keys(pod.annotations).length ? {annotations: pod.annotations} : {}),
+      ...(Object.keys(annotations).length ? {annotations} : {}),
       ...(pod.owner ? {ownerReferences: ownerRefs(pod.owner, uidOf)} : {}),
     },
     spec: {

@@ -7,7 +7,7 @@ import {fetchPodDescribeInput} from '../../lib/istio/describe-fetch.js'
 import {renderDescribePod} from '../../lib/render/describe-view.js'
 import {renderStructured} from '../../lib/render/formats.js'
 
-/** The pod, the Services selecting it, their DestinationRule and VirtualServices, mTLS, exposure and warnings. */
+/** The pod, its ambient enrolment, the Services selecting it, their DestinationRule, VirtualServices and waypoint, mTLS, exposure and warnings. */
 export type DescribePodResult = DescribePodAnalysis
 
 export default class DescribePod extends MeshdbgCommand<typeof DescribePod> {
@@ -18,7 +18,8 @@ export default class DescribePod extends MeshdbgCommand<typeof DescribePod> {
 - VirtualService: every VirtualService routing to the service or written for its host, with the routes that reach the pod (weights, match conditions, timeout) or why none does;
 - Effective PeerAuthentication: the mTLS mode (workload over namespace over mesh-wide, port-level), and the policies that apply;
 - Exposed on Ingress Gateway: the Gateway hosts and ports whose VirtualServices route to the service, with the gateway pods and addresses.
-Warnings appear under the object they concern (ids in -o json): subset-without-destination-rule, unknown-subset, subset-matches-no-pod, gateway-not-found, gateway-selects-no-pod, route-cluster-missing (a proxy lacks a cluster the routes need: not pushed yet or rejected), port-protocol-unclassified, mtls-conflict (a DestinationRule TLS mode the pod's mTLS refuses), pod-not-meshed, container-not-ready, no-service-selects-pod.
+- Ambient (pods without sidecar): enrolled or not and why (istio.io/dataplane-mode on the pod or its namespace), the ztunnel on its node (Ready, its WDS/WADS in istiod's syncz), and the waypoint of the pod's own traffic and of each Service (istio.io/use-waypoint on the pod or Service, else its namespace; istio.io/waypoint-for).
+Warnings appear under the object they concern (ids in -o json): subset-without-destination-rule, unknown-subset, subset-matches-no-pod, gateway-not-found, gateway-selects-no-pod, route-cluster-missing (a proxy lacks a cluster the routes need: not pushed yet or rejected), port-protocol-unclassified, mtls-conflict (a DestinationRule TLS mode the pod's mTLS refuses), pod-not-meshed, container-not-ready, no-service-selects-pod, ambient-not-captured, ztunnel-missing, ztunnel-not-ready, ztunnel-not-synced, waypoint-missing, waypoint-not-programmed, waypoint-for-mismatch, waypoint-attachment-denied.
 Exit 0 whatever the warnings (scripts read .warnings of -o json or --json); a kind that is not installed, a namespace that may not be listed and a proxy that does not answer are noted on stderr and left out.
 -o short (default) | json | yaml: the typed result.`
 

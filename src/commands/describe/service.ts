@@ -12,7 +12,7 @@ export type DescribeServiceResult = DescribeServiceAnalysis
 
 export default class DescribeService extends MeshdbgCommand<typeof DescribeService> {
   static override summary = 'Describe a Service\'s Istio configuration: routes, subsets, mTLS, gateways, and what is wrong (istioctl x describe service).'
-  static override description = `As describe pod, for one Service: subsets are matched against all of its running pods (subset-matches-no-pod when a subset selects none), and its first meshed pod in kubectl's logs order (Running, Ready, ready longest) stands in for the mTLS mode and for the mesh proxy whose clusters are checked against the routes; the gateway pods' clusters are checked too.
+  static override description = `As describe pod, for one Service: subsets are matched against all of its running pods (subset-matches-no-pod when a subset selects none), and its first meshed pod in kubectl's logs order (Running, Ready, ready longest) stands in for the mTLS mode and for the mesh proxy whose clusters are checked against the routes; the gateway pods' clusters are checked too. In ambient mode it names the waypoint serving the Service (istio.io/use-waypoint on the Service, else its namespace), with waypoint-missing, waypoint-not-programmed, waypoint-for-mismatch or waypoint-attachment-denied when that waypoint does not take effect, and marks its ambient pods.
 Exit 0 whatever the warnings (read .warnings of -o json or --json); a Service that does not exist is exit 3.
 -o short (default) | json | yaml: the typed result.`
 

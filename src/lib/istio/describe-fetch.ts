@@ -22,6 +22,7 @@ import {
   selectsLabels,
   virtualServiceGateways,
 } from './describe.js'
+import {fetchAmbientContext} from './describe-ambient-fetch.js'
 
 export interface DescribeFetchOptions {
   /** Where istiod and the `istio` MeshConfig ConfigMap live (-i). */
@@ -177,9 +178,13 @@ async function readProxies(ctx: RunContext, context: DescribeContext, own: Descr
 export async function fetchPodDescribeInput(ctx: RunContext, target: string, options: DescribeFetchOptions): Promise<{pod: DescribePodInput; context: DescribeContext}> {
   const resolved = await resolveTargetPod(ctx, target, {requireProxy: false})
   const pod = resolved.pod as unknown as DescribePodInput
-  const {context} = await gather(ctx, resolved.namespace, options, (services) =>
+  const {picked, context} = await gather(ctx, resolved.namespace, options, (services) =>
     services.filter((svc) => Object.keys(svc.spec?.selector ?? {}).length > 0 && selectsLabels(svc.spec?.selector, pod.metadata.labels)))
-  await readProxies(ctx, context, pod, options)
+  const [ambient] = await Promise.all([
+    fetchAmbientContext(ctx, {namespace: resolved.namespace, pod, services: picked, istioNamespace: options.istioNamespace}),
+    readProxies(ctx, context, pod, options),
+  ])
+  context.ambient = ambient
   return {pod, context}
 }
 
@@ -196,6 +201,10 @@ export async function fetchServiceDescribeInput(ctx: RunContext, argument: strin
   // kubectl's logs order: a Running, Ready pod that has been ready longest stands for the service.
   const proxyPod = sortForLogs(candidates)[0]
   if (proxyPod) ctx.note(`svc/${spec.name}: reading the proxy of pod ${kname(proxyPod.metadata)}`)
-  await readProxies(ctx, context, proxyPod, options)
+  const [ambient] = await Promise.all([
+    fetchAmbientContext(ctx, {namespace, services: [service], istioNamespace: options.istioNamespace}),
+    readProxies(ctx, context, proxyPod, options),
+  ])
+  context.ambient = ambient
   return {service, ...(proxyPod ? {proxyPod} : {}), context}
 }

@@ -5,8 +5,11 @@
 // (istioctl/pkg/describe/describe.go); every warning carries a stable `id` so `diagnose` can report
 // the same findings. Entry points: analyzePod, analyzeService, mtlsConflicts (a namespace's),
 // effectiveMtls / mtlsModeForPort, findDestinationRule, applicableAuthorizationPolicies,
-// applicableSidecar; describe-fetch.ts reads their input (fetchPodDescribeInput, listIstioResources).
+// applicableSidecar; describe-fetch.ts reads their input (fetchPodDescribeInput, listIstioResources);
+// ambient mode (enrolment, ztunnel, waypoints) is describe-ambient.ts's.
 import {isMeshedPod} from '../kube/target-spec.js'
+import {ambientDataplane, describeAmbient, serviceWaypoint, type AmbientContext, type Dataplane, type DescribedAmbient} from './describe-ambient.js'
+import type {WaypointBinding, WaypointWarningId} from './waypoint.js'
 
 // ---------------------------------------------------------------------------------------------
 // Inputs: the fields of Kubernetes and Istio objects the analysis reads (plain API JSON).
@@ -24,6 +27,7 @@ export interface DescribePodInput {
   metadata: ObjectMeta
   spec?: {
     nodeName?: string
+    hostNetwork?: boolean
     containers?: Array<{name?: string; ports?: Array<{containerPort: number; name?: string; protocol?: string}>; args?: string[]; command?: string[]}>
     initContainers?: Array<{name?: string; args?: string[]; command?: string[]; restartPolicy?: string}>
   }
@@ -92,6 +96,8 @@ export interface DescribeContext {
   proxies: ProxyClusters[]
   /** Cluster DNS domain (Istio's default `cluster.local`). */
   domainSuffix?: string
+  /** The namespace, waypoints and ztunnel for ambient mode; absent: judged from the pod's labels only, no waypoints. */
+  ambient?: AmbientContext
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -110,6 +116,11 @@ export type DescribeWarningId =
   | 'gateway-selects-no-pod'
   | 'route-cluster-missing'
   | 'mtls-conflict'
+  | 'ztunnel-missing'
+  | 'ztunnel-not-ready'
+  | 'ztunnel-not-synced'
+  | 'ambient-not-captured'
+  | WaypointWarningId
 
 export interface DescribeWarning {
   /** Stable identifier of the finding (the same ids `diagnose` reports). */
@@ -199,6 +210,8 @@ export interface DescribedService {
   ports: DescribedPort[]
   destinationRule?: DescribedDestinationRule
   virtualServices: DescribedVirtualService[]
+  /** The waypoint serving traffic to the Service (ambient), when an istio.io/use-waypoint label on it or its namespace concerns it. */
+  waypoint?: WaypointBinding
 }
 
 export type MtlsMode = 'STRICT' | 'PERMISSIVE' | 'DISABLE'
@@ -269,6 +282,8 @@ export interface AppliedSidecar {
 
 export interface DescribePodAnalysis {
   pod: DescribedPod
+  /** Sidecar, ambient (captured by its node's ztunnel) or outside the mesh; for ambient, its ztunnel and workload waypoint. */
+  ambient: DescribedAmbient
   services: DescribedService[]
   /** AuthorizationPolicies applying to the pod, in evaluation order (CUSTOM, DENY, ALLOW, AUDIT), then by name. */
   authorizationPolicies: AppliedAuthorizationPolicy[]
@@ -284,7 +299,7 @@ export interface DescribePodAnalysis {
 
 export interface DescribeServiceAnalysis {
   service: DescribedService
-  pods: Array<{name: string; ready: boolean; meshed: boolean}>
+  pods: Array<{name: string; ready: boolean; meshed: boolean; dataplane: Dataplane}>
   /** The mode of the service's first meshed pod (the one whose proxy was read). */
   mtls?: EffectiveMtls
   exposure: GatewayExposure[]
@@ -673,7 +688,9 @@ function describeService(svc: ServiceInput, subject: Subject, context: DescribeC
       }
     }
   }
-  const described: DescribedService = {name: svc.metadata.name, namespace: svc.metadata.namespace, host, ports, ...(destinationRule ? {destinationRule} : {}), virtualServices: []}
+  const waypoint = serviceWaypoint(svc, context.ambient)
+  if (waypoint?.problem) findings.add(waypoint.problem.id, svcSubject, waypoint.problem.message)
+  const described: DescribedService = {name: svc.metadata.name, namespace: svc.metadata.namespace, host, ports, ...(destinationRule ? {destinationRule} : {}), virtualServices: [], ...(waypoint ? {waypoint} : {})}
   described.virtualServices = [...context.resources.virtualServices]
     .filter((vs) => virtualServiceConcerns(vs, host, domain))
     .sort((a, b) => (kname(a.metadata) < kname(b.metadata) ? -1 : 1))
@@ -840,7 +857,7 @@ export function isGatewayPod(pod: DescribePodInput): boolean {
   })
 }
 
-function describePodItself(pod: DescribePodInput, findings: Findings): DescribedPod {
+function describePodItself(pod: DescribePodInput, dataplane: Dataplane, findings: Findings): DescribedPod {
   const subject = `Pod ${kname(pod.metadata)}`
   const meshed = isMeshedPod(pod)
   const phase = pod.status?.phase ?? 'Unknown'
@@ -849,7 +866,8 @@ function describePodItself(pod: DescribePodInput, findings: Findings): Described
       if (status.ready === false) findings.add('container-not-ready', subject, `Pod ${kname(pod.metadata)} Container ${status.name ?? '?'} NOT READY`)
     }
   }
-  if (!meshed) findings.add('pod-not-meshed', subject, `${kname(pod.metadata)} is not part of mesh; no Istio sidecar`)
+  // An ambient pod has no sidecar yet is in the mesh: its node's ztunnel carries its traffic.
+  if (!meshed && dataplane !== 'ambient') findings.add('pod-not-meshed', subject, `${kname(pod.metadata)} is not part of mesh; no Istio sidecar`)
   const revision = meshed ? podRevision(pod) : undefined
   return {
     name: pod.metadata.name,
@@ -907,7 +925,9 @@ export function mtlsConflicts(context: DescribeContext): DescribeWarning[] {
 /** `describe pod`: the pod, the Services selecting it and everything that routes to them. */
 export function analyzePod(pod: DescribePodInput, context: DescribeContext): DescribePodAnalysis {
   const findings = new Findings()
-  const described = describePodItself(pod, findings)
+  const {ambient, findings: ambientFindings} = describeAmbient(pod, context.ambient)
+  const described = describePodItself(pod, ambient.dataplane, findings)
+  for (const f of ambientFindings) findings.add(f.id, f.subject, f.message)
   const selecting = context.services
     .filter((svc) => svc.metadata.namespace === pod.metadata.namespace && Object.keys(svc.spec?.selector ?? {}).length > 0 && selectsLabels(svc.spec?.selector, pod.metadata.labels))
     .sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1))
@@ -923,7 +943,7 @@ export function analyzePod(pod: DescribePodInput, context: DescribeContext): Des
   for (const service of services) checkRouteClusters(service, subject, context, findings)
   const authorizationPolicies = described.meshed ? applicableAuthorizationPolicies(pod.metadata, context.rootNamespace, context.resources.authorizationPolicies ?? []) : []
   const sidecar = described.meshed ? applicableSidecar(pod.metadata, context.rootNamespace, context.resources.sidecars ?? []) : undefined
-  return {pod: described, services, authorizationPolicies, ...(sidecar ? {sidecar} : {}), ...(mtls ? {mtls} : {}), exposure, warnings: findings.warnings, proxies: proxyStatus(context)}
+  return {pod: described, ambient, services, authorizationPolicies, ...(sidecar ? {sidecar} : {}), ...(mtls ? {mtls} : {}), exposure, warnings: findings.warnings, proxies: proxyStatus(context)}
 }
 
 /**
@@ -937,13 +957,15 @@ export function analyzeService(svc: ServiceInput, proxyPod: DescribePodInput | u
   if (pods.length === 0) findings.add('service-has-no-pods', `Service ${kname(svc.metadata)}`, `Service ${kname(svc.metadata)} has no running pods`)
   const service = describeService(svc, subject, context, findings, pods)
   const mtls = proxyPod && isMeshedPod(proxyPod) ? effectiveMtls(proxyPod.metadata, context.rootNamespace, context.resources.peerAuthentications, podTargetPorts(proxyPod, [service])) : undefined
-  if (pods.length > 0 && !pods.some(isMeshedPod)) findings.add('pod-not-meshed', `Service ${kname(svc.metadata)}`, `Service ${kname(svc.metadata)} has no Istio pods (${pods.length} pods in service)`)
+  const namespaceLabels = context.ambient?.namespace?.metadata.labels
+  const dataplanes = new Map(pods.map((p) => [p, ambientDataplane(p, namespaceLabels).dataplane]))
+  if (pods.length > 0 && ![...dataplanes.values()].some((d) => d !== 'none')) findings.add('pod-not-meshed', `Service ${kname(svc.metadata)}`, `Service ${kname(svc.metadata)} has no Istio pods (${pods.length} pods in service)`)
   addTlsConflicts([service], mtls, findings)
   const exposure = describeExposure(service, context, findings)
   checkRouteClusters(service, subject, context, findings)
   return {
     service,
-    pods: pods.map((p) => ({name: p.metadata.name, ready: (p.status?.containerStatuses ?? []).every((s) => s.ready !== false), meshed: isMeshedPod(p)})),
+    pods: pods.map((p) => ({name: p.metadata.name, ready: (p.status?.containerStatuses ?? []).every((s) => s.ready !== false), meshed: isMeshedPod(p), dataplane: dataplanes.get(p)!})),
     ...(mtls ? {mtls} : {}),
     exposure,
     warnings: findings.warnings,

@@ -14,7 +14,7 @@ interface KubeList<T> {
 const GATEWAYS = '/apis/gateway.networking.k8s.io/v1'
 const enc = encodeURIComponent
 
-async function listGateways(ctx: RunContext, namespace: string | undefined): Promise<GatewayInput[]> {
+export async function listGateways(ctx: RunContext, namespace: string | undefined): Promise<GatewayInput[]> {
   try {
     return (await getKubeJson<KubeList<GatewayInput>>(ctx, 'Gateways (gateway.networking.k8s.io) in all namespaces', `${GATEWAYS}/gateways`)).items ?? []
   } catch (error) {

@@ -1,9 +1,12 @@
 // `meshdbg waypoint list|status`: waypoints are Gateway API Gateways of class istio-waypoint
 // (istioctl/pkg/waypoint/waypoint.go, constants.WaypointGatewayClassName). Pure analysis: which
 // namespaces, Services and pods name each waypoint with istio.io/use-waypoint, and the enrolments
-// whose traffic silently bypasses a waypoint (missing, not programmed, wrong waypoint-for).
+// whose traffic silently bypasses a waypoint (missing, not programmed, wrong waypoint-for); and,
+// for `describe`, resolveWaypoint: the one waypoint Istio picks for a given Service or pod.
+import {labelSelectorString, type LabelSelectorLike} from '../kube/target-spec.js'
 import {escapeTerminal} from '../render/escape.js'
 import {tabRow, tabwrite} from '../render/tabwriter.js'
+import {matchesLabelSelector, parseLabelSelector} from '../snapshot/selectors.js'
 
 export const WAYPOINT_CLASS = 'istio-waypoint'
 const USE_WAYPOINT = 'istio.io/use-waypoint'
@@ -23,9 +26,15 @@ export interface GatewayCondition {
   message?: string
 }
 
+export interface GatewayListenerInput {
+  port?: number
+  protocol?: string
+  allowedRoutes?: {namespaces?: {from?: string; selector?: LabelSelectorLike}}
+}
+
 export interface GatewayInput {
   metadata: KubeMeta
-  spec?: {gatewayClassName?: string}
+  spec?: {gatewayClassName?: string; listeners?: GatewayListenerInput[]}
   status?: {conditions?: GatewayCondition[]}
 }
 
@@ -57,9 +66,11 @@ export interface Waypoint {
   programmed: string
   conditions: GatewayCondition[]
   usedBy: WaypointUser[]
+  /** Which namespaces may use it: its HBONE listener's (port 15008) allowedRoutes.namespaces, `Same` by default. */
+  allowedNamespaces: {from: string; selector?: LabelSelectorLike}
 }
 
-export type WaypointWarningId = 'waypoint-missing' | 'waypoint-not-programmed' | 'waypoint-for-mismatch'
+export type WaypointWarningId = 'waypoint-missing' | 'waypoint-not-programmed' | 'waypoint-for-mismatch' | 'waypoint-attachment-denied'
 
 export interface WaypointWarning {
   id: WaypointWarningId
@@ -92,12 +103,9 @@ function sortByName<T extends {metadata: KubeMeta}>(items: T[]): T[] {
   return [...items].sort((a, b) => (a.metadata.namespace ?? '').localeCompare(b.metadata.namespace ?? '') || a.metadata.name.localeCompare(b.metadata.name))
 }
 
-/**
- * `input.gateways` may span more namespaces than the enrolments (use-waypoint-namespace can point
- * elsewhere); only waypoints of `namespace` (all when undefined) are reported.
- */
-export function analyzeWaypoints(input: WaypointInputs, namespace?: string): WaypointReport {
-  const waypoints: Waypoint[] = sortByName(input.gateways.filter((g) => g.spec?.gatewayClassName === WAYPOINT_CLASS)).map((g) => {
+/** The Gateways of class istio-waypoint as waypoints (no users yet), by namespace then name. */
+export function waypointsOf(gateways: readonly GatewayInput[]): Waypoint[] {
+  return sortByName(gateways.filter((g) => g.spec?.gatewayClassName === WAYPOINT_CLASS)).map((g) => {
     const labels = g.metadata.labels ?? {}
     const conditions = g.status?.conditions ?? []
     return {
@@ -109,8 +117,52 @@ export function analyzeWaypoints(input: WaypointInputs, namespace?: string): Way
       programmed: conditions.find((c) => c.type === 'Programmed')?.status ?? 'False',
       conditions,
       usedBy: [],
+      allowedNamespaces: allowedNamespaces(g),
     }
   })
+}
+
+/**
+ * pilot's makeAllowedRoutes / makeWaypointSelector: the HBONE listener on 15008 decides (Gateway
+ * API's default `from: Same`); without one, Same. (A waypoint-inbound-binding annotation, which
+ * picks another listener, is not read.)
+ */
+function allowedNamespaces(gateway: GatewayInput): Waypoint['allowedNamespaces'] {
+  const hbone = gateway.spec?.listeners?.find((l) => l.protocol === 'HBONE' && l.port === 15008)
+  const namespaces = hbone?.allowedRoutes?.namespaces
+  return {from: namespaces?.from ?? 'Same', ...(namespaces?.selector ? {selector: namespaces.selector} : {})}
+}
+
+/** Waypoint.AllowsAttachmentFromNamespace: may objects of `namespace` (its labels, when known) use the waypoint? */
+function allowsAttachment(waypoint: Waypoint, namespace: string, labels: Record<string, string> | undefined): boolean {
+  const {from, selector} = waypoint.allowedNamespaces
+  if (from === 'All') return true
+  if (from !== 'Selector') return waypoint.namespace === namespace
+  try {
+    const requirements = parseLabelSelector(labelSelectorString(selector ?? {}))
+    return requirements !== undefined && matchesLabelSelector(labels ?? {}, requirements)
+  } catch {
+    // An operator Kubernetes does not know makes the selector invalid: Istio then matches nothing.
+    return false
+  }
+}
+
+const BYPASS = 'its traffic bypasses the waypoint without any error'
+
+/** Why `kind userName`'s use-waypoint naming `target` does not take effect: missing or not programmed. */
+function unusable(kind: EnrolmentKind, userName: string, target: string, waypoint: Waypoint | undefined): {id: WaypointWarningId; message: string} | undefined {
+  if (!waypoint) return {id: 'waypoint-missing', message: `${kind} ${userName} uses waypoint ${target}, which does not exist: ${BYPASS}`}
+  if (waypoint.programmed === 'True') return undefined
+  const reason = waypoint.conditions.find((c) => c.type === 'Programmed')?.reason
+  return {id: 'waypoint-not-programmed', message: `${kind} ${userName} uses waypoint ${target}, which is not programmed${reason ? ` (${reason})` : ''}: ${BYPASS}`}
+}
+
+/**
+ * `input.gateways` may span more namespaces than the enrolments (use-waypoint-namespace can point
+ * elsewhere); only waypoints of `namespace` (all when undefined) are reported.
+ */
+export function analyzeWaypoints(input: WaypointInputs, namespace?: string): WaypointReport {
+  const waypoints = waypointsOf(input.gateways)
   const byKey = new Map(waypoints.map((w) => [key(w.namespace, w.name), w]))
   const warnings: WaypointWarning[] = []
   const enrol = (kind: EnrolmentKind, meta: KubeMeta) => {
@@ -122,24 +174,73 @@ export function analyzeWaypoints(input: WaypointInputs, namespace?: string): Way
     const target = key(labels[USE_WAYPOINT_NAMESPACE] || ownNamespace, wanted)
     const user: WaypointUser = {kind, name: kind === 'namespace' ? meta.name : key(ownNamespace, meta.name)}
     const waypoint = byKey.get(target)
-    const bypass = 'its traffic bypasses the waypoint without any error'
-    if (!waypoint) {
-      warnings.push({id: 'waypoint-missing', user, waypoint: target, message: `${kind} ${user.name} uses waypoint ${target}, which does not exist: ${bypass}`})
-      return
-    }
-    waypoint.usedBy.push(user)
-    if (waypoint.programmed !== 'True') {
-      const reason = waypoint.conditions.find((c) => c.type === 'Programmed')?.reason
-      warnings.push({id: 'waypoint-not-programmed', user, waypoint: target, message: `${kind} ${user.name} uses waypoint ${target}, which is not programmed${reason ? ` (${reason})` : ''}: ${bypass}`})
-    } else if (!covers(waypoint.effectiveTrafficType, kind)) {
+    if (waypoint) waypoint.usedBy.push(user)
+    const problem = unusable(kind, user.name, target, waypoint)
+    if (problem) {
+      warnings.push({...problem, user, waypoint: target})
+    } else if (!covers(waypoint!.effectiveTrafficType, kind)) {
       warnings.push({id: 'waypoint-for-mismatch', user, waypoint: target,
-        message: `${kind} ${user.name} uses waypoint ${target}, whose ${WAYPOINT_FOR} is ${waypoint.effectiveTrafficType}: ${kind} traffic bypasses it`})
+        message: `${kind} ${user.name} uses waypoint ${target}, whose ${WAYPOINT_FOR} is ${waypoint!.effectiveTrafficType}: ${kind} traffic bypasses it`})
     }
   }
   for (const ns of sortByName(input.namespaces)) enrol('namespace', ns.metadata)
   for (const svc of sortByName(input.services)) enrol('service', svc.metadata)
   for (const pod of sortByName(input.pods)) enrol('pod', pod.metadata)
   return {waypoints: namespace === undefined ? waypoints : waypoints.filter((w) => w.namespace === namespace), warnings}
+}
+
+/** The waypoint one Service's or pod's traffic goes through, and where that was decided. */
+export interface WaypointBinding {
+  /** `namespace/name` of the waypoint the traffic goes through; absent: none. */
+  waypoint?: string
+  /** Where the deciding istio.io/use-waypoint label is: on the object itself or on its namespace; absent: no label anywhere. */
+  labelOn?: EnrolmentKind
+  /** The waypoint the label names (`namespace/name`), or `none` for an opt-out. */
+  wanted?: string
+  /** Why the named waypoint carries none of this traffic although that is not an error (a namespace's waypoint that serves only the other kind). */
+  note?: string
+  /** Why the named waypoint should carry this traffic but does not: the warning's id and message. */
+  problem?: {id: WaypointWarningId; message: string}
+}
+
+/** Services managed as waypoints or east-west gateways never get a waypoint (pilot's fetchWaypointForService). */
+const NO_WAYPOINT_MANAGERS = new Set(['istio.io-mesh-controller', 'istio.io-eastwest-controller'])
+
+/**
+ * Istio's choice of waypoint for a pod's own (workload) traffic or for a Service's
+ * (pilot/pkg/serviceregistry/ambient/waypoints.go fetchWaypointForTarget, fetchWaypointForService,
+ * fetchWaypointForWorkload): the object's istio.io/use-waypoint wins, `none` opting out; only
+ * without it does the namespace's apply. A named waypoint that is missing or not programmed does
+ * not fall back to the namespace's: the traffic goes direct. The waypoint's waypoint-for must
+ * cover the kind (service: service|all; workload: workload|all), except that a workload
+ * inheriting a service waypoint from its namespace is simply not captured (no error in Istio).
+ * Cross-namespace attachment (the listener's allowedRoutes) is not judged.
+ */
+export function resolveWaypoint(kind: 'service' | 'pod', meta: KubeMeta, namespace: KubeMeta | undefined, waypoints: readonly Waypoint[]): WaypointBinding {
+  if (kind === 'service' && NO_WAYPOINT_MANAGERS.has(meta.labels?.['gateway.istio.io/managed'] ?? '')) return {}
+  const own = meta.namespace ?? ''
+  const labelled: Array<[EnrolmentKind, KubeMeta]> = [[kind, meta], ['namespace', namespace ?? {name: own}]]
+  const found = labelled.find(([, m]) => m.labels?.[USE_WAYPOINT] !== undefined)
+  if (!found) return {}
+  const [labelOn, holder] = found
+  const wanted = holder.labels![USE_WAYPOINT]
+  if (wanted === 'none') return labelOn === 'namespace' ? {} : {labelOn, wanted}
+  // use-waypoint-namespace is read from the object holding use-waypoint; the default is the object's own namespace.
+  const target = key(holder.labels![USE_WAYPOINT_NAMESPACE] || own, wanted)
+  const userName = labelOn === 'namespace' ? own : key(own, meta.name)
+  const waypoint = waypoints.find((w) => key(w.namespace, w.name) === target)
+  const problem = unusable(labelOn, userName, target, waypoint)
+  if (problem) return {labelOn, wanted: target, problem}
+  if (!allowsAttachment(waypoint!, own, namespace?.labels)) {
+    const {from} = waypoint!.allowedNamespaces
+    return {labelOn, wanted: target, problem: {id: 'waypoint-attachment-denied',
+      message: `${labelOn} ${userName} uses waypoint ${target}, whose HBONE listener does not admit namespace ${own} (allowedRoutes.namespaces.from: ${from}): ${BYPASS}`}}
+  }
+  const type = waypoint!.effectiveTrafficType
+  const traffic = kind === 'service' ? 'service' : 'workload'
+  if (type === traffic || type === 'all') return {labelOn, wanted: target, waypoint: target}
+  if (kind === 'pod' && labelOn === 'namespace') return {labelOn, wanted: target, note: `waypoint ${target} has ${WAYPOINT_FOR}=${type}: it carries no workload traffic`}
+  return {labelOn, wanted: target, problem: {id: 'waypoint-for-mismatch', message: `${labelOn} ${userName} uses waypoint ${target}, whose ${WAYPOINT_FOR} is ${type}: ${traffic} traffic bypasses it`}}
 }
 
 const ISTIOCTL_TABLE = {padding: 5, minwidth: 0}

@@ -12,6 +12,8 @@ import type {
   GatewayExposure,
   MtlsSource,
 } from '../istio/describe.js'
+import type {DescribedAmbient} from '../istio/describe-ambient.js'
+import type {WaypointBinding} from '../istio/waypoint.js'
 import {escapeTerminal} from './escape.js'
 
 const SEPARATOR = '--------------------'
@@ -97,11 +99,39 @@ function virtualServiceLines(vs: DescribedVirtualService, knownSubsets: Readonly
   return lines
 }
 
-function serviceLines(service: DescribedService, namespace: string, sink: WarningSink): string[] {
+/** Which waypoint, and the istio.io/use-waypoint label that decided (on the object or its namespace). */
+function waypointText(binding: WaypointBinding, namespace: string): string {
+  const where = binding.labelOn === 'namespace' ? `namespace ${namespace}'s istio.io/use-waypoint` : `the ${binding.labelOn === 'service' ? 'Service' : 'pod'}'s istio.io/use-waypoint`
+  if (binding.waypoint) return `${binding.waypoint} (from ${where})`
+  if (binding.wanted === 'none') return `none (${where} is "none")`
+  if (binding.note) return `none (named by ${where}; ${binding.note})`
+  if (binding.problem) return `none (${where} names ${binding.wanted}, which does not take effect: see the warning)`
+  return 'none'
+}
+
+function ambientLines(ambient: DescribedAmbient, namespace: string): string[] {
+  // Sidecar pods keep istioctl's layout exactly.
+  if (ambient.dataplane === 'sidecar') return []
+  if (ambient.dataplane === 'none') return [`${L1}Ambient: not enrolled (${ambient.reason})`]
+  const lines = [`${L1}Ambient: enrolled (${ambient.reason})`]
+  const z = ambient.ztunnel
+  if (z) {
+    const sync = z.sync ? (z.sync.connected ? `; istiod ${z.sync.istiod}: ${Object.entries(z.sync.types).map(([type, state]) => `${type} ${state}`).join(', ')}` : '; not connected to istiod') : ''
+    lines.push(`${L1}ztunnel: ${z.pod} on node ${z.node} (${z.ready ? 'Ready' : `not Ready, phase ${z.phase}`}${sync})`)
+  } else {
+    lines.push(`${L1}ztunnel: none${ambient.node ? ` on node ${ambient.node}` : ''}`)
+  }
+  lines.push(`${L1}Workload waypoint: ${ambient.workloadWaypoint ? waypointText(ambient.workloadWaypoint, namespace) : 'none'}`)
+  return lines
+}
+
+/** `ambient`: the pods behind the service are captured by ztunnel, so "no waypoint" is worth saying. */
+function serviceLines(service: DescribedService, namespace: string, sink: WarningSink, ambient = false): string[] {
   const lines = [`Service: ${named(service, namespace)}`]
   for (const port of service.ports) {
     lines.push(`${L1}Port: ${port.name ? `${port.name} ` : ''}${port.port}/${port.protocol} targets pod port ${port.targetPort ?? '<unresolved>'}`)
   }
+  if (service.waypoint || ambient) lines.push(`${L1}Waypoint: ${service.waypoint ? waypointText(service.waypoint, service.namespace) : 'none'}`)
   lines.push(...warningLines(sink.take(`Service ${service.name}.${service.namespace}`), L1))
   const dr = service.destinationRule
   if (dr) {
@@ -153,10 +183,11 @@ export function renderDescribePod(result: DescribePodAnalysis): string {
   if (pod.revision) head.push(`${L1}Pod Revision: ${pod.revision}`)
   const ports = pod.ports.map((p) => `${p.port}${p.protocol === 'TCP' ? '' : `/${p.protocol}`} (${p.container})`)
   head.push(ports.length > 0 ? `${L1}Pod Ports: ${ports.join(', ')}` : `${L1}Pod does not expose ports`)
+  head.push(...ambientLines(result.ambient, ns))
   const podWarnings = sink.take(`Pod ${pod.name}.${pod.namespace}`)
-  // istioctl prints these at the left margin, in its own capitals.
-  head.push(...podWarnings.map((w) => (w.id === 'no-service-selects-pod' ? `Warning: ${w.message}` : `WARNING: ${w.message}`)))
-  const blocks = [head, ...result.services.map((s) => serviceLines(s, ns, sink))]
+  // istioctl prints its own two at the left margin, in its capitals.
+  head.push(...podWarnings.map((w) => (w.id === 'pod-not-meshed' || w.id === 'container-not-ready' ? `WARNING: ${w.message}` : `Warning: ${w.message}`)))
+  const blocks = [head, ...result.services.map((s) => serviceLines(s, ns, sink, result.ambient.dataplane === 'ambient'))]
   if (result.mtls) blocks.push(mtlsLines(result.mtls))
   else if (pod.gateway) blocks.push(['Gateway pod: PeerAuthentication does not apply (its Gateway servers\' TLS settings do)'])
   const policyLines: string[] = []
@@ -173,9 +204,9 @@ export function renderDescribePod(result: DescribePodAnalysis): string {
 export function renderDescribeService(result: DescribeServiceAnalysis): string {
   const sink = new WarningSink(result.warnings)
   const ns = result.service.namespace
-  const blocks = [serviceLines(result.service, ns, sink)]
+  const blocks = [serviceLines(result.service, ns, sink, result.pods.some((p) => p.dataplane === 'ambient'))]
   if (result.pods.length > 0) {
-    blocks[0].push(`Pods: ${result.pods.map((p) => `${p.name}${p.meshed ? '' : ' (no sidecar)'}${p.ready ? '' : ' (not ready)'}`).join(', ')}`)
+    blocks[0].push(`Pods: ${result.pods.map((p) => `${p.name}${p.dataplane === 'ambient' ? ' (ambient)' : p.meshed ? '' : ' (no sidecar)'}${p.ready ? '' : ' (not ready)'}`).join(', ')}`)
   }
   if (result.mtls) blocks.push(mtlsLines(result.mtls))
   blocks.push(exposureLines(result.exposure, sink, 'its pods'))
