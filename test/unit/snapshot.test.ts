@@ -57,7 +57,7 @@ describe('snapshot archive', () => {
     header.write('manifest.json', 0)
     header.write(body.length.toString(8).padStart(11, '0') + '\0', 124)
     writeFileSync(future, gzipSync(Buffer.concat([header, body, Buffer.alloc(512 - body.length), Buffer.alloc(1024)])))
-    expect(() => readSnapshot(future)).toThrow(expect.objectContaining({exitCode: 6, message: expect.stringMatching(/format version 99; this meshdbg reads version 1/)}))
+    expect(() => readSnapshot(future)).toThrow(expect.objectContaining({exitCode: 6, message: expect.stringMatching(/format version 99; this meshdbg reads versions 1 and 2/)}))
     expect(() => readSnapshot(join(dir, 'absent.tar.gz'))).toThrow(expect.objectContaining({exitCode: 2}))
   })
 })
