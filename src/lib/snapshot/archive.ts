@@ -97,7 +97,7 @@ export class SnapshotWriter {
 
   constructor(private readonly path: string) {
     this.partial = `${path}.partial-${process.pid}`
-    this.gzip = createGzip({level: 6})
+    this.gzip = createGzip({level: 3})
     this.file = createWriteStream(this.partial, {mode: 0o600})
     this.gzip.on('data', (chunk: Buffer) => (this.compressed += chunk.length))
     this.gzip.pipe(this.file, {end: false})

@@ -459,22 +459,56 @@ async function recordLog(ctx: RunContext, pod: {name: string; namespace: string}
   }
 }
 
-const KEY_HOLDER = /private_?key|privateKey|password|generic_?secret|genericSecret|session_?ticket_?keys|sessionTicketKeys/
+/** A key that holds key material (redact.ts's KEY_HOLDERS), in key position. */
+const KEY_HOLDER = /"(?:private_?key|privateKey|password|generic_?secret|genericSecret|session_?ticket_?keys|sessionTicketKeys)"\s*:\s*/g
+/** An inline data-source value that is not Envoy's "[redacted]" (nor its base64): what redactKeyMaterial replaces. */
+const UNREDACTED_MATERIAL = /"inline_?(?:bytes|string|secret|Bytes|String|Secret)"\s*:\s*"(?!\[redacted\]"|W3JlZGFjdGVkXQ==")/
+
 /**
- * An inline data-source value that is not already Envoy's "[redacted]" (nor its base64): the only
- * thing redactKeyMaterial replaces. JSON escapes (`\u`) could spell a key differently, so their
- * presence sends the answer through the full parse too.
+ * Whether an answer may hold key material redactKeyMaterial would replace: some key holder's
+ * value (found by scanning the JSON text, not parsing it) holds an inline value Envoy did not
+ * redact. A `\u` escape anywhere could spell a key differently: then always yes.
  */
-const UNREDACTED_MATERIAL = /"inline_?(?:bytes|string|secret|Bytes|String|Secret)"\s*:\s*"(?!\[redacted\]"|W3JlZGFjdGVkXQ==")|\\u/
+function mayHoldKeyMaterial(text: string): boolean {
+  if (text.includes('\\u')) return true
+  for (const match of text.matchAll(KEY_HOLDER)) {
+    const start = match.index + match[0].length
+    if (UNREDACTED_MATERIAL.test(text.slice(start, jsonValueEnd(text, start)))) return true
+  }
+  return false
+}
+
+/** Where the JSON value starting at `start` ends (a string, an object or array with what nests in it, or a literal). */
+export function jsonValueEnd(text: string, start: number): number {
+  let depth = 0
+  let at = start
+  while (at < text.length) {
+    const char = text[at]
+    if (char === '"') {
+      at += 1
+      while (at < text.length && text[at] !== '"') at += text[at] === '\\' ? 2 : 1
+      at += 1
+      if (depth === 0) return at
+      continue
+    }
+    if (char === '{' || char === '[') depth += 1
+    else if (char === '}' || char === ']') {
+      depth -= 1
+      if (depth <= 0) return at + 1
+    } else if (depth === 0 && (char === ',' || char === '\n')) return at
+    at += 1
+  }
+  return text.length
+}
 
 /**
  * Private keys never reach the archive: a JSON answer that holds any (istiod's view of a proxy,
  * a Struct-typed config) is re-serialised with them replaced, as `-o json` would print it. The
- * two scans first spare the parse of the usual answer, whose keys Envoy already redacted (parsing
- * every 12 MB config dump was a fifth of a capture's CPU).
+ * text scan first spares the parse of the usual answer, whose keys Envoy already redacted
+ * (parsing every 12 MB config dump was a fifth of a capture's CPU).
  */
-function redactAnswer(text: string): {text: string; count: number} | undefined {
-  if (!KEY_HOLDER.test(text) || !UNREDACTED_MATERIAL.test(text)) return undefined
+export function redactAnswer(text: string): {text: string; count: number} | undefined {
+  if (!mayHoldKeyMaterial(text)) return undefined
   let parsed: unknown
   try {
     parsed = JSON.parse(text)
