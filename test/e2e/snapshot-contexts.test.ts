@@ -3,7 +3,7 @@
 // server is down, behind one kubeconfig. In "east" one istiod's port 8080 refuses connections (as
 // when istiod's HTTP port is not reachable), so live commands fall back to 15014 with a token; the
 // snapshot must record that path for replay to print what the live run printed.
-import {execFileSync} from 'node:child_process'
+import {execFileSync, spawn} from 'node:child_process'
 import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -12,7 +12,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {startSimulator, type Simulator} from '../../src/sim/index.js'
 import {loadScenario} from '../../src/sim/scenario-file.js'
-import {projectRoot, runCli} from '../helpers/cli.js'
+import {cliPath, projectRoot, runCli} from '../helpers/cli.js'
 
 const CLOSED_8080 = 'istiod-8d74787f-n4c7b'
 
@@ -120,6 +120,35 @@ describe('snapshot --all-contexts', {timeout: 90_000}, () => {
     const [goneLive, goneReplay] = await Promise.all([live('sync-status', '--context', 'gone'), replay(multi, 'sync-status', '--context', 'gone')])
     expect(goneReplay.code).toBe(4)
     expect(goneReplay.stderr).toBe(goneLive.stderr)
+  })
+})
+
+describe('meshdbg sim --snapshot of a multi-context archive', {timeout: 90_000}, () => {
+  it('needs --context (exit 2 naming the contexts), then serves that context: meshdbg against it prints what --snapshot --context prints', async () => {
+    const refused = await runCli(['sim', '--snapshot', multi])
+    expect(refused.code).toBe(2)
+    expect(refused.stderr).toMatch(/^Error: snapshot .* holds 3 contexts \("east", "gone", "west"\): pick one with --context/)
+    const child = spawn(process.execPath, [cliPath, 'sim', '--snapshot', multi, '--context', 'west'], {cwd: projectRoot, env: {...process.env, NO_COLOR: '1'}})
+    try {
+      const served = await new Promise<string>((resolve, reject) => {
+        let stdout = ''
+        child.stdout.on('data', (chunk: Buffer) => {
+          stdout += chunk
+          const match = /^KUBECONFIG=(.+)$/m.exec(stdout)
+          if (match) resolve(match[1])
+        })
+        child.on('exit', () => reject(new Error('meshdbg sim exited before serving')))
+      })
+      const args = ['proxy-config', 'cluster', 'deploy/webapp', '-n', 'istioinaction']
+      const [fromServed, fromSnapshot] = await Promise.all([
+        runCli([...args, '--timeout', '8s'], {env: {KUBECONFIG: served}, killAfterMs: 40_000}),
+        replay(multi, ...args, '--context', 'west'),
+      ])
+      expect(fromServed.code).toBe(0)
+      expect(fromServed.stdout).toBe(fromSnapshot.stdout)
+    } finally {
+      child.kill('SIGTERM')
+    }
   })
 })
 
