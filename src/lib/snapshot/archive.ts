@@ -94,6 +94,7 @@ export class SnapshotWriter {
   private compressed = 0
   /** Entries are added one after the other (several contexts capture at once into one archive). */
   private queue: Promise<unknown> = Promise.resolve()
+  private finishing = false
 
   constructor(private readonly path: string) {
     this.partial = `${path}.partial-${process.pid}`
@@ -115,6 +116,8 @@ export class SnapshotWriter {
 
   /** Adds an entry; its file name starts with a sequence number and a readable slug of `label`. */
   add(label: string, body: Buffer, extension: string): Promise<{file: string; offset: number}> {
+    // A context that failed may still have answers in flight when the others finish the archive.
+    if (this.finishing) return Promise.reject(new MeshdbgError('internal', `${this.path} is already complete; ${label} left out`))
     const added = this.queue.then(() => this.addNow(label, body, extension))
     this.queue = added.catch(() => {})
     return added
@@ -130,6 +133,7 @@ export class SnapshotWriter {
   }
 
   async finish(manifest: SnapshotManifest): Promise<void> {
+    this.finishing = true
     await this.queue
     const start = await this.flushPoint()
     await this.writeFile('manifest.json', Buffer.from(JSON.stringify(manifest, null, 2) + '\n'))

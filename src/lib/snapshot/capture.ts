@@ -220,12 +220,13 @@ export async function captureSnapshots(
     const namespaces = new Set<string>()
     for (const outcome of outcomes) {
       if (!outcome.ok) {
+        // The first failure becomes the command's error line (below); the others are noted.
         const {kind, message} = contextFailure(outcome)
         const error = outcome.error instanceof MeshdbgError ? outcome.error : undefined
         // The one-line message as replay repeats it: the capture's own (its hint apart), as the live command would have said it.
         manifestContexts.push({name: outcome.context, server: '', namespace: '', error: {kind, message: error?.message.replace(/\s*[\r\n]+\s*/g, ' ') ?? message, ...(error?.hint ? {hint: error.hint} : {})}})
         perContext.push({context: outcome.context, error: {kind, message}})
-        base.note(`context ${outcome.context}: not captured: ${message}`)
+        if (outcome !== failures[0]) base.note(`context ${outcome.context}: not captured: ${message}`)
         continue
       }
       const captured = outcome.value
