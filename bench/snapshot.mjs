@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 // `meshdbg snapshot` of 100 proxies on the scale scenario (the simulator as a separate process):
-// wall time, archive size (compressed and not), and one replay from it. Run once per invocation.
+// wall time, CPU time (user+sys) of the capture and of the simulator, archive size (compressed and
+// not), the load average before and after, and one replay from it. Run once per invocation. The
+// machine may be shared: CPU time is the steadier figure, wall time follows the load.
 //
 //   node bench/snapshot.mjs [--pods 100] [--concurrency 8]
 //
 // Needs a build. Results on stdout and in bench/out/snapshot.json.
 import {spawn, spawnSync} from 'node:child_process'
-import {mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {loadavg, tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -39,10 +41,18 @@ try {
   const targets = meshed.slice(0, podCount).map((pod) => `pod/${pod.metadata.name}.${pod.metadata.namespace}`)
   const archive = join(work, 'scale.tar.gz')
   const env = {...process.env, KUBECONFIG: kubeconfig}
+  // GNU time reports the capture's own CPU time and peak RSS (bench/run.mjs installs it when missing).
+  const gnuTime = existsSync('/usr/bin/time') ? ['/usr/bin/time', '-f', 'MESHDBG-TIME %U %S %M'] : []
+  const loadBefore = loadavg()[0]
+  const simCpuBefore = cpuSecondsOf(sim.pid)
   const started = process.hrtime.bigint()
-  const capture = spawnSync(process.execPath, [cli, 'snapshot', ...targets, '-o', archive, '--concurrency', concurrency, '--timeout', '10m', '--json'], {env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024})
+  const [command, ...commandArgs] = [...gnuTime, process.execPath, cli, 'snapshot', ...targets, '-o', archive, '--concurrency', concurrency, '--timeout', '10m', '--json']
+  const capture = spawnSync(command, commandArgs, {env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024})
   const captureMs = Number(process.hrtime.bigint() - started) / 1e6
-  if (capture.status !== 0) throw new Error(`snapshot failed (${capture.status}): ${capture.stderr}`)
+  const simCpuAfter = cpuSecondsOf(sim.pid)
+  const loadAfter = loadavg()[0]
+  const timed = /MESHDBG-TIME (\S+) (\S+) (\d+)/.exec(capture.stderr)
+  if (capture.status !== 0) throw new Error(`snapshot failed (${capture.status}) after ${(captureMs / 1000).toFixed(0)} s: ${capture.stderr}`)
   const result = JSON.parse(capture.stdout).result
   const replayStarted = process.hrtime.bigint()
   const replay = spawnSync(process.execPath, [cli, 'sync-status', '--snapshot', archive], {encoding: 'utf8', maxBuffer: 64 * 1024 * 1024})
@@ -53,12 +63,16 @@ try {
     answers: result.entries,
     failedRequests: result.failedRequests,
     captureSeconds: +(captureMs / 1000).toFixed(1),
+    captureCpuSeconds: timed ? +(Number(timed[1]) + Number(timed[2])).toFixed(1) : null,
+    capturePeakRssMB: timed ? Math.round(Number(timed[3]) / 1024) : null,
+    simulatorCpuSeconds: simCpuBefore === null || simCpuAfter === null ? null : +(simCpuAfter - simCpuBefore).toFixed(1),
     compressedMB: +(statSync(archive).size / 1e6).toFixed(2),
     uncompressedMB: +(result.uncompressedBytes / 1e6).toFixed(1),
     replaySyncStatusMs: Math.round(replayMs),
     replayExit: replay.status,
     concurrency: Number(concurrency),
-    loadAverage: loadavg()[0],
+    loadAverageBefore: loadBefore,
+    loadAverageAfter: loadAfter,
   }
   mkdirSync(join(root, 'bench', 'out'), {recursive: true})
   writeFileSync(join(root, 'bench', 'out', 'snapshot.json'), JSON.stringify(summary, null, 2) + '\n')
@@ -66,4 +80,15 @@ try {
 } finally {
   sim.kill('SIGTERM')
   rmSync(work, {recursive: true, force: true})
+}
+
+/** user+sys CPU seconds of a running process (Linux /proc), or null elsewhere. */
+function cpuSecondsOf(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+    // utime and stime are fields 14 and 15 of stat (11 and 12 after the command name), in clock ticks (100/s on Linux).
+    return (Number(fields[11]) + Number(fields[12])) / 100
+  } catch {
+    return null
+  }
 }

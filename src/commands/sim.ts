@@ -38,7 +38,7 @@ export default class Sim extends MeshdbgCommand<typeof Sim> {
     let serving: string
     if (flags.snapshot !== undefined) {
       if (flags.tls) throw usageError('--tls applies to --scenario, not to --snapshot')
-      served = await sim.serveSnapshot(flags.snapshot)
+      served = await sim.serveSnapshot(flags.snapshot, flags.context)
       serving = flags.snapshot
     } else {
       let scenario: SimModule.SimulatorOptions['scenario']

@@ -8,6 +8,7 @@ import {loadControlPlaneVersions, loadDataPlaneVersions, type ControlPlaneVersio
 import {contextFailure, forEachContext, multiContextFlags, selectContexts} from '../lib/kube/contexts.js'
 import {renderStructured} from '../lib/render/formats.js'
 import {renderContextVersions, renderVersion} from '../lib/render/version.js'
+import {snapshotReplayOf} from '../lib/snapshot/replay.js'
 
 export interface VersionResult {
   client: {version: string; platform: string; node: string}
@@ -72,6 +73,13 @@ Several clusters (--context repeated, --all-contexts): one row per context, CONT
       result.contexts = outcomes.map((outcome) => (outcome.ok ? {context: outcome.context, ...outcome.value} : {context: outcome.context, notes: [reason(outcome.error, contextFailure(outcome).message)]}))
       for (const entry of result.contexts) for (const note of entry.notes ?? []) ctx.note(`context ${entry.context}: ${note}`)
     } else if (ctx !== undefined) {
+      // A multi-context snapshot without --context is a usage error (exit 2), not a cluster that
+      // cannot say; a context whose capture failed stays a note, as it was live.
+      try {
+        snapshotReplayOf(ctx)
+      } catch (error) {
+        if (error instanceof MeshdbgError && error.kind === 'usage') throw error
+      }
       Object.assign(result, await ctx.spin('Asking istiod for versions', clusterVersions(ctx, selector)))
       for (const note of result.notes ?? []) ctx.note(note)
     }

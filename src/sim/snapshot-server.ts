@@ -28,8 +28,9 @@ export interface SnapshotServer {
 
 type J = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
 
-export async function serveSnapshot(path: string): Promise<SnapshotServer> {
-  const replay = new SnapshotReplay(path, readSnapshot(path))
+/** `contextName`: the one to serve from a multi-context archive (required there, as for --snapshot). */
+export async function serveSnapshot(path: string, contextName?: string): Promise<SnapshotServer> {
+  const replay = new SnapshotReplay(path, readSnapshot(path), contextName)
   const sockets = new Set<Socket>()
   const liveSockets = new Set<WebSocket>()
   const spdySessions = new Set<SpdySession>()

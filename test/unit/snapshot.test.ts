@@ -6,6 +6,7 @@ import {gzipSync} from 'node:zlib'
 import {afterAll, describe, expect, it} from 'vitest'
 
 import {readSnapshot, SnapshotWriter, type SnapshotEntry, type SnapshotManifest} from '../../src/lib/snapshot/archive.js'
+import {jsonValueEnd, redactAnswer} from '../../src/lib/snapshot/capture.js'
 import {SnapshotReplay} from '../../src/lib/snapshot/replay.js'
 import {matchesFieldSelector, matchesLabelSelector, parseLabelSelector} from '../../src/lib/snapshot/selectors.js'
 
@@ -57,7 +58,7 @@ describe('snapshot archive', () => {
     header.write('manifest.json', 0)
     header.write(body.length.toString(8).padStart(11, '0') + '\0', 124)
     writeFileSync(future, gzipSync(Buffer.concat([header, body, Buffer.alloc(512 - body.length), Buffer.alloc(1024)])))
-    expect(() => readSnapshot(future)).toThrow(expect.objectContaining({exitCode: 6, message: expect.stringMatching(/format version 99; this meshdbg reads version 1/)}))
+    expect(() => readSnapshot(future)).toThrow(expect.objectContaining({exitCode: 6, message: expect.stringMatching(/format version 99; this meshdbg reads versions 1 and 2/)}))
     expect(() => readSnapshot(join(dir, 'absent.tar.gz'))).toThrow(expect.objectContaining({exitCode: 2}))
   })
 })
@@ -105,5 +106,34 @@ describe('selectors', () => {
     expect([matches('app=web'), matches('app==web,tier!=back'), matches('app in (web, db)'), matches('tier notin (front)'), matches('app'), matches('!canary'), matches('!app')]).toEqual([true, true, true, false, true, true, false])
     expect(parseLabelSelector('app=(')).toBeUndefined()
     expect(matchesFieldSelector({status: {phase: 'Running'}, metadata: {name: 'a'}}, 'status.phase=Running,metadata.name!=b')).toBe(true)
+  })
+})
+
+describe('capture redaction', () => {
+  const envoyDump = JSON.stringify({configs: [{secrets: [{private_key: {inline_bytes: 'W3JlZGFjdGVkXQ=='}}]}, {access_log: {format: {inline_string: '[%START_TIME%] %REQ(:METHOD)%\n'}}}]}, null, 1)
+
+  it('leaves an answer alone when every key holder\'s inline value is already Envoy\'s "[redacted]" (no parse)', () => {
+    expect(redactAnswer(envoyDump)).toBeUndefined()
+  })
+
+  it('replaces inline key material under a holder, nested or spelled with JSON escapes, as redactKeyMaterial does', () => {
+    const istiodView = JSON.stringify({configs: [{secret: {tlsCertificate: {privateKey: {inlineBytes: 'LS0tLS1CRUdJTiBQUklWQVRFIEtFWS0tLS0t'}}}}]})
+    expect(redactAnswer(istiodView)).toEqual({text: expect.stringContaining('"inlineBytes": "[redacted]"'), count: 1})
+    const generic = JSON.stringify({generic_secret: {secret: {nested: [{inline_string: 'hunter2'}]}}, other: {inline_string: 'kept'}})
+    const redacted = redactAnswer(generic)!
+    expect(redacted.count).toBe(1)
+    expect(redacted.text).not.toContain('hunter2')
+    expect(redacted.text).toContain('kept')
+    expect(redactAnswer('{"private\\u005fkey": {"inline_string": "secret-bytes"}}')?.count).toBe(1)
+    expect(redactAnswer('not json, "password": {"inline_string": "x"')).toBeUndefined()
+  })
+
+  it('finds the end of a JSON value in text', () => {
+    const text = '{"a": "x\\"}", "b": {"c": [1, {"d": "}"}]}, "e": 12}'
+    expect(text.slice(6, jsonValueEnd(text, 6))).toBe('"x\\"}"')
+    const b = text.indexOf('{"c"')
+    expect(text.slice(b, jsonValueEnd(text, b))).toBe('{"c": [1, {"d": "}"}]}')
+    const e = text.indexOf('12')
+    expect(text.slice(e, jsonValueEnd(text, e))).toBe('12}')
   })
 })

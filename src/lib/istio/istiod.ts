@@ -122,7 +122,7 @@ export async function queryIstiod(ctx: RunContext, pod: IstiodPod, path: string,
     why = 'did not answer'
   }
   ctx.note(`istiod ${pod.name}: port ${ISTIOD_HTTP_PORT} ${why}; using port ${ISTIOD_MONITORING_PORT} with a bearer token`)
-  const token = selector.token ?? (await istioCaToken(ctx, pod.namespace))
+  const token = await istiodToken(ctx, pod, selector)
   let response
   try {
     response = await fetchFromPod(ctx, pod, ISTIOD_MONITORING_PORT, path, {acceptStatus: 'any', headers: {authorization: `Bearer ${token}`}})
@@ -148,6 +148,11 @@ function forbidden(pod: IstiodPod, path: string): MeshdbgError {
   return new MeshdbgError('forbidden', `istiod ${pod.name} refused ${path.split('?')[0]} on port ${ISTIOD_MONITORING_PORT} (403 Forbidden): the token's identity may not read this debug endpoint`, {
     hint: `Istio 1.27.6, 1.28.4 and 1.29+ (ENABLE_DEBUG_ENDPOINT_AUTH) let only service accounts of the system namespace ("${pod.namespace}") or of DEBUG_ENDPOINT_AUTH_ALLOWED_NAMESPACES read debug endpoints other than config_dump, edsz and ndsz: use a token of a service account in "${pod.namespace}"`,
   })
+}
+
+/** The bearer token for an istiod's port 15014: --token, else a TokenRequest (once per command). */
+export async function istiodToken(ctx: RunContext, pod: IstiodPod, selector: Pick<IstiodSelector, 'token'>): Promise<string> {
+  return selector.token ?? istioCaToken(ctx, pod.namespace)
 }
 
 /** A TokenRequest for `default` in the istio namespace, audience istio-ca (as istioctl), once per command. */

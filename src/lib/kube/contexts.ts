@@ -4,6 +4,7 @@ import {forEachLimited} from '../async.js'
 import type {RunContext} from '../context.js'
 import {MeshdbgError, usageError} from '../errors.js'
 import {Scope} from '../scope.js'
+import {snapshotContextNames} from '../snapshot/replay.js'
 import {loadLive} from './load.js'
 
 /**
@@ -44,7 +45,8 @@ export interface ContextFailure {
  */
 export async function selectContexts(base: RunContext, flags: {context?: string[]; 'all-contexts'?: boolean}): Promise<string[] | undefined> {
   if (flags['all-contexts']) {
-    const names = (await loadLive()).kubeconfigContextNames({kubeconfig: base.kubeconfig})
+    // Replaying a snapshot: the contexts it captured stand for the kubeconfig's.
+    const names = base.snapshot === undefined ? (await loadLive()).kubeconfigContextNames({kubeconfig: base.kubeconfig}) : snapshotContextNames(base, base.snapshot)
     if (names.length === 0) throw usageError('--all-contexts: the kubeconfig has no contexts')
     return names
   }

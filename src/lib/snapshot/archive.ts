@@ -14,6 +14,12 @@ import {MeshdbgError} from '../errors.js'
 export const SNAPSHOT_FORMAT = 'meshdbg-snapshot'
 /** Bumped on any incompatible change; readers refuse versions they do not know (exit 6). */
 export const SNAPSHOT_FORMAT_VERSION = 1
+/**
+ * An archive of several contexts: entries and collections carry their context's name. A reader of
+ * version 1 would mix the clusters' answers, so it must refuse these; one context still writes 1.
+ */
+export const SNAPSHOT_MULTI_CONTEXT_VERSION = 2
+const READABLE_VERSIONS: readonly number[] = [SNAPSHOT_FORMAT_VERSION, SNAPSHOT_MULTI_CONTEXT_VERSION]
 /** The most a snapshot may hold uncompressed (capture stops beyond it: exit 6). Replay inflates only the entries it reads. */
 export const SNAPSHOT_MAX_BYTES = 4 * 1024 * 1024 * 1024
 /** The most a snapshot file may weigh compressed (replay reads the file into memory). */
@@ -45,6 +51,20 @@ export interface SnapshotEntry {
   redacted?: number
   /** Where the entry's tar header starts in the file: a full-flush point of the deflate stream. */
   offset?: number
+  /** Version 2: the context (manifest.contexts[].name) the answer came from. */
+  context?: string
+}
+
+export interface SnapshotContext {
+  name: string
+  server: string
+  namespace: string
+  /** Version 2: when this context's capture started (replay's clock for it). */
+  capturedAt?: string
+  /** Version 2: the namespaces captured in this context. */
+  namespaces?: string[]
+  /** Version 2: the capture of this context failed; replay fails it the same way (its answers so far are kept). */
+  error?: {kind: string; message: string; hint?: string}
 }
 
 export interface SnapshotManifest {
@@ -53,11 +73,12 @@ export interface SnapshotManifest {
   meshdbgVersion: string
   /** RFC 3339: replay's clock (ages, certificate validity, `--since`) reads this time. */
   capturedAt: string
-  contexts: Array<{name: string; server: string; namespace: string}>
+  /** Version 1: the one context; version 2: every context asked, in the order asked. */
+  contexts: SnapshotContext[]
   /** The snapshot command's own request: targets, selector, namespaces, options. */
   request: {targets: string[]; selector?: string; namespaces: string[]; allNamespaces: boolean; istiod: boolean; istioNamespace: string}
   /** API collections listed whole: replay answers gets and selector lists in them. */
-  collections: Array<{path: string; namespace?: string}>
+  collections: Array<{path: string; namespace?: string; context?: string}>
   entries: SnapshotEntry[]
 }
 
@@ -71,10 +92,13 @@ export class SnapshotWriter {
   private failed?: Error
   private wake?: () => void
   private compressed = 0
+  /** Entries are added one after the other (several contexts capture at once into one archive). */
+  private queue: Promise<unknown> = Promise.resolve()
+  private finishing = false
 
   constructor(private readonly path: string) {
     this.partial = `${path}.partial-${process.pid}`
-    this.gzip = createGzip({level: 6})
+    this.gzip = createGzip({level: 3})
     this.file = createWriteStream(this.partial, {mode: 0o600})
     this.gzip.on('data', (chunk: Buffer) => (this.compressed += chunk.length))
     this.gzip.pipe(this.file, {end: false})
@@ -91,7 +115,15 @@ export class SnapshotWriter {
   }
 
   /** Adds an entry; its file name starts with a sequence number and a readable slug of `label`. */
-  async add(label: string, body: Buffer, extension: string): Promise<{file: string; offset: number}> {
+  add(label: string, body: Buffer, extension: string): Promise<{file: string; offset: number}> {
+    // A context that failed may still have answers in flight when the others finish the archive.
+    if (this.finishing) return Promise.reject(new MeshdbgError('internal', `${this.path} is already complete; ${label} left out`))
+    const added = this.queue.then(() => this.addNow(label, body, extension))
+    this.queue = added.catch(() => {})
+    return added
+  }
+
+  private async addNow(label: string, body: Buffer, extension: string): Promise<{file: string; offset: number}> {
     this.count += 1
     const slug = label.replace(/[^A-Za-z0-9._=-]+/g, '_').replace(/^_+|_+$/g, '').slice(0, 70)
     const file = `entries/${String(this.count).padStart(6, '0')}-${slug}.${extension}`
@@ -101,6 +133,8 @@ export class SnapshotWriter {
   }
 
   async finish(manifest: SnapshotManifest): Promise<void> {
+    this.finishing = true
+    await this.queue
     const start = await this.flushPoint()
     await this.writeFile('manifest.json', Buffer.from(JSON.stringify(manifest, null, 2) + '\n'))
     const end = await this.flushPoint()
@@ -280,8 +314,8 @@ function checkManifest(manifestBytes: Buffer | undefined, path: string): Snapsho
     throw new MeshdbgError('bad-data', `snapshot ${path}: manifest.json is not valid JSON`)
   }
   if (manifest?.format !== SNAPSHOT_FORMAT || !Array.isArray(manifest.entries)) throw new MeshdbgError('bad-data', `snapshot ${path}: manifest.json is not a meshdbg snapshot manifest`)
-  if (manifest.version !== SNAPSHOT_FORMAT_VERSION) {
-    throw new MeshdbgError('bad-data', `snapshot ${path} has format version ${String(manifest.version)}; this meshdbg reads version ${SNAPSHOT_FORMAT_VERSION}`, {hint: 'use the meshdbg version that wrote it'})
+  if (!READABLE_VERSIONS.includes(manifest.version)) {
+    throw new MeshdbgError('bad-data', `snapshot ${path} has format version ${String(manifest.version)}; this meshdbg reads versions ${READABLE_VERSIONS.join(' and ')}`, {hint: 'use the meshdbg version that wrote it'})
   }
   return manifest
 }

@@ -4,10 +4,11 @@
 // parsing, rendering, errors) is the live code path, so replay prints what the live run printed.
 import type {RunContext} from '../context.js'
 import {MeshdbgError, usageError} from '../errors.js'
-import {readSnapshot, type SnapshotArchive, type SnapshotEntry, type SnapshotManifest} from './archive.js'
+import {readSnapshot, type SnapshotArchive, type SnapshotContext, type SnapshotEntry, type SnapshotManifest} from './archive.js'
 import {matchesFieldSelector, matchesLabelSelector, parseLabelSelector} from './selectors.js'
 
 const REPLAY = Symbol.for('meshdbg.snapshot.replay')
+const ARCHIVE = Symbol.for('meshdbg.snapshot.archive')
 
 interface KubeObject {
   metadata?: {name?: string; namespace?: string; labels?: Record<string, string>}
@@ -19,18 +20,33 @@ export interface RecordedAnswer {
   text: string
 }
 
-/** The replay of one snapshot file, shared by everything one command does (memoised in its scope). */
+/**
+ * The replay of one context of a snapshot file, shared by everything one command (or one context
+ * of a multi-context command) does, memoised in its scope. `manifest` is that context's view: its
+ * one context, its collections and entries, its capture time.
+ */
 export class SnapshotReplay {
   readonly manifest: SnapshotManifest
   private readonly api = new Map<string, SnapshotEntry>()
   private readonly pod = new Map<string, SnapshotEntry>()
   private readonly logs = new Map<string, SnapshotEntry>()
 
+  /** `context`: the --context asked for (required when the archive holds several). */
   constructor(
     readonly path: string,
     private readonly archive: SnapshotArchive,
+    context?: string,
   ) {
-    this.manifest = archive.manifest
+    const whole = archive.manifest
+    const chosen = chooseContext(whole, path, context)
+    const mine = (item: {context?: string}) => item.context === undefined || item.context === chosen.name
+    this.manifest = {
+      ...whole,
+      capturedAt: chosen.capturedAt ?? whole.capturedAt,
+      contexts: [chosen],
+      collections: whole.collections.filter(mine),
+      entries: whole.entries.filter(mine),
+    }
     for (const entry of this.manifest.entries) {
       const source = entry.source
       if (source.kind === 'api') this.api.set(source.path, entry)
@@ -192,15 +208,49 @@ const DUMP_FIELDS: Readonly<Record<string, readonly string[]>> = {
   EcdsConfigDump: ['ecds_filters'],
 }
 
-/** The replay of `ctx.snapshot`, read once per command; undefined for live commands. */
-export function snapshotReplayOf(ctx: Pick<RunContext, 'snapshot' | 'scope'>): SnapshotReplay | undefined {
+/**
+ * The context a replay answers for. One context: it (a different --context is a usage error).
+ * Several: the one --context names, none being a usage error that lists them; a context whose
+ * capture failed fails again here, with the capture's error.
+ */
+function chooseContext(manifest: SnapshotManifest, path: string, wanted: string | undefined): SnapshotContext {
+  const contexts = manifest.contexts ?? []
+  const names = contexts.map((context) => `"${context.name}"`).join(', ')
+  if (contexts.length === 0) throw new MeshdbgError('bad-data', `snapshot ${path} names no Kubernetes context`)
+  let chosen: SnapshotContext | undefined
+  if (contexts.length === 1) {
+    chosen = contexts[0]
+    if (wanted !== undefined && wanted !== chosen.name) {
+      throw usageError(`snapshot ${path} holds context "${chosen.name}", not "${wanted}"`, 'drop --context, or pass the snapshot taken from that context')
+    }
+  } else {
+    if (wanted === undefined) throw usageError(`snapshot ${path} holds ${contexts.length} contexts (${names}): pick one with --context`, 'sync-status and version also take --all-contexts')
+    chosen = contexts.find((context) => context.name === wanted)
+    if (!chosen) throw usageError(`snapshot ${path} holds no context "${wanted}" (it holds ${names})`)
+  }
+  if (chosen.error) throw new MeshdbgError(errorKind(chosen.error.kind), chosen.error.message, {hint: chosen.error.hint})
+  return chosen
+}
+
+/** The archive behind `ctx.snapshot`, read once per scope. */
+function archiveOf(ctx: Pick<RunContext, 'scope'>, path: string): SnapshotArchive {
+  return ctx.scope.memo(ARCHIVE, () => readSnapshot(path))
+}
+
+/** The replay of `ctx.snapshot` for `ctx.context`, read once per command (per context); undefined for live commands. */
+export function snapshotReplayOf(ctx: Pick<RunContext, 'snapshot' | 'scope' | 'context'>): SnapshotReplay | undefined {
   if (ctx.snapshot === undefined) return undefined
   const path = ctx.snapshot
-  return ctx.scope.memo(REPLAY, () => new SnapshotReplay(path, readSnapshot(path)))
+  return ctx.scope.memo(REPLAY, () => new SnapshotReplay(path, archiveOf(ctx, path), ctx.context))
+}
+
+/** Every context a snapshot holds, sorted by name as --all-contexts lists a kubeconfig's (failed captures included). */
+export function snapshotContextNames(ctx: Pick<RunContext, 'scope'>, path: string): string[] {
+  return (archiveOf(ctx, path).manifest.contexts ?? []).map((context) => context.name).sort()
 }
 
 /** The command's clock: now, or the capture time of the snapshot being replayed. */
-export function clockOf(ctx: Pick<RunContext, 'snapshot' | 'scope'>): number {
+export function clockOf(ctx: Pick<RunContext, 'snapshot' | 'scope' | 'context'>): number {
   return snapshotReplayOf(ctx)?.capturedAtMs ?? Date.now()
 }
 
