@@ -13,7 +13,7 @@ import {handleRest, status} from './apiserver.js'
 import {sendJson} from './http-json.js'
 import {buildCatalogScenario} from './catalog.js'
 import {readCert} from './certs.js'
-import {EnvoyAdmin} from './envoy-admin.js'
+import {AdminAnswerCache, EnvoyAdmin} from './envoy-admin.js'
 import {handleIstiod} from './istiod.js'
 import {serveLog} from './logs.js'
 import type {Scenario, SimPod} from './model.js'
@@ -68,7 +68,7 @@ class SimulatorImpl implements Simulator {
   private faults = new Map<string, Fault>()
   private apiFaults = new ApiFaults()
   private admins = new Map<string, EnvoyAdmin>()
-  private dumpCache = new Map<string, Record<string, unknown>>()
+  private adminAnswers = new AdminAnswerCache()
   private portServers = new Map<string, Promise<PortServer | undefined>>()
   private sockets = new Set<Socket>()
   private liveSockets = new Set<WebSocket>()
@@ -185,7 +185,7 @@ users:
     let admin = this.admins.get(key)
     if (!admin || admin.pod !== pod) {
       const previous = admin
-      admin = new EnvoyAdmin(pod, this.scenario, this.dumpCache)
+      admin = new EnvoyAdmin(pod, this.scenario, this.adminAnswers)
       if (previous) admin.configDumpText = previous.configDumpText
       this.admins.set(key, admin)
     }
