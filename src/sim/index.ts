@@ -45,7 +45,8 @@ export interface Simulator {
   setApiFault(match: string | RegExp, fault: ApiFault | undefined): void
   setConfigDump(pod: {pod: string; namespace: string}, text: string): void
   requests: Array<{method: string; path: string; headers: Record<string, string | string[] | undefined>}>
-  adminRequests: Array<{pod: string; namespace: string; port: number; method: string; path: string}>
+  /** `connection` numbers the TCP connection (one per port-forward tunnel) the request came on. */
+  adminRequests: Array<{pod: string; namespace: string; port: number; method: string; path: string; connection: number}>
   /** Writes made through the API, as change events (what istiod watches). */
   store: MeshStore
   close(): Promise<void>
@@ -61,6 +62,8 @@ class SimulatorImpl implements Simulator {
   kubeconfigPath = ''
   requests: Simulator['requests'] = []
   adminRequests: Simulator['adminRequests'] = []
+  private connectionIds = new WeakMap<object, number>()
+  private connectionCount = 0
   private server!: Server
   private wss = new WebSocketServer({noServer: true, perMessageDeflate: false, handleProtocols: (protocols) => (protocols.has('v4.channel.k8s.io') ? 'v4.channel.k8s.io' : false)})
   private spdyWss = new WebSocketServer({noServer: true, perMessageDeflate: false})
@@ -232,7 +235,9 @@ users:
     // The model may have been replaced since the server started: look the pod up again.
     const pod = this.scenario.pods.find((p) => p.namespace === podAtStart.namespace && p.name === podAtStart.name) ?? podAtStart
     const path = req.url ?? '/'
-    this.adminRequests.push({pod: pod.name, namespace: pod.namespace, port, method: req.method ?? 'GET', path})
+    let connection = this.connectionIds.get(req.socket)
+    if (connection === undefined) this.connectionIds.set(req.socket, (connection = ++this.connectionCount))
+    this.adminRequests.push({pod: pod.name, namespace: pod.namespace, port, method: req.method ?? 'GET', path, connection})
     const fault = this.faultFor(pod, port)
     const role = this.roleOf(pod, port)
     const envoyHeaders = role === 'envoy' || role === 'prometheus' || role === 'health'

@@ -16,7 +16,7 @@ import {chooseAdminPort} from '../kube/admin-port.js'
 import {fetchAdminFromPod, fetchFromPod, getKubeJson, resolveTargetPods, type ResolvedPod} from '../kube/index.js'
 import {isMeshedPod} from '../kube/target.js'
 import type {InputText} from '../input.js'
-import {assembleDiagnoseDump, DIAGNOSE_DUMP_PATHS, type DiagnoseDumpPart} from './dump-reads.js'
+import {assembleDiagnoseDump, DIAGNOSE_DUMP_PATHS, projectClusterStatuses, type DiagnoseDumpPart} from './dump-reads.js'
 import type {ProxyHandle} from './run.js'
 import type {ProxyFacts, SyncFacts} from './types.js'
 
@@ -168,7 +168,7 @@ function proxyFacts(ctx: RunContext, resolved: ResolvedPod, options: LiveFactsOp
     clusterStatuses: once(async () => {
       const input = parseEndpointInput(await admin('clusters?format=json'))
       if (input.kind !== 'cluster-status') throw new MeshdbgError('bad-data', `${id}: /clusters?format=json did not answer cluster statuses`)
-      return input.clusterStatuses
+      return projectClusterStatuses(input.clusterStatuses)
     }),
     envoyReady: once(() => statusOf(adminPort.port, '/ready')),
     agentReady: once(() => statusOf(AGENT_STATUS_PORT, '/healthz/ready')),
