@@ -13,7 +13,7 @@ import {loadIstiodSyncz, type IstiodSelector} from '../istio/istiod.js'
 import {mergeSyncStatus, type SyncStatusRow} from '../istio/sync-status.js'
 import {loadControlPlaneVersions} from '../istio/version.js'
 import {chooseAdminPort} from '../kube/admin-port.js'
-import {fetchAdminFromPod, fetchFromPod, getKubeJson, resolveTargetPods, type ResolvedPod} from '../kube/index.js'
+import {closePodForwards, fetchAdminFromPod, fetchFromPod, getKubeJson, resolveTargetPods, type ResolvedPod} from '../kube/index.js'
 import {isMeshedPod} from '../kube/target.js'
 import type {InputText} from '../input.js'
 import {assembleDiagnoseDump, DIAGNOSE_DUMP_PATHS, projectClusterStatuses, type DiagnoseDumpPart} from './dump-reads.js'
@@ -123,7 +123,11 @@ export function liveFacts(ctx: RunContext, pods: readonly ResolvedPod[], options
       const proxyCtx: RunContext = {...ctx, signal: AbortSignal.any([ctx.signal, stop.signal])}
       return {
         facts: proxyFacts(proxyCtx, resolved, options, {syncz, versions, podsOf, servicesOf, istio, namespaces, allPods}),
-        close: () => stop.abort(new MeshdbgError('timeout', `the checks of ${resolved.name}.${resolved.namespace} are done`)),
+        close: () => {
+          stop.abort(new MeshdbgError('timeout', `the checks of ${resolved.name}.${resolved.namespace} are done`))
+          // Its tunnels too: 500 pods' idle tunnels and their buffers must not pile up until the end.
+          void closePodForwards(ctx, resolved).catch(() => {})
+        },
       }
     },
   }))
