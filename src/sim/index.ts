@@ -64,6 +64,8 @@ class SimulatorImpl implements Simulator {
   adminRequests: Simulator['adminRequests'] = []
   private connectionIds = new WeakMap<object, number>()
   private connectionCount = 0
+  /** One-shot faults (`close-on-reuse`) that already fired. */
+  private spentFaults = new WeakSet<object>()
   private server!: Server
   private wss = new WebSocketServer({noServer: true, perMessageDeflate: false, handleProtocols: (protocols) => (protocols.has('v4.channel.k8s.io') ? 'v4.channel.k8s.io' : false)})
   private spdyWss = new WebSocketServer({noServer: true, perMessageDeflate: false})
@@ -103,6 +105,7 @@ class SimulatorImpl implements Simulator {
       handlePortForwardUpgrade({
         scenario: this.scenario, wss: this.wss, spdyWss: this.spdyWss, spdySessions: this.spdySessions, liveSockets: this.liveSockets, timers: this.timers,
         faultFor: (pod, port) => this.faultFor(pod, port),
+        spentFaults: this.spentFaults,
         portServer: async (pod, port) => (await this.portServer(pod, port))?.port,
       }, req, socket, head)
     })
