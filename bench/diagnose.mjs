@@ -8,7 +8,7 @@
 //
 //   node bench/diagnose.mjs [--runs 3] [--target-ms 10000] [--target-mb 300] [-- extra diagnose args]
 import {spawnSync} from 'node:child_process'
-import {existsSync} from 'node:fs'
+import {existsSync, readFileSync} from 'node:fs'
 import {cpus, loadavg} from 'node:os'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -51,6 +51,16 @@ function fail(message) {
 
 /** The scale scenario's simulator, as its own process. */
 const startSimulator = () => startSimulatorProcess([simJs, '--scenario', 'scale'])
+
+/** A process's CPU time so far (user + system) in seconds, from /proc; undefined elsewhere. */
+function cpuSecondsOf(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / 100
+  } catch {
+    return undefined
+  }
+}
 
 function runOnce(kubeconfig, extra, time) {
   const argv = [process.execPath, runJs, 'diagnose', '-A', '--short', '--timeout', '30m', ...extra]
@@ -97,7 +107,11 @@ try {
   log(`  ${warm.summary} in ${warm.ms.toFixed(0)} ms`)
   const samples = []
   for (let i = 0; i < opts.runs; i++) {
+    // The simulator's own CPU during the run: it stands in for 500 Envoys and shares the machine.
+    const simBefore = cpuSecondsOf(child.pid)
     const sample = runOnce(kubeconfig, opts.extra, time)
+    const simAfter = cpuSecondsOf(child.pid)
+    sample.simCpuS = simBefore === undefined || simAfter === undefined ? undefined : simAfter - simBefore
     samples.push(sample)
     log(`  run ${i + 1}/${opts.runs}: ${sample.ms.toFixed(0)} ms, ${sample.rssKb === undefined ? 'n/a' : `${(sample.rssKb / 1024).toFixed(0)} MB`}`)
   }
@@ -115,7 +129,9 @@ try {
   const rssVerdict = rss === undefined ? 'n/a' : rss / 1024 <= opts.targetMb ? 'PASS' : 'FAIL'
   console.log(`diagnose -A (live, scale scenario): ${opts.runs} runs; last: ${samples.at(-1).summary}`)
   console.log(`  median wall   ${wall.toFixed(0)} ms   (target <= ${opts.targetMs} ms: ${verdict})`)
+  const simCpu = samples.every((s) => s.simCpuS !== undefined) ? median(samples.map((s) => s.simCpuS)) : undefined
   console.log(`  median cpu    ${cpu === undefined ? 'n/a' : `${(cpu * 1000).toFixed(0)} ms`}   (user+system)`)
+  console.log(`  simulator cpu ${simCpu === undefined ? 'n/a' : `${(simCpu * 1000).toFixed(0)} ms`}   (user+system of the simulator process during the runs, median)`)
   console.log(`  peak RSS      ${rss === undefined ? 'n/a' : `${(rss / 1024).toFixed(0)} MB`}   (target <= ${opts.targetMb} MB: ${rssVerdict})`)
   console.log(`  ERROR findings ${samples.map((s) => s.errors).join(', ')}   (checks that hit --check-timeout or could not fetch their data)`)
   console.log(`  samples       ${samples.map((s) => s.ms.toFixed(0)).join(', ')} ms`)

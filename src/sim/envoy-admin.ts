@@ -1,5 +1,5 @@
 // Envoy's admin API (the subset Istio tools use), served per simulated proxy.
-import {X509Certificate} from 'node:crypto'
+import {createHash, X509Certificate} from 'node:crypto'
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import {envoyReadyAnswer, envoyState, SERVER_STATE_GAUGE} from './envoy-state.js'
 import {proxyCertificates} from './mesh-ca.js'
@@ -77,6 +77,41 @@ function certInfo(pem: string, isCa: boolean): J {
   return {path: '<inline>', serial_number: x.serialNumber.toLowerCase(), subject_alt_names: isCa ? [] : sans, days_until_expiration: String(days), valid_from: new Date(x.validFrom).toISOString().replace('.000Z', 'Z'), expiration_time: validTo.toISOString().replace('.000Z', 'Z')}
 }
 
+/**
+ * Envoy admin answers of the scenarios whose config never changes (`cacheDumps`: the scale
+ * scenario, where each proxy's config is generated once), kept as the text sent. A real Envoy
+ * answers a 2,000-service sidecar's filtered config_dump or /clusters in milliseconds; rebuilding
+ * and re-serialising megabytes of JSON per request made the simulator, not the client, what a
+ * `diagnose -A` over 500 proxies measured. Answers are kept per pod object (a replaced pod starts
+ * empty) while their total stays under `budgetBytes`; past it, answers are built per request.
+ */
+export class AdminAnswerCache {
+  private readonly byPod = new WeakMap<SimPod, Map<string, [number, string, string | undefined]>>()
+  /** Each distinct body once: the scale scenario's sidecars mostly share their outbound config. */
+  private readonly bodies = new Map<string, string>()
+  private usedBytes = 0
+
+  constructor(private readonly budgetBytes = 2 * 1024 ** 3) {}
+
+  get(pod: SimPod, key: string): [number, string, string | undefined] | undefined {
+    return this.byPod.get(pod)?.get(key)
+  }
+
+  set(pod: SimPod, key: string, [status, text, contentType]: [number, string, string | undefined]): void {
+    const digest = createHash('sha1').update(text).digest('base64')
+    let body = this.bodies.get(digest)
+    if (body === undefined) {
+      // One-byte (ASCII) strings: their length is their size.
+      if (this.usedBytes + text.length > this.budgetBytes) return
+      this.bodies.set(digest, (body = text))
+      this.usedBytes += text.length
+    }
+    let answers = this.byPod.get(pod)
+    if (!answers) this.byPod.set(pod, (answers = new Map()))
+    answers.set(key, [status, body, contentType])
+  }
+}
+
 export class EnvoyAdmin {
   readonly loggers = new Map<string, string>()
   private fixedDump?: {text: string; parsed?: J; responses: Map<string, [number, string]>}
@@ -94,29 +129,34 @@ export class EnvoyAdmin {
     this.fixedDump = text === undefined ? undefined : {text, responses: new Map()}
   }
 
-  constructor(readonly pod: SimPod, readonly scenario: Scenario, private dumpCache: Map<string, J>) {
+  constructor(readonly pod: SimPod, readonly scenario: Scenario, private answers: AdminAnswerCache) {
     for (const l of LOGGERS) this.loggers.set(l, l === 'misc' ? 'error' : 'warning')
   }
 
   private dump(includeEds: boolean): J {
     if (this.fixedDump !== undefined) return (this.fixedDump.parsed ??= JSON.parse(this.fixedDump.text) as J)
-    const key = `${this.pod.namespace}/${this.pod.name}/${includeEds}`
-    const cached = this.scenario.cacheDumps ? this.dumpCache.get(key) : undefined
-    if (cached) return cached
-    const built = buildConfigDump(this.pod, this.scenario, includeEds)
-    if (this.scenario.cacheDumps) this.dumpCache.set(key, built)
-    return built
+    return buildConfigDump(this.pod, this.scenario, includeEds)
   }
 
   private activeLoggers(): string {
     return `active loggers:\n${[...this.loggers].map(([n, l]) => `  ${n}: ${l}\n`).join('')}\n`
   }
 
-  handle(req: IncomingMessage, res: ServerResponse, send: (status: number, body: string, contentType?: string) => void): void {
+  handle(req: IncomingMessage, res: ServerResponse, sendAnswer: (status: number, body: string, contentType?: string) => void): void {
     const url = new URL(req.url ?? '/', 'http://localhost')
     const path = url.pathname
     const q = url.searchParams
     const method = req.method ?? 'GET'
+    let send = sendAnswer
+    if (this.scenario.cacheDumps && this.fixedDump === undefined && method === 'GET' && (path === '/config_dump' || path === '/clusters')) {
+      const key = `${path}?${q}`
+      const cached = this.answers.get(this.pod, key)
+      if (cached) return sendAnswer(...cached)
+      send = (status, body, contentType) => {
+        if (status === 200) this.answers.set(this.pod, key, [status, body, contentType])
+        sendAnswer(status, body, contentType)
+      }
+    }
     const post = HELP.find(([p]) => p === path)?.[2]
     if (post && method !== 'POST') return send(405, `Method ${method} not allowed, POST required.`)
     const json = (value: unknown) => send(200, envoyJson(value), 'application/json')
@@ -377,8 +417,9 @@ function applyMask(obj: J, paths: string[]): J {
     if (!(head in obj)) continue
     if (rest.length === 0) out[head] = obj[head]
     else if (obj[head] && typeof obj[head] === 'object' && !Array.isArray(obj[head])) {
-      const sub = applyMask(obj[head], [rest.join('.')])
-      if (Object.keys(sub).length) out[head] = {...(out[head] ?? {}), ...sub}
+      // protobuf's FieldMaskUtil::TrimMessage keeps a set sub-message even when none of the
+      // masked fields under it are set: Envoy prints it as {}.
+      out[head] = {...(out[head] ?? {}), ...applyMask(obj[head], [rest.join('.')])}
     }
   }
   return out

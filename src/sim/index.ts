@@ -13,7 +13,7 @@ import {handleRest, status} from './apiserver.js'
 import {sendJson} from './http-json.js'
 import {buildCatalogScenario} from './catalog.js'
 import {readCert} from './certs.js'
-import {EnvoyAdmin} from './envoy-admin.js'
+import {AdminAnswerCache, EnvoyAdmin} from './envoy-admin.js'
 import {handleIstiod} from './istiod.js'
 import {serveLog} from './logs.js'
 import type {Scenario, SimPod} from './model.js'
@@ -45,7 +45,8 @@ export interface Simulator {
   setApiFault(match: string | RegExp, fault: ApiFault | undefined): void
   setConfigDump(pod: {pod: string; namespace: string}, text: string): void
   requests: Array<{method: string; path: string; headers: Record<string, string | string[] | undefined>}>
-  adminRequests: Array<{pod: string; namespace: string; port: number; method: string; path: string}>
+  /** `connection` numbers the TCP connection (one per port-forward tunnel) the request came on. */
+  adminRequests: Array<{pod: string; namespace: string; port: number; method: string; path: string; connection: number}>
   /** Writes made through the API, as change events (what istiod watches). */
   store: MeshStore
   close(): Promise<void>
@@ -61,6 +62,10 @@ class SimulatorImpl implements Simulator {
   kubeconfigPath = ''
   requests: Simulator['requests'] = []
   adminRequests: Simulator['adminRequests'] = []
+  private connectionIds = new WeakMap<object, number>()
+  private connectionCount = 0
+  /** One-shot faults (`close-on-reuse`) that already fired. */
+  private spentFaults = new WeakSet<object>()
   private server!: Server
   private wss = new WebSocketServer({noServer: true, perMessageDeflate: false, handleProtocols: (protocols) => (protocols.has('v4.channel.k8s.io') ? 'v4.channel.k8s.io' : false)})
   private spdyWss = new WebSocketServer({noServer: true, perMessageDeflate: false})
@@ -68,7 +73,7 @@ class SimulatorImpl implements Simulator {
   private faults = new Map<string, Fault>()
   private apiFaults = new ApiFaults()
   private admins = new Map<string, EnvoyAdmin>()
-  private dumpCache = new Map<string, Record<string, unknown>>()
+  private adminAnswers = new AdminAnswerCache()
   private portServers = new Map<string, Promise<PortServer | undefined>>()
   private sockets = new Set<Socket>()
   private liveSockets = new Set<WebSocket>()
@@ -100,6 +105,7 @@ class SimulatorImpl implements Simulator {
       handlePortForwardUpgrade({
         scenario: this.scenario, wss: this.wss, spdyWss: this.spdyWss, spdySessions: this.spdySessions, liveSockets: this.liveSockets, timers: this.timers,
         faultFor: (pod, port) => this.faultFor(pod, port),
+        spentFaults: this.spentFaults,
         portServer: async (pod, port) => (await this.portServer(pod, port))?.port,
       }, req, socket, head)
     })
@@ -185,7 +191,7 @@ users:
     let admin = this.admins.get(key)
     if (!admin || admin.pod !== pod) {
       const previous = admin
-      admin = new EnvoyAdmin(pod, this.scenario, this.dumpCache)
+      admin = new EnvoyAdmin(pod, this.scenario, this.adminAnswers)
       if (previous) admin.configDumpText = previous.configDumpText
       this.admins.set(key, admin)
     }
@@ -232,7 +238,9 @@ users:
     // The model may have been replaced since the server started: look the pod up again.
     const pod = this.scenario.pods.find((p) => p.namespace === podAtStart.namespace && p.name === podAtStart.name) ?? podAtStart
     const path = req.url ?? '/'
-    this.adminRequests.push({pod: pod.name, namespace: pod.namespace, port, method: req.method ?? 'GET', path})
+    let connection = this.connectionIds.get(req.socket)
+    if (connection === undefined) this.connectionIds.set(req.socket, (connection = ++this.connectionCount))
+    this.adminRequests.push({pod: pod.name, namespace: pod.namespace, port, method: req.method ?? 'GET', path, connection})
     const fault = this.faultFor(pod, port)
     const role = this.roleOf(pod, port)
     const envoyHeaders = role === 'envoy' || role === 'prometheus' || role === 'health'

@@ -17,6 +17,12 @@ export type Fault =
   | {kind: 'status'; code: number; message: string}
   /** The target resets the connection after `bytes`; the kubelet says so on the error channel. */
   | {kind: 'reset-after-partial'; bytes: number}
+  /**
+   * The target closes a kept-alive connection as the next request arrives, unanswered (a server
+   * ending an idle connection just as the client reuses it); the kubelet then ends the stream
+   * cleanly. Once per setFault: the race is rare, a retry meets a working tunnel.
+   */
+  | {kind: 'close-on-reuse'}
 
 export interface ForwardContext {
   scenario: Scenario
@@ -27,6 +33,8 @@ export interface ForwardContext {
   liveSockets: Set<WebSocket>
   timers: Set<NodeJS.Timeout>
   faultFor(pod: SimPod, port: number): Fault | undefined
+  /** One-shot faults that already fired. */
+  spentFaults?: WeakSet<object>
   /** The local port of the server behind `pod:port`, or undefined when nothing listens there. */
   portServer(pod: SimPod, port: number): Promise<number | undefined>
 }
@@ -78,6 +86,7 @@ export function handlePortForwardUpgrade(ctx: ForwardContext, req: IncomingMessa
 function serveForward(ctx: ForwardContext, ws: WebSocket, pod: SimPod, ports: number[]): void {
   ctx.liveSockets.add(ws)
   const targets: Array<Socket | undefined> = []
+  const answered: boolean[] = []
   let open = ports.length
   const finishOne = () => {
     open--
@@ -92,7 +101,15 @@ function serveForward(ctx: ForwardContext, ws: WebSocket, pod: SimPod, ports: nu
     if (!isBinary || data.length === 0) return
     const channel = data[0]
     const index = channel >> 1
-    if (channel % 2 === 0 && targets[index]) targets[index]!.write(data.subarray(1))
+    const target = targets[index]
+    if (channel % 2 !== 0 || !target) return
+    const fault = answered[index] ? ctx.faultFor(pod, ports[index]) : undefined
+    if (fault?.kind === 'close-on-reuse' && !ctx.spentFaults?.has(fault)) {
+      ctx.spentFaults?.add(fault)
+      target.destroy()
+      return finishOne()
+    }
+    target.write(data.subarray(1))
   })
 
   ports.forEach((port, i) => {
@@ -134,6 +151,7 @@ function serveForward(ctx: ForwardContext, ws: WebSocket, pod: SimPod, ports: nu
           }
         }
         sent += piece.length
+        answered[i] = true
         ws.send(Buffer.concat([Buffer.from([2 * i]), piece]))
       }
       target.on('data', (chunk: Buffer) => {

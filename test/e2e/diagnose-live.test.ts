@@ -98,6 +98,19 @@ describe('meshdbg diagnose on the live mesh', () => {
     }
   }, 60_000)
 
+  it('a kept-alive tunnel closed as the next read goes out: the read is sent again on a new tunnel, no ERROR', async () => {
+    const admin = {pod: 'sleep-6f8cfb8c8f-wncwh', namespace: 'default', port: 15000}
+    sim.setFault(admin, {kind: 'close-on-reuse'})
+    try {
+      // routes alone makes five config_dump reads, queued on the pod's one tunnel to port 15000.
+      const result = await meshdbg('diagnose', ...SLEEP, '--check', 'routes,readiness,log-levels', '-o', 'json')
+      expect(findingsOf(result.stdout).map((f) => [f.id, f.severity])).toEqual([['routes', 'pass'], ['readiness', 'pass'], ['log-levels', 'pass']])
+      expect(result.code).toBe(0)
+    } finally {
+      sim.setFault(admin, undefined)
+    }
+  }, 60_000)
+
   it('usage errors: an unknown check id, no target', async () => {
     const unknown = await meshdbg('diagnose', ...GW, '--skip', 'routez')
     expect(unknown.code).toBe(2)

@@ -67,5 +67,13 @@ describe('diagnose config-dump reads', () => {
     const dumps = sim.adminRequests.slice(before).filter((request) => request.path.startsWith('/config_dump'))
     expect(dumps.length).toBeGreaterThan(0)
     expect(dumps.filter((request) => !/[?&](resource|mask)=/.test(request.path))).toEqual([])
+    // One port-forward tunnel per pod port for all of its reads (they queue on it).
+    const byPort = new Map<string, Set<number>>()
+    for (const request of sim.adminRequests.slice(before)) {
+      const key = `${request.pod}.${request.namespace}:${request.port}`
+      byPort.set(key, (byPort.get(key) ?? new Set()).add(request.connection))
+    }
+    expect(byPort.size).toBeGreaterThan(5)
+    expect([...byPort].filter(([, connections]) => connections.size !== 1)).toEqual([])
   })
 })

@@ -42,6 +42,14 @@ describe('Envoy admin /config_dump', () => {
     expect(Object.keys(configs[0])).toEqual(['@type', 'dynamic_active_clusters', 'static_clusters'])
   })
 
+  it('mask keeps a set sub-message as {} when none of its masked fields are set, as protobuf\'s TrimMessage does', async () => {
+    const r = await admin('/config_dump?resource=static_clusters&mask=cluster.name,cluster.circuit_breakers.per_host_thresholds')
+    const clusters = (JSON.parse(r.body).configs as Array<{cluster: {name: string; circuit_breakers?: unknown}}>).map((c) => c.cluster)
+    // Only xds-grpc sets circuit_breakers (thresholds, no per_host_thresholds).
+    expect(clusters.find((c) => c.name === 'xds-grpc')).toEqual({name: 'xds-grpc', circuit_breakers: {}})
+    expect(clusters.find((c) => c.name === 'agent')).toEqual({name: 'agent'})
+  })
+
   it('mask that fits nothing is a 400', async () => {
     const r = await admin('/config_dump?mask=dynamic_active_clusters,dynamic_listeners')
     expect(r.status).toBe(400)

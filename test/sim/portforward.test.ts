@@ -27,7 +27,7 @@ describe('pods/portforward handshake (kubelet wsstream, v4)', () => {
   it('logs what reached the pod and the upgrade request', async () => {
     const before = sim.adminRequests.length
     await podHttp(sim, {...SLEEP, port: 15000}, '/server_info')
-    expect(sim.adminRequests.slice(before)).toEqual([{pod: SLEEP.pod, namespace: SLEEP.namespace, port: 15000, method: 'GET', path: '/server_info'}])
+    expect(sim.adminRequests.slice(before)).toEqual([{pod: SLEEP.pod, namespace: SLEEP.namespace, port: 15000, method: 'GET', path: '/server_info', connection: expect.any(Number)}])
     expect(sim.requests.some((r) => r.path.startsWith(`/api/v1/namespaces/default/pods/${SLEEP.pod}/portforward?ports=15000`) && r.headers.authorization === 'Bearer sim-token')).toBe(true)
   })
 

@@ -1,5 +1,5 @@
 import {ADMIN_V3, configDumpFromJson, parseJsonText, type ConfigDump} from '../envoy/configdump.js'
-import type {Json} from '../envoy/fields.js'
+import {arrayField, field, type Json} from '../envoy/fields.js'
 import type {InputText} from '../input.js'
 
 /**
@@ -14,10 +14,13 @@ import type {InputText} from '../input.js'
  * - Clusters (static, active, warming): `name`, `type`, `eds_cluster_config`, `metadata`.
  * - Listeners: dynamic listeners' `name` and whether `active_state` / `warming_state` is set
  *   (through their `version_info`, which Envoy sets on every state of an xDS listener).
- * - Routes: every route configuration in full.
+ * - Routes: each route configuration's `name`, its virtual hosts' `name`, and their routes' `name`,
+ *   `metadata` and `route` action's `cluster` and `weighted_clusters` (Envoy has to send them
+ *   whole: see projectRoutes).
+ * - /clusters: each cluster status's `name` and its hosts' `address` and `health_status`.
  * A new check that needs more adds its paths here.
  */
-export const CLUSTER_MASK = 'cluster.name,cluster.type,cluster.eds_cluster_config,cluster.metadata'
+export const CLUSTER_MASK = 'cluster.name,cluster.type,cluster.eds_cluster_config.service_name,cluster.metadata'
 export const LISTENER_MASK = 'name,active_state.version_info,warming_state.version_info'
 
 /** Admin paths (no leading slash), each answered on its own request; all small but the routes. */
@@ -53,7 +56,7 @@ function items(input: InputText): Json[] {
  * DIAGNOSE_DUMP_PATHS, so the checks read it as they read a whole dump.
  */
 export function assembleDiagnoseDump(answers: Record<DiagnoseDumpPart, InputText>, origin: string): ConfigDump {
-  const routes = configsOf(answers.routes).find((config) => config?.['@type'] === `${ADMIN_V3}RoutesConfigDump`) ?? {'@type': `${ADMIN_V3}RoutesConfigDump`}
+  const routes = projectRoutes(configsOf(answers.routes).find((config) => config?.['@type'] === `${ADMIN_V3}RoutesConfigDump`) ?? {'@type': `${ADMIN_V3}RoutesConfigDump`})
   return configDumpFromJson({
     configs: [
       {
@@ -66,4 +69,45 @@ export function assembleDiagnoseDump(answers: Record<DiagnoseDumpPart, InputText
       routes,
     ],
   }, origin)
+}
+
+const pick = (obj: Json, names: readonly string[]): Json => {
+  const out: Record<string, Json> = {}
+  for (const name of names) {
+    const value = field(obj, name)
+    if (value !== undefined) out[name] = value
+  }
+  return out
+}
+
+/**
+ * A RoutesConfigDump cut down to what the checks read. A mask cannot reach inside virtual hosts
+ * (protobuf's FieldMaskUtil rejects paths through repeated fields, and Envoy answers 400), so a
+ * 2,000-service sidecar sends megabytes of domains and retry policies; dropping them as soon as
+ * they are parsed keeps each proxy's share of memory small while its checks run.
+ */
+export function projectRoutes(routes: Json): Json {
+  const configs = (key: string) => arrayField(routes, key).map((entry) => {
+    const config = field(entry, 'route_config')
+    if (config === undefined) return {}
+    return {route_config: {
+      ...pick(config, ['name']),
+      virtual_hosts: arrayField(config, 'virtual_hosts').map((vhost) => ({
+        ...pick(vhost, ['name']),
+        routes: arrayField(vhost, 'routes').map((route) => {
+          const action = field(route, 'route')
+          return {...pick(route, ['name', 'metadata']), ...(action === undefined ? {} : {route: pick(action, ['cluster', 'weighted_clusters'])})}
+        }),
+      })),
+    }}
+  })
+  return {'@type': `${ADMIN_V3}RoutesConfigDump`, static_route_configs: configs('static_route_configs'), dynamic_route_configs: configs('dynamic_route_configs')}
+}
+
+/** `/clusters?format=json` statuses cut down to what the endpoints check reads (hosts' stats are most of it). */
+export function projectClusterStatuses(statuses: readonly Json[]): Json[] {
+  return statuses.map((status) => ({
+    ...pick(status, ['name']),
+    host_statuses: arrayField(status, 'host_statuses').map((host) => pick(host, ['address', 'health_status'])),
+  }))
 }

@@ -13,10 +13,10 @@ import {loadIstiodSyncz, type IstiodSelector} from '../istio/istiod.js'
 import {mergeSyncStatus, type SyncStatusRow} from '../istio/sync-status.js'
 import {loadControlPlaneVersions} from '../istio/version.js'
 import {chooseAdminPort} from '../kube/admin-port.js'
-import {fetchAdminFromPod, fetchFromPod, getKubeJson, resolveTargetPods, type ResolvedPod} from '../kube/index.js'
+import {closePodForwards, fetchAdminFromPod, fetchFromPod, getKubeJson, resolveTargetPods, type ResolvedPod} from '../kube/index.js'
 import {isMeshedPod} from '../kube/target.js'
 import type {InputText} from '../input.js'
-import {assembleDiagnoseDump, DIAGNOSE_DUMP_PATHS, type DiagnoseDumpPart} from './dump-reads.js'
+import {assembleDiagnoseDump, DIAGNOSE_DUMP_PATHS, projectClusterStatuses, type DiagnoseDumpPart} from './dump-reads.js'
 import type {ProxyHandle} from './run.js'
 import type {ProxyFacts, SyncFacts} from './types.js'
 
@@ -123,7 +123,11 @@ export function liveFacts(ctx: RunContext, pods: readonly ResolvedPod[], options
       const proxyCtx: RunContext = {...ctx, signal: AbortSignal.any([ctx.signal, stop.signal])}
       return {
         facts: proxyFacts(proxyCtx, resolved, options, {syncz, versions, podsOf, servicesOf, istio, namespaces, allPods}),
-        close: () => stop.abort(new MeshdbgError('timeout', `the checks of ${resolved.name}.${resolved.namespace} are done`)),
+        close: () => {
+          stop.abort(new MeshdbgError('timeout', `the checks of ${resolved.name}.${resolved.namespace} are done`))
+          // Its tunnels too: 500 pods' idle tunnels and their buffers must not pile up until the end.
+          void closePodForwards(ctx, resolved).catch(() => {})
+        },
       }
     },
   }))
@@ -168,7 +172,7 @@ function proxyFacts(ctx: RunContext, resolved: ResolvedPod, options: LiveFactsOp
     clusterStatuses: once(async () => {
       const input = parseEndpointInput(await admin('clusters?format=json'))
       if (input.kind !== 'cluster-status') throw new MeshdbgError('bad-data', `${id}: /clusters?format=json did not answer cluster statuses`)
-      return input.clusterStatuses
+      return projectClusterStatuses(input.clusterStatuses)
     }),
     envoyReady: once(() => statusOf(adminPort.port, '/ready')),
     agentReady: once(() => statusOf(AGENT_STATUS_PORT, '/healthz/ready')),

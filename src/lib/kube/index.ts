@@ -4,7 +4,7 @@ import type {RunContext} from '../context.js'
 import {loadLive} from './load.js'
 import type {KubeSession} from './session.js'
 
-export {fetchFromPod, type FetchFromPodOptions, type PodHttpResponse} from './pod-http.js'
+export {closePodForwards, fetchFromPod, type FetchFromPodOptions, type PodHttpResponse} from './pod-http.js'
 export {fetchAdminFromPod, fetchProxyAdmin, type AdminRequestOptions} from './proxy-admin.js'
 export {parseTarget, resolveTargetPod, resolveTargetPods, type ResolvedPod, type ResolvePodsRequest} from './target.js'
 export type {KubeSession} from './session.js'

@@ -18,6 +18,7 @@ setFlagsFromString('--liftoff-only')
 
 export {adminPortOf, chooseAdminPort} from './admin-port.js'
 export {fetchFromPod, type FetchFromPodOptions, type PodHttpResponse} from './pod-fetch.js'
+export {closePodForwards} from './port-forward.js'
 export {resolveTargetPod, resolveTargetPods, type ResolvedPod, type ResolvePodsRequest, type ResolveTargetOptions} from './resolve.js'
 export {openKube, type KubeSession} from './session.js'
 export {kubeconfigContextNames} from './kubeconfig.js'

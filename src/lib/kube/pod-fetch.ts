@@ -44,24 +44,32 @@ export async function fetchFromPod(ctx: RunContext, pod: PodRef, port: number, p
   const replay = snapshotReplayOf(ctx)
   if (replay) return acceptStatus(what, replay.podAnswer(pod, port, method, requestPath), options)
   const forward = await podForward(ctx, pod, port)
-  const failuresBefore = forward.failureCount
   let response
-  try {
-    response = await httpRequest({
-      origin: forward.origin,
-      path: requestPath,
-      method,
-      headers: options.headers,
-      dispatcher: forward.dispatcher,
-      signal: ctx.signal,
-      maxBytes: options.maxBytes ?? DEFAULT_MAX_BYTES,
-    })
-  } catch (error) {
-    if (!(error instanceof TransportError)) throw error
-    // The tunnel's own error names what happened to it; failing that (undici reported its own
-    // error for the request), the forward's most recent failure during this request.
-    const tunnelFailure = error.source instanceof TunnelError ? error.source.failure : forward.failureCount > failuresBefore ? forward.lastFailure : undefined
-    throw describeFailure(ctx, {pod, label, port, what, options}, error.failure, tunnelFailure)
+  for (let attempt = 1; response === undefined; attempt++) {
+    const failuresBefore = forward.failureCount
+    try {
+      response = await httpRequest({
+        origin: forward.origin,
+        path: requestPath,
+        method,
+        headers: options.headers,
+        dispatcher: forward.dispatcher,
+        signal: ctx.signal,
+        maxBytes: options.maxBytes ?? DEFAULT_MAX_BYTES,
+      })
+    } catch (error) {
+      if (!(error instanceof TransportError)) throw error
+      // The tunnel's own error names what happened to it; failing that (undici reported its own
+      // error for the request), the forward's most recent failure during this request.
+      const tunnelFailure = error.source instanceof TunnelError ? error.source.failure : forward.failureCount > failuresBefore ? forward.lastFailure : undefined
+      // A kept-alive tunnel that ended cleanly as the request went out (the pod's server closed an
+      // idle connection while this process was busy): nothing was answered, so a GET is sent
+      // once more, on a new tunnel. Requests queue on one tunnel per pod port, which makes this
+      // race likelier than with a tunnel per request.
+      const unanswered = error.failure.kind === 'socket' && error.failure.phase === 'headers' && error.failure.received === 0
+      if (attempt === 1 && method === 'GET' && unanswered && tunnelFailure === undefined && !ctx.signal.aborted) continue
+      throw describeFailure(ctx, {pod, label, port, what, options}, error.failure, tunnelFailure)
+    }
   }
   const text = response.body.toString('utf8')
   acceptStatus(what, {status: response.status, text}, options)

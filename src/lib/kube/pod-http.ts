@@ -20,3 +20,8 @@ export async function fetchFromPod(
 ): Promise<PodHttpResponse> {
   return (await loadLive()).fetchFromPod(ctx, pod, port, path, options)
 }
+
+/** Closes the command's port-forwards to `pod` (see closePodForwards in port-forward.ts). */
+export async function closePodForwards(ctx: RunContext, pod: {name: string; namespace: string}): Promise<void> {
+  return (await loadLive()).closePodForwards(ctx, pod)
+}

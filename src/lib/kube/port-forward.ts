@@ -71,6 +71,23 @@ export async function podForward(ctx: RunContext, pod: PodRef, podPort: number):
 
 const FORWARDS = Symbol.for('meshdbg.kube.forwards')
 
+/**
+ * Closes the command's forwards to `pod` (every port) and forgets them: a command that reads many
+ * pods one after another (diagnose -A) releases each pod's tunnels and their buffers once it is
+ * done with the pod instead of holding hundreds until it ends. A later read opens a new forward.
+ */
+export async function closePodForwards(ctx: RunContext, pod: PodRef): Promise<void> {
+  const forwards = ctx.scope.memo(FORWARDS, () => new Map<string, Forward>())
+  const prefix = `${pod.namespace}/${pod.name}:`
+  const closing: Array<Promise<void>> = []
+  for (const [key, forward] of forwards) {
+    if (!key.startsWith(prefix)) continue
+    forwards.delete(key)
+    closing.push(forward.close())
+  }
+  await Promise.all(closing)
+}
+
 class Forward implements PodForward {
   failureCount = 0
   lastFailure?: ForwardFailure

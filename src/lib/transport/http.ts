@@ -43,12 +43,15 @@ export function safeRequestPath(method: string, path: string): string {
 }
 
 /**
- * One keep-alive agent per forward: requests of one command reuse its tunnels. `connect` hands
- * undici a stream that is already the tunnel (no local listener: nothing else can use it).
+ * One keep-alive agent per forward: requests of one command reuse its tunnel. `connect` hands
+ * undici a stream that is already the tunnel (no local listener: nothing else can use it). One
+ * tunnel per pod port, requests queued on it: each tunnel is an upgrade through the API server and
+ * a stream the kubelet sets up, far dearer than a request on an open one, and a command that reads
+ * many pods (diagnose -A, snapshot) gets its parallelism from the pods, not from one pod's reads.
  */
 export function createForwardAgent(timeoutMs: number, connect: buildConnector.connector): Agent {
   return new Agent({
-    connections: 8,
+    connections: 1,
     pipelining: 1,
     keepAliveTimeout: 10_000,
     headersTimeout: timeoutMs,
