@@ -13,10 +13,10 @@ import {TABLE_PROJECTIONS} from './table-projections.js'
 
 let scanner: JsonScanner | undefined
 let settings: RunSettings | undefined
+const sink = new ByteSink(1 << 20)
 
 /** The projected text of `count` comma-separated values from `begin`. */
-function project(scan: JsonScanner, keep: Projection, begin: number, count: number): Uint8Array {
-  const out = new ByteSink()
+function project(scan: JsonScanner, keep: Projection, begin: number, count: number, out: ByteSink): Uint8Array {
   let i = begin
   for (let n = 0; n < count; n++) {
     if (n > 0) {
@@ -66,7 +66,7 @@ parentPort?.on('message', (task: WorkerTask) => {
   try {
     if (task.op === 'project') {
       const keep = TABLE_PROJECTIONS[task.kind]!
-      const bytes = project(scanner!, keep.subs[keep.names.indexOf(task.member)] as Projection, task.begin, task.count)
+      const bytes = project(scanner!, keep.subs[keep.names.indexOf(task.member)] as Projection, task.begin, task.count, sink)
       parentPort!.postMessage({id: task.id, bytes} satisfies WorkerReply, [bytes.buffer as ArrayBuffer])
       return
     }

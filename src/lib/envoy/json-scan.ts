@@ -94,9 +94,15 @@ export class ByteSink {
     this.length += count
   }
 
-  /** The bytes written, in a buffer of their own (nothing else is kept alive by transferring it). */
+  /**
+   * The bytes written, in a buffer of their own (nothing else is kept alive by transferring it);
+   * the sink is then empty and reuses its buffer (allocating one per task would leave megabytes of
+   * off-heap garbage that a worker allocating little else rarely collects).
+   */
   take(): Uint8Array {
-    return this.buffer.slice(0, this.length)
+    const bytes = this.buffer.slice(0, this.length)
+    this.length = 0
+    return bytes
   }
 }
 
