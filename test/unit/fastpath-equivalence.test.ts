@@ -8,7 +8,7 @@ import {describe, expect, it} from 'vitest'
 
 // @ts-expect-error: a plain .mjs module without types (the bench generator)
 import {generateDump} from '../../bench/gen-dump.mjs'
-import {summarizeAll} from '../../src/lib/envoy/all-parallel.js'
+import {prestartWorkers, summarizeAll} from '../../src/lib/envoy/all-parallel.js'
 import {type AllFilter, selectAllSections} from '../../src/lib/envoy/all-sections.js'
 import {bootstrapSection, summarizeBootstrap} from '../../src/lib/envoy/bootstrap.js'
 import {selectClusters} from '../../src/lib/envoy/clusters.js'
@@ -210,6 +210,20 @@ describe('fast path and full parse print the same tables', () => {
       await onWorkers(readFileSync(file, 'utf8'), {}, true)
     },
   )
+
+  it('uses workers started before the file is read (prestartWorkers), for large regular files only', async () => {
+    const file = join(projectRoot, 'test', 'fixtures', 'endpoints', 'eds-dump.json')
+    expect(prestartWorkers(file, {cores: 2, workerUrl: WORKER_URL})).toBeUndefined()
+    expect(prestartWorkers('-', {cores: 2, parallelMinBytes: 0, workerUrl: WORKER_URL})).toBeUndefined()
+    expect(prestartWorkers(file, {cores: 1, parallelMinBytes: 0, workerUrl: WORKER_URL})).toBeUndefined()
+    const workers = prestartWorkers(file, {cores: 2, parallelMinBytes: 0, workerUrl: WORKER_URL})
+    expect(workers?.size).toBe(2)
+    const options = {withHeaders: false, verbose: true, wantRows: false, now: NOW}
+    const text = readFileSync(file, 'utf8')
+    const many = await summarizeAll(inputFromBytes(Buffer.from(text), file), {}, {...options, parallelMinBytes: 0, rangeBytes: 2048, workers})
+    expect(many.workers).toBe(2)
+    expect(many.text).toBe((await summarizeAll(inputFromBytes(Buffer.from(text), file), {}, {...options, cores: 1})).text)
+  })
 
   it.each<[string, (text: string) => string]>([
     ['a section type repeated', (text) => text.replace('"configs": [', `"configs": [{"@type": "type.googleapis.com/envoy.admin.v3.ClustersConfigDump", "static_clusters": []},`)],

@@ -1,3 +1,4 @@
+import {statSync} from 'node:fs'
 import {availableParallelism} from 'node:os'
 import {Worker} from 'node:worker_threads'
 
@@ -97,19 +98,52 @@ export interface AllOptions {
   cores?: number
   /** The worker's module (tests running the TypeScript sources point it at the build). */
   workerUrl?: URL
+  /** Workers from prestartWorkers (closed when done). */
+  workers?: WorkerPool
+}
+
+export interface WorkerPool {
+  readonly size: number
+  close(): Promise<void>
 }
 
 export async function summarizeAll(input: InputText, filter: AllFilter, options: AllOptions): Promise<AllOutput> {
   const now = options.now ?? new Date()
   const bytes = input.bytes ?? Buffer.from(input.text, 'utf8')
+  const large = bytes.length >= (options.parallelMinBytes ?? PARALLEL_MIN_BYTES)
   // On one core (e.g. under taskset) workers only add their start-up.
   const cores = options.cores ?? availableParallelism()
-  if (bytes.length >= (options.parallelMinBytes ?? PARALLEL_MIN_BYTES) && cores > 1) {
-    const parallel = await summarizeInParallel(bytes, cores, {origin: input.origin, filter, now: now.getTime(), verbose: options.verbose, wantRows: options.wantRows}, options)
-    if (parallel) return parallel
+  const pool = options.workers ?? (large && cores > 1 ? new Pool(cores, options.workerUrl ?? WORKER_URL) : undefined)
+  try {
+    if (pool && large) {
+      const parallel = await summarizeInParallel(bytes, pool, {origin: input.origin, filter, now: now.getTime(), verbose: options.verbose, wantRows: options.wantRows}, options)
+      if (parallel) return parallel
+    }
+    const sections = selectAllSections(sectionSource(input), filter, now)
+    return {sections, text: renderAllSummary(sections, options), workers: 0}
+  } finally {
+    await pool?.close()
   }
-  const sections = selectAllSections(sectionSource(input), filter, now)
-  return {sections, text: renderAllSummary(sections, options), workers: 0}
+}
+
+const WORKER_URL = new URL('./all-worker.js', import.meta.url)
+
+/**
+ * Worker threads for a `-f` file large enough to use them, started before it is read so that they
+ * boot meanwhile; pass them to summarizeAll (which closes them), or close them if it is not called.
+ * Undefined for small files, stdin and other non-regular files, and on one core.
+ */
+export function prestartWorkers(file: string | undefined, options: Pick<AllOptions, 'cores' | 'parallelMinBytes' | 'workerUrl'> = {}): WorkerPool | undefined {
+  const cores = options.cores ?? availableParallelism()
+  if (!file || file === '-' || cores < 2) return undefined
+  try {
+    const info = statSync(file)
+    if (!info.isFile() || info.size < (options.parallelMinBytes ?? PARALLEL_MIN_BYTES)) return undefined
+  } catch {
+    // The read reports it.
+    return undefined
+  }
+  return new Pool(cores, options.workerUrl ?? WORKER_URL)
 }
 
 /** The bytes in shared memory (as read by readInputText for large files; else copied once). */
@@ -129,14 +163,14 @@ type Waiting = {task: WorkerTask & {id: number}; cost: number; transfer: ArrayBu
  * of uneven cost: they wait here and go, largest first, to whichever worker has nothing left to do.
  * Any failure rejects everything pending.
  */
-class Pool {
+class Pool implements WorkerPool {
   private readonly slots: Slot[] = []
   private readonly pending = new Map<number, {resolve: (reply: WorkerReply) => void; reject: (error: unknown) => void; slot: Slot; bytes: number}>()
   private readonly waiting: Waiting[] = []
   private nextId = 0
   private failure: unknown
 
-  constructor(size: number, url: URL) {
+  constructor(readonly size: number, url: URL) {
     for (let i = 0; i < size; i++) {
       const slot: Slot = {worker: new Worker(url), bytes: 0, running: 0}
       const fail = (error: unknown) => this.fail(error)
@@ -335,9 +369,9 @@ async function finish(pool: Pool, plan: SectionPlan): Promise<WorkerReply> {
   return pool.finish({op: 'finish', id: pool.id(), kind: plan.kind, type: plan.type, members}, projected * FINISH_COST[plan.kind], chunks.map((chunk) => chunk.buffer as ArrayBuffer))
 }
 
-async function summarizeInParallel(bytes: Buffer, cores: number, settings: RunSettings, options: AllOptions): Promise<AllOutput | undefined> {
+async function summarizeInParallel(bytes: Buffer, workers: WorkerPool, settings: RunSettings, options: AllOptions): Promise<AllOutput | undefined> {
   const dump = shared(bytes)
-  const pool = new Pool(cores, options.workerUrl ?? new URL('./all-worker.js', import.meta.url))
+  const pool = workers as Pool
   const finished: Array<Promise<unknown>> = []
   try {
     pool.broadcast({op: 'dump', dump, settings})
@@ -357,12 +391,10 @@ async function summarizeInParallel(bytes: Buffer, cores: number, settings: RunSe
       )
     }
     await Promise.all(finished)
-    return {sections, text: joinAllParts(parts, options), workers: cores}
+    return {sections, text: joinAllParts(parts, options), workers: pool.size}
   } catch {
     // Whatever went wrong (bad data included), the one-thread path says it exactly as it always does.
     await Promise.allSettled(finished)
     return undefined
-  } finally {
-    await pool.close()
   }
 }
