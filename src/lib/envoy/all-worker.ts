@@ -47,12 +47,18 @@ function projectedSection(type: string, members: ProjectedMember[]): Json {
   }
 }
 
-function finish(scan: JsonScanner, run: RunSettings, task: Extract<WorkerTask, {op: 'finish'}>): {text?: string; rows?: unknown} {
+/** The section's rows; its parsed text is garbage once this returns (rendering the rows allocates as much again). */
+function selectRows(scan: JsonScanner, run: RunSettings, task: Extract<WorkerTask, {op: 'finish'}>): unknown {
   const section = task.raw ? (scan.parse(task.raw[0], task.raw[1]) as Json) : projectedSection(task.type, task.members!)
   const dump = configDumpFromJson({configs: [section]}, run.origin)
-  const sections = selectAllSections({has: (kind: SectionKind) => kind === task.kind, dumpWith: () => dump}, run.filter, new Date(run.now))
+  return selectAllSections({has: (kind: SectionKind) => kind === task.kind, dumpWith: () => dump}, run.filter, new Date(run.now))[PART_OF_KIND[task.kind].field]
+}
+
+function finish(scan: JsonScanner, run: RunSettings, task: Extract<WorkerTask, {op: 'finish'}>): {text?: string; rows?: unknown} {
+  const rows = selectRows(scan, run, task)
+  // The projected chunks were transferred here for this task only.
+  task.members = undefined
   const part = PART_OF_KIND[task.kind]
-  const rows = sections[part.field]
   return {text: renderAllParts({[part.field]: rows}, {verbose: run.verbose})[part.index][1], rows: run.wantRows ? rows : undefined}
 }
 
