@@ -276,7 +276,8 @@ function planSections(scanner: JsonScanner, pool: Pool, rangeBytes: number): Map
     const sub = keep.subs[kept]
     if (sub === true || scanner.bytes[at] !== 0x5b) {
       const end = scanner.skipValue(at)
-      const chunk = sub === true ? Promise.resolve(scanner.bytes.slice(at, end)) : project(kind, name, at, 1, end - at)
+      // A copy (Buffer's slice() would be a view of the shared dump, which cannot be transferred).
+      const chunk = sub === true ? Promise.resolve(new Uint8Array(scanner.bytes.subarray(at, end))) : project(kind, name, at, 1, end - at)
       plan.push({name, list: false, chunks: [chunk]})
       return end
     }
