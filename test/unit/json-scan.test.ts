@@ -39,6 +39,17 @@ describe('JsonScanner', () => {
     }
   })
 
+  it('skips containers indented with runs of spaces of every length, at any alignment', () => {
+    for (let indent = 0; indent < 12; indent++) {
+      const value = {a: [1, {b: 'x  y'}], c: {d: null}}
+      const text = JSON.stringify(value, null, ' '.repeat(indent)) + ' '.repeat(indent) + ',"after"'
+      for (let shift = 0; shift < 4; shift++) {
+        const {scanner} = scannerAt(text, shift)
+        expect(scanner.skipValue(0)).toBe(JSON.stringify(value, null, ' '.repeat(indent)).length)
+      }
+    }
+  })
+
   it('projects only the named members, in both spellings, last one winning like JSON.parse', () => {
     const keep = projection({name: true, filter_metadata: {istio: {config: true}}}, camelName)
     const text = '{"name": "a", "big": {"x": [1, 2, {"name": "deep"}]}, "filterMetadata": {"istio": {"config": "c", "other": 1}}, "n\\u0061me": "b\\u00e9"}'

@@ -169,8 +169,18 @@ export class JsonScanner {
     const n = b.length
     let depth = 0
     while (i < n) {
-      const kind = OUTSIDE[b[i++]]
-      if (kind === 0) continue
+      const c = b[i++]
+      const kind = OUTSIDE[c]
+      if (kind === 0) {
+        // Indentation (pretty-printed dumps are a third spaces): whole aligned words of spaces at once.
+        if (c === 0x20 && b[i] === 0x20 && ((i - this.shift) & 3) === 0) {
+          const words = this.words
+          let j = (i - this.shift) >> 2
+          while (j < words.length && words[j] === 0x20202020) j++
+          i = (j << 2) + this.shift
+        }
+        continue
+      }
       if (kind === 1) i = this.skipStringBody(i)
       else if (kind === 2) depth++
       else if (--depth === 0) return i
