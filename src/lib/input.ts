@@ -1,10 +1,11 @@
-import {constants, openSync, readFileSync} from 'node:fs'
+import {constants, openSync} from 'node:fs'
 import {type FileHandle, open, stat} from 'node:fs/promises'
 import {Socket} from 'node:net'
 import {PassThrough} from 'node:stream'
 
 import {MeshdbgError, usageError} from './errors.js'
 import {DEFAULT_MAX_BYTES} from './limits.js'
+import {readRegularFile} from './read-shared.js'
 
 export interface InputText {
   /** The bytes as UTF-8 text (for files, decoded on first use). */
@@ -123,7 +124,7 @@ export async function readInputText(file: string, signal?: AbortSignal, maxBytes
     try {
       // A regular file cannot stall: one blocking read of its known size, which avoids ~300
       // thread-pool round trips (512 KiB each) for a 150 MB dump.
-      return inputFromBytes(readFileSync(input.handle.fd), file)
+      return inputFromBytes(readRegularFile(input.handle.fd, input.size), file)
     } finally {
       await input.handle.close()
     }

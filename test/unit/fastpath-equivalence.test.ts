@@ -8,8 +8,8 @@ import {describe, expect, it} from 'vitest'
 
 // @ts-expect-error: a plain .mjs module without types (the bench generator)
 import {generateDump} from '../../bench/gen-dump.mjs'
-import {summarizeAll} from '../../src/lib/envoy/all-parallel.js'
-import {selectAllSections} from '../../src/lib/envoy/all-sections.js'
+import {prestartWorkers, summarizeAll} from '../../src/lib/envoy/all-parallel.js'
+import {type AllFilter, selectAllSections} from '../../src/lib/envoy/all-sections.js'
 import {bootstrapSection, summarizeBootstrap} from '../../src/lib/envoy/bootstrap.js'
 import {selectClusters} from '../../src/lib/envoy/clusters.js'
 import {type ConfigDump, parseConfigDump, parseConfigDumpInput, type SectionKind, sectionSource, sectionSourceOf} from '../../src/lib/envoy/configdump.js'
@@ -66,6 +66,15 @@ const TABLES: Table[] = [
 function outcome(produce: () => string): string {
   try {
     return produce()
+  } catch (error) {
+    if (isMeshdbgError(error)) return `error (exit ${error.exitCode}): ${error.message}`
+    throw error
+  }
+}
+
+async function outcomeOf(produce: () => Promise<{text: string}>): Promise<string> {
+  try {
+    return (await produce()).text
   } catch (error) {
     if (isMeshdbgError(error)) return `error (exit ${error.exitCode}): ${error.message}`
     throw error
@@ -172,20 +181,60 @@ describe('fast path and full parse print the same tables', () => {
     expect(renderClusterTable(selectClusters(parseConfigDumpInput(inputFromBytes(Buffer.from(text), 'x'), {scanMinBytes: 0, only: ['Clusters'], summariesOnly: true}), {}).summaries)).toContain('x\u00e9-☃ "}')
   })
 
-  // proxy-config all on two threads (the worker as built: dist/ must be current, as for the e2e tests).
-  it.each([false, true])('on two threads, as on one (rows returned: %s)', async (wantRows) => {
-    for (const text of [generated, LAYOUTS.compact(generated), LAYOUTS['keys reversed (@type last)'](generated), generateDump({services: 20, seed: 5, clusterHeavy: true}) as string]) {
-      for (const filter of [{}, {port: 8080, address: '0.0.0.0'}]) {
-        const options = {withHeaders: true, verbose: true, wantRows, now: NOW}
-        const one = await summarizeAll(inputFromBytes(Buffer.from(text), 'dump.json'), filter, {...options, parallelMinBytes: 0, cores: 1})
-        const two = await summarizeAll(inputFromBytes(Buffer.from(text), 'dump.json'), filter, {...options, parallelMinBytes: 0, cores: 2, workerUrl: WORKER_URL})
-        expect([one.threads, two.threads]).toEqual([1, 2])
-        expect(two.text).toBe(one.text)
-        expect(two.text).toBe(renderAllSummary(selectAllSections(sectionSourceOf(parseConfigDump(text, 'dump.json')), filter, NOW), options))
-        if (wantRows) expect(two.sections).toEqual(one.sections)
-        else expect(two.sections.missing).toEqual(one.sections.missing)
+  // proxy-config all on worker threads (the worker as built: dist/ must be current, as for the e2e
+  // tests), with ranges of 2 KB so that every list of these small dumps is split over the workers.
+  const onWorkers = async (text: string, filter: AllFilter, wantRows: boolean) => {
+    const options = {withHeaders: true, verbose: true, wantRows, now: NOW}
+    const one = await summarizeAll(inputFromBytes(Buffer.from(text), 'dump.json'), filter, {...options, parallelMinBytes: 0, cores: 1})
+    const many = await summarizeAll(inputFromBytes(Buffer.from(text), 'dump.json'), filter, {...options, parallelMinBytes: 0, rangeBytes: 2048, cores: 2, workerUrl: WORKER_URL})
+    expect(one.workers).toBe(0)
+    expect(many.text).toBe(one.text)
+    expect(many.text).toBe(renderAllSummary(selectAllSections(sectionSourceOf(parseConfigDump(text, 'dump.json')), filter, NOW), options))
+    if (wantRows) expect(many.sections).toEqual(one.sections)
+    else expect(many.sections.missing).toEqual(one.sections.missing)
+    return many
+  }
+
+  it.each([false, true])('on worker threads, as on one, in every layout (rows returned: %s)', async (wantRows) => {
+    const dumps = [...Object.values(LAYOUTS).map((layout) => layout(generated)), generateDump({services: 20, seed: 5, clusterHeavy: true}) as string]
+    for (const text of dumps) {
+      for (const filter of [{}, {port: 8080, address: '0.0.0.0'}, {fqdn: 'productpage', name: '9080'}]) {
+        expect((await onWorkers(text, filter, wantRows)).workers).toBe(2)
       }
     }
+  })
+
+  it.each(fixtures.map((file) => [file.slice(projectRoot.length + 1), file]).filter(([, file]) => /^\s*\{\s*"configs"/.test(readFileSync(file, 'utf8'))))(
+    'on worker threads, as on one, on %s',
+    async (_, file) => {
+      await onWorkers(readFileSync(file, 'utf8'), {}, true)
+    },
+  )
+
+  it('uses workers started before the file is read (prestartWorkers), for large regular files only', async () => {
+    const file = join(projectRoot, 'test', 'fixtures', 'endpoints', 'eds-dump.json')
+    expect(prestartWorkers(file, {cores: 2, workerUrl: WORKER_URL})).toBeUndefined()
+    expect(prestartWorkers('-', {cores: 2, parallelMinBytes: 0, workerUrl: WORKER_URL})).toBeUndefined()
+    expect(prestartWorkers(file, {cores: 1, parallelMinBytes: 0, workerUrl: WORKER_URL})).toBeUndefined()
+    const workers = prestartWorkers(file, {cores: 2, parallelMinBytes: 0, workerUrl: WORKER_URL})
+    expect(workers?.size).toBe(2)
+    const options = {withHeaders: false, verbose: true, wantRows: false, now: NOW}
+    const text = readFileSync(file, 'utf8')
+    const many = await summarizeAll(inputFromBytes(Buffer.from(text), file), {}, {...options, parallelMinBytes: 0, rangeBytes: 2048, workers})
+    expect(many.workers).toBe(2)
+    expect(many.text).toBe((await summarizeAll(inputFromBytes(Buffer.from(text), file), {}, {...options, cores: 1})).text)
+  })
+
+  it.each<[string, (text: string) => string]>([
+    ['a section type repeated', (text) => text.replace('"configs": [', `"configs": [{"@type": "type.googleapis.com/envoy.admin.v3.ClustersConfigDump", "static_clusters": []},`)],
+    ['garbage in a projected value', (text) => text.replace('"type": "EDS"', '"type": EDS')],
+    ['a truncated dump', (text) => text.slice(0, text.length - 300)],
+  ])('on worker threads, leaves a doubtful dump to one thread, which says the same (%s)', async (_, spoil) => {
+    const text = spoil(generated)
+    const options = {withHeaders: true, verbose: true, wantRows: false, now: NOW}
+    const one = await outcomeOf(() => summarizeAll(inputFromBytes(Buffer.from(text), 'dump.json'), {}, {...options, cores: 1}))
+    const many = await outcomeOf(() => summarizeAll(inputFromBytes(Buffer.from(text), 'dump.json'), {}, {...options, parallelMinBytes: 0, rangeBytes: 2048, cores: 2, workerUrl: WORKER_URL}))
+    expect(many).toBe(one)
   })
 
   it.each<[string, (text: string) => string, SectionKind?]>([

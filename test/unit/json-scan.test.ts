@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest'
 
 import {camelName} from '../../src/lib/envoy/fields.js'
-import {JsonScanner, projection, ScanDoubt} from '../../src/lib/envoy/json-scan.js'
+import {ByteSink, JsonScanner, projection, ScanDoubt} from '../../src/lib/envoy/json-scan.js'
 
 /** A deterministic PRNG, so a failure is reproducible. */
 function rng(seed: number): () => number {
@@ -39,6 +39,17 @@ describe('JsonScanner', () => {
     }
   })
 
+  it('skips containers indented with runs of spaces of every length, at any alignment', () => {
+    for (let indent = 0; indent < 12; indent++) {
+      const value = {a: [1, {b: 'x  y'}], c: {d: null}}
+      const text = JSON.stringify(value, null, ' '.repeat(indent)) + ' '.repeat(indent) + ',"after"'
+      for (let shift = 0; shift < 4; shift++) {
+        const {scanner} = scannerAt(text, shift)
+        expect(scanner.skipValue(0)).toBe(JSON.stringify(value, null, ' '.repeat(indent)).length)
+      }
+    }
+  })
+
   it('projects only the named members, in both spellings, last one winning like JSON.parse', () => {
     const keep = projection({name: true, filter_metadata: {istio: {config: true}}}, camelName)
     const text = '{"name": "a", "big": {"x": [1, 2, {"name": "deep"}]}, "filterMetadata": {"istio": {"config": "c", "other": 1}}, "n\\u0061me": "b\\u00e9"}'
@@ -48,6 +59,24 @@ describe('JsonScanner', () => {
     // Arrays are projected element by element; other values come back as they are.
     const list = '[{"name": 1, "x": 2}, null, "s", [{"name": -2.5e3}]]'
     expect(new JsonScanner(Buffer.from(list)).project(0, keep)).toEqual([{name: 1}, null, 's', [{name: -2500}]])
+  })
+
+  it('writes a projection as JSON text that parses to exactly what project() builds', () => {
+    const keep = projection({name: true, filter_metadata: {istio: {config: true}}, list: {name: true}}, camelName)
+    const texts = [
+      '{"name": "a", "big": {"x": [1, 2, {"name": "deep"}]}, "filterMetadata": {"istio": {"config": "c", "other": 1}}, "n\\u0061me": "b\\u00e9"}',
+      '{"list": [{"name": -2.5e3, "x": 1}, null, "s", [{"name": {"k": [1, "]"]}}]], "name": "x\\"y☃", "name": 1e400}',
+      '{}',
+      '[{"name": 0}, {"other": {}}, 3]',
+    ]
+    for (const text of texts) {
+      for (let shift = 0; shift < 4; shift++) {
+        const {scanner} = scannerAt(text, shift)
+        const out = new ByteSink(4)
+        expect(scanner.projectText(0, keep, out)).toBe(Buffer.byteLength(text))
+        expect(JSON.parse(Buffer.from(out.take()).toString('utf8'))).toEqual(scanner.project(0, keep))
+      }
+    }
   })
 
   it.each(['{"a": "unterminated', '{"a" 1}', '{"a": 1,}x', '{"a": [1, 2}', '{"a": ]'])('doubts %j', (text) => {

@@ -26,6 +26,12 @@ describe('tabwrite (Go text/tabwriter layout)', () => {
     expect(tabwrite(['é\tx', 'ab\ty'], {padding: 1})).toBe('é  x\nab y\n')
   })
 
+  it('escapes controls in cells of a uniform table before measuring them (the one-block fast path)', () => {
+    expect(tabwrite(['a\x1b\tb', 'cc\td\n'], {padding: 1})).toBe('a\\x1b b\ncc    d\\n\n')
+    expect(tabwrite(['a\x1b\tb', 'cc\td\n', '\u202e\t'], {padding: 1})).toBe('a\\x1b  b\ncc     d\\n\n\\u202e \n')
+    expect(tabwrite([], {padding: 1})).toBe('')
+  })
+
   it('honours minwidth', () => {
     expect(tabwrite(['a\tb'], {padding: 1, minwidth: 4})).toBe('a   b\n')
   })

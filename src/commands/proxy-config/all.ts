@@ -4,7 +4,7 @@ import {ProxyCommand} from '../../lib/proxy-command.js'
 import {filterAllDump, hasAllFilter} from '../../lib/envoy/all-dump.js'
 import {clockOf} from '../../lib/snapshot/replay.js'
 import {selectAllSections, type AllSections} from '../../lib/envoy/all-sections.js'
-import {summarizeAll} from '../../lib/envoy/all-parallel.js'
+import {prestartWorkers, summarizeAll} from '../../lib/envoy/all-parallel.js'
 import {parseConfigDump, sectionSourceOf} from '../../lib/envoy/configdump.js'
 import {checkListenerType} from '../../lib/envoy/listeners.js'
 import {AdminPath} from '../../lib/envoy/source.js'
@@ -45,7 +45,12 @@ Sections missing from the dump are left out with a note on stderr (istioctl abor
     const {flags} = this
     checkListenerType(flags.type)
     const ctx = this.runContext()
-    const input = await this.loadProxyText(AdminPath.withEds)
+    // A large -f file: the worker threads of summarizeAll boot while it is read.
+    const workers = this.tableOutput ? prestartWorkers(flags.file) : undefined
+    const input = await this.loadProxyText(AdminPath.withEds).catch(async (error: unknown) => {
+      await workers?.close()
+      throw error
+    })
     if (!this.tableOutput) {
       // Parsed first so garbage is still exit 6.
       const dump = parseConfigDump(input.text, input.origin)
@@ -57,7 +62,7 @@ Sections missing from the dump are left out with a note on stderr (istioctl abor
       const {missing, ...sections} = selectAllSections(sectionSourceOf(dump), flags, new Date(clockOf(ctx)))
       return {...sections, missingSections: missing}
     }
-    const {sections: {missing, ...sections}, text} = await summarizeAll(input, flags, {withHeaders: flags['with-headers'], verbose: flags.verbose, wantRows: this.jsonEnabled(), withoutBootstrap: flags['no-headers'], now: new Date(clockOf(ctx))})
+    const {sections: {missing, ...sections}, text} = await summarizeAll(input, flags, {withHeaders: flags['with-headers'], verbose: flags.verbose, wantRows: this.jsonEnabled(), withoutBootstrap: flags['no-headers'], now: new Date(clockOf(ctx)), workers})
     if (missing.length > 0) ctx.note(`${input.origin}: no ${missing.join(', ')} section in this dump; left out`)
     this.writeTable(text)
     return {...sections, missingSections: missing}

@@ -1,40 +1,44 @@
+import {statSync} from 'node:fs'
 import {availableParallelism} from 'node:os'
 import {Worker} from 'node:worker_threads'
 
 import type {InputText} from '../input.js'
 import {type AllParts, joinAllParts, renderAllParts, renderAllSummary} from '../render/all-summary.js'
 import {type AllFilter, type AllSections, selectAllSections} from './all-sections.js'
-import {
-  ALL_KINDS,
-  type LocatedSection,
-  locateSections,
-  projectedKinds,
-  SECTION_BY_TYPE,
-  type SectionKind,
-  type SectionSource,
-  sectionDump,
-  sectionSource,
-} from './configdump.js'
-import {JsonScanner} from './json-scan.js'
+import {SECTION_BY_TYPE, type SectionKind, sectionSource} from './configdump.js'
+import {JsonScanner, type Projection, ScanDoubt} from './json-scan.js'
+import {TABLE_PROJECTIONS} from './table-projections.js'
 
 /**
- * `proxy-config all` on one thread, or on two for a large dump: the main thread scans the dump and
- * hands the EDS and listener sections, as soon as the scan has found each, to a worker thread that
- * summarises and renders them while the main thread does the other sections. A worker costs
- * ~30-50 ms to start, so only dumps of PARALLEL_MIN_BYTES or more use one. Output is the same
- * either way (the same selection and render code runs on each part); anything unusual (the scan
- * doubts, a section type repeated, a worker error) takes the one-thread path, as does a process
- * limited to one core.
+ * `proxy-config all` on one thread, or on a pool of worker threads (one per core) for a large dump.
+ *
+ * In parallel, the dump stays one buffer in shared memory. The main thread only finds the sections
+ * and splits each big section's lists (clusters, EDS assignments, route configurations) into
+ * element ranges of about RANGE_BYTES, with the structural scanner; the workers project each range
+ * to the members its table reads (written as compact JSON text, a fraction of the bytes), and once
+ * all ranges of a section are back, one worker parses the section's projected text natively,
+ * selects and renders its table with the same code as the one-thread path, and sends back only the
+ * text (and the rows for --json). Nothing but the raw bytes is ever decoded on the main thread.
+ *
+ * Output is the same either way (test/unit/fastpath-equivalence.test.ts runs both); anything
+ * unusual (the scan doubts, a section type repeated, a worker error, bad data) takes the one-thread
+ * path, which then reports it exactly as it always does. A worker costs ~30-50 ms to start, so only
+ * dumps of PARALLEL_MIN_BYTES or more use them, and a process limited to one core never does.
  */
 export const PARALLEL_MIN_BYTES = 32 << 20
 
-/** The sections the worker takes: on sidecar dumps about half of the work, and found after the clusters. */
-const WORKER_KINDS: ReadonlySet<SectionKind> = new Set<SectionKind>(['Endpoints', 'Listeners'])
+/**
+ * Bytes of dump per projection task: large enough that a task's message costs nothing next to its
+ * work (~10 ms), small enough that the ranges of a 150 MB dump balance over the workers.
+ */
+export const RANGE_BYTES = 4 << 20
 
+/** The sections `proxy-config all` prints (others, such as ScopedRoutes and ECDS, are skipped). */
+type PrintedKind = Exclude<SectionKind, 'ScopedRoutes' | 'Ecds'>
 type PartField = 'bootstrap' | 'clusters' | 'listeners' | 'routes' | 'secrets' | 'endpoints'
 
 /** Where each section kind's rows and table live in AllSections and renderAllParts. */
-export const PART_OF_KIND: Record<Exclude<SectionKind, 'ScopedRoutes' | 'Ecds'>, {field: PartField; index: number}> = {
+export const PART_OF_KIND: Record<PrintedKind, {field: PartField; index: number}> = {
   Bootstrap: {field: 'bootstrap', index: 0},
   Clusters: {field: 'clusters', index: 1},
   Listeners: {field: 'listeners', index: 2},
@@ -43,10 +47,10 @@ export const PART_OF_KIND: Record<Exclude<SectionKind, 'ScopedRoutes' | 'Ecds'>,
   Endpoints: {field: 'endpoints', index: 5},
 }
 
-export interface SectionRequest {
-  kind: 'Endpoints' | 'Listeners'
-  /** A one-section dump: {"configs":[<the section's bytes>]}. */
-  bytes: Uint8Array
+const isPrinted = (kind: SectionKind | undefined): kind is PrintedKind => kind !== undefined && kind in PART_OF_KIND
+
+/** What every task of one run needs besides the dump. */
+export interface RunSettings {
   origin: string
   filter: AllFilter
   now: number
@@ -54,13 +58,28 @@ export interface SectionRequest {
   wantRows: boolean
 }
 
-export type SectionReply = {kind: SectionKind; text: string | undefined; rows?: unknown; error?: undefined} | {kind: SectionKind; error: string}
+/** One member of a projected section: a list split into ranges (joined again in order), or one value. */
+export interface ProjectedMember {
+  name: string
+  list: boolean
+  chunks: Uint8Array[]
+}
+
+export type WorkerTask =
+  /** The dump, in shared memory: sent once to each worker. */
+  | {op: 'dump'; dump: Uint8Array; settings: RunSettings}
+  /** Project `count` comma-separated values from `begin` with the projection of section `kind`'s member `member`. */
+  | {op: 'project'; id: number; kind: PrintedKind; member: string; begin: number; count: number}
+  /** Select and render section `kind`: from its projected members, or (raw) by parsing its bytes. */
+  | {op: 'finish'; id: number; kind: PrintedKind; type: string; members?: ProjectedMember[]; raw?: [begin: number, end: number]}
+
+export type WorkerReply = {id: number; error: string} | {id: number; error?: undefined; bytes?: Uint8Array; text?: string; rows?: unknown}
 
 export interface AllOutput {
   sections: AllSections
   text: string
-  /** 2 when a worker thread did part of it. */
-  threads: 1 | 2
+  /** How many worker threads did the work (0: all on the main thread). */
+  workers: number
 }
 
 export interface AllOptions {
@@ -68,122 +87,315 @@ export interface AllOptions {
   verbose: boolean
   /** Leave the bootstrap version lines out of the text (--no-headers). */
   withoutBootstrap?: boolean
-  /** The caller returns the rows (--json): the worker sends them back too. */
+  /** The caller returns the rows (--json): the workers send them back too. */
   wantRows: boolean
   now?: Date
   /** Below this size one thread does it all (tests lower it). */
   parallelMinBytes?: number
+  /** Bytes of dump per projection task (tests lower it, so that small dumps are split too). */
+  rangeBytes?: number
   /** The cores this process may use (default: as the OS says, taskset included). */
   cores?: number
   /** The worker's module (tests running the TypeScript sources point it at the build). */
   workerUrl?: URL
+  /** Workers from prestartWorkers (closed when done). */
+  workers?: WorkerPool
+}
+
+export interface WorkerPool {
+  readonly size: number
+  close(): Promise<void>
 }
 
 export async function summarizeAll(input: InputText, filter: AllFilter, options: AllOptions): Promise<AllOutput> {
   const now = options.now ?? new Date()
   const bytes = input.bytes ?? Buffer.from(input.text, 'utf8')
-  // On one core (e.g. under taskset) a second thread only adds its start-up and copies.
-  if (bytes.length >= (options.parallelMinBytes ?? PARALLEL_MIN_BYTES) && (options.cores ?? availableParallelism()) > 1) {
-    const parallel = await summarizeOnTwoThreads(input, bytes, filter, {...options, now})
-    if (parallel) return parallel
+  const large = bytes.length >= (options.parallelMinBytes ?? PARALLEL_MIN_BYTES)
+  // On one core (e.g. under taskset) workers only add their start-up.
+  const cores = options.cores ?? availableParallelism()
+  const pool = options.workers ?? (large && cores > 1 ? new Pool(cores, options.workerUrl ?? WORKER_URL) : undefined)
+  try {
+    if (pool && large) {
+      const parallel = await summarizeInParallel(bytes, pool, {origin: input.origin, filter, now: now.getTime(), verbose: options.verbose, wantRows: options.wantRows}, options)
+      if (parallel) return parallel
+    }
+    const sections = selectAllSections(sectionSource(input), filter, now)
+    return {sections, text: renderAllSummary(sections, options), workers: 0}
+  } finally {
+    await pool?.close()
   }
-  return oneThread(sectionSource(input), filter, {...options, now})
 }
 
-function oneThread(source: SectionSource, filter: AllFilter, options: AllOptions & {now: Date}): AllOutput {
-  const sections = selectAllSections(source, filter, options.now)
-  return {sections, text: renderAllSummary(sections, options), threads: 1}
+const WORKER_URL = new URL('./all-worker.js', import.meta.url)
+
+/**
+ * Worker threads for a `-f` file large enough to use them, started before it is read so that they
+ * boot meanwhile; pass them to summarizeAll (which closes them), or close them if it is not called.
+ * Undefined for small files, stdin and other non-regular files, and on one core.
+ */
+export function prestartWorkers(file: string | undefined, options: Pick<AllOptions, 'cores' | 'parallelMinBytes' | 'workerUrl'> = {}): WorkerPool | undefined {
+  const cores = options.cores ?? availableParallelism()
+  if (!file || file === '-' || cores < 2) return undefined
+  try {
+    const info = statSync(file)
+    if (!info.isFile() || info.size < (options.parallelMinBytes ?? PARALLEL_MIN_BYTES)) return undefined
+  } catch {
+    // The read reports it.
+    return undefined
+  }
+  return new Pool(cores, options.workerUrl ?? WORKER_URL)
 }
 
-/** A copy of one section as a dump of its own, in a fresh buffer (a view would clone all 150 MB). */
-function oneSectionDump(bytes: Buffer, section: LocatedSection): Uint8Array {
-  const head = Buffer.from('{"configs":[')
-  const tail = Buffer.from(']}')
-  const copy = new Uint8Array(head.length + (section.end - section.begin) + tail.length)
-  copy.set(head, 0)
-  copy.set(bytes.subarray(section.begin, section.end), head.length)
-  copy.set(tail, copy.length - tail.length)
+/** The bytes in shared memory (as read by readInputText for large files; else copied once). */
+function shared(bytes: Buffer): Uint8Array {
+  if (bytes.buffer instanceof SharedArrayBuffer) return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length)
+  const copy = new Uint8Array(new SharedArrayBuffer(bytes.length))
+  copy.set(bytes)
   return copy
 }
 
-async function summarizeOnTwoThreads(input: InputText, bytes: Buffer, filter: AllFilter, options: AllOptions & {now: Date}): Promise<AllOutput | undefined> {
-  const worker = new Worker(options.workerUrl ?? new URL('./all-worker.js', import.meta.url))
-  const replies = new Map<SectionKind, SectionReply>()
-  let failed: unknown
-  let sending!: {send(request: SectionRequest): void; finish(): void}
-  const done = new Promise<void>((resolve) => {
-    let expected = 0
-    let sent = false
-    const settle = () => sent && replies.size >= expected && resolve()
-    worker.on('message', (reply: SectionReply) => {
-      replies.set(reply.kind, reply)
-      settle()
-    })
-    worker.on('error', (error) => {
-      failed = error
-      resolve()
-    })
-    sending = {
-      send(request: SectionRequest) {
-        expected++
-        worker.postMessage(request, [request.bytes.buffer as ArrayBuffer])
-      },
-      finish() {
-        sent = true
-        settle()
-      },
+type Slot = {worker: Worker; bytes: number; running: number}
+type Waiting = {task: WorkerTask & {id: number}; cost: number; transfer: ArrayBuffer[]; resolve: (reply: WorkerReply) => void; reject: (error: unknown) => void}
+
+/**
+ * The workers. Projections are handed out as the scan finds them (the main thread cannot answer
+ * while it scans), to the worker with the fewest bytes outstanding. Finishing tasks are large and
+ * of uneven cost: they wait here and go, largest first, to whichever worker has nothing left to do.
+ * Any failure rejects everything pending.
+ */
+class Pool implements WorkerPool {
+  private readonly slots: Slot[] = []
+  private readonly pending = new Map<number, {resolve: (reply: WorkerReply) => void; reject: (error: unknown) => void; slot: Slot; bytes: number}>()
+  private readonly waiting: Waiting[] = []
+  private nextId = 0
+  private failure: unknown
+
+  constructor(readonly size: number, url: URL) {
+    for (let i = 0; i < size; i++) {
+      const slot: Slot = {worker: new Worker(url), bytes: 0, running: 0}
+      const fail = (error: unknown) => this.fail(error)
+      slot.worker.on('error', fail)
+      slot.worker.on('exit', (code) => fail(new Error(`worker exited (${code})`)))
+      slot.worker.on('message', (reply: WorkerReply) => {
+        const task = this.pending.get(reply.id)
+        if (!task) return
+        this.pending.delete(reply.id)
+        task.slot.bytes -= task.bytes
+        task.slot.running--
+        this.pump()
+        if (reply.error === undefined) task.resolve(reply)
+        else task.reject(new Error(reply.error))
+      })
+      this.slots.push(slot)
     }
-  })
-  try {
-    const scanner = new JsonScanner(bytes)
-    const mainKinds = ALL_KINDS.filter((kind) => !WORKER_KINDS.has(kind))
-    const seen = new Map<SectionKind, number>()
-    const located = locateSections(scanner, projectedKinds(mainKinds, true), (section) => {
-      const kind = SECTION_BY_TYPE.get(section.type)
-      if (kind === undefined) return
-      seen.set(kind, (seen.get(kind) ?? 0) + 1)
-      if (!WORKER_KINDS.has(kind) || seen.get(kind)! > 1) return
-      sending.send({kind: kind as SectionRequest['kind'], bytes: oneSectionDump(bytes, section), origin: input.origin, filter, now: options.now.getTime(), verbose: options.verbose, wantRows: options.wantRows})
+  }
+
+  private fail(error: unknown): void {
+    this.failure ??= error
+    for (const task of [...this.pending.values(), ...this.waiting]) task.reject(error)
+    this.pending.clear()
+    this.waiting.length = 0
+  }
+
+  broadcast(task: WorkerTask): void {
+    for (const {worker} of this.slots) worker.postMessage(task)
+  }
+
+  private send(slot: Slot, task: WorkerTask & {id: number}, bytes: number, transfer: ArrayBuffer[], settle: Pick<Waiting, 'resolve' | 'reject'>): void {
+    slot.bytes += bytes
+    slot.running++
+    this.pending.set(task.id, {...settle, slot, bytes})
+    slot.worker.postMessage(task, transfer)
+  }
+
+  /** A projection of `bytes` bytes of dump, sent at once. */
+  project(task: WorkerTask & {id: number}, bytes: number): Promise<WorkerReply> {
+    if (this.failure !== undefined) return Promise.reject(this.failure)
+    let slot = this.slots[0]
+    for (const other of this.slots) if (other.bytes < slot.bytes) slot = other
+    return new Promise((resolve, reject) => this.send(slot, task, bytes, [], {resolve, reject}))
+  }
+
+  /** A finishing task of estimated `cost`, sent when a worker is idle. */
+  finish(task: WorkerTask & {id: number}, cost: number, transfer: ArrayBuffer[]): Promise<WorkerReply> {
+    if (this.failure !== undefined) return Promise.reject(this.failure)
+    return new Promise((resolve, reject) => {
+      this.waiting.push({task, cost, transfer, resolve, reject})
+      this.waiting.sort((a, b) => b.cost - a.cost)
+      this.pump()
     })
-    sending.finish()
-    // The last section of a kind counts: a repeated worker kind is left to the one-thread path.
-    if (!located || [...WORKER_KINDS].some((kind) => (seen.get(kind) ?? 0) > 1)) return undefined
-    const present = new Set(seen.keys())
-    const mainSource: SectionSource = {
-      has: (kind) => present.has(kind) && !WORKER_KINDS.has(kind),
-      dumpWith: (kind) => {
-        const dump = sectionDump(scanner, input.origin, located, [kind], true)
-        if (dump === undefined) throw new OneThreadInstead()
-        return dump
-      },
+  }
+
+  private pump(): void {
+    for (const slot of this.slots) {
+      if (slot.running > 0 || this.waiting.length === 0) continue
+      const next = this.waiting.shift()!
+      this.send(slot, next.task, 0, next.transfer, next)
     }
-    const mine = selectAllSections(mainSource, filter, options.now)
-    const partial: Partial<AllSections> = {...mine}
-    for (const kind of WORKER_KINDS) delete partial[PART_OF_KIND[kind as 'Endpoints' | 'Listeners'].field]
-    const parts: AllParts = renderAllParts(partial, options)
-    await done
-    if (failed) return undefined
-    const sections: AllSections = {...mine, missing: mine.missing.filter((kind) => !WORKER_KINDS.has(kind) || !present.has(kind))}
-    for (const kind of WORKER_KINDS) {
-      const part = PART_OF_KIND[kind as 'Endpoints' | 'Listeners']
-      const reply = replies.get(kind)
-      if (reply === undefined) {
-        // Not in the dump: what the one-thread path prints for a missing section.
-        parts[part.index] = renderAllParts({[part.field]: kind === 'Endpoints' ? [] : undefined}, options)[part.index]
-        continue
-      }
-      if (reply.error !== undefined) return undefined
-      parts[part.index] = [parts[part.index][0], reply.text]
-      ;(sections as unknown as Record<string, unknown>)[part.field] = reply.rows ?? (kind === 'Endpoints' ? [] : undefined)
-    }
-    return {sections, text: joinAllParts(parts, options), threads: 2}
-  } catch {
-    // Whatever went wrong (bad data included), the one-thread path says it exactly as it always does.
-    return undefined
-  } finally {
-    await worker.terminate()
+  }
+
+  id(): number {
+    return this.nextId++
+  }
+
+  async close(): Promise<void> {
+    for (const {worker} of this.slots) worker.removeAllListeners('exit')
+    await Promise.all(this.slots.map(({worker}) => worker.terminate()))
   }
 }
 
-/** A section the scan located does not parse: the one-thread path falls back to the full parse. */
-class OneThreadInstead extends Error {}
+/** A section as found by the scan: its bytes (parsed whole by a worker) or its projected members. */
+interface SectionPlan {
+  kind: PrintedKind
+  type: string
+  raw?: [number, number]
+  members?: Array<{name: string; list: boolean; chunks: Array<Promise<Uint8Array>>}>
+  /** Bytes of dump behind it. */
+  size: number
+}
+
+/**
+ * One structural pass over the dump that finds the sections and hands each projected list's
+ * element ranges to the pool as it goes, so the workers start while the scan continues. The same
+ * checks as locateSections (configdump.ts): a doubt returns undefined (the one-thread path then
+ * decides). A section type that repeats is left to the one-thread path too (the last one counts).
+ */
+function planSections(scanner: JsonScanner, pool: Pool, rangeBytes: number): Map<PrintedKind, SectionPlan> | undefined {
+  const plans = new Map<PrintedKind, SectionPlan>()
+  const project = (kind: PrintedKind, member: string, begin: number, count: number, size: number): Promise<Uint8Array> => {
+    const chunk = pool.project({op: 'project', id: pool.id(), kind, member, begin, count}, size).then((reply) => (reply as {bytes: Uint8Array}).bytes)
+    // Awaited only when its section is finished: a failure before that must not be an unhandled rejection.
+    chunk.catch(() => undefined)
+    return chunk
+  }
+  let configs = false
+
+  const planMember = (kind: PrintedKind, keep: Projection, name: string, at: number, plan: SectionPlan['members'] & object): number => {
+    const kept = keep.names.indexOf(name)
+    if (kept < 0) return scanner.skipValue(at)
+    const sub = keep.subs[kept]
+    if (sub === true || scanner.bytes[at] !== 0x5b) {
+      const end = scanner.skipValue(at)
+      // A copy (Buffer's slice() would be a view of the shared dump, which cannot be transferred).
+      const chunk = sub === true ? Promise.resolve(new Uint8Array(scanner.bytes.subarray(at, end))) : project(kind, name, at, 1, end - at)
+      plan.push({name, list: false, chunks: [chunk]})
+      return end
+    }
+    const chunks: Array<Promise<Uint8Array>> = []
+    let first = -1
+    let count = 0
+    let last = at
+    const end = scanner.elements(at, (element) => {
+      last = scanner.skipValue(element)
+      if (count++ === 0) first = element
+      if (last - first >= rangeBytes) {
+        chunks.push(project(kind, name, first, count, last - first))
+        count = 0
+      }
+      return last
+    })
+    if (count > 0) chunks.push(project(kind, name, first, count, last - first))
+    plan.push({name, list: true, chunks})
+    return end
+  }
+
+  const planSection = (begin: number): number => {
+    let type: string | undefined
+    let kind: PrintedKind | undefined
+    let keep: Projection | undefined
+    const early: Array<{name: string; at: number}> = []
+    const members: NonNullable<SectionPlan['members']> = []
+    const end = scanner.members(begin, (name, at) => {
+      if (name === '@type') {
+        if (type !== undefined || scanner.bytes[at] !== 0x22) throw new ScanDoubt(at)
+        const valueEnd = scanner.skipValue(at)
+        type = scanner.parse(at, valueEnd) as string
+        // The full parse names a legacy (v2alpha) dump in its error.
+        if (type.includes('envoy.admin.v2alpha.')) throw new ScanDoubt(at)
+        const found = SECTION_BY_TYPE.get(type)
+        kind = isPrinted(found) ? found : undefined
+        keep = kind && TABLE_PROJECTIONS[kind]
+        return valueEnd
+      }
+      // Before "@type" (an unusual key order) the kind is unknown: such members are planned after.
+      if (type === undefined) {
+        early.push({name, at})
+        return scanner.skipValue(at)
+      }
+      return keep ? planMember(kind!, keep, name, at, members) : scanner.skipValue(at)
+    })
+    // Sections without "@type" are skipped by the full parse; leave such dumps to it.
+    if (type === undefined) throw new ScanDoubt(begin)
+    if (kind === undefined) return end
+    if (plans.has(kind)) throw new ScanDoubt(begin)
+    if (keep) {
+      // Members in the order of the dump, so that a repeated name keeps the last, as JSON.parse does.
+      const before: typeof members = []
+      for (const {name, at} of early) planMember(kind, keep, name, at, before)
+      plans.set(kind, {kind, type, members: [...before, ...members], size: end - begin})
+    } else {
+      plans.set(kind, {kind, type, raw: [begin, end], size: end - begin})
+    }
+    return end
+  }
+
+  try {
+    const end = scanner.members(scanner.skipSpace(0), (name, at) => {
+      if (name !== 'configs') return scanner.skipValue(at)
+      // A repeated "configs" (JSON.parse keeps the last): rare enough to leave to the full parse.
+      if (configs) throw new ScanDoubt(at)
+      configs = true
+      return scanner.elements(at, planSection)
+    })
+    if (!configs || scanner.skipSpace(end) !== scanner.bytes.length) return undefined
+    return plans
+  } catch (error) {
+    if (error instanceof ScanDoubt) return undefined
+    throw error
+  }
+}
+
+/**
+ * Rough cost of finishing a section, per MB of projected text (or of dump, for sections parsed
+ * whole), from profiles of generated 150 MB dumps: only the order of the waiting tasks depends on it.
+ */
+const FINISH_COST: Record<PrintedKind, number> = {Endpoints: 110, Clusters: 160, Routes: 65, Listeners: 30, Bootstrap: 30, Secrets: 30}
+
+async function finish(pool: Pool, plan: SectionPlan): Promise<WorkerReply> {
+  if (plan.raw) return pool.finish({op: 'finish', id: pool.id(), kind: plan.kind, type: plan.type, raw: plan.raw}, plan.size * FINISH_COST[plan.kind], [])
+  const members: ProjectedMember[] = []
+  for (const member of plan.members!) members.push({name: member.name, list: member.list, chunks: await Promise.all(member.chunks)})
+  const chunks = members.flatMap((member) => member.chunks)
+  const projected = chunks.reduce((sum, chunk) => sum + chunk.length, 0)
+  return pool.finish({op: 'finish', id: pool.id(), kind: plan.kind, type: plan.type, members}, projected * FINISH_COST[plan.kind], chunks.map((chunk) => chunk.buffer as ArrayBuffer))
+}
+
+async function summarizeInParallel(bytes: Buffer, workers: WorkerPool, settings: RunSettings, options: AllOptions): Promise<AllOutput | undefined> {
+  const dump = shared(bytes)
+  const pool = workers as Pool
+  const finished: Array<Promise<unknown>> = []
+  try {
+    pool.broadcast({op: 'dump', dump, settings})
+    const plans = planSections(new JsonScanner(Buffer.from(dump.buffer, dump.byteOffset, dump.length)), pool, options.rangeBytes ?? RANGE_BYTES)
+    if (!plans) return undefined
+    // The sections the dump lacks, as the one-thread path reports them (and its empty EDS table).
+    const absent = selectAllSections({has: () => false, dumpWith: () => ({}) as never}, settings.filter, new Date(settings.now))
+    const sections: AllSections = {...absent, missing: absent.missing.filter((kind) => !isPrinted(kind) || !plans.has(kind))}
+    const parts: AllParts = renderAllParts(absent, options)
+    for (const plan of plans.values()) {
+      const part = PART_OF_KIND[plan.kind]
+      finished.push(
+        finish(pool, plan).then((reply) => {
+          parts[part.index] = [parts[part.index][0], (reply as {text?: string}).text]
+          ;(sections as unknown as Record<string, unknown>)[part.field] = (reply as {rows?: unknown}).rows ?? (plan.kind === 'Endpoints' ? [] : undefined)
+        }),
+      )
+    }
+    await Promise.all(finished)
+    return {sections, text: joinAllParts(parts, options), workers: pool.size}
+  } catch {
+    // Whatever went wrong (bad data included), the one-thread path says it exactly as it always does.
+    await Promise.allSettled(finished)
+    return undefined
+  }
+}

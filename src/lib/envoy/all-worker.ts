@@ -1,24 +1,84 @@
-// Worker thread of `proxy-config all` on large dumps (see all-parallel.ts): summarises and renders
-// the sections it is sent, each as a one-section dump, and sends back the text (and the rows, when
-// the command returns them), never the parsed section.
+// Worker thread of `proxy-config all` on large dumps (see all-parallel.ts): projects element ranges
+// of the shared dump to JSON text, and selects and renders whole sections from that text, sending
+// back only bytes of projected text, rendered tables and (for --json) rows.
 import {parentPort} from 'node:worker_threads'
 
-import {inputFromBytes} from '../input.js'
 import {renderAllParts} from '../render/all-summary.js'
+import {PART_OF_KIND, type ProjectedMember, type RunSettings, type WorkerReply, type WorkerTask} from './all-parallel.js'
 import {selectAllSections} from './all-sections.js'
-import {sectionSource} from './configdump.js'
-import {PART_OF_KIND, type SectionRequest, type SectionReply} from './all-parallel.js'
+import {configDumpFromJson, type SectionKind} from './configdump.js'
+import type {Json} from './fields.js'
+import {ByteSink, JsonScanner, type Projection, ScanDoubt} from './json-scan.js'
+import {TABLE_PROJECTIONS} from './table-projections.js'
 
-parentPort?.on('message', (request: SectionRequest) => {
-  let reply: SectionReply
+let scanner: JsonScanner | undefined
+let settings: RunSettings | undefined
+const sink = new ByteSink(1 << 20)
+
+/** The projected text of `count` comma-separated values from `begin`. */
+function project(scan: JsonScanner, keep: Projection, begin: number, count: number, out: ByteSink): Uint8Array {
+  let i = begin
+  for (let n = 0; n < count; n++) {
+    if (n > 0) {
+      i = scan.skipSpace(i)
+      if (scan.bytes[i] !== 0x2c) throw new ScanDoubt(i)
+      i = scan.skipSpace(i + 1)
+      out.byte(0x2c)
+    }
+    i = scan.projectText(i, keep, out)
+  }
+  return out.take()
+}
+
+/** The section as the one-thread path projects it: "@type" first, then each kept member in order. */
+function projectedSection(type: string, members: ProjectedMember[]): Json {
+  const parts: Uint8Array[] = [Buffer.from(`{"@type":${JSON.stringify(type)}`)]
+  const comma = Buffer.from(',')
+  for (const member of members) {
+    parts.push(Buffer.from(`,${JSON.stringify(member.name)}:${member.list ? '[' : ''}`))
+    member.chunks.forEach((chunk, index) => parts.push(...(index > 0 ? [comma, chunk] : [chunk])))
+    if (member.list) parts.push(Buffer.from(']'))
+  }
+  parts.push(Buffer.from('}'))
   try {
-    const bytes = Buffer.from(request.bytes.buffer, request.bytes.byteOffset, request.bytes.byteLength)
-    const sections = selectAllSections(sectionSource(inputFromBytes(bytes, request.origin)), request.filter, new Date(request.now))
-    const part = PART_OF_KIND[request.kind]
-    const rows = sections[part.field]
-    reply = {kind: request.kind, text: renderAllParts({[part.field]: rows}, {verbose: request.verbose})[part.index][1], rows: request.wantRows ? rows : undefined}
+    return JSON.parse(Buffer.concat(parts).toString('utf8')) as Json
+  } catch {
+    throw new ScanDoubt(0)
+  }
+}
+
+/** The section's rows; its parsed text is garbage once this returns (rendering the rows allocates as much again). */
+function selectRows(scan: JsonScanner, run: RunSettings, task: Extract<WorkerTask, {op: 'finish'}>): unknown {
+  const section = task.raw ? (scan.parse(task.raw[0], task.raw[1]) as Json) : projectedSection(task.type, task.members!)
+  const dump = configDumpFromJson({configs: [section]}, run.origin)
+  return selectAllSections({has: (kind: SectionKind) => kind === task.kind, dumpWith: () => dump}, run.filter, new Date(run.now))[PART_OF_KIND[task.kind].field]
+}
+
+function finish(scan: JsonScanner, run: RunSettings, task: Extract<WorkerTask, {op: 'finish'}>): {text?: string; rows?: unknown} {
+  const rows = selectRows(scan, run, task)
+  // The projected chunks were transferred here for this task only.
+  task.members = undefined
+  const part = PART_OF_KIND[task.kind]
+  return {text: renderAllParts({[part.field]: rows}, {verbose: run.verbose})[part.index][1], rows: run.wantRows ? rows : undefined}
+}
+
+parentPort?.on('message', (task: WorkerTask) => {
+  if (task.op === 'dump') {
+    scanner = new JsonScanner(Buffer.from(task.dump.buffer, task.dump.byteOffset, task.dump.byteLength))
+    settings = task.settings
+    return
+  }
+  let reply: WorkerReply
+  try {
+    if (task.op === 'project') {
+      const keep = TABLE_PROJECTIONS[task.kind]!
+      const bytes = project(scanner!, keep.subs[keep.names.indexOf(task.member)] as Projection, task.begin, task.count, sink)
+      parentPort!.postMessage({id: task.id, bytes} satisfies WorkerReply, [bytes.buffer as ArrayBuffer])
+      return
+    }
+    reply = {id: task.id, ...finish(scanner!, settings!, task)}
   } catch (error) {
-    reply = {kind: request.kind, error: String(error)}
+    reply = {id: task.id, error: String(error)}
   }
   parentPort!.postMessage(reply)
 })

@@ -36,6 +36,8 @@ export interface Projection {
   readonly names: readonly string[]
   /** The names as bytes, matched against member names without decoding them. */
   readonly keys: readonly Buffer[]
+  /** `"name":` as bytes, for projections written as JSON text (projectText). */
+  readonly members: readonly Buffer[]
   readonly subs: ReadonlyArray<Projection | true>
 }
 
@@ -53,7 +55,55 @@ export function projection(spec: ProjectionSpec, camel: (snake: string) => strin
       subs.push(value)
     }
   }
-  return {names, keys: names.map((name) => Buffer.from(name, 'utf8')), subs}
+  return {names, keys: names.map((name) => Buffer.from(name, 'utf8')), members: names.map((name) => Buffer.from(`${JSON.stringify(name)}:`, 'utf8')), subs}
+}
+
+/**
+ * A growing byte buffer that projectText writes JSON text to. Its bytes can be transferred to
+ * another thread (take()), which then parses them with JSON.parse.
+ */
+export class ByteSink {
+  private buffer: Uint8Array
+  private length = 0
+
+  constructor(capacity = 1 << 16) {
+    this.buffer = new Uint8Array(capacity)
+  }
+
+  private reserve(count: number): void {
+    if (this.length + count <= this.buffer.length) return
+    const grown = new Uint8Array(Math.max(this.buffer.length * 2, this.length + count))
+    grown.set(this.buffer.subarray(0, this.length))
+    this.buffer = grown
+  }
+
+  byte(c: number): void {
+    this.reserve(1)
+    this.buffer[this.length++] = c
+  }
+
+  /** Appends `source[begin, end)`. */
+  append(source: Uint8Array, begin: number, end: number): void {
+    const count = end - begin
+    this.reserve(count)
+    const target = this.buffer
+    let at = this.length
+    // Most copies are names and short values: a loop beats creating a subarray for set().
+    if (count < 48) for (let k = begin; k < end; k++) target[at++] = source[k]
+    else target.set(source.subarray(begin, end), at)
+    this.length += count
+  }
+
+  /**
+   * The bytes written, in a buffer of their own (nothing else is kept alive by transferring it);
+   * the sink is then empty and reuses its buffer (allocating one per task would leave megabytes of
+   * off-heap garbage that a worker allocating little else rarely collects).
+   */
+  take(): Uint8Array {
+    const bytes = this.buffer.slice(0, this.length)
+    this.length = 0
+    return bytes
+  }
 }
 
 /** Buffer's own decoders, without toString()'s argument checks (a projection decodes ~10^5 short values). */
@@ -119,8 +169,18 @@ export class JsonScanner {
     const n = b.length
     let depth = 0
     while (i < n) {
-      const kind = OUTSIDE[b[i++]]
-      if (kind === 0) continue
+      const c = b[i++]
+      const kind = OUTSIDE[c]
+      if (kind === 0) {
+        // Indentation (pretty-printed dumps are a third spaces): whole aligned words of spaces at once.
+        if (c === 0x20 && b[i] === 0x20 && ((i - this.shift) & 3) === 0) {
+          const words = this.words
+          let j = (i - this.shift) >> 2
+          while (j < words.length && words[j] === 0x20202020) j++
+          i = (j << 2) + this.shift
+        }
+        continue
+      }
       if (kind === 1) i = this.skipStringBody(i)
       else if (kind === 2) depth++
       else if (--depth === 0) return i
@@ -300,6 +360,71 @@ export class JsonScanner {
     const end = this.skipValue(i)
     this.end = end
     return this.value(i, end)
+  }
+
+  /**
+   * project(), written as JSON text to `out` instead of built as objects: kept values are copied
+   * byte for byte (JSON.parse of the text gives exactly what project() gives, and a value
+   * project() would doubt makes that JSON.parse fail). Returns the index just past the value.
+   * This is what worker threads send back: a fraction of the bytes, parsed natively in one go.
+   */
+  projectText(i: number, keep: Projection, out: ByteSink): number {
+    const b = this.bytes
+    const c = b[i]
+    if (c === 0x7b) {
+      out.byte(0x7b)
+      let first = true
+      i = this.skipSpace(i + 1)
+      if (b[i] === 0x7d) {
+        out.byte(0x7d)
+        return i + 1
+      }
+      for (;;) {
+        if (b[i] !== QUOTE) throw new ScanDoubt(i)
+        const keyEnd = this.skipStringBody(i + 1)
+        const kept = this.keptName(i + 1, keyEnd - 1, keep)
+        i = this.skipSpace(keyEnd)
+        if (b[i] !== 0x3a) throw new ScanDoubt(i)
+        i = this.skipSpace(i + 1)
+        if (kept < 0) {
+          i = this.skipValue(i)
+        } else {
+          if (!first) out.byte(0x2c)
+          first = false
+          const member = keep.members[kept]
+          out.append(member, 0, member.length)
+          const sub = keep.subs[kept]
+          if (sub === true) {
+            const end = this.skipValue(i)
+            out.append(b, i, end)
+            i = end
+          } else {
+            i = this.projectText(i, sub, out)
+          }
+        }
+        i = this.skipSpace(i)
+        const d = b[i++]
+        if (d === 0x7d) break
+        if (d !== 0x2c) throw new ScanDoubt(i - 1)
+        i = this.skipSpace(i)
+      }
+      out.byte(0x7d)
+      return i
+    }
+    if (c === 0x5b) {
+      out.byte(0x5b)
+      let first = true
+      const end = this.elements(i, (at) => {
+        if (!first) out.byte(0x2c)
+        first = false
+        return this.projectText(at, keep, out)
+      })
+      out.byte(0x5d)
+      return end
+    }
+    const end = this.skipValue(i)
+    out.append(b, i, end)
+    return end
   }
 
   endOfLast(): number {

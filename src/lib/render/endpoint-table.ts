@@ -16,11 +16,11 @@ export function renderHostEndpointTable(rows: readonly HostEndpointRow[]): strin
  * `endpoint/<name>` cells that `proxy-config all` prints.
  */
 export function renderEdsEndpointTable(edsRows: readonly EdsEndpointRow[], options: {withName?: boolean} = {}): string {
-  // The NAME cell: every address of the endpoint, joined with ",".
-  const rows = edsRows.map((row) => ({...row, name: row.addresses.join(',')}))
   const lines = ['NAME\tSTATUS\tLOCALITY\tCLUSTER']
-  for (const row of rows) {
-    lines.push(tabRow([options.withName ? `endpoint/${row.name}` : row.name, row.status, row.locality, row.cluster]))
+  for (const row of edsRows) {
+    // The NAME cell: every address of the endpoint, joined with ",".
+    const name = row.addresses.join(',')
+    lines.push(tabRow([options.withName ? `endpoint/${name}` : name, row.status, row.locality, row.cluster]))
   }
   return tabwrite(lines, {padding: 5})
 }

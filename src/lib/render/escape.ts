@@ -17,6 +17,8 @@
 const UNSAFE_SOURCE = '[\\u0000-\\u001f\\u007f-\\u009f\\u061c\\u200e\\u200f\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069]'
 const HAS_UNSAFE = new RegExp(UNSAFE_SOURCE)
 const UNSAFE = new RegExp(UNSAFE_SOURCE, 'g')
+/** Whether a line of tab-separated cells holds anything escapeTerminal would change in a cell. */
+export const HAS_UNSAFE_BESIDES_TAB = new RegExp(UNSAFE_SOURCE.replace('\\u0000-\\u001f', '\\u0000-\\u0008\\u000a-\\u001f'))
 
 const NAMED: Readonly<Record<string, string>> = {'\t': '\\t', '\n': '\\n', '\r': '\\r'}
 

@@ -5,7 +5,7 @@
  * and is never padded; widths are computed per column block (a run of consecutive lines that all
  * have a terminated cell at that index), so trailing spaces are kept exactly as Go writes them.
  */
-import {escapeTerminal} from './escape.js'
+import {escapeTerminal, HAS_UNSAFE_BESIDES_TAB} from './escape.js'
 
 export interface TabwriterOptions {
   /** Spaces added to the widest cell of a column block. */
@@ -37,10 +37,13 @@ export function tabRow(cells: readonly string[]): string {
  * measured, so a control character in a name can neither reach the terminal nor start a row.
  */
 export function tabwrite(lines: readonly string[], options: TabwriterOptions): string {
-  const cells: string[][] = lines.map((line) => line.split('\t').map(escapeTerminal))
+  // One test per line instead of one per cell: lines are nearly always clean.
+  const cells: string[][] = lines.map((line) => (HAS_UNSAFE_BESIDES_TAB.test(line) ? line.split('\t').map(escapeTerminal) : line.split('\t')))
   // Go counts runes (code points), not UTF-16 units; tables are nearly always ASCII, so check once.
-  const width: (text: string) => number = lines.some((line) => NON_ASCII.test(line)) ? runeCount : (text) => text.length
+  const ascii = !lines.some((line) => NON_ASCII.test(line))
   const minwidth = options.minwidth ?? 0
+  if (ascii && cells.every((line) => line.length === cells[0].length)) return uniformAsciiTable(cells, options.padding, minwidth)
+  const width: (text: string) => number = ascii ? (text) => text.length : runeCount
   const out: string[] = []
   const widths: number[] = []
 
@@ -84,4 +87,35 @@ export function tabwrite(lines: readonly string[], options: TabwriterOptions): s
 
   format(0, cells.length)
   return out.length === 0 ? '' : out.join('\n') + '\n'
+}
+
+/**
+ * tabwrite for the usual table: ASCII, every line with the same number of cells, so each column is
+ * one block spanning all lines (what format() computes then). Written straight into one buffer:
+ * for the 80,000 lines of `proxy-config all` on a large dump, several times faster than building
+ * each line as a string.
+ */
+function uniformAsciiTable(cells: readonly string[][], padding: number, minwidth: number): string {
+  const padded = cells.length === 0 ? 0 : cells[0].length - 1
+  const widths: number[] = new Array(padded).fill(minwidth)
+  let size = 0
+  for (const line of cells) {
+    for (let j = 0; j < padded; j++) widths[j] = Math.max(widths[j], line[j].length + padding)
+    size += line[padded].length + 1
+  }
+  for (const width of widths) size += width * cells.length
+  // Buffer's own latin1 methods, without write()'s and toString()'s argument checks (~10^5 calls).
+  const out = Buffer.allocUnsafe(size) as Buffer & {latin1Write(text: string, at: number): number; latin1Slice(begin: number, end: number): string}
+  let at = 0
+  for (const line of cells) {
+    for (let j = 0; j < padded; j++) {
+      const end = at + widths[j]
+      at += out.latin1Write(line[j], at)
+      out.fill(0x20, at, end)
+      at = end
+    }
+    at += out.latin1Write(line[padded], at)
+    out[at++] = 0x0a
+  }
+  return out.latin1Slice(0, at)
 }
