@@ -67,6 +67,9 @@ describe('meshdbg diagnose on the live mesh', () => {
     expect(warned.stdout).toContain('[WARN] log-levels: 2 loggers at debug (http, router): above the start-up level warning')
     expect(warned.stdout).toContain('next: meshdbg log sleep-6f8cfb8c8f-wncwh.default --reset')
     expect((await meshdbg('diagnose', ...SLEEP, '--check', 'log-levels', '--fail-on', 'warn')).code).toBe(10)
+    // The hint's own command clears the warning, and leaves the pod as the later tests expect it.
+    expect((await meshdbg('log', ...SLEEP, '--reset')).code).toBe(0)
+    expect((await meshdbg('diagnose', ...SLEEP, '--check', 'log-levels')).stdout).toContain('[PASS] log-levels')
   }, 60_000)
 
   it('readiness: pilot-agent answering 503 fails the check (httpbin: Envoy admin on 15800 from its annotation)', async () => {
