@@ -3,56 +3,32 @@
 // third context whose API server is down; then --watch without a TTY seeing the missing
 // DestinationRule resolve after a `kubectl apply`, and Ctrl-C ending it with the last round's code.
 import {spawn, spawnSync, type ChildProcess} from 'node:child_process'
-import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {existsSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import type {DiagnoseResult} from '../../src/commands/diagnose.js'
-import {startSimulator, type Simulator} from '../../src/sim/index.js'
-import {loadScenario} from '../../src/sim/scenario-file.js'
 import {cliPath, projectRoot, runCli} from '../helpers/cli.js'
+import {startMultiCluster, type MultiCluster} from '../helpers/multi-cluster.js'
 
 const hasKubectl = spawnSync('kubectl', ['version', '--client'], {stdio: 'ignore'}).status === 0
 const hasScript = spawnSync('script', ['--version'], {encoding: 'utf8'}).stdout?.includes('util-linux') ?? false
 const GATEWAY = 'istio-ingressgateway-6bb8fb6549-hcdnc.istio-system'
 const GW = ['deploy/istio-ingressgateway', '-n', 'istio-system']
 
-let east: Simulator
-let west: Simulator
+let clusters: MultiCluster | undefined
 let dir = ''
 let kubeconfig = ''
 
-const scenario = (file: string) => loadScenario(readFileSync(join(projectRoot, 'scenarios', file), 'utf8'), file)
-const serverOf = (sim: Simulator) => /server: (\S+)/.exec(readFileSync(sim.kubeconfigPath, 'utf8'))![1]
-const tokenOf = (sim: Simulator) => /token: (\S+)/.exec(readFileSync(sim.kubeconfigPath, 'utf8'))![1]
 
 beforeAll(async () => {
-  ;[east, west] = await Promise.all([startSimulator({scenario: scenario('catalog.yaml')}), startSimulator({scenario: scenario('catalog-1.24.yaml')})])
-  dir = mkdtempSync(join(tmpdir(), 'diagnose-multi-'))
-  kubeconfig = join(dir, 'kubeconfig')
-  // Port 9 (discard) refuses connections: the "gone" cluster.
-  writeFileSync(kubeconfig, `apiVersion: v1
-kind: Config
-clusters:
-- {name: east, cluster: {server: "${serverOf(east)}", insecure-skip-tls-verify: true}}
-- {name: west, cluster: {server: "${serverOf(west)}", insecure-skip-tls-verify: true}}
-- {name: gone, cluster: {server: "http://127.0.0.1:9", insecure-skip-tls-verify: true}}
-users:
-- {name: east, user: {token: "${tokenOf(east)}"}}
-- {name: west, user: {token: "${tokenOf(west)}"}}
-contexts:
-- {name: east, context: {cluster: east, user: east}}
-- {name: west, context: {cluster: west, user: west}}
-- {name: gone, context: {cluster: gone, user: east}}
-current-context: east
-`)
+  clusters = await startMultiCluster('diagnose-multi-')
+  ;({dir, kubeconfig} = clusters)
 }, 60_000)
 
 afterAll(async () => {
-  await Promise.all([east?.close(), west?.close()])
-  if (dir) rmSync(dir, {recursive: true, force: true})
+  await clusters?.close()
 })
 
 const meshdbg = (...args: string[]) => runCli([...args, '--timeout', '20s'], {env: {KUBECONFIG: kubeconfig}, killAfterMs: 60_000})

@@ -4,20 +4,18 @@
 // when istiod's HTTP port is not reachable), so live commands fall back to 15014 with a token; the
 // snapshot must record that path for replay to print what the live run printed.
 import {execFileSync, spawn} from 'node:child_process'
-import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {startSimulator, type Simulator} from '../../src/sim/index.js'
-import {loadScenario} from '../../src/sim/scenario-file.js'
+import type {Simulator} from '../../src/sim/index.js'
 import {cliPath, projectRoot, runCli} from '../helpers/cli.js'
+import {startMultiCluster, type MultiCluster} from '../helpers/multi-cluster.js'
 
 const CLOSED_8080 = 'istiod-8d74787f-n4c7b'
 
+let clusters: MultiCluster | undefined
 let east: Simulator
-let west: Simulator
 let dir = ''
 let kubeconfig = ''
 let multi = ''
@@ -25,9 +23,6 @@ let single = ''
 let captureMulti: Awaited<ReturnType<typeof runCli>>
 let captureSingle: Awaited<ReturnType<typeof runCli>>
 
-const scenario = (file: string) => loadScenario(readFileSync(join(projectRoot, 'scenarios', file), 'utf8'), file)
-const serverOf = (sim: Simulator) => /server: (\S+)/.exec(readFileSync(sim.kubeconfigPath, 'utf8'))![1]
-const tokenOf = (sim: Simulator) => /token: (\S+)/.exec(readFileSync(sim.kubeconfigPath, 'utf8'))![1]
 const live = (...args: string[]) => runCli([...args, '--timeout', '8s'], {env: {KUBECONFIG: kubeconfig}, killAfterMs: 40_000})
 // No kubeconfig at all: replay must not need the clusters.
 const replay = (archive: string, ...args: string[]) => runCli([...args, '--timeout', '8s', '--snapshot', archive], {env: {KUBECONFIG: join(dir, 'absent')}, killAfterMs: 40_000})
@@ -38,28 +33,11 @@ const outcome = (result: Awaited<ReturnType<typeof runCli>>) => ({stdout: sameAg
 const manifestOf = (archive: string) => JSON.parse(execFileSync('tar', ['xzOf', archive, 'manifest.json'], {encoding: 'utf8'}))
 
 beforeAll(async () => {
-  ;[east, west] = await Promise.all([startSimulator({scenario: scenario('catalog.yaml')}), startSimulator({scenario: scenario('catalog-1.24.yaml')})])
+  clusters = await startMultiCluster('snapshot-contexts-')
+  ;({east, dir, kubeconfig} = clusters)
   east.setFault({pod: CLOSED_8080, namespace: 'istio-system', port: 8080}, {kind: 'refused'})
-  dir = mkdtempSync(join(tmpdir(), 'snapshot-contexts-'))
-  kubeconfig = join(dir, 'kubeconfig')
   multi = join(dir, 'multi.tar.gz')
   single = join(dir, 'east.tar.gz')
-  // Port 9 (discard) refuses connections: the "gone" cluster.
-  writeFileSync(kubeconfig, `apiVersion: v1
-kind: Config
-clusters:
-- {name: east, cluster: {server: "${serverOf(east)}", insecure-skip-tls-verify: true}}
-- {name: west, cluster: {server: "${serverOf(west)}", insecure-skip-tls-verify: true}}
-- {name: gone, cluster: {server: "http://127.0.0.1:9", insecure-skip-tls-verify: true}}
-users:
-- {name: east, user: {token: "${tokenOf(east)}"}}
-- {name: west, user: {token: "${tokenOf(west)}"}}
-contexts:
-- {name: east, context: {cluster: east, user: east}}
-- {name: west, context: {cluster: west, user: west}}
-- {name: gone, context: {cluster: gone, user: east}}
-current-context: east
-`)
   ;[captureMulti, captureSingle] = await Promise.all([
     runCli(['snapshot', '--all-contexts', '-n', 'istioinaction', '-o', multi, '--timeout', '60s'], {env: {KUBECONFIG: kubeconfig}, killAfterMs: 80_000}),
     runCli(['snapshot', '-n', 'istioinaction', '--istiod', '-o', single, '--timeout', '60s'], {env: {KUBECONFIG: kubeconfig}, killAfterMs: 80_000}),
@@ -67,8 +45,7 @@ current-context: east
 }, 90_000)
 
 afterAll(async () => {
-  await Promise.all([east?.close(), west?.close()])
-  if (dir) rmSync(dir, {recursive: true, force: true})
+  await clusters?.close()
 })
 
 const GONE = 'context gone: cannot reach the Kubernetes API server at http://127.0.0.1:9 (ECONNREFUSED). Hint: check the cluster of context "gone" is up and reachable'

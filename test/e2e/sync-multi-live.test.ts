@@ -3,54 +3,32 @@
 // down; sync-status and version over several contexts, --fail-on not-sent on both syncz shapes,
 // and --watch with a non-TTY stdout seeing istiod's push after a `kubectl apply`.
 import {spawn, spawnSync} from 'node:child_process'
-import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {startSimulator, type Simulator} from '../../src/sim/index.js'
-import {loadScenario} from '../../src/sim/scenario-file.js'
+import type {Simulator} from '../../src/sim/index.js'
 import {cliPath, projectRoot, runCli} from '../helpers/cli.js'
+import {startMultiCluster, type MultiCluster} from '../helpers/multi-cluster.js'
 
 const hasKubectl = spawnSync('kubectl', ['version', '--client'], {stdio: 'ignore'}).status === 0
 const GATEWAY = 'istio-ingressgateway-6bb8fb6549-hcdnc.istio-system'
 const NACKED = 'catalog-v2-6d4c8b7d9f-zqgfl.istioinaction'
 
+let clusters: MultiCluster | undefined
 let east: Simulator
 let west: Simulator
 let dir = ''
 let kubeconfig = ''
 
-const scenario = (file: string) => loadScenario(readFileSync(join(projectRoot, 'scenarios', file), 'utf8'), file)
-const serverOf = (sim: Simulator) => /server: (\S+)/.exec(readFileSync(sim.kubeconfigPath, 'utf8'))![1]
-const tokenOf = (sim: Simulator) => /token: (\S+)/.exec(readFileSync(sim.kubeconfigPath, 'utf8'))![1]
 
 beforeAll(async () => {
-  ;[east, west] = await Promise.all([startSimulator({scenario: scenario('catalog.yaml')}), startSimulator({scenario: scenario('catalog-1.24.yaml')})])
-  dir = mkdtempSync(join(tmpdir(), 'sync-multi-'))
-  kubeconfig = join(dir, 'kubeconfig')
-  // Port 9 (discard) refuses connections: the "gone" cluster.
-  writeFileSync(kubeconfig, `apiVersion: v1
-kind: Config
-clusters:
-- {name: east, cluster: {server: "${serverOf(east)}", insecure-skip-tls-verify: true}}
-- {name: west, cluster: {server: "${serverOf(west)}", insecure-skip-tls-verify: true}}
-- {name: gone, cluster: {server: "http://127.0.0.1:9", insecure-skip-tls-verify: true}}
-users:
-- {name: east, user: {token: "${tokenOf(east)}"}}
-- {name: west, user: {token: "${tokenOf(west)}"}}
-contexts:
-- {name: east, context: {cluster: east, user: east}}
-- {name: west, context: {cluster: west, user: west}}
-- {name: gone, context: {cluster: gone, user: east}}
-current-context: east
-`)
+  clusters = await startMultiCluster('sync-multi-')
+  ;({east, west, dir, kubeconfig} = clusters)
 })
 
 afterAll(async () => {
-  await Promise.all([east?.close(), west?.close()])
-  if (dir) rmSync(dir, {recursive: true, force: true})
+  await clusters?.close()
 })
 
 const meshdbg = (...args: string[]) => runCli([...args, '--timeout', '8s'], {env: {KUBECONFIG: kubeconfig}, killAfterMs: 40_000})
