@@ -15,7 +15,7 @@ import {multiContextFlags, selectContexts} from '../lib/kube/contexts.js'
 import {renderDiagnose, renderDiagnoseContexts} from '../lib/render/diagnose.js'
 import {escapeTerminal} from '../lib/render/escape.js'
 import {renderStructured} from '../lib/render/formats.js'
-import {TtyScreen, watchLoop} from '../lib/watch.js'
+import {problemReporter, TtyScreen, watchHeading, watchLoop, watchStamp} from '../lib/watch.js'
 
 export type {DiagnoseResult} from '../lib/diagnose/diagnose.js'
 
@@ -130,16 +130,10 @@ Several clusters: --context repeated or --all-contexts (every kubeconfig context
     const json = this.outputFormat === 'json'
     const screen = !json && process.stdout.isTTY ? new TtyScreen(process.stdout) : undefined
     let notes: string[] = []
-    let shownProblems = ''
     let last: {result: DiagnoseResult} | {error: unknown} | undefined
-    const stamp = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z')
-    const heading = () => `Every ${interval}: meshdbg diagnose${contexts ? ` (${contexts.length} contexts)` : ''}    ${stamp()}  (Ctrl-C to stop)\n`
-    const report = (lines: string[]) => {
-      // Without a TTY a lasting problem (a note, a failing round) is said once, not every round.
-      const text = lines.join('\n')
-      if (text !== shownProblems && text !== '') for (const line of lines) this.notice(`${stamp()} ${line}`)
-      shownProblems = text
-    }
+    const stamp = watchStamp
+    const heading = () => watchHeading('diagnose', interval, contexts?.length)
+    const report = problemReporter((line) => this.notice(line))
     await watchLoop(base, {
       intervalMs,
       pollTimeoutMs: base.timeoutMs,

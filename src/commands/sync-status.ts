@@ -23,7 +23,7 @@ import {
 } from '../lib/istio/sync-status.js'
 import {contextFailure, forEachContext, multiContextFlags, partialContextsError, selectContexts, type ContextFailure} from '../lib/kube/contexts.js'
 import {escapeTerminal, escapeTerminalLines} from '../lib/render/escape.js'
-import {TtyScreen, watchLoop} from '../lib/watch.js'
+import {problemReporter, TtyScreen, watchHeading, watchLoop, watchStamp} from '../lib/watch.js'
 import {redactConfigDump, redactionNote} from '../lib/envoy/redact.js'
 import {renderStructured} from '../lib/render/formats.js'
 import {shellArg} from '../lib/render/shell-quote.js'
@@ -223,17 +223,11 @@ One proxy: sync-status <pod>[.<namespace>] (or deploy/x...) compares istiod's vi
     this.disarmDeadline()
     const screen = process.stdout.isTTY ? new TtyScreen(process.stdout) : undefined
     let notes: string[] = []
-    let shownProblems = ''
     let last: SyncStatusRow[] = []
-    const stamp = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z')
-    const heading = () => `Every ${this.flags.interval}: meshdbg sync-status${contexts ? ` (${contexts.length} contexts)` : ''}    ${stamp()}  (Ctrl-C to stop)\n`
+    const stamp = watchStamp
+    const heading = () => watchHeading('sync-status', this.flags.interval, contexts?.length)
     const problemLines = (failures: TableSnapshot['failures']) => [...notes, ...failures.map((f) => (f.context === undefined ? messageOf(f.error) : `context ${f.context}: ${contextFailure({context: f.context, error: f.error}).message}`))]
-    const report = (lines: string[]) => {
-      // Without a TTY a lasting problem is said once, not at every poll.
-      const text = lines.join('\n')
-      if (text !== shownProblems && text !== '') for (const line of lines) this.notice(`${stamp()} ${line}`)
-      shownProblems = text
-    }
+    const report = problemReporter((line) => this.notice(line))
     await watchLoop(base, {
       intervalMs,
       pollTimeoutMs: base.timeoutMs,

@@ -10,6 +10,29 @@ import {Scope} from './scope.js'
  * the command then returns and exits 0.
  */
 
+/** A watch line's time stamp: UTC to the second, as `watch` and kubectl events print it. */
+export function watchStamp(now: Date = new Date()): string {
+  return now.toISOString().replace(/\.\d+Z$/, 'Z')
+}
+
+/** The first line of a redrawn watch screen, as watch(1) heads its own. */
+export function watchHeading(command: string, interval: string, contextCount?: number): string {
+  return `Every ${interval}: meshdbg ${command}${contextCount === undefined ? '' : ` (${contextCount} contexts)`}    ${watchStamp()}  (Ctrl-C to stop)\n`
+}
+
+/**
+ * Reports a poll's problems (notes, a failed poll) without a TTY: a lasting problem is said once,
+ * not at every poll, and said again only when it changes.
+ */
+export function problemReporter(notice: (line: string) => void): (lines: string[]) => void {
+  let shown = ''
+  return (lines) => {
+    const text = lines.join('\n')
+    if (text !== shown && text !== '') for (const line of lines) notice(`${watchStamp()} ${line}`)
+    shown = text
+  }
+}
+
 export interface WatchOptions<T> {
   /** Time between the end of one poll and the start of the next. */
   intervalMs: number
