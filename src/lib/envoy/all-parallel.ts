@@ -5,7 +5,7 @@ import {Worker} from 'node:worker_threads'
 import type {InputText} from '../input.js'
 import {type AllParts, joinAllParts, renderAllParts, renderAllSummary} from '../render/all-summary.js'
 import {type AllFilter, type AllSections, selectAllSections} from './all-sections.js'
-import {SECTION_BY_TYPE, type SectionKind, sectionSource} from './configdump.js'
+import {scanSectionType, type SectionKind, sectionSource} from './configdump.js'
 import {JsonScanner, type Projection, ScanDoubt} from './json-scan.js'
 import {TABLE_PROJECTIONS} from './table-projections.js'
 
@@ -307,12 +307,11 @@ function planSections(scanner: JsonScanner, pool: Pool, rangeBytes: number): Map
     const members: NonNullable<SectionPlan['members']> = []
     const end = scanner.members(begin, (name, at) => {
       if (name === '@type') {
-        if (type !== undefined || scanner.bytes[at] !== 0x22) throw new ScanDoubt(at)
-        const valueEnd = scanner.skipValue(at)
-        type = scanner.parse(at, valueEnd) as string
-        // The full parse names a legacy (v2alpha) dump in its error.
-        if (type.includes('envoy.admin.v2alpha.')) throw new ScanDoubt(at)
-        const found = SECTION_BY_TYPE.get(type)
+        if (type !== undefined) throw new ScanDoubt(at)
+        const section = scanSectionType(scanner, at)
+        type = section.type
+        const valueEnd = section.end
+        const found = section.kind
         kind = isPrinted(found) ? found : undefined
         keep = kind && TABLE_PROJECTIONS[kind]
         return valueEnd

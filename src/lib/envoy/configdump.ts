@@ -141,6 +141,19 @@ export function locateSections(
   }
 }
 
+/**
+ * A section's "@type" value found by the scanner (`at`: the value's first byte). Anything the full
+ * parse would treat differently is a doubt: a non-string type, or a legacy (v2alpha) dump, which
+ * the full parse names in its error.
+ */
+export function scanSectionType(scanner: JsonScanner, at: number): {type: string; end: number; kind: SectionKind | undefined} {
+  if (scanner.bytes[at] !== 0x22) throw new ScanDoubt(at)
+  const end = scanner.skipValue(at)
+  const type = scanner.parse(at, end) as string
+  if (type.includes('envoy.admin.v2alpha.')) throw new ScanDoubt(at)
+  return {type, end, kind: SECTION_BY_TYPE.get(type)}
+}
+
 function locateSection(scanner: JsonScanner, begin: number, project: ReadonlySet<SectionKind>): LocatedSection {
   let type: string | undefined
   let keep: Projection | undefined
@@ -148,12 +161,11 @@ function locateSection(scanner: JsonScanner, begin: number, project: ReadonlySet
   let membersBeforeType = false
   const end = scanner.members(begin, (name, at) => {
     if (name === '@type') {
-      if (type !== undefined || scanner.bytes[at] !== 0x22) throw new ScanDoubt(at)
-      const valueEnd = scanner.skipValue(at)
-      type = scanner.parse(at, valueEnd) as string
-      // The full parse names a legacy (v2alpha) dump in its error.
-      if (type.includes('envoy.admin.v2alpha.')) throw new ScanDoubt(at)
-      const kind = SECTION_BY_TYPE.get(type)
+      if (type !== undefined) throw new ScanDoubt(at)
+      const section = scanSectionType(scanner, at)
+      type = section.type
+      const valueEnd = section.end
+      const kind = section.kind
       keep = kind !== undefined && project.has(kind) ? TABLE_PROJECTIONS[kind] : undefined
       if (keep) projected = {'@type': type}
       return valueEnd
