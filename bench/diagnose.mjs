@@ -81,7 +81,8 @@ function runOnce(kubeconfig, extra, time) {
     if (match) {
       rssKb = Number(match[1])
       cpuS = Number(match[2]) + Number(match[3])
-      stderr = lines.slice(0, -1).join('\n')
+      // GNU time adds "Command exited with non-zero status N" before its own line: not diagnose's words.
+      stderr = lines.slice(0, -1).filter((line) => !line.startsWith('Command exited with non-zero status')).join('\n')
     }
   }
   if (![0, 10, 11].includes(result.status)) throw new Error(`diagnose exited ${result.status}: ${stderr.trim().split('\n').pop()}`)
