@@ -12,7 +12,9 @@ import {existsSync, readFileSync} from 'node:fs'
 import {cpus, loadavg} from 'node:os'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
-import {log, median, startSimulatorProcess} from './measure.mjs'
+import {argErrors, log, median, startSimulatorProcess} from './measure.mjs'
+
+const {fail, positive} = argErrors('bench/diagnose')
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const runJs = join(root, 'bin', 'run.js')
@@ -36,17 +38,6 @@ function parseArgs(argv) {
     } else fail(`unknown argument ${arg}`)
   }
   return opts
-}
-
-function positive(text, name) {
-  const n = Number(text)
-  if (!Number.isInteger(n) || n < 1) fail(`${name} needs a positive integer, got "${text}"`)
-  return n
-}
-
-function fail(message) {
-  console.error(`bench/diagnose: ${message}`)
-  process.exit(2)
 }
 
 /** The scale scenario's simulator, as its own process. */

@@ -17,7 +17,9 @@ import {cpus, loadavg} from 'node:os'
 import {dirname, join, relative} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-import {ensureTools, floorArgv, fmtMb, fmtMs, fmtX, have, log, median, runOnce, summarise, table} from './measure.mjs'
+import {argErrors, ensureTools, floorArgv, fmtMb, fmtMs, fmtX, have, log, median, runOnce, summarise, table} from './measure.mjs'
+
+const {fail} = argErrors('bench')
 
 const benchDir = dirname(fileURLToPath(import.meta.url))
 const root = join(benchDir, '..')
@@ -58,11 +60,6 @@ function parseArgs(argv) {
   for (const command of opts.commands) if (!COMMANDS.includes(command)) fail(`unknown command ${command} (use ${COMMANDS.join(', ')})`)
   for (const cores of opts.cores) if (cores !== '1' && cores !== '2') fail(`--cores takes 1 and/or 2, got ${cores}`)
   return opts
-}
-
-function fail(message) {
-  console.error(`bench: ${message}`)
-  process.exit(2)
 }
 
 const load = () => loadavg().map((l) => l.toFixed(2)).join(' ')

@@ -4,6 +4,20 @@ import {closeSync, existsSync, openSync, readFileSync} from 'node:fs'
 
 export const log = (message) => process.stderr.write(message + '\n')
 
+/** A bench script's usage errors: one line naming the script, exit 2. */
+export function argErrors(script) {
+  const fail = (message) => {
+    console.error(`${script}: ${message}`)
+    process.exit(2)
+  }
+  const positive = (text, name) => {
+    const n = Number(text)
+    if (!Number.isInteger(n) || n < 1) fail(`${name} needs a positive integer, got "${text}"`)
+    return n
+  }
+  return {fail, positive}
+}
+
 // ---------------------------------------------------------------------------------------------
 // Tools: jq and GNU time (for peak RSS). Installed with apt when missing; absent tools degrade to n/a.
 

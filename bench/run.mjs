@@ -15,7 +15,9 @@ import {cpus, loadavg, totalmem} from 'node:os'
 import {dirname, join, relative} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-import {ensureTools, floorArgv, fmtMb, fmtMs, fmtX, log, runOnce, summarise, table, verdict} from './measure.mjs'
+import {argErrors, ensureTools, floorArgv, fmtMb, fmtMs, fmtX, log, runOnce, summarise, table, verdict} from './measure.mjs'
+
+const {fail, positive} = argErrors('bench')
 
 const benchDir = dirname(fileURLToPath(import.meta.url))
 const root = join(benchDir, '..')
@@ -46,17 +48,6 @@ function parseArgs(argv) {
     } else fail(`unknown argument ${arg}`)
   }
   return opts
-}
-
-function positive(text, name) {
-  const n = Number(text)
-  if (!Number.isInteger(n) || n < 1) fail(`${name} needs a positive integer, got "${text}"`)
-  return n
-}
-
-function fail(message) {
-  console.error(`bench: ${message}`)
-  process.exit(2)
 }
 
 

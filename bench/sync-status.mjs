@@ -11,7 +11,9 @@ import {existsSync} from 'node:fs'
 import {cpus, loadavg} from 'node:os'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
-import {log, median, startSimulatorProcess} from './measure.mjs'
+import {argErrors, log, median, startSimulatorProcess} from './measure.mjs'
+
+const {fail, positive} = argErrors('bench/sync-status')
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const runJs = join(root, 'bin', 'run.js')
@@ -34,17 +36,6 @@ function parseArgs(argv) {
     } else fail(`unknown argument ${arg}`)
   }
   return opts
-}
-
-function positive(text, name) {
-  const n = Number(text)
-  if (!Number.isInteger(n) || n < 1) fail(`${name} needs a positive integer, got "${text}"`)
-  return n
-}
-
-function fail(message) {
-  console.error(`bench/sync-status: ${message}`)
-  process.exit(2)
 }
 
 /** The scale scenario's simulator, as its own process. */
