@@ -37,14 +37,30 @@ describe('analyzeWaypoints', () => {
     expect(report.warnings.map((w) => [w.id, w.user.name, w.waypoint])).toEqual([
       ['waypoint-not-programmed', 'shop/cart', 'shop/broken'],
       ['waypoint-missing', 'shop/gone', 'shop/nope'],
+      ['waypoint-attachment-denied', 'shop/remote', 'infra/shared'],
       ['waypoint-for-mismatch', 'shop/cart-1', 'shop/wp'],
     ])
     expect(renderWaypointWarnings(report)).toBe([
       'Warning [waypoint-not-programmed]: service shop/cart uses waypoint shop/broken, which is not programmed (Invalid): its traffic bypasses the waypoint without any error',
       'Warning [waypoint-missing]: service shop/gone uses waypoint shop/nope, which does not exist: its traffic bypasses the waypoint without any error',
+      'Warning [waypoint-attachment-denied]: service shop/remote uses waypoint infra/shared, whose HBONE listener does not admit namespace shop (allowedRoutes.namespaces.from: Same): its traffic bypasses the waypoint without any error',
       'Warning [waypoint-for-mismatch]: pod shop/cart-1 uses waypoint shop/wp, whose istio.io/waypoint-for is service: pod traffic bypasses it',
       '',
     ].join('\n'))
+  })
+
+  it('a waypoint in another namespace admits an enrolment only when its HBONE listener\'s allowedRoutes does (All, or a Selector matching the namespace\'s labels)', () => {
+    const withListener = (from: string, selector?: {matchLabels: Record<string, string>}): GatewayInput => ({...gateway('infra', 'shared', {}, [programmed('True')]),
+      spec: {gatewayClassName: 'istio-waypoint', listeners: [{port: 15008, protocol: 'HBONE', allowedRoutes: {namespaces: {from, ...(selector ? {selector} : {})}}}]}})
+    const denied = (shared: GatewayInput, shopLabels: Record<string, string>) => analyzeWaypoints({...inputs, gateways: [...inputs.gateways.slice(0, 3), shared],
+      namespaces: [{metadata: {name: 'shop', labels: {...shopLabels, 'istio.io/use-waypoint': 'wp'}}}]}).warnings.filter((w) => w.id === 'waypoint-attachment-denied').map((w) => w.message)
+    expect(denied(withListener('All'), {})).toEqual([])
+    expect(denied(withListener('Selector', {matchLabels: {mesh: 'on'}}), {mesh: 'on'})).toEqual([])
+    expect(denied(withListener('Selector', {matchLabels: {mesh: 'on'}}), {mesh: 'off'})).toEqual([
+      'service shop/remote uses waypoint infra/shared, whose HBONE listener does not admit namespace shop (allowedRoutes.namespaces.from: Selector): its traffic bypasses the waypoint without any error'])
+    // A listener on another port does not decide: Gateway API's default (Same) applies.
+    const otherPort = {...withListener('All'), spec: {gatewayClassName: 'istio-waypoint', listeners: [{port: 80, protocol: 'HTTP', allowedRoutes: {namespaces: {from: 'All'}}}]}}
+    expect(denied(otherPort, {})).toHaveLength(1)
   })
 
   it('an unset waypoint-for is printed "none" as istioctl does but serves services, as Istio does', () => {

@@ -12,7 +12,7 @@ export type WaypointListResult = WaypointReport
 export default class WaypointList extends MeshdbgCommand<typeof WaypointList> {
   static override summary = 'List waypoints (Gateways of class istio-waypoint), who uses them, and enrolments that bypass them (istioctl waypoint list).'
   static override description = `Columns as istioctl waypoint list: NAME, REVISION (istio.io/rev, "default" without it), TRAFFIC TYPE (istio.io/waypoint-for, "none" when unset; Istio then serves service traffic), PROGRAMMED (the Gateway's Programmed condition). -o wide adds USED BY: the namespaces, Services and pods whose istio.io/use-waypoint (with istio.io/use-waypoint-namespace) names it.
-Warnings follow the table (and are .warnings of -o json): a use-waypoint naming a waypoint that does not exist (waypoint-missing) or is not programmed (waypoint-not-programmed), or whose waypoint-for does not serve that kind of enrolment (waypoint-for-mismatch): in each case traffic bypasses the waypoint without an error. Exit 0 whatever the warnings.
+Warnings follow the table (and are .warnings of -o json): a use-waypoint naming a waypoint that does not exist (waypoint-missing), is not programmed (waypoint-not-programmed), does not admit the enrolment's namespace on its HBONE listener (waypoint-attachment-denied: allowedRoutes.namespaces, Gateway API's default Same), or whose waypoint-for does not serve that kind of enrolment (waypoint-for-mismatch): in each case traffic bypasses the waypoint without an error. Exit 0 whatever the warnings.
 -o short (default) | wide | json | yaml.`
 
   static override examples = [

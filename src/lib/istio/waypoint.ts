@@ -1,7 +1,8 @@
 // `meshdbg waypoint list|status`: waypoints are Gateway API Gateways of class istio-waypoint
 // (istioctl/pkg/waypoint/waypoint.go, constants.WaypointGatewayClassName). Pure analysis: which
 // namespaces, Services and pods name each waypoint with istio.io/use-waypoint, and the enrolments
-// whose traffic silently bypasses a waypoint (missing, not programmed, wrong waypoint-for); and,
+// whose traffic silently bypasses a waypoint (missing, not programmed, not admitting the namespace,
+// wrong waypoint-for); and,
 // for `describe`, resolveWaypoint: the one waypoint Istio picks for a given Service or pod.
 import {labelSelectorString, type LabelSelectorLike} from '../kube/target-spec.js'
 import {escapeTerminal} from '../render/escape.js'
@@ -158,12 +159,26 @@ function unusable(kind: EnrolmentKind, userName: string, target: string, waypoin
 }
 
 /**
+ * Why a usable waypoint refuses `kind userName` of namespace `own` (its namespace's labels, when
+ * known): the HBONE listener's allowedRoutes does not admit that namespace. Without the labels a
+ * Selector cannot be judged, so nothing is reported.
+ */
+function attachmentDenied(kind: EnrolmentKind, userName: string, target: string, waypoint: Waypoint, own: string, labels: Record<string, string> | undefined): {id: WaypointWarningId; message: string} | undefined {
+  const {from} = waypoint.allowedNamespaces
+  if (from === 'Selector' && labels === undefined) return undefined
+  if (allowsAttachment(waypoint, own, labels)) return undefined
+  return {id: 'waypoint-attachment-denied',
+    message: `${kind} ${userName} uses waypoint ${target}, whose HBONE listener does not admit namespace ${own} (allowedRoutes.namespaces.from: ${from}): ${BYPASS}`}
+}
+
+/**
  * `input.gateways` may span more namespaces than the enrolments (use-waypoint-namespace can point
  * elsewhere); only waypoints of `namespace` (all when undefined) are reported.
  */
 export function analyzeWaypoints(input: WaypointInputs, namespace?: string): WaypointReport {
   const waypoints = waypointsOf(input.gateways)
   const byKey = new Map(waypoints.map((w) => [key(w.namespace, w.name), w]))
+  const namespaceLabels = new Map(input.namespaces.map((n) => [n.metadata.name, n.metadata.labels ?? {}]))
   const warnings: WaypointWarning[] = []
   const enrol = (kind: EnrolmentKind, meta: KubeMeta) => {
     const labels = meta.labels ?? {}
@@ -175,7 +190,7 @@ export function analyzeWaypoints(input: WaypointInputs, namespace?: string): Way
     const user: WaypointUser = {kind, name: kind === 'namespace' ? meta.name : key(ownNamespace, meta.name)}
     const waypoint = byKey.get(target)
     if (waypoint) waypoint.usedBy.push(user)
-    const problem = unusable(kind, user.name, target, waypoint)
+    const problem = unusable(kind, user.name, target, waypoint) ?? attachmentDenied(kind, user.name, target, waypoint!, ownNamespace, namespaceLabels.get(ownNamespace))
     if (problem) {
       warnings.push({...problem, user, waypoint: target})
     } else if (!covers(waypoint!.effectiveTrafficType, kind)) {
@@ -214,7 +229,7 @@ const NO_WAYPOINT_MANAGERS = new Set(['istio.io-mesh-controller', 'istio.io-east
  * not fall back to the namespace's: the traffic goes direct. The waypoint's waypoint-for must
  * cover the kind (service: service|all; workload: workload|all), except that a workload
  * inheriting a service waypoint from its namespace is simply not captured (no error in Istio).
- * Cross-namespace attachment (the listener's allowedRoutes) is not judged.
+ * The waypoint's HBONE listener must admit the object's namespace (allowedRoutes).
  */
 export function resolveWaypoint(kind: 'service' | 'pod', meta: KubeMeta, namespace: KubeMeta | undefined, waypoints: readonly Waypoint[]): WaypointBinding {
   if (kind === 'service' && NO_WAYPOINT_MANAGERS.has(meta.labels?.['gateway.istio.io/managed'] ?? '')) return {}
@@ -229,13 +244,8 @@ export function resolveWaypoint(kind: 'service' | 'pod', meta: KubeMeta, namespa
   const target = key(holder.labels![USE_WAYPOINT_NAMESPACE] || own, wanted)
   const userName = labelOn === 'namespace' ? own : key(own, meta.name)
   const waypoint = waypoints.find((w) => key(w.namespace, w.name) === target)
-  const problem = unusable(labelOn, userName, target, waypoint)
+  const problem = unusable(labelOn, userName, target, waypoint) ?? attachmentDenied(labelOn, userName, target, waypoint!, own, namespace?.labels ?? {})
   if (problem) return {labelOn, wanted: target, problem}
-  if (!allowsAttachment(waypoint!, own, namespace?.labels)) {
-    const {from} = waypoint!.allowedNamespaces
-    return {labelOn, wanted: target, problem: {id: 'waypoint-attachment-denied',
-      message: `${labelOn} ${userName} uses waypoint ${target}, whose HBONE listener does not admit namespace ${own} (allowedRoutes.namespaces.from: ${from}): ${BYPASS}`}}
-  }
   const type = waypoint!.effectiveTrafficType
   const traffic = kind === 'service' ? 'service' : 'workload'
   if (type === traffic || type === 'all') return {labelOn, wanted: target, waypoint: target}
