@@ -90,11 +90,17 @@ const time = existsSync('/usr/bin/time')
 if (!time) log('/usr/bin/time is not available: peak RSS is reported as n/a')
 
 log('starting the simulator (scale scenario)...')
-const {child, kubeconfig} = await startSimulator()
+const {child, kubeconfig, died} = await startSimulator()
 const stop = () => child.exitCode === null && child.kill('SIGTERM')
 process.on('exit', stop)
+/** A failed run: blame the simulator when it is gone (diagnose then only saw ECONNREFUSED). */
+async function failed(error) {
+  const death = await died()
+  console.error(`bench/diagnose: ${death ?? error.message}`)
+  process.exit(1)
+}
 try {
-  log('warm-up run (not counted)...')
+  log('warm-up run (not counted: the simulator generates each proxy\'s config on its first request)...')
   const warm = runOnce(kubeconfig, opts.extra, false)
   log(`  ${warm.summary} in ${warm.ms.toFixed(0)} ms`)
   const samples = []
@@ -129,6 +135,8 @@ try {
   console.log(`  samples       ${samples.map((s) => s.ms.toFixed(0)).join(', ')} ms`)
   console.log(`  startup floor ${median(floor).toFixed(0)} ms   (median of meshdbg --version, same machine, same moment)`)
   console.log(`  machine       ${cpus().length} cores, load ${loadavg().map((n) => n.toFixed(1)).join(' ')}`)
+} catch (error) {
+  await failed(error)
 } finally {
   stop()
 }

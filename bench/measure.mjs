@@ -1,6 +1,8 @@
 // Shared by the bench scripts: tools, one timed run, medians, table output.
 import {spawn, spawnSync} from 'node:child_process'
-import {closeSync, existsSync, openSync, readFileSync} from 'node:fs'
+import {closeSync, existsSync, mkdtempSync, openSync, readFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 
 export const log = (message) => process.stderr.write(message + '\n')
 
@@ -113,25 +115,45 @@ export const verdict = (ok) => (ok === undefined ? 'n/a' : ok ? 'PASS' : 'FAIL')
 /**
  * Starts the simulator as its own process (`argv` after node) and resolves with the child and its
  * KUBECONFIG path once it prints it; rejects if it exits first or prints nothing within 30 s.
+ * Its stderr goes to a file, not a pipe: a bench blocked in spawnSync reads no pipe, and a full one
+ * would stall the simulator. `died()` says, once the simulator is gone, how it ended (exit code or
+ * signal) with its last stderr lines, so a bench can blame the simulator rather than the client.
  */
 export function startSimulatorProcess(argv) {
-  const child = spawn(process.execPath, argv, {stdio: ['ignore', 'pipe', 'pipe']})
+  const dir = mkdtempSync(join(tmpdir(), 'meshdbg-bench-sim-'))
+  const stderrPath = join(dir, 'stderr.log')
+  const errFd = openSync(stderrPath, 'w')
+  const child = spawn(process.execPath, argv, {stdio: ['ignore', 'pipe', errFd]})
+  closeSync(errFd)
+  const stderrTail = (lines = 5) => {
+    try {
+      return readFileSync(stderrPath, 'utf8').trimEnd().split('\n').slice(-lines).join('\n')
+    } catch {
+      return ''
+    }
+  }
+  const died = async () => {
+    // spawnSync blocked the event loop: let the exit event of a child that is gone arrive.
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    if (child.exitCode === null && child.signalCode === null) return undefined
+    const how = child.signalCode ? `killed by ${child.signalCode}` : `exited ${child.exitCode}`
+    const tail = stderrTail()
+    return `the simulator ${how}${tail ? `; its last stderr lines:\n${tail}` : ' (no stderr)'} (full log: ${stderrPath})`
+  }
   return new Promise((resolve, reject) => {
     let out = ''
-    let err = ''
-    const timer = setTimeout(() => reject(new Error(`the simulator printed no KUBECONFIG line within 30s: ${err.trim()}`)), 30_000)
+    const timer = setTimeout(() => reject(new Error(`the simulator printed no KUBECONFIG line within 30s: ${stderrTail()}`)), 30_000)
     child.stdout.on('data', (chunk) => {
       out += chunk
       const match = /^KUBECONFIG=(.+)$/m.exec(out)
       if (match) {
         clearTimeout(timer)
-        resolve({child, kubeconfig: match[1].trim()})
+        resolve({child, kubeconfig: match[1].trim(), died})
       }
     })
-    child.stderr.on('data', (chunk) => (err += chunk))
-    child.once('exit', (code) => {
+    child.once('exit', (code, signal) => {
       clearTimeout(timer)
-      reject(new Error(`the simulator exited ${code} before printing KUBECONFIG: ${err.trim()}`))
+      reject(new Error(`the simulator ${signal ? `was killed by ${signal}` : `exited ${code}`} before printing KUBECONFIG: ${stderrTail()}`))
     })
   })
 }
