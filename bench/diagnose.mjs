@@ -53,6 +53,15 @@ function cpuSecondsOf(pid) {
   }
 }
 
+/** A process's peak RSS so far in MB (VmHWM), from /proc; undefined elsewhere. */
+function peakRssMbOf(pid) {
+  try {
+    return Number(/^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024 || undefined
+  } catch {
+    return undefined
+  }
+}
+
 function runOnce(kubeconfig, extra, time) {
   const argv = [process.execPath, runJs, 'diagnose', '-A', '--short', '--timeout', '30m', ...extra]
   const full = time ? ['/usr/bin/time', '-f', '%M %U %S', ...argv] : argv
@@ -130,6 +139,8 @@ try {
   const simCpu = samples.every((s) => s.simCpuS !== undefined) ? median(samples.map((s) => s.simCpuS)) : undefined
   console.log(`  median cpu    ${cpu === undefined ? 'n/a' : `${(cpu * 1000).toFixed(0)} ms`}   (user+system)`)
   console.log(`  simulator cpu ${simCpu === undefined ? 'n/a' : `${(simCpu * 1000).toFixed(0)} ms`}   (user+system of the simulator process during the runs, median)`)
+  const simRss = peakRssMbOf(child.pid)
+  console.log(`  simulator RSS ${simRss === undefined ? 'n/a' : `${simRss.toFixed(0)} MB`}   (the simulator's peak, warm-up included: it caches every proxy's answers)`)
   console.log(`  peak RSS      ${rss === undefined ? 'n/a' : `${(rss / 1024).toFixed(0)} MB`}   (target <= ${opts.targetMb} MB: ${rssVerdict})`)
   console.log(`  ERROR findings ${samples.map((s) => s.errors).join(', ')}   (checks that hit --check-timeout or could not fetch their data)`)
   console.log(`  samples       ${samples.map((s) => s.ms.toFixed(0)).join(', ')} ms`)

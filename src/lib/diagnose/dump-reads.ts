@@ -1,5 +1,8 @@
-import {ADMIN_V3, configDumpFromJson, parseJsonText, type ConfigDump} from '../envoy/configdump.js'
-import {arrayField, field, type Json} from '../envoy/fields.js'
+import {ADMIN_V3, configDumpFromJson, parseJsonText, startsAsConfigDump, type ConfigDump} from '../envoy/configdump.js'
+import {parseEndpointInput} from '../envoy/endpoints.js'
+import {arrayField, camelName, field, type Json} from '../envoy/fields.js'
+import {JsonScanner, projection, ScanDoubt, type Projection} from '../envoy/json-scan.js'
+import {MeshdbgError} from '../errors.js'
 import type {InputText} from '../input.js'
 
 /**
@@ -51,12 +54,57 @@ function items(input: InputText): Json[] {
   })
 }
 
+// What projectRoutes and projectClusterStatuses read, for the byte scanner (json-scan.ts): the
+// two big answers are scanned for these members instead of JSON.parsed whole (a 2,000-service
+// sidecar's routes are ~2.5 MB of domains and retry policies, its /clusters ~1.6 MB of host stats,
+// and parsing both whole was most of a 500-proxy `diagnose -A`'s CPU). Keep in step with them.
+const ROUTE_CONFIG_READ = {name: true, virtual_hosts: {name: true, routes: {name: true, metadata: true, route: {cluster: true, weighted_clusters: true}}}} as const
+const ROUTES_ANSWER = projection({configs: {'@type': true, static_route_configs: {route_config: ROUTE_CONFIG_READ}, dynamic_route_configs: {route_config: ROUTE_CONFIG_READ}}}, camelName)
+const CLUSTERS_ANSWER = projection({cluster_statuses: {name: true, host_statuses: {address: true, health_status: true}}}, camelName)
+
+/**
+ * The JSON object `input` holds, with only `keep`'s members; undefined when it is not an object or
+ * the scanner doubts anything (the caller then parses the whole text, so results and error
+ * messages never depend on the scanner).
+ */
+export function scanProjected(input: InputText, keep: Projection): Json | undefined {
+  const bytes = input.bytes ?? Buffer.from(input.text, 'utf8')
+  try {
+    const scanner = new JsonScanner(bytes)
+    const start = scanner.skipSpace(0)
+    if (bytes[start] !== 0x7b) return undefined
+    const value = scanner.project(start, keep) as Json
+    return scanner.skipSpace(scanner.endOfLast()) === bytes.length ? value : undefined
+  } catch (error) {
+    if (error instanceof ScanDoubt) return undefined
+    throw error
+  }
+}
+
+/** The routes answer's RoutesConfigDump, cut down by projectRoutes. */
+export function readRoutesAnswer(input: InputText): Json {
+  const scanned = scanProjected(input, ROUTES_ANSWER)
+  const configs = scanned === undefined ? configsOf(input) : Array.isArray(field(scanned, 'configs')) ? (field(scanned, 'configs') as Json[]) : []
+  return projectRoutes(configs.find((config) => config?.['@type'] === `${ADMIN_V3}RoutesConfigDump`) ?? {'@type': `${ADMIN_V3}RoutesConfigDump`})
+}
+
+/** `/clusters?format=json` cut down by projectClusterStatuses; anything but cluster statuses is an error. */
+export function readClusterStatuses(input: InputText, id: string): Json[] {
+  // A config dump answered instead takes the full path and its error, as does anything the scan doubts.
+  const scanned = startsAsConfigDump(input) ? undefined : scanProjected(input, CLUSTERS_ANSWER)
+  const statuses = scanned === undefined ? undefined : field(scanned, 'cluster_statuses')
+  if (Array.isArray(statuses)) return projectClusterStatuses(statuses)
+  const parsed = parseEndpointInput(input)
+  if (parsed.kind !== 'cluster-status') throw new MeshdbgError('bad-data', `${id}: /clusters?format=json did not answer cluster statuses`)
+  return projectClusterStatuses(parsed.clusterStatuses)
+}
+
 /**
  * One ConfigDump (Clusters, Listeners and Routes sections) from the answers to
  * DIAGNOSE_DUMP_PATHS, so the checks read it as they read a whole dump.
  */
 export function assembleDiagnoseDump(answers: Record<DiagnoseDumpPart, InputText>, origin: string): ConfigDump {
-  const routes = projectRoutes(configsOf(answers.routes).find((config) => config?.['@type'] === `${ADMIN_V3}RoutesConfigDump`) ?? {'@type': `${ADMIN_V3}RoutesConfigDump`})
+  const routes = readRoutesAnswer(answers.routes)
   return configDumpFromJson({
     configs: [
       {
