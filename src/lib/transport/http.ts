@@ -126,22 +126,30 @@ export async function httpRequest(req: HttpRequest): Promise<HttpResponse> {
     discard(response.body)
     throw new TransportError({kind: 'too-large', limit: req.maxBytes, received: declared})
   }
+  // With a declared length the body is copied into one buffer as it arrives: holding every chunk
+  // until a final concat doubled the memory of each megabytes-large admin answer in flight.
+  const whole = declared !== undefined && declared > 0 ? Buffer.allocUnsafeSlow(declared) : undefined
   const chunks: Buffer[] = []
   let received = 0
+  /** Bytes in `whole`; anything past the declared length (undici fails such a body) goes to chunks. */
+  let filled = 0
   try {
     for await (const chunk of response.body) {
-      received += (chunk as Buffer).length
+      const bytes = chunk as Buffer
+      if (whole && chunks.length === 0 && filled + bytes.length <= whole.length) filled += bytes.copy(whole, filled)
+      else chunks.push(bytes)
+      received += bytes.length
       if (received > req.maxBytes) {
         discard(response.body)
         throw new TransportError({kind: 'too-large', limit: req.maxBytes, received})
       }
-      chunks.push(chunk as Buffer)
     }
   } catch (error) {
     if (error instanceof TransportError) throw error
     throw new TransportError(classify(error, req.signal, 'body', received, declared), error)
   }
-  return {status: response.statusCode, headers: response.headers, body: Buffer.concat(chunks, received)}
+  const body = whole === undefined ? Buffer.concat(chunks, received) : chunks.length === 0 ? whole.subarray(0, filled) : Buffer.concat([whole.subarray(0, filled), ...chunks], received)
+  return {status: response.statusCode, headers: response.headers, body}
 }
 
 /** Drops a body we will not read; undici's abort error on it must not become an uncaught exception. */
