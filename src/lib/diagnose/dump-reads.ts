@@ -1,6 +1,6 @@
 import {ADMIN_V3, configDumpFromJson, parseJsonText, startsAsConfigDump, type ConfigDump} from '../envoy/configdump.js'
 import {parseEndpointInput} from '../envoy/endpoints.js'
-import {arrayField, camelName, field, type Json} from '../envoy/fields.js'
+import {arrayField, camelName, field, path, type Json} from '../envoy/fields.js'
 import {JsonScanner, projection, ScanDoubt, type Projection} from '../envoy/json-scan.js'
 import {MeshdbgError} from '../errors.js'
 import type {InputText} from '../input.js'
@@ -18,8 +18,8 @@ import type {InputText} from '../input.js'
  * - Listeners: dynamic listeners' `name` and whether `active_state` / `warming_state` is set
  *   (through their `version_info`, which Envoy sets on every state of an xDS listener).
  * - Routes: each route configuration's `name`, its virtual hosts' `name`, and their routes' `name`,
- *   `metadata` and `route` action's `cluster` and `weighted_clusters` (Envoy has to send them
- *   whole: see projectRoutes).
+ *   `metadata.filter_metadata.istio.config` and `route` action's `cluster` and `weighted_clusters`
+ *   (Envoy has to send them whole: see projectRoutes).
  * - /clusters: each cluster status's `name` and its hosts' `address` and `health_status`.
  * A new check that needs more adds its paths here.
  */
@@ -58,7 +58,7 @@ function items(input: InputText): Json[] {
 // two big answers are scanned for these members instead of JSON.parsed whole (a 2,000-service
 // sidecar's routes are ~2.5 MB of domains and retry policies, its /clusters ~1.6 MB of host stats,
 // and parsing both whole was most of a 500-proxy `diagnose -A`'s CPU). Keep in step with them.
-const ROUTE_CONFIG_READ = {name: true, virtual_hosts: {name: true, routes: {name: true, metadata: true, route: {cluster: true, weighted_clusters: true}}}} as const
+const ROUTE_CONFIG_READ = {name: true, virtual_hosts: {name: true, routes: {name: true, metadata: {filter_metadata: {istio: {config: true}}}, route: {cluster: true, weighted_clusters: true}}}} as const
 const ROUTES_ANSWER = projection({configs: {'@type': true, static_route_configs: {route_config: ROUTE_CONFIG_READ}, dynamic_route_configs: {route_config: ROUTE_CONFIG_READ}}}, camelName)
 const CLUSTERS_ANSWER = projection({cluster_statuses: {name: true, host_statuses: {address: true, health_status: true}}}, camelName)
 
@@ -144,7 +144,13 @@ export function projectRoutes(routes: Json): Json {
         ...pick(vhost, ['name']),
         routes: arrayField(vhost, 'routes').map((route) => {
           const action = field(route, 'route')
-          return {...pick(route, ['name', 'metadata']), ...(action === undefined ? {} : {route: pick(action, ['cluster', 'weighted_clusters'])})}
+          const config = path(route, 'metadata', 'filter_metadata', 'istio', 'config')
+          return {
+            ...pick(route, ['name']),
+            // Only what istioConfigNameOf reads (the VirtualService a route came from).
+            ...(config === undefined ? {} : {metadata: {filter_metadata: {istio: {config}}}}),
+            ...(action === undefined ? {} : {route: pick(action, ['cluster', 'weighted_clusters'])}),
+          }
         }),
       })),
     }}
