@@ -1,7 +1,7 @@
 import {readFileSync} from 'node:fs'
 import {describe, expect, it} from 'vitest'
 
-import {projectClusterStatuses, projectRoutes, readClusterStatuses, readRoutesAnswer} from '../../src/lib/diagnose/dump-reads.js'
+import {CLUSTER_MASK, projectClusterStatuses, projectRoutes, readClusterItems, readClusterStatuses, readRoutesAnswer} from '../../src/lib/diagnose/dump-reads.js'
 import {ADMIN_V3} from '../../src/lib/envoy/configdump.js'
 import {parseEndpointInput} from '../../src/lib/envoy/endpoints.js'
 import {inputFromBytes, type InputText} from '../../src/lib/input.js'
@@ -26,6 +26,15 @@ function routesByParse(text: string): unknown {
   const configs = (JSON.parse(text) as {configs?: Array<Record<string, unknown>>}).configs ?? []
   return projectRoutes(configs.find((config) => config?.['@type'] === `${ADMIN_V3}RoutesConfigDump`) ?? {'@type': `${ADMIN_V3}RoutesConfigDump`})
 }
+function clusterItemsByParse(text: string): unknown {
+  const configs = (JSON.parse(text) as {configs?: Array<{cluster?: Record<string, unknown> & {metadata?: {filter_metadata?: {istio?: {config?: unknown}}}}}>}).configs ?? []
+  return configs.map(({cluster}) => {
+    if (cluster === undefined) return {}
+    const {name, type, eds_cluster_config: eds} = cluster
+    const config = cluster.metadata?.filter_metadata?.istio?.config
+    return {cluster: {...(name === undefined ? {} : {name}), ...(type === undefined ? {} : {type}), ...(eds === undefined ? {} : {eds_cluster_config: eds}), ...(config === undefined ? {} : {metadata: {filter_metadata: {istio: {config}}}})}}
+  })
+}
 function statusesByParse(text: string): unknown {
   const input = parseEndpointInput({text, origin: 'proxy'})
   if (input.kind !== 'cluster-status') throw new Error('not cluster statuses')
@@ -41,7 +50,7 @@ function layouts(text: string): string[] {
 }
 
 /** A scale-scenario sidecar's answers, as the simulator serves them (2,000 services). */
-function scaleAnswers(): {routes: string; clusters: string} {
+function scaleAnswers(): {routes: string; clusters: string; cds: string} {
   const scenario = buildScaleScenario()
   const pod = scenario.pods.find((p) => p.proxy?.kind === 'sidecar' && p.namespace === 'team-01')!
   const admin = new EnvoyAdmin(pod, scenario, new AdminAnswerCache(0))
@@ -50,7 +59,7 @@ function scaleAnswers(): {routes: string; clusters: string} {
     admin.handle({url, method: 'GET'} as never, {} as never, (_status, answer) => (body = answer.toString()))
     return body
   }
-  return {routes: get('/config_dump?mask=static_route_configs,dynamic_route_configs'), clusters: get('/clusters?format=json')}
+  return {routes: get('/config_dump?mask=static_route_configs,dynamic_route_configs'), clusters: get('/clusters?format=json'), cds: get(`/config_dump?resource=dynamic_active_clusters&mask=${CLUSTER_MASK}`)}
 }
 
 describe('diagnose reads the big admin answers by scanning them', () => {
@@ -75,6 +84,17 @@ describe('diagnose reads the big admin answers by scanning them', () => {
       const expected = statusesByParse(text)
       expect((expected as unknown[]).length).toBeGreaterThan(0)
       for (const layout of layouts(text)) expect(readClusterStatuses(scanOnly(layout), 'proxy')).toEqual(expected)
+    }
+  })
+
+  it('the clusters answer keeps name, type, EDS config and the DestinationRule of each cluster, as JSON.parse gives them', () => {
+    const fromDump = JSON.stringify({configs: (JSON.parse(fixture('clusters/dump.json')) as {configs: Array<Record<string, unknown>>}).configs
+      .flatMap((config) => (config.dynamic_active_clusters as unknown[] | undefined) ?? [])
+      .map((item) => ({'@type': `${ADMIN_V3}ClustersConfigDump.DynamicCluster`, ...(item as object)}))})
+    for (const text of [scale.cds, fromDump]) {
+      const expected = clusterItemsByParse(text)
+      expect(JSON.stringify(expected)).toContain('istio')
+      for (const layout of layouts(text)) expect(readClusterItems(scanOnly(layout))).toEqual(expected)
     }
   })
 

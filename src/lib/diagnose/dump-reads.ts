@@ -14,7 +14,8 @@ import type {InputText} from '../input.js'
  * fields, so routes are fetched whole, by a mask selecting only the route sections.
  *
  * What a check may read from the dump this builds:
- * - Clusters (static, active, warming): `name`, `type`, `eds_cluster_config`, `metadata`.
+ * - Clusters (static, active, warming): `name`, `type`, `eds_cluster_config`,
+ *   `metadata.filter_metadata.istio.config` (Envoy sends the whole metadata: see readClusterItems).
  * - Listeners: dynamic listeners' `name` and whether `active_state` / `warming_state` is set
  *   (through their `version_info`, which Envoy sets on every state of an xDS listener).
  * - Routes: each route configuration's `name`, its virtual hosts' `name`, and their routes' `name`,
@@ -81,6 +82,26 @@ export function scanProjected(input: InputText, keep: Projection): Json | undefi
   }
 }
 
+const CLUSTER_READ = {name: true, type: true, eds_cluster_config: true, metadata: {filter_metadata: {istio: {config: true}}}} as const
+const CLUSTER_ITEMS = projection({configs: {cluster: CLUSTER_READ}}, camelName)
+
+/**
+ * A clusters answer's items (`resource=..._clusters`), each cluster cut to what the checks read:
+ * of its metadata only `filter_metadata.istio.config` (the DestinationRule, istioConfigNameOf),
+ * not the services lists that are most of the 1 MB a 2,000-service sidecar answers.
+ */
+export function readClusterItems(input: InputText): Json[] {
+  const scanned = scanProjected(input, CLUSTER_ITEMS)
+  const configs = scanned === undefined ? items(input) : field(scanned, 'configs')
+  return (Array.isArray(configs) ? configs : []).map((item) => {
+    if (item === null || typeof item !== 'object' || Array.isArray(item)) return item
+    const cluster = field(item, 'cluster')
+    if (cluster === undefined) return {}
+    const config = path(cluster, 'metadata', 'filter_metadata', 'istio', 'config')
+    return {cluster: {...pick(cluster, ['name', 'type', 'eds_cluster_config']), ...(config === undefined ? {} : {metadata: {filter_metadata: {istio: {config}}}})}}
+  })
+}
+
 /** The routes answer's RoutesConfigDump, cut down by projectRoutes. */
 export function readRoutesAnswer(input: InputText): Json {
   const scanned = scanProjected(input, ROUTES_ANSWER)
@@ -109,9 +130,9 @@ export function assembleDiagnoseDump(answers: Record<DiagnoseDumpPart, InputText
     configs: [
       {
         '@type': `${ADMIN_V3}ClustersConfigDump`,
-        static_clusters: items(answers.staticClusters),
-        dynamic_active_clusters: items(answers.activeClusters),
-        dynamic_warming_clusters: items(answers.warmingClusters),
+        static_clusters: readClusterItems(answers.staticClusters),
+        dynamic_active_clusters: readClusterItems(answers.activeClusters),
+        dynamic_warming_clusters: readClusterItems(answers.warmingClusters),
       },
       {'@type': `${ADMIN_V3}ListenersConfigDump`, dynamic_listeners: items(answers.listeners)},
       routes,
