@@ -77,6 +77,50 @@ export function runOnce(argv, tools, {keepStdout = false, scratch} = {}) {
   return {ms, rssMb, cpuMs, status: result.status ?? -1, stderr: errLines.join('\n').trim(), lines}
 }
 
+/**
+ * One run of the built CLI against a cluster (the live benches): `argv` after node, `KUBECONFIG`
+ * set, colours off. Wall time in ms; with `time` (GNU time present) peak RSS in KB and CPU time
+ * (user + system) in s; stdout as text; stderr without GNU time's own lines. A status outside
+ * `okStatuses` throws with the command's own last stderr line.
+ */
+export function runCliTimed(argv, {kubeconfig, time, okStatuses = [0]}) {
+  const command = [process.execPath, ...argv]
+  const full = time ? ['/usr/bin/time', '-f', '%M %U %S', ...command] : command
+  const started = process.hrtime.bigint()
+  const result = spawnSync(full[0], full.slice(1), {
+    env: {...process.env, KUBECONFIG: kubeconfig, NO_COLOR: '1'},
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  })
+  const ms = Number(process.hrtime.bigint() - started) / 1e6
+  let rssKb
+  let cpuS
+  let stderr = result.stderr ?? ''
+  if (time) {
+    const lines = stderr.trimEnd().split('\n')
+    const match = /^(\d+) ([\d.]+) ([\d.]+)$/.exec(lines[lines.length - 1] ?? '')
+    if (match) {
+      rssKb = Number(match[1])
+      cpuS = Number(match[2]) + Number(match[3])
+      // GNU time adds "Command exited with non-zero status N" before its own line: not the command's words.
+      stderr = lines.slice(0, -1).filter((line) => !line.startsWith('Command exited with non-zero status')).join('\n')
+    }
+  }
+  if (!okStatuses.includes(result.status)) throw new Error(`${argv[1] ?? argv[0]} exited ${result.status ?? result.signal}: ${stderr.trim().split('\n').pop()}`)
+  return {ms, rssKb, cpuS, stdout: result.stdout ?? '', stderr, status: result.status}
+}
+
+/** Median wall time of `meshdbg --version` (node + oclif start-up), run `runs` times now. */
+export function startupFloorMs(runJs, runs) {
+  const samples = []
+  for (let i = 0; i < runs; i++) {
+    const started = process.hrtime.bigint()
+    spawnSync(process.execPath, [runJs, '--version'], {encoding: 'utf8'})
+    samples.push(Number(process.hrtime.bigint() - started) / 1e6)
+  }
+  return median(samples)
+}
+
 export const median = (values) => {
   const sorted = values.filter((v) => v !== undefined).sort((a, b) => a - b)
   if (!sorted.length) return undefined
