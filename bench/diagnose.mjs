@@ -7,12 +7,11 @@
 // and PASS/FAIL against the 10 s and 300 MB targets.
 //
 //   node bench/diagnose.mjs [--runs 3] [--target-ms 10000] [--target-mb 300] [-- extra diagnose args]
-import {spawnSync} from 'node:child_process'
 import {existsSync, readFileSync} from 'node:fs'
 import {cpus, loadavg} from 'node:os'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
-import {argErrors, log, median, startSimulatorProcess} from './measure.mjs'
+import {argErrors, log, median, runCliTimed, startSimulatorProcess, startupFloorMs} from './measure.mjs'
 
 const {fail, positive} = argErrors('bench/diagnose')
 
@@ -53,35 +52,22 @@ function cpuSecondsOf(pid) {
   }
 }
 
-function runOnce(kubeconfig, extra, time) {
-  const argv = [process.execPath, runJs, 'diagnose', '-A', '--short', '--timeout', '30m', ...extra]
-  const full = time ? ['/usr/bin/time', '-f', '%M %U %S', ...argv] : argv
-  const started = process.hrtime.bigint()
-  const result = spawnSync(full[0], full.slice(1), {
-    env: {...process.env, KUBECONFIG: kubeconfig, NO_COLOR: '1'},
-    encoding: 'utf8',
-    maxBuffer: 64 * 1024 * 1024,
-  })
-  const ms = Number(process.hrtime.bigint() - started) / 1e6
-  let rssKb
-  let cpuS
-  let stderr = result.stderr
-  if (time) {
-    const lines = stderr.trimEnd().split('\n')
-    const match = /^(\d+) ([\d.]+) ([\d.]+)$/.exec(lines[lines.length - 1] ?? '')
-    if (match) {
-      rssKb = Number(match[1])
-      cpuS = Number(match[2]) + Number(match[3])
-      // GNU time adds "Command exited with non-zero status N" before its own line: not diagnose's words.
-      stderr = lines.slice(0, -1).filter((line) => !line.startsWith('Command exited with non-zero status')).join('\n')
-    }
+/** A process's peak RSS so far in MB (VmHWM), from /proc; undefined elsewhere. */
+function peakRssMbOf(pid) {
+  try {
+    return Number(/^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024 || undefined
+  } catch {
+    return undefined
   }
-  if (![0, 10, 11].includes(result.status)) throw new Error(`diagnose exited ${result.status}: ${stderr.trim().split('\n').pop()}`)
+}
+
+function runOnce(kubeconfig, extra, time) {
+  const run = runCliTimed([runJs, 'diagnose', '-A', '--short', '--timeout', '30m', ...extra], {kubeconfig, time, okStatuses: [0, 10, 11]})
   // The summary line: "Diagnosed 495 proxies: 12 failed, 0 errors, 3 warnings, 3900 passed".
   // --short ends with hints and next commands, so find the summary line rather than take the last one.
-  const summary = result.stdout.split('\n').findLast((line) => line.startsWith('Diagnosed ')) ?? ''
+  const summary = run.stdout.split('\n').findLast((line) => line.startsWith('Diagnosed ')) ?? ''
   const errors = Number(/, (\d+) errors?,/.exec(summary)?.[1] ?? NaN)
-  return {ms, rssKb, cpuS, summary, errors}
+  return {...run, summary, errors}
 }
 
 const opts = parseArgs(process.argv.slice(2))
@@ -90,11 +76,17 @@ const time = existsSync('/usr/bin/time')
 if (!time) log('/usr/bin/time is not available: peak RSS is reported as n/a')
 
 log('starting the simulator (scale scenario)...')
-const {child, kubeconfig} = await startSimulator()
+const {child, kubeconfig, died} = await startSimulator()
 const stop = () => child.exitCode === null && child.kill('SIGTERM')
 process.on('exit', stop)
+/** A failed run: blame the simulator when it is gone (diagnose then only saw ECONNREFUSED). */
+async function failed(error) {
+  const death = await died()
+  console.error(`bench/diagnose: ${death ?? error.message}`)
+  process.exit(1)
+}
 try {
-  log('warm-up run (not counted)...')
+  log('warm-up run (not counted: the simulator generates each proxy\'s config on its first request)...')
   const warm = runOnce(kubeconfig, opts.extra, false)
   log(`  ${warm.summary} in ${warm.ms.toFixed(0)} ms`)
   const samples = []
@@ -107,13 +99,8 @@ try {
     samples.push(sample)
     log(`  run ${i + 1}/${opts.runs}: ${sample.ms.toFixed(0)} ms, ${sample.rssKb === undefined ? 'n/a' : `${(sample.rssKb / 1024).toFixed(0)} MB`}`)
   }
-  // The same CLI doing no I/O, interleaved afterwards: what node + oclif startup costs right now.
-  const floor = []
-  for (let i = 0; i < opts.runs; i++) {
-    const started = process.hrtime.bigint()
-    spawnSync(process.execPath, [runJs, '--version'], {encoding: 'utf8'})
-    floor.push(Number(process.hrtime.bigint() - started) / 1e6)
-  }
+  // The same CLI doing no I/O, afterwards: what node + oclif startup costs right now.
+  const floor = startupFloorMs(runJs, opts.runs)
   const wall = median(samples.map((s) => s.ms))
   const rss = samples.every((s) => s.rssKb !== undefined) ? Math.max(...samples.map((s) => s.rssKb)) : undefined
   const cpu = samples.every((s) => s.cpuS !== undefined) ? median(samples.map((s) => s.cpuS)) : undefined
@@ -124,11 +111,15 @@ try {
   const simCpu = samples.every((s) => s.simCpuS !== undefined) ? median(samples.map((s) => s.simCpuS)) : undefined
   console.log(`  median cpu    ${cpu === undefined ? 'n/a' : `${(cpu * 1000).toFixed(0)} ms`}   (user+system)`)
   console.log(`  simulator cpu ${simCpu === undefined ? 'n/a' : `${(simCpu * 1000).toFixed(0)} ms`}   (user+system of the simulator process during the runs, median)`)
+  const simRss = peakRssMbOf(child.pid)
+  console.log(`  simulator RSS ${simRss === undefined ? 'n/a' : `${simRss.toFixed(0)} MB`}   (the simulator's peak, warm-up included: it caches every proxy's answers)`)
   console.log(`  peak RSS      ${rss === undefined ? 'n/a' : `${(rss / 1024).toFixed(0)} MB`}   (target <= ${opts.targetMb} MB: ${rssVerdict})`)
   console.log(`  ERROR findings ${samples.map((s) => s.errors).join(', ')}   (checks that hit --check-timeout or could not fetch their data)`)
   console.log(`  samples       ${samples.map((s) => s.ms.toFixed(0)).join(', ')} ms`)
-  console.log(`  startup floor ${median(floor).toFixed(0)} ms   (median of meshdbg --version, same machine, same moment)`)
+  console.log(`  startup floor ${floor.toFixed(0)} ms   (median of meshdbg --version, same machine, same moment)`)
   console.log(`  machine       ${cpus().length} cores, load ${loadavg().map((n) => n.toFixed(1)).join(' ')}`)
+} catch (error) {
+  await failed(error)
 } finally {
   stop()
 }

@@ -1,6 +1,8 @@
 // Shared by the bench scripts: tools, one timed run, medians, table output.
 import {spawn, spawnSync} from 'node:child_process'
-import {closeSync, existsSync, openSync, readFileSync} from 'node:fs'
+import {closeSync, existsSync, mkdtempSync, openSync, readFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 
 export const log = (message) => process.stderr.write(message + '\n')
 
@@ -75,6 +77,50 @@ export function runOnce(argv, tools, {keepStdout = false, scratch} = {}) {
   return {ms, rssMb, cpuMs, status: result.status ?? -1, stderr: errLines.join('\n').trim(), lines}
 }
 
+/**
+ * One run of the built CLI against a cluster (the live benches): `argv` after node, `KUBECONFIG`
+ * set, colours off. Wall time in ms; with `time` (GNU time present) peak RSS in KB and CPU time
+ * (user + system) in s; stdout as text; stderr without GNU time's own lines. A status outside
+ * `okStatuses` throws with the command's own last stderr line.
+ */
+export function runCliTimed(argv, {kubeconfig, time, okStatuses = [0]}) {
+  const command = [process.execPath, ...argv]
+  const full = time ? ['/usr/bin/time', '-f', '%M %U %S', ...command] : command
+  const started = process.hrtime.bigint()
+  const result = spawnSync(full[0], full.slice(1), {
+    env: {...process.env, KUBECONFIG: kubeconfig, NO_COLOR: '1'},
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  })
+  const ms = Number(process.hrtime.bigint() - started) / 1e6
+  let rssKb
+  let cpuS
+  let stderr = result.stderr ?? ''
+  if (time) {
+    const lines = stderr.trimEnd().split('\n')
+    const match = /^(\d+) ([\d.]+) ([\d.]+)$/.exec(lines[lines.length - 1] ?? '')
+    if (match) {
+      rssKb = Number(match[1])
+      cpuS = Number(match[2]) + Number(match[3])
+      // GNU time adds "Command exited with non-zero status N" before its own line: not the command's words.
+      stderr = lines.slice(0, -1).filter((line) => !line.startsWith('Command exited with non-zero status')).join('\n')
+    }
+  }
+  if (!okStatuses.includes(result.status)) throw new Error(`${argv[1] ?? argv[0]} exited ${result.status ?? result.signal}: ${stderr.trim().split('\n').pop()}`)
+  return {ms, rssKb, cpuS, stdout: result.stdout ?? '', stderr, status: result.status}
+}
+
+/** Median wall time of `meshdbg --version` (node + oclif start-up), run `runs` times now. */
+export function startupFloorMs(runJs, runs) {
+  const samples = []
+  for (let i = 0; i < runs; i++) {
+    const started = process.hrtime.bigint()
+    spawnSync(process.execPath, [runJs, '--version'], {encoding: 'utf8'})
+    samples.push(Number(process.hrtime.bigint() - started) / 1e6)
+  }
+  return median(samples)
+}
+
 export const median = (values) => {
   const sorted = values.filter((v) => v !== undefined).sort((a, b) => a - b)
   if (!sorted.length) return undefined
@@ -113,25 +159,45 @@ export const verdict = (ok) => (ok === undefined ? 'n/a' : ok ? 'PASS' : 'FAIL')
 /**
  * Starts the simulator as its own process (`argv` after node) and resolves with the child and its
  * KUBECONFIG path once it prints it; rejects if it exits first or prints nothing within 30 s.
+ * Its stderr goes to a file, not a pipe: a bench blocked in spawnSync reads no pipe, and a full one
+ * would stall the simulator. `died()` says, once the simulator is gone, how it ended (exit code or
+ * signal) with its last stderr lines, so a bench can blame the simulator rather than the client.
  */
 export function startSimulatorProcess(argv) {
-  const child = spawn(process.execPath, argv, {stdio: ['ignore', 'pipe', 'pipe']})
+  const dir = mkdtempSync(join(tmpdir(), 'meshdbg-bench-sim-'))
+  const stderrPath = join(dir, 'stderr.log')
+  const errFd = openSync(stderrPath, 'w')
+  const child = spawn(process.execPath, argv, {stdio: ['ignore', 'pipe', errFd]})
+  closeSync(errFd)
+  const stderrTail = (lines = 5) => {
+    try {
+      return readFileSync(stderrPath, 'utf8').trimEnd().split('\n').slice(-lines).join('\n')
+    } catch {
+      return ''
+    }
+  }
+  const died = async () => {
+    // spawnSync blocked the event loop: let the exit event of a child that is gone arrive.
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    if (child.exitCode === null && child.signalCode === null) return undefined
+    const how = child.signalCode ? `killed by ${child.signalCode}` : `exited ${child.exitCode}`
+    const tail = stderrTail()
+    return `the simulator ${how}${tail ? `; its last stderr lines:\n${tail}` : ' (no stderr)'} (full log: ${stderrPath})`
+  }
   return new Promise((resolve, reject) => {
     let out = ''
-    let err = ''
-    const timer = setTimeout(() => reject(new Error(`the simulator printed no KUBECONFIG line within 30s: ${err.trim()}`)), 30_000)
+    const timer = setTimeout(() => reject(new Error(`the simulator printed no KUBECONFIG line within 30s: ${stderrTail()}`)), 30_000)
     child.stdout.on('data', (chunk) => {
       out += chunk
       const match = /^KUBECONFIG=(.+)$/m.exec(out)
       if (match) {
         clearTimeout(timer)
-        resolve({child, kubeconfig: match[1].trim()})
+        resolve({child, kubeconfig: match[1].trim(), died})
       }
     })
-    child.stderr.on('data', (chunk) => (err += chunk))
-    child.once('exit', (code) => {
+    child.once('exit', (code, signal) => {
       clearTimeout(timer)
-      reject(new Error(`the simulator exited ${code} before printing KUBECONFIG: ${err.trim()}`))
+      reject(new Error(`the simulator ${signal ? `was killed by ${signal}` : `exited ${code}`} before printing KUBECONFIG: ${stderrTail()}`))
     })
   })
 }

@@ -6,12 +6,11 @@
 // against the 1 s target.
 //
 //   node bench/sync-status.mjs [--runs 5] [--target-ms 1000] [-- extra sync-status args]
-import {spawnSync} from 'node:child_process'
 import {existsSync} from 'node:fs'
 import {cpus, loadavg} from 'node:os'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
-import {argErrors, log, median, startSimulatorProcess} from './measure.mjs'
+import {argErrors, log, median, runCliTimed, startSimulatorProcess, startupFloorMs} from './measure.mjs'
 
 const {fail, positive} = argErrors('bench/sync-status')
 
@@ -42,31 +41,10 @@ function parseArgs(argv) {
 const startSimulator = () => startSimulatorProcess([simJs, '--scenario', 'scale'])
 
 function runOnce(kubeconfig, extra, time) {
-  const argv = [process.execPath, runJs, 'sync-status', '--timeout', '10s', ...extra]
-  const full = time ? ['/usr/bin/time', '-f', '%M %U %S', ...argv] : argv
-  const started = process.hrtime.bigint()
-  const result = spawnSync(full[0], full.slice(1), {
-    env: {...process.env, KUBECONFIG: kubeconfig, NO_COLOR: '1'},
-    encoding: 'utf8',
-    maxBuffer: 64 * 1024 * 1024,
-  })
-  const ms = Number(process.hrtime.bigint() - started) / 1e6
-  let rssKb
-  let cpuS
-  let stderr = result.stderr
-  if (time) {
-    const lines = stderr.trimEnd().split('\n')
-    const match = /^(\d+) ([\d.]+) ([\d.]+)$/.exec(lines[lines.length - 1] ?? '')
-    if (match) {
-      rssKb = Number(match[1])
-      cpuS = Number(match[2]) + Number(match[3])
-      stderr = lines.slice(0, -1).join('\n')
-    }
-  }
-  if (result.status !== 0) throw new Error(`sync-status exited ${result.status}: ${stderr.trim().split('\n').pop()}`)
-  const rows = result.stdout.split('\n').filter(Boolean).slice(1)
+  const run = runCliTimed([runJs, 'sync-status', '--timeout', '10s', ...extra], {kubeconfig, time})
+  const rows = run.stdout.split('\n').filter(Boolean).slice(1)
   const istiods = new Set(rows.map((row) => row.trim().split(/\s{2,}/).at(-2)))
-  return {ms, rssKb, cpuS, rows: rows.length, istiods: istiods.size}
+  return {...run, rows: rows.length, istiods: istiods.size}
 }
 
 const opts = parseArgs(process.argv.slice(2))
@@ -88,13 +66,8 @@ try {
     samples.push(sample)
     log(`  run ${i + 1}/${opts.runs}: ${sample.ms.toFixed(0)} ms, ${sample.rssKb === undefined ? 'n/a' : `${(sample.rssKb / 1024).toFixed(0)} MB`}`)
   }
-  // The same CLI doing no I/O, interleaved afterwards: what node + oclif startup costs right now.
-  const floor = []
-  for (let i = 0; i < opts.runs; i++) {
-    const started = process.hrtime.bigint()
-    spawnSync(process.execPath, [runJs, '--version'], {encoding: 'utf8'})
-    floor.push(Number(process.hrtime.bigint() - started) / 1e6)
-  }
+  // The same CLI doing no I/O, afterwards: what node + oclif startup costs right now.
+  const floor = startupFloorMs(runJs, opts.runs)
   const wall = median(samples.map((s) => s.ms))
   const rss = samples.every((s) => s.rssKb !== undefined) ? Math.max(...samples.map((s) => s.rssKb)) : undefined
   const cpu = samples.every((s) => s.cpuS !== undefined) ? median(samples.map((s) => s.cpuS)) : undefined
@@ -104,7 +77,7 @@ try {
   console.log(`  median cpu    ${cpu === undefined ? 'n/a' : `${(cpu * 1000).toFixed(0)} ms`}   (user+system)`)
   console.log(`  peak RSS      ${rss === undefined ? 'n/a' : `${(rss / 1024).toFixed(0)} MB`}`)
   console.log(`  samples       ${samples.map((s) => s.ms.toFixed(0)).join(', ')} ms`)
-  console.log(`  startup floor ${median(floor).toFixed(0)} ms   (median of meshdbg --version, same machine, same moment)`)
+  console.log(`  startup floor ${floor.toFixed(0)} ms   (median of meshdbg --version, same machine, same moment)`)
   console.log(`  machine       ${cpus().length} cores, load ${loadavg().map((n) => n.toFixed(1)).join(' ')}`)
 } finally {
   stop()

@@ -233,6 +233,9 @@ export abstract class MeshdbgCommand<T extends typeof Command> extends Command {
       if (showStack && error.stack) process.stderr.write(escapeTerminalLines(error.stack) + '\n')
     }
     process.exitCode = exitCode
+    // exit() ends the process at once, dropping output a pipe has not taken yet (the end of a
+    // 500-proxy report): wait until stdout and stderr have written everything before it.
+    await Promise.all([process.stdout, process.stderr].map((stream) => new Promise<void>((resolve) => stream.write('', () => resolve()))))
     return this.exit(exitCode)
   }
 

@@ -77,38 +77,45 @@ function certInfo(pem: string, isCa: boolean): J {
   return {path: '<inline>', serial_number: x.serialNumber.toLowerCase(), subject_alt_names: isCa ? [] : sans, days_until_expiration: String(days), valid_from: new Date(x.validFrom).toISOString().replace('.000Z', 'Z'), expiration_time: validTo.toISOString().replace('.000Z', 'Z')}
 }
 
+/** An admin answer as sent: status, body, content type. */
+type Answer = [number, string | Buffer, string | undefined]
+
 /**
  * Envoy admin answers of the scenarios whose config never changes (`cacheDumps`: the scale
- * scenario, where each proxy's config is generated once), kept as the text sent. A real Envoy
+ * scenario, where each proxy's config is generated once), kept as the bytes sent. A real Envoy
  * answers a 2,000-service sidecar's filtered config_dump or /clusters in milliseconds; rebuilding
  * and re-serialising megabytes of JSON per request made the simulator, not the client, what a
- * `diagnose -A` over 500 proxies measured. Answers are kept per pod object (a replaced pod starts
- * empty) while their total stays under `budgetBytes`; past it, answers are built per request.
+ * `diagnose -A` over 500 proxies measured. Bodies are Buffers (outside V8's heap, whose ~4 GB limit
+ * 500 sidecars' strings and objects passed) counted by their real size; answers are kept per pod
+ * object (a replaced pod starts empty) while their total stays under `budgetBytes`; past it,
+ * answers are built per request.
  */
 export class AdminAnswerCache {
-  private readonly byPod = new WeakMap<SimPod, Map<string, [number, string, string | undefined]>>()
-  /** Each distinct body once: the scale scenario's sidecars mostly share their outbound config. */
-  private readonly bodies = new Map<string, string>()
+  private readonly byPod = new WeakMap<SimPod, Map<string, Answer>>()
+  /** Each distinct body once: sidecars of one namespace share their routes answer. */
+  private readonly bodies = new Map<string, Buffer>()
   private usedBytes = 0
 
   constructor(private readonly budgetBytes = 2 * 1024 ** 3) {}
 
-  get(pod: SimPod, key: string): [number, string, string | undefined] | undefined {
+  get(pod: SimPod, key: string): Answer | undefined {
     return this.byPod.get(pod)?.get(key)
   }
 
-  set(pod: SimPod, key: string, [status, text, contentType]: [number, string, string | undefined]): void {
+  /** Keeps the answer if the budget allows; returns the body to send (the kept Buffer, or `text`). */
+  set(pod: SimPod, key: string, status: number, text: string, contentType: string | undefined): string | Buffer {
     const digest = createHash('sha1').update(text).digest('base64')
     let body = this.bodies.get(digest)
     if (body === undefined) {
-      // One-byte (ASCII) strings: their length is their size.
-      if (this.usedBytes + text.length > this.budgetBytes) return
-      this.bodies.set(digest, (body = text))
-      this.usedBytes += text.length
+      const bytes = Buffer.byteLength(text)
+      if (this.usedBytes + bytes > this.budgetBytes) return text
+      this.bodies.set(digest, (body = Buffer.from(text)))
+      this.usedBytes += bytes
     }
     let answers = this.byPod.get(pod)
     if (!answers) this.byPod.set(pod, (answers = new Map()))
     answers.set(key, [status, body, contentType])
+    return body
   }
 }
 
@@ -142,7 +149,7 @@ export class EnvoyAdmin {
     return `active loggers:\n${[...this.loggers].map(([n, l]) => `  ${n}: ${l}\n`).join('')}\n`
   }
 
-  handle(req: IncomingMessage, res: ServerResponse, sendAnswer: (status: number, body: string, contentType?: string) => void): void {
+  handle(req: IncomingMessage, res: ServerResponse, sendAnswer: (status: number, body: string | Buffer, contentType?: string) => void): void {
     const url = new URL(req.url ?? '/', 'http://localhost')
     const path = url.pathname
     const q = url.searchParams
@@ -153,8 +160,7 @@ export class EnvoyAdmin {
       const cached = this.answers.get(this.pod, key)
       if (cached) return sendAnswer(...cached)
       send = (status, body, contentType) => {
-        if (status === 200) this.answers.set(this.pod, key, [status, body, contentType])
-        sendAnswer(status, body, contentType)
+        sendAnswer(status, status === 200 && typeof body === 'string' ? this.answers.set(this.pod, key, status, body, contentType) : body, contentType)
       }
     }
     const post = HELP.find(([p]) => p === path)?.[2]

@@ -3,7 +3,7 @@
 import {createHash} from 'node:crypto'
 import {proxyCertificates} from './mesh-ca.js'
 import type {Scenario, SimPod, SimService} from './model.js'
-import {generate, pushContext} from './pilot/index.js'
+import {generate, pushContext, type SidecarOutbound} from './pilot/index.js'
 import {isWaypointProxy} from './pilot/waypoint.js'
 import {socket} from './pilot/context.js'
 
@@ -150,7 +150,9 @@ function meshView(pod: SimPod, scenario: Scenario, source: 'envoy' | 'istiod' = 
   if (!scenario.cacheDumps) return generate(pushContext(scenario), pod)
   let view = viewCache.get(pod)
   if (!view) {
-    view = generate(pushContext(scenario), pod)
+    let scopes = scopeCache.get(scenario)
+    if (!scopes) scopeCache.set(scenario, (scopes = new Map()))
+    view = generate(pushContext(scenario), pod, scopes)
     viewCache.set(pod, view)
   }
   return view
@@ -158,6 +160,12 @@ function meshView(pod: SimPod, scenario: Scenario, source: 'envoy' | 'istiod' = 
 
 /** Keyed by the pod object, so a replaced pod (or another simulator's) never reads a stale view. */
 const viewCache = new WeakMap<SimPod, MeshView>()
+/**
+ * Each SidecarScope's outbound config, shared by its sidecars as istiod shares it: 500 sidecars of
+ * 20 namespaces hold 20 copies of 2,000 services' clusters and routes, not 500 (which passed V8's
+ * heap limit and killed the simulator).
+ */
+const scopeCache = new WeakMap<Scenario, Map<string, SidecarOutbound>>()
 
 /** The `/config_dump` object (with `include_eds` when asked). */
 export function buildConfigDump(pod: SimPod, scenario: Scenario, includeEds: boolean, source: 'envoy' | 'istiod' = 'envoy'): J {

@@ -244,7 +244,8 @@ users:
     const fault = this.faultFor(pod, port)
     const role = this.roleOf(pod, port)
     const envoyHeaders = role === 'envoy' || role === 'prometheus' || role === 'health'
-    const send = (code: number, body: string, contentType?: string) => {
+    // Cached admin answers come as Buffers (envoy-admin.ts AdminAnswerCache).
+    const send = (code: number, body: string | Buffer, contentType?: string) => {
       if (res.destroyed) return
       let text = body
       let statusCode = code
@@ -252,7 +253,7 @@ users:
         statusCode = fault.status
         text = fault.body ?? `simulated HTTP ${fault.status}\n`
       } else if (fault?.kind === 'truncated-json' && text.length > 1) {
-        text = text.slice(0, Math.max(1, Math.floor(text.length / 2)))
+        text = typeof text === 'string' ? text.slice(0, Math.max(1, Math.floor(text.length / 2))) : text.subarray(0, Math.max(1, Math.floor(text.length / 2)))
       }
       const headers: Record<string, string | number> = {
         'content-type': contentType ?? (envoyHeaders ? 'text/plain; charset=UTF-8' : 'text/plain; charset=utf-8'),

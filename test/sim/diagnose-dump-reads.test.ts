@@ -7,7 +7,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {assembleDiagnoseDump, DIAGNOSE_DUMP_PATHS, type DiagnoseDumpPart} from '../../src/lib/diagnose/dump-reads.js'
 import {clusterNames, destinationRuleFor, routeTargets} from '../../src/lib/diagnose/route-targets.js'
 import {collectClusters, configDumpFromJson, section, type ConfigDump} from '../../src/lib/envoy/configdump.js'
-import {arrayField, field, stringField} from '../../src/lib/envoy/fields.js'
+import {arrayField, field, path, stringField} from '../../src/lib/envoy/fields.js'
 import {parseSubsetKey} from '../../src/lib/envoy/istio-names.js'
 import {startSimulator, type Simulator} from '../../src/sim/index.js'
 import {loadScenario} from '../../src/sim/scenario-file.js'
@@ -16,7 +16,9 @@ import {podHttp} from './helpers.js'
 
 let sim: Simulator
 beforeAll(async () => {
-  sim = await startSimulator({scenario: loadScenario(readFileSync(join(projectRoot, 'scenarios', 'catalog.yaml'), 'utf8'), 'catalog')})
+  // With story 1's DestinationRule, so that clusters carry the istio config metadata a check reads.
+  const read = (...path: string[]) => readFileSync(join(projectRoot, 'scenarios', ...path), 'utf8')
+  sim = await startSimulator({scenario: loadScenario(`${read('catalog.yaml')}\n---\n${read('fixes', 'story1-destinationrule.yaml')}`, 'catalog')})
 })
 afterAll(async () => {
   await sim?.close()
@@ -29,8 +31,9 @@ function checkView(dump: ConfigDump) {
     clusters: [...clusterNames(dump)].sort(),
     eds: collectClusters(dump).filter((c) => stringField(c, 'type') === 'EDS' || field(c, 'eds_cluster_config') !== undefined).map((c) => stringField(c, 'name')).sort(),
     targets: routeTargets(dump),
-    // destinationRuleFor reads the istio config in each cluster's metadata: the mask must keep it.
-    metadata: collectClusters(dump).map((c) => [stringField(c, 'name'), JSON.stringify(field(c, 'metadata') ?? null)]).sort(),
+    // destinationRuleFor reads the istio config in each cluster's metadata (the only part of it
+    // any check reads): the mask and the read must keep it.
+    metadata: collectClusters(dump).map((c) => [stringField(c, 'name'), JSON.stringify(path(c, 'metadata', 'filter_metadata', 'istio', 'config') ?? null)]).sort(),
     rules: [...hosts].sort().map((host) => [host, destinationRuleFor(dump, host)]),
     warmingClusters: arrayField(section(dump, 'Clusters'), 'dynamic_warming_clusters').map((e) => stringField(field(e, 'cluster'), 'name')),
     listeners: arrayField(section(dump, 'Listeners'), 'dynamic_listeners').map((e) => [stringField(e, 'name'), field(e, 'active_state') !== undefined, field(e, 'warming_state') !== undefined]),

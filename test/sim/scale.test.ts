@@ -1,5 +1,6 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {buildScaleScenario, startSimulator, type Simulator} from '../../src/sim/index.js'
+import {generate, pushContext, type SidecarOutbound} from '../../src/sim/pilot/index.js'
 import {podHttp} from './helpers.js'
 
 let sim: Simulator
@@ -42,5 +43,20 @@ describe('scale scenario', () => {
     const r = await podHttp(sim, {pod: pod.name, namespace: pod.namespace, port: 15000}, '/config_dump?resource=dynamic_active_clusters&mask=cluster.name')
     const names = JSON.parse(r.body).configs.map((c: {cluster: {name: string}}) => c.cluster.name)
     expect(names.filter((n: string) => n.startsWith('outbound|')).length).toBeGreaterThanOrEqual(2000)
+  })
+
+  it('sidecars of one namespace share their outbound config, as one SidecarScope of istiod; the result is what each would get alone', () => {
+    const ctx = pushContext(sim.scenario)
+    const sidecars = sim.scenario.pods.filter((p) => p.proxy?.kind === 'sidecar')
+    const [a, b] = sidecars.filter((p) => p.namespace === 'team-03')
+    const other = sidecars.find((p) => p.namespace === 'team-04')!
+    const scopes = new Map<string, SidecarOutbound>()
+    const [va, vb, vo] = [a, b, other].map((p) => generate(ctx, p, scopes))
+    expect(scopes.size).toBe(2)
+    expect(vb.routes).toBe(va.routes)
+    expect(vb.eds).toBe(va.eds)
+    expect(vo.routes).not.toBe(va.routes)
+    // Shared or not, each proxy's config is the same.
+    for (const [pod, shared] of [[a, va], [b, vb], [other, vo]] as const) expect(JSON.stringify(shared)).toBe(JSON.stringify(generate(ctx, pod)))
   })
 })

@@ -1,5 +1,8 @@
-import {ADMIN_V3, configDumpFromJson, parseJsonText, type ConfigDump} from '../envoy/configdump.js'
-import {arrayField, field, type Json} from '../envoy/fields.js'
+import {ADMIN_V3, configDumpFromJson, parseJsonText, startsAsConfigDump, type ConfigDump} from '../envoy/configdump.js'
+import {parseEndpointInput} from '../envoy/endpoints.js'
+import {arrayField, camelName, field, path, type Json} from '../envoy/fields.js'
+import {JsonScanner, projection, ScanDoubt, type Projection} from '../envoy/json-scan.js'
+import {MeshdbgError} from '../errors.js'
 import type {InputText} from '../input.js'
 
 /**
@@ -11,12 +14,13 @@ import type {InputText} from '../input.js'
  * fields, so routes are fetched whole, by a mask selecting only the route sections.
  *
  * What a check may read from the dump this builds:
- * - Clusters (static, active, warming): `name`, `type`, `eds_cluster_config`, `metadata`.
+ * - Clusters (static, active, warming): `name`, `type`, `eds_cluster_config`,
+ *   `metadata.filter_metadata.istio.config` (Envoy sends the whole metadata: see readClusterItems).
  * - Listeners: dynamic listeners' `name` and whether `active_state` / `warming_state` is set
  *   (through their `version_info`, which Envoy sets on every state of an xDS listener).
  * - Routes: each route configuration's `name`, its virtual hosts' `name`, and their routes' `name`,
- *   `metadata` and `route` action's `cluster` and `weighted_clusters` (Envoy has to send them
- *   whole: see projectRoutes).
+ *   `metadata.filter_metadata.istio.config` and `route` action's `cluster` and `weighted_clusters`
+ *   (Envoy has to send them whole: see projectRoutes).
  * - /clusters: each cluster status's `name` and its hosts' `address` and `health_status`.
  * A new check that needs more adds its paths here.
  */
@@ -51,19 +55,84 @@ function items(input: InputText): Json[] {
   })
 }
 
+// What projectRoutes and projectClusterStatuses read, for the byte scanner (json-scan.ts): the
+// two big answers are scanned for these members instead of JSON.parsed whole (a 2,000-service
+// sidecar's routes are ~2.5 MB of domains and retry policies, its /clusters ~1.6 MB of host stats,
+// and parsing both whole was most of a 500-proxy `diagnose -A`'s CPU). Keep in step with them.
+const ROUTE_CONFIG_READ = {name: true, virtual_hosts: {name: true, routes: {name: true, metadata: {filter_metadata: {istio: {config: true}}}, route: {cluster: true, weighted_clusters: true}}}} as const
+const ROUTES_ANSWER = projection({configs: {'@type': true, static_route_configs: {route_config: ROUTE_CONFIG_READ}, dynamic_route_configs: {route_config: ROUTE_CONFIG_READ}}}, camelName)
+const CLUSTERS_ANSWER = projection({cluster_statuses: {name: true, host_statuses: {address: true, health_status: true}}}, camelName)
+
+/**
+ * The JSON object `input` holds, with only `keep`'s members; undefined when it is not an object or
+ * the scanner doubts anything (the caller then parses the whole text, so results and error
+ * messages never depend on the scanner).
+ */
+export function scanProjected(input: InputText, keep: Projection): Json | undefined {
+  const bytes = input.bytes ?? Buffer.from(input.text, 'utf8')
+  try {
+    const scanner = new JsonScanner(bytes)
+    const start = scanner.skipSpace(0)
+    if (bytes[start] !== 0x7b) return undefined
+    const value = scanner.project(start, keep) as Json
+    return scanner.skipSpace(scanner.endOfLast()) === bytes.length ? value : undefined
+  } catch (error) {
+    if (error instanceof ScanDoubt) return undefined
+    throw error
+  }
+}
+
+const CLUSTER_READ = {name: true, type: true, eds_cluster_config: true, metadata: {filter_metadata: {istio: {config: true}}}} as const
+const CLUSTER_ITEMS = projection({configs: {cluster: CLUSTER_READ}}, camelName)
+
+/**
+ * A clusters answer's items (`resource=..._clusters`), each cluster cut to what the checks read:
+ * of its metadata only `filter_metadata.istio.config` (the DestinationRule, istioConfigNameOf),
+ * not the services lists that are most of the 1 MB a 2,000-service sidecar answers.
+ */
+export function readClusterItems(input: InputText): Json[] {
+  const scanned = scanProjected(input, CLUSTER_ITEMS)
+  const configs = scanned === undefined ? items(input) : field(scanned, 'configs')
+  return (Array.isArray(configs) ? configs : []).map((item) => {
+    if (item === null || typeof item !== 'object' || Array.isArray(item)) return item
+    const cluster = field(item, 'cluster')
+    if (cluster === undefined) return {}
+    const config = path(cluster, 'metadata', 'filter_metadata', 'istio', 'config')
+    return {cluster: {...pick(cluster, ['name', 'type', 'eds_cluster_config']), ...(config === undefined ? {} : {metadata: {filter_metadata: {istio: {config}}}})}}
+  })
+}
+
+/** The routes answer's RoutesConfigDump, cut down by projectRoutes. */
+export function readRoutesAnswer(input: InputText): Json {
+  const scanned = scanProjected(input, ROUTES_ANSWER)
+  const configs = scanned === undefined ? configsOf(input) : Array.isArray(field(scanned, 'configs')) ? (field(scanned, 'configs') as Json[]) : []
+  return projectRoutes(configs.find((config) => config?.['@type'] === `${ADMIN_V3}RoutesConfigDump`) ?? {'@type': `${ADMIN_V3}RoutesConfigDump`})
+}
+
+/** `/clusters?format=json` cut down by projectClusterStatuses; anything but cluster statuses is an error. */
+export function readClusterStatuses(input: InputText, id: string): Json[] {
+  // A config dump answered instead takes the full path and its error, as does anything the scan doubts.
+  const scanned = startsAsConfigDump(input) ? undefined : scanProjected(input, CLUSTERS_ANSWER)
+  const statuses = scanned === undefined ? undefined : field(scanned, 'cluster_statuses')
+  if (Array.isArray(statuses)) return projectClusterStatuses(statuses)
+  const parsed = parseEndpointInput(input)
+  if (parsed.kind !== 'cluster-status') throw new MeshdbgError('bad-data', `${id}: /clusters?format=json did not answer cluster statuses`)
+  return projectClusterStatuses(parsed.clusterStatuses)
+}
+
 /**
  * One ConfigDump (Clusters, Listeners and Routes sections) from the answers to
  * DIAGNOSE_DUMP_PATHS, so the checks read it as they read a whole dump.
  */
 export function assembleDiagnoseDump(answers: Record<DiagnoseDumpPart, InputText>, origin: string): ConfigDump {
-  const routes = projectRoutes(configsOf(answers.routes).find((config) => config?.['@type'] === `${ADMIN_V3}RoutesConfigDump`) ?? {'@type': `${ADMIN_V3}RoutesConfigDump`})
+  const routes = readRoutesAnswer(answers.routes)
   return configDumpFromJson({
     configs: [
       {
         '@type': `${ADMIN_V3}ClustersConfigDump`,
-        static_clusters: items(answers.staticClusters),
-        dynamic_active_clusters: items(answers.activeClusters),
-        dynamic_warming_clusters: items(answers.warmingClusters),
+        static_clusters: readClusterItems(answers.staticClusters),
+        dynamic_active_clusters: readClusterItems(answers.activeClusters),
+        dynamic_warming_clusters: readClusterItems(answers.warmingClusters),
       },
       {'@type': `${ADMIN_V3}ListenersConfigDump`, dynamic_listeners: items(answers.listeners)},
       routes,
@@ -96,7 +165,13 @@ export function projectRoutes(routes: Json): Json {
         ...pick(vhost, ['name']),
         routes: arrayField(vhost, 'routes').map((route) => {
           const action = field(route, 'route')
-          return {...pick(route, ['name', 'metadata']), ...(action === undefined ? {} : {route: pick(action, ['cluster', 'weighted_clusters'])})}
+          const config = path(route, 'metadata', 'filter_metadata', 'istio', 'config')
+          return {
+            ...pick(route, ['name']),
+            // Only what istioConfigNameOf reads (the VirtualService a route came from).
+            ...(config === undefined ? {} : {metadata: {filter_metadata: {istio: {config}}}}),
+            ...(action === undefined ? {} : {route: pick(action, ['cluster', 'weighted_clusters'])}),
+          }
         }),
       })),
     }}

@@ -4,7 +4,6 @@ import type {RunContext} from '../context.js'
 import {MeshdbgError, notFoundError} from '../errors.js'
 import {accessLogEntries, splitLines} from '../envoy/access-log.js'
 import {fetchCertificateRows} from '../envoy/certs-source.js'
-import {parseEndpointInput} from '../envoy/endpoints.js'
 import {parseActiveLoggers, resetSpecFor} from '../envoy/log-levels.js'
 import {AGENT_STATUS_PORT} from '../istio/agent.js'
 import type {DescribeContext, DescribePodInput, IstioResources, ServiceInput} from '../istio/describe.js'
@@ -16,7 +15,7 @@ import {chooseAdminPort} from '../kube/admin-port.js'
 import {closePodForwards, fetchAdminFromPod, fetchFromPod, getKubeJson, resolveTargetPods, type ResolvedPod} from '../kube/index.js'
 import {isMeshedPod} from '../kube/target.js'
 import type {InputText} from '../input.js'
-import {assembleDiagnoseDump, DIAGNOSE_DUMP_PATHS, projectClusterStatuses, type DiagnoseDumpPart} from './dump-reads.js'
+import {assembleDiagnoseDump, DIAGNOSE_DUMP_PATHS, readClusterStatuses, type DiagnoseDumpPart} from './dump-reads.js'
 import type {ProxyHandle} from './run.js'
 import type {ProxyFacts, SyncFacts} from './types.js'
 
@@ -170,9 +169,7 @@ function proxyFacts(ctx: RunContext, resolved: ResolvedPod, options: LiveFactsOp
       return assembleDiagnoseDump(Object.fromEntries(parts.map((part, i) => [part, answers[i]])) as Record<DiagnoseDumpPart, InputText>, id)
     }),
     clusterStatuses: once(async () => {
-      const input = parseEndpointInput(await admin('clusters?format=json'))
-      if (input.kind !== 'cluster-status') throw new MeshdbgError('bad-data', `${id}: /clusters?format=json did not answer cluster statuses`)
-      return projectClusterStatuses(input.clusterStatuses)
+      return readClusterStatuses(await admin('clusters?format=json'), id)
     }),
     envoyReady: once(() => statusOf(adminPort.port, '/ready')),
     agentReady: once(() => statusOf(AGENT_STATUS_PORT, '/healthz/ready')),

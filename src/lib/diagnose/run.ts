@@ -81,10 +81,18 @@ export async function runChecks(checks: readonly Check[], proxies: readonly Prox
     if (options.signal?.aborted) resolve('aborted')
     else options.signal?.addEventListener('abort', () => resolve('aborted'), {once: true})
   })
+  const pool = new Map<string, string>()
+  const intern = (text: string): string => {
+    const known = pool.get(text)
+    if (known !== undefined) return known
+    pool.set(text, text)
+    return text
+  }
+  const checkOptions: RunChecksOptions = {...options, intern}
   await forEachLimited(proxies, options.concurrency, async (proxy, index) => {
     const {facts, close} = proxy.open()
     try {
-      const perCheck = await Promise.all(checks.map((check) => runOne(check, facts, options, aborted)))
+      const perCheck = await Promise.all(checks.map((check) => runOne(check, facts, checkOptions, aborted)))
       results[index] = perCheck.flat()
     } finally {
       close()

@@ -4,7 +4,7 @@
 import {setFlagsFromString} from 'node:v8'
 
 import type {RunContext} from '../context.js'
-import type {InputText} from '../input.js'
+import {inputFromBytes, type InputText} from '../input.js'
 import {adminPortOf} from './admin-port.js'
 import type {AdminRequestOptions} from './proxy-admin.js'
 import {fetchFromPod} from './pod-fetch.js'
@@ -62,5 +62,5 @@ export async function fetchAdminFromPod(ctx: RunContext, resolved: ResolvedPod, 
         : `Envoy's admin API is not on port ${choice.port}: pass --proxy-admin-port (port-forward reaches 127.0.0.1 inside the pod only, not [::1])`,
   })
   const response = options.spinner === false ? await request : await ctx.spin(`Fetching /${path.split('?')[0].replace(/^\//, '')} from ${origin}`, request)
-  return {text: response.text, origin}
+  return response.bytes ? inputFromBytes(response.bytes, origin) : {text: response.text, origin}
 }

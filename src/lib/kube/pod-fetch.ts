@@ -28,6 +28,20 @@ export interface FetchFromPodOptions {
 export interface PodHttpResponse {
   status: number
   text: string
+  /** The body as received (live answers): a reader that scans JSON bytes never decodes it whole. */
+  bytes?: Buffer
+}
+
+/** A live answer whose text is decoded on first read. */
+function answerOf(status: number, bytes: Buffer): PodHttpResponse {
+  let text: string | undefined
+  return {
+    status,
+    bytes,
+    get text(): string {
+      return (text ??= bytes.toString('utf8'))
+    },
+  }
 }
 
 /**
@@ -71,15 +85,15 @@ export async function fetchFromPod(ctx: RunContext, pod: PodRef, port: number, p
       throw describeFailure(ctx, {pod, label, port, what, options}, error.failure, tunnelFailure)
     }
   }
-  const text = response.body.toString('utf8')
-  acceptStatus(what, {status: response.status, text}, options)
+  const answer = answerOf(response.status, response.body)
+  acceptStatus(what, answer, options)
   const contentType = response.headers['content-type']
-  if (looksCutOffJson(Array.isArray(contentType) ? contentType[0] : contentType, text)) {
+  if (looksCutOffJson(Array.isArray(contentType) ? contentType[0] : contentType, response.body)) {
     throw new MeshdbgError('bad-data', `${what}: the JSON response stops after ${response.body.length} bytes (truncated)`, {
       hint: 'the proxy or the connection cut it short; retry, and raise --timeout if the dump is large',
     })
   }
-  return {status: response.status, text}
+  return answer
 }
 
 /** The answer when its status is 200 or one the caller handles; else a one-line error (exit 4). */

@@ -126,22 +126,30 @@ export async function httpRequest(req: HttpRequest): Promise<HttpResponse> {
     discard(response.body)
     throw new TransportError({kind: 'too-large', limit: req.maxBytes, received: declared})
   }
+  // With a declared length the body is copied into one buffer as it arrives: holding every chunk
+  // until a final concat doubled the memory of each megabytes-large admin answer in flight.
+  const whole = declared !== undefined && declared > 0 ? Buffer.allocUnsafeSlow(declared) : undefined
   const chunks: Buffer[] = []
   let received = 0
+  /** Bytes in `whole`; anything past the declared length (undici fails such a body) goes to chunks. */
+  let filled = 0
   try {
     for await (const chunk of response.body) {
-      received += (chunk as Buffer).length
+      const bytes = chunk as Buffer
+      if (whole && chunks.length === 0 && filled + bytes.length <= whole.length) filled += bytes.copy(whole, filled)
+      else chunks.push(bytes)
+      received += bytes.length
       if (received > req.maxBytes) {
         discard(response.body)
         throw new TransportError({kind: 'too-large', limit: req.maxBytes, received})
       }
-      chunks.push(chunk as Buffer)
     }
   } catch (error) {
     if (error instanceof TransportError) throw error
     throw new TransportError(classify(error, req.signal, 'body', received, declared), error)
   }
-  return {status: response.statusCode, headers: response.headers, body: Buffer.concat(chunks, received)}
+  const body = whole === undefined ? Buffer.concat(chunks, received) : chunks.length === 0 ? whole.subarray(0, filled) : Buffer.concat([whole.subarray(0, filled), ...chunks], received)
+  return {status: response.statusCode, headers: response.headers, body}
 }
 
 /** Drops a body we will not read; undici's abort error on it must not become an uncaught exception. */
@@ -164,14 +172,31 @@ function classify(error: unknown, signal: AbortSignal, phase: 'headers' | 'body'
  * the parse that follows catches the rest. Envoy's admin API often labels JSON as text/plain, so a
  * body that starts like JSON counts too.
  */
-export function looksCutOffJson(contentType: string | undefined, body: string): boolean {
-  const trimmed = body.trimEnd()
+export function looksCutOffJson(contentType: string | undefined, body: string | Buffer): boolean {
   const declaredJson = contentType !== undefined && /json/i.test(contentType)
+  if (typeof body !== 'string') return bytesLookCutOff(declaredJson, body)
+  const trimmed = body.trimEnd()
   if (!declaredJson && !/^\s*[[{]/.test(trimmed.slice(0, 64))) return false
   if (trimmed === '') return false
   const first = trimmed.trimStart()[0]
   const last = trimmed[trimmed.length - 1]
   if (first === '{') return last !== '}'
   if (first === '[') return last !== ']'
+  return false
+}
+
+const isSpaceByte = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09 || c === 0x0b || c === 0x0c
+
+/** looksCutOffJson on the bytes, reading only their ends: a body scanned as bytes is never decoded whole. */
+function bytesLookCutOff(declaredJson: boolean, body: Buffer): boolean {
+  let first = body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf ? 3 : 0 // a BOM, which trimStart() drops
+  while (first < body.length && isSpaceByte(body[first])) first++
+  let last = body.length - 1
+  while (last >= first && isSpaceByte(body[last])) last--
+  if (last < first) return false
+  const open = body[first]
+  if (!declaredJson && !(first < 64 && (open === 0x7b || open === 0x5b))) return false
+  if (open === 0x7b) return body[last] !== 0x7d
+  if (open === 0x5b) return body[last] !== 0x5d
   return false
 }

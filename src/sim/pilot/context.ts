@@ -119,12 +119,29 @@ export function mtlsMode(ctx: PushContext, pod: SimPod, port: number): MtlsMode 
  * selector, or the root namespace's; egress hosts `ns/host` ("." is the Sidecar's namespace, "*"
  * any) narrow the services a proxy gets clusters and routes for.
  */
-export function sidecarScope(ctx: PushContext, pod: SimPod): (svc: SimService) => boolean {
+/** The Sidecar resource that applies to a workload: its namespace's selecting one, its namespace's default, the root namespace's default. */
+function sidecarFor(ctx: PushContext, pod: SimPod): IstioConfig | undefined {
   const sidecars = byKind(ctx, 'Sidecar')
   const selectorOf = (sc: IstioConfig) => (sc.spec.workloadSelector as J | undefined)?.labels as Record<string, string> | undefined
-  const sc = sidecars.find((x) => x.metadata.namespace === pod.namespace && selectorOf(x) && labelsMatch(selectorOf(x), pod.labels)) ??
+  return sidecars.find((x) => x.metadata.namespace === pod.namespace && selectorOf(x) && labelsMatch(selectorOf(x), pod.labels)) ??
     sidecars.find((x) => x.metadata.namespace === pod.namespace && !selectorOf(x)) ??
     sidecars.find((x) => x.metadata.namespace === ctx.rootNamespace && !selectorOf(x))
+}
+
+/**
+ * Proxies with the same key see the same outbound config: istiod computes one SidecarScope per
+ * namespace default and per Sidecar resource (pilot/pkg/model/sidecar.go, push_context.go
+ * sidecarIndex), and the outbound clusters and routes it builds from it depend on nothing else of
+ * the proxy (pilot/pkg/networking/core/v1alpha3/cluster.go BuildClusters; httproute.go
+ * buildSidecarOutboundHTTPRouteConfig), which is why its XdsCache can share them between proxies.
+ */
+export function sidecarScopeKey(ctx: PushContext, pod: SimPod): string {
+  const sc = sidecarFor(ctx, pod)
+  return `${pod.namespace}\n${sc ? `${sc.metadata.namespace}/${sc.metadata.name}` : ''}`
+}
+
+export function sidecarScope(ctx: PushContext, pod: SimPod): (svc: SimService) => boolean {
+  const sc = sidecarFor(ctx, pod)
   if (!sc) return () => true
   const hosts = ((sc.spec.egress as J[] | undefined) ?? []).flatMap((e) => (e.hosts as string[] | undefined) ?? [])
   const rules = hosts.map((h) => {

@@ -81,12 +81,18 @@ function virtualInbound(ctx: PushContext, pod: SimPod): J {
     listener_filters_timeout: '0s', continue_on_listener_filters_timeout: true, filter_chains: chains}
 }
 
-export function sidecarListeners(ctx: PushContext, pod: SimPod): J[] {
+export function sidecarListeners(ctx: PushContext, pod: SimPod, outbound: J[] = sidecarOutboundListeners(ctx, pod)): J[] {
   const listeners: J[] = [{name: 'virtualOutbound', address: socket('0.0.0.0', 15001), use_original_dst: true, traffic_direction: 'OUTBOUND',
     filter_chains: [
       {filter_chain_match: {destination_port: 15001}, filters: [{name: 'istio.stats', typed_config: {'@type': 'type.googleapis.com/udpa.type.v1.TypedStruct', type_url: 'type.googleapis.com/stats.PluginConfig', value: {}}}, tcpProxy('BlackHoleCluster')], name: 'virtualOutbound-blackhole'},
       {filters: [tcpProxy('PassthroughCluster')], name: 'virtualOutbound-catchall-tcp'},
     ]}, virtualInbound(ctx, pod)]
+  return [...listeners, ...outbound]
+}
+
+/** The listeners a sidecar has for the services its SidecarScope sees (the same for every proxy of the scope). */
+export function sidecarOutboundListeners(ctx: PushContext, pod: SimPod): J[] {
+  const listeners: J[] = []
   const visible = sidecarScope(ctx, pod)
   const httpPorts = new Set<number>()
   for (const svc of ctx.services.filter(visible)) {

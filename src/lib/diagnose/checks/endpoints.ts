@@ -15,7 +15,8 @@ export const endpointsCheck: Check = {
   id: 'endpoints',
   group: 'Routing',
   title: 'clusters that routes use have healthy endpoints',
-  async run(facts) {
+  async run(facts, options) {
+    const intern = options.intern ?? ((text: string) => text)
     const [dump, statuses] = await Promise.all([facts.configDump(), facts.clusterStatuses()])
     // Only EDS clusters: PassthroughCluster and inbound clusters (ORIGINAL_DST, STATIC) have no
     // endpoint list to be empty.
@@ -29,7 +30,7 @@ export const endpointsCheck: Check = {
       if (!used.has(cluster)) continue
       const rows = arrayField(status, 'host_statuses').map((host) => hostEndpointRow(host, cluster))
       if (rows.length === 0) {
-        empty.push(cluster)
+        empty.push(intern(cluster))
         continue
       }
       if (!rows.some((row) => row.status === 'HEALTHY' && !row.failedOutlierCheck)) {
