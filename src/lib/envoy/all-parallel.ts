@@ -14,7 +14,9 @@ import {TABLE_PROJECTIONS} from './table-projections.js'
  *
  * In parallel, the dump stays one buffer in shared memory. The main thread only finds the sections
  * and splits each big section's lists (clusters, EDS assignments, route configurations) into
- * element ranges of about RANGE_BYTES, with the structural scanner; the workers project each range
+ * element ranges of about RANGE_BYTES (JsonScanner.splitElements: in pretty-printed dumps by native
+ * searches for the line break between two elements, so the main thread does not walk the lists
+ * and the bytes are walked once, by the workers, which verify the ranges); the workers project each range
  * to the members its table reads (written as compact JSON text, a fraction of the bytes), and once
  * all ranges of a section are back, one worker parses the section's projected text natively,
  * selects and renders its table with the same code as the one-thread path, and sends back only the
