@@ -123,6 +123,9 @@ export async function summarizeAll(input: InputText, filter: AllFilter, options:
     if (pool && large) {
       const parallel = await summarizeInParallel(bytes, pool, {origin: input.origin, filter, now: now.getTime(), verbose: options.verbose, wantRows: options.wantRows}, options)
       if (parallel) return parallel
+      // The workers may still have ranges queued (all are sent at once): stop them before the
+      // one-thread path needs the cores.
+      await pool.close()
     }
     const sections = selectAllSections(sectionSource(input), filter, now)
     return {sections, text: renderAllSummary(sections, options), workers: 0}
@@ -174,6 +177,7 @@ class Pool implements WorkerPool {
   private readonly waiting: Waiting[] = []
   private nextId = 0
   private failure: unknown
+  private closing: Promise<void> | undefined
 
   constructor(readonly size: number, url: URL) {
     for (let i = 0; i < size; i++) {
@@ -244,8 +248,11 @@ class Pool implements WorkerPool {
   }
 
   async close(): Promise<void> {
-    for (const {worker} of this.slots) worker.removeAllListeners('exit')
-    await Promise.all(this.slots.map(({worker}) => worker.terminate()))
+    this.closing ??= (async () => {
+      for (const {worker} of this.slots) worker.removeAllListeners('exit')
+      await Promise.all(this.slots.map(({worker}) => worker.terminate()))
+    })()
+    return this.closing
   }
 }
 
