@@ -237,6 +237,25 @@ describe('fast path and full parse print the same tables', () => {
     expect(many).toBe(one)
   })
 
+  it.each<[string, (text: string) => string]>([
+    // A list of the last cluster closed on a line indented like the clusters list: taken for its end.
+    ['an inner list closed at the clusters list\'s indentation', (text) => {
+      const close = text.indexOf('\n   ]', text.indexOf('"dynamic_active_clusters"'))
+      const lastClusterEnd = text.lastIndexOf('\n    }', close)
+      return `${text.slice(0, lastClusterEnd)},\n     "x": [1\n   ]${text.slice(lastClusterEnd)}`
+    }],
+    // Inner lists printed at the clusters' own indentation: their "},\n    {" are taken for boundaries.
+    ['inner lists of objects at the clusters\' indentation', (text) => text.replaceAll('\n     "last_updated"', '\n     "x": [\n    {\n    },\n    {\n    }\n],\n     "last_updated"')],
+  ])('on worker threads, falls back to one thread when the line boundaries mislead (%s)', async (_, spoil) => {
+    const text = spoil(generated)
+    expect(() => JSON.parse(text)).not.toThrow()
+    const options = {withHeaders: true, verbose: true, wantRows: false, now: NOW}
+    const many = await summarizeAll(inputFromBytes(Buffer.from(text), 'dump.json'), {}, {...options, parallelMinBytes: 0, rangeBytes: 2048, cores: 2, workerUrl: WORKER_URL})
+    expect(many.workers).toBe(0)
+    expect(many.text).toBe((await summarizeAll(inputFromBytes(Buffer.from(text), 'dump.json'), {}, {...options, cores: 1})).text)
+    expect(many.text).toBe((await summarizeAll(inputFromBytes(Buffer.from(generated), 'dump.json'), {}, {...options, cores: 1})).text)
+  })
+
   it.each<[string, (text: string) => string, SectionKind?]>([
     ['truncated', (text: string) => text.slice(0, text.length - 300)],
     ['garbage after the dump', (text: string) => text + ' ]'],

@@ -83,4 +83,62 @@ describe('JsonScanner', () => {
     const scanner = new JsonScanner(Buffer.from(text))
     expect(() => scanner.project(0, projection({a: true}, camelName))).toThrow(ScanDoubt)
   })
+
+  describe('splitElements and walkRange', () => {
+    const list = Array.from({length: 60}, (_, i) => ({cluster: {name: `c${i}`, hosts: [{a: i}, {b: '},\n {'}], tags: []}}))
+    const layouts: Array<[string, string]> = [
+      ['Envoy (1 space)', JSON.stringify({configs: [{x: list}]}, null, 1)],
+      ['jq (2 spaces)', JSON.stringify({configs: [{x: list}]}, null, 2)],
+      ['tabs', JSON.stringify({configs: [{x: list}]}, null, '\t')],
+      ['CRLF', JSON.stringify({configs: [{x: list}]}, null, 1).replaceAll('\n', '\r\n')],
+      ['compact', JSON.stringify({configs: [{x: list}]})],
+    ]
+
+    /** The elements of the array at `at`, found range by range, with every range verified. */
+    const walk = (scanner: JsonScanner, at: number, rangeBytes: number) => {
+      const ranges: Array<[number, number]> = []
+      const end = scanner.splitElements(at, rangeBytes, (begin, stop) => ranges.push([begin, stop]))
+      const elements: unknown[] = []
+      for (const [begin, stop] of ranges) {
+        scanner.walkRange(begin, stop, (value) => {
+          const valueEnd = scanner.skipValue(value)
+          elements.push(scanner.parse(value, valueEnd))
+          return valueEnd
+        })
+      }
+      return {ranges, end, elements}
+    }
+
+    it.each(layouts)('splits a list into verified ranges of whole elements (%s)', (_, text) => {
+      const scanner = new JsonScanner(Buffer.from(text))
+      const at = text.indexOf('[', text.indexOf('"x"'))
+      const {ranges, end, elements} = walk(scanner, at, 300)
+      expect(elements).toEqual(list)
+      expect(ranges.length).toBeGreaterThan(5)
+      expect(text[end - 1]).toBe(']')
+      expect(text.slice(end).replace(/\s/g, '')).toBe('}]}')
+      // One range when the list is smaller than a range; none for an empty list.
+      expect(walk(scanner, at, 1 << 30).ranges).toHaveLength(1)
+      const empty = new JsonScanner(Buffer.from('[ \n ]'))
+      expect(walk(empty, 0, 1)).toEqual({ranges: [], end: 5, elements: []})
+    })
+
+    it.each<[string, string]>([
+      // An element holding a list printed at the list's own indentation: its "},\n {" is found as a boundary.
+      ['an inner list at the same indentation', '{\n"x": [\n {\n  "a": [\n {\n },\n {\n }\n]\n },\n {\n  "b": 1\n },\n {\n  "c": 2\n }\n]}'],
+      // A line closing an inner list with the outer list's indentation: taken for the list's end.
+      ['an inner list closed at the list\'s indentation', '{\n"x": [\n {\n  "b": 1\n },\n {\n  "a": [1\n]\n },\n {\n  "c": 2\n }\n]}'],
+    ])('doubts ranges that do not chain exactly (%s)', (_, text) => {
+      expect(JSON.parse(text)).toBeTruthy()
+      const scanner = new JsonScanner(Buffer.from(text))
+      expect(() => walk(scanner, text.indexOf('['), 1)).toThrow(ScanDoubt)
+    })
+
+    it('doubts a range that ends in a trailing comma or runs past its stop', () => {
+      const scanner = new JsonScanner(Buffer.from('[{}, {},]'))
+      expect(() => scanner.walkRange(1, 8, (at) => scanner.skipValue(at))).toThrow(ScanDoubt)
+      expect(() => scanner.walkRange(1, 3, (at) => scanner.skipValue(at))).toThrow(ScanDoubt)
+      expect(() => scanner.walkRange(1, 5, (at) => scanner.skipValue(at))).not.toThrow()
+    })
+  })
 })

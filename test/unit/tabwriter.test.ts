@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
-import {tabwrite} from '../../src/lib/render/tabwriter.js'
+import {tabRow, tabwrite, tabwriteRows} from '../../src/lib/render/tabwriter.js'
 
 describe('tabwrite (Go text/tabwriter layout)', () => {
   it('pads every terminated cell to the column width plus padding and never pads the last cell', () => {
@@ -38,5 +38,22 @@ describe('tabwrite (Go text/tabwriter layout)', () => {
 
   it('renders nothing for no lines', () => {
     expect(tabwrite([], {padding: 5})).toBe('')
+  })
+
+  it('tabwriteRows lays out cells exactly as tabwrite of the tabRow lines', () => {
+    let seed = 11
+    const next = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32)
+    const pieces = ['a', 'bb', 'cluster/x', '', ' ', '-', '\t', '\n', '\x1b[31m', '\u202e', 'é', '日本', '😀', '\x7f', '|9080|']
+    const cell = () => Array.from({length: Math.floor(next() * 4)}, () => pieces[Math.floor(next() * pieces.length)]).join('')
+    for (let round = 0; round < 300; round++) {
+      const columns = 1 + Math.floor(next() * 5)
+      // Mostly uniform tables, sometimes rows of other lengths (column blocks), sometimes plain ASCII only.
+      const ragged = next() < 0.3
+      const plain = next() < 0.4
+      const rows = Array.from({length: Math.floor(next() * 6)}, () =>
+        Array.from({length: ragged ? 1 + Math.floor(next() * 5) : columns}, () => (plain ? 'x'.repeat(Math.floor(next() * 9)) : cell())),
+      )
+      for (const padding of [1, 5]) expect(tabwriteRows(rows, {padding})).toBe(tabwrite(rows.map(tabRow), {padding}))
+    }
   })
 })

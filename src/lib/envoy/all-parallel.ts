@@ -14,7 +14,9 @@ import {TABLE_PROJECTIONS} from './table-projections.js'
  *
  * In parallel, the dump stays one buffer in shared memory. The main thread only finds the sections
  * and splits each big section's lists (clusters, EDS assignments, route configurations) into
- * element ranges of about RANGE_BYTES, with the structural scanner; the workers project each range
+ * element ranges of about RANGE_BYTES (JsonScanner.splitElements: in pretty-printed dumps by native
+ * searches for the line break between two elements, so the main thread does not walk the lists
+ * and the bytes are walked once, by the workers, which verify the ranges); the workers project each range
  * to the members its table reads (written as compact JSON text, a fraction of the bytes), and once
  * all ranges of a section are back, one worker parses the section's projected text natively,
  * selects and renders its table with the same code as the one-thread path, and sends back only the
@@ -68,8 +70,11 @@ export interface ProjectedMember {
 export type WorkerTask =
   /** The dump, in shared memory: sent once to each worker. */
   | {op: 'dump'; dump: Uint8Array; settings: RunSettings}
-  /** Project `count` comma-separated values from `begin` with the projection of section `kind`'s member `member`. */
-  | {op: 'project'; id: number; kind: PrintedKind; member: string; begin: number; count: number}
+  /**
+   * Project section `kind`'s member `member` with its projection: the elements of a range from
+   * splitElements, [begin, stop) (list), or the one value at `begin` that ends at `stop`.
+   */
+  | {op: 'project'; id: number; kind: PrintedKind; member: string; begin: number; stop: number; list: boolean}
   /** Select and render section `kind`: from its projected members, or (raw) by parsing its bytes. */
   | {op: 'finish'; id: number; kind: PrintedKind; type: string; members?: ProjectedMember[]; raw?: [begin: number, end: number]}
 
@@ -118,6 +123,9 @@ export async function summarizeAll(input: InputText, filter: AllFilter, options:
     if (pool && large) {
       const parallel = await summarizeInParallel(bytes, pool, {origin: input.origin, filter, now: now.getTime(), verbose: options.verbose, wantRows: options.wantRows}, options)
       if (parallel) return parallel
+      // The workers may still have ranges queued (all are sent at once): stop them before the
+      // one-thread path needs the cores.
+      await pool.close()
     }
     const sections = selectAllSections(sectionSource(input), filter, now)
     return {sections, text: renderAllSummary(sections, options), workers: 0}
@@ -169,6 +177,7 @@ class Pool implements WorkerPool {
   private readonly waiting: Waiting[] = []
   private nextId = 0
   private failure: unknown
+  private closing: Promise<void> | undefined
 
   constructor(readonly size: number, url: URL) {
     for (let i = 0; i < size; i++) {
@@ -239,8 +248,11 @@ class Pool implements WorkerPool {
   }
 
   async close(): Promise<void> {
-    for (const {worker} of this.slots) worker.removeAllListeners('exit')
-    await Promise.all(this.slots.map(({worker}) => worker.terminate()))
+    this.closing ??= (async () => {
+      for (const {worker} of this.slots) worker.removeAllListeners('exit')
+      await Promise.all(this.slots.map(({worker}) => worker.terminate()))
+    })()
+    return this.closing
   }
 }
 
@@ -262,8 +274,8 @@ interface SectionPlan {
  */
 function planSections(scanner: JsonScanner, pool: Pool, rangeBytes: number): Map<PrintedKind, SectionPlan> | undefined {
   const plans = new Map<PrintedKind, SectionPlan>()
-  const project = (kind: PrintedKind, member: string, begin: number, count: number, size: number): Promise<Uint8Array> => {
-    const chunk = pool.project({op: 'project', id: pool.id(), kind, member, begin, count}, size).then((reply) => (reply as {bytes: Uint8Array}).bytes)
+  const project = (kind: PrintedKind, member: string, begin: number, stop: number, list: boolean): Promise<Uint8Array> => {
+    const chunk = pool.project({op: 'project', id: pool.id(), kind, member, begin, stop, list}, stop - begin).then((reply) => (reply as {bytes: Uint8Array}).bytes)
     // Awaited only when its section is finished: a failure before that must not be an unhandled rejection.
     chunk.catch(() => undefined)
     return chunk
@@ -277,24 +289,12 @@ function planSections(scanner: JsonScanner, pool: Pool, rangeBytes: number): Map
     if (sub === true || scanner.bytes[at] !== 0x5b) {
       const end = scanner.skipValue(at)
       // A copy (Buffer's slice() would be a view of the shared dump, which cannot be transferred).
-      const chunk = sub === true ? Promise.resolve(new Uint8Array(scanner.bytes.subarray(at, end))) : project(kind, name, at, 1, end - at)
+      const chunk = sub === true ? Promise.resolve(new Uint8Array(scanner.bytes.subarray(at, end))) : project(kind, name, at, end, false)
       plan.push({name, list: false, chunks: [chunk]})
       return end
     }
     const chunks: Array<Promise<Uint8Array>> = []
-    let first = -1
-    let count = 0
-    let last = at
-    const end = scanner.elements(at, (element) => {
-      last = scanner.skipValue(element)
-      if (count++ === 0) first = element
-      if (last - first >= rangeBytes) {
-        chunks.push(project(kind, name, first, count, last - first))
-        count = 0
-      }
-      return last
-    })
-    if (count > 0) chunks.push(project(kind, name, first, count, last - first))
+    const end = scanner.splitElements(at, rangeBytes, (begin, stop) => chunks.push(project(kind, name, begin, stop, true)))
     plan.push({name, list: true, chunks})
     return end
   }

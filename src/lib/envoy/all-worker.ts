@@ -15,18 +15,18 @@ let scanner: JsonScanner | undefined
 let settings: RunSettings | undefined
 const sink = new ByteSink(1 << 20)
 
-/** The projected text of `count` comma-separated values from `begin`. */
-function project(scan: JsonScanner, keep: Projection, begin: number, count: number, out: ByteSink): Uint8Array {
-  let i = begin
-  for (let n = 0; n < count; n++) {
-    if (n > 0) {
-      i = scan.skipSpace(i)
-      if (scan.bytes[i] !== 0x2c) throw new ScanDoubt(i)
-      i = scan.skipSpace(i + 1)
-      out.byte(0x2c)
-    }
-    i = scan.projectText(i, keep, out)
+/** The projected text of a range's elements, comma-separated (list), or of the one value at `begin`. */
+function project(scan: JsonScanner, keep: Projection, task: Extract<WorkerTask, {op: 'project'}>, out: ByteSink): Uint8Array {
+  if (!task.list) {
+    if (scan.projectText(task.begin, keep, out) !== task.stop) throw new ScanDoubt(task.begin)
+    return out.take()
   }
+  let first = true
+  scan.walkRange(task.begin, task.stop, (at) => {
+    if (!first) out.byte(0x2c)
+    first = false
+    return scan.projectText(at, keep, out)
+  })
   return out.take()
 }
 
@@ -72,7 +72,7 @@ parentPort?.on('message', (task: WorkerTask) => {
   try {
     if (task.op === 'project') {
       const keep = TABLE_PROJECTIONS[task.kind]!
-      const bytes = project(scanner!, keep.subs[keep.names.indexOf(task.member)] as Projection, task.begin, task.count, sink)
+      const bytes = project(scanner!, keep.subs[keep.names.indexOf(task.member)] as Projection, task, sink)
       parentPort!.postMessage({id: task.id, bytes} satisfies WorkerReply, [bytes.buffer as ArrayBuffer])
       return
     }

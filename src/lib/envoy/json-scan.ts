@@ -255,6 +255,101 @@ export class JsonScanner {
     }
   }
 
+  /**
+   * Splits the array whose '[' is at `i` into ranges of whole elements of about `rangeBytes` each,
+   * calling `range(begin, stop)` in order: `begin` is the first byte of the range's first element,
+   * `stop` the first byte of the next range's first element, or the array's ']' for the last range.
+   * Returns the index just past the ']'.
+   *
+   * A pretty-printed array (each closing bracket on a line of its own) is split without walking it:
+   * the bytes from the line break before the first element's closing bracket to the second element's
+   * opening one (e.g. `\n    },\n    {`), searched natively, mark further element boundaries, and the
+   * array's indentation before ']' marks its end. A line break is never inside a JSON string, so a
+   * match is a `}`, `,`, `{` outside strings, but not necessarily at this array's level (odd
+   * indentation): whoever walks the ranges (walkRange) verifies that the elements chain exactly from
+   * each `begin` to its `stop`, and throws ScanDoubt otherwise. Other layouts (compact JSON) are walked
+   * element by element here, as before.
+   */
+  splitElements(i: number, rangeBytes: number, range: (begin: number, stop: number) => void): number {
+    const b = this.bytes
+    if (b[i] !== 0x5b) throw new ScanDoubt(i)
+    const first = this.skipSpace(i + 1)
+    if (b[first] !== 0x5d) {
+      const firstEnd = this.skipValue(first)
+      const after = this.skipSpace(firstEnd)
+      const second = b[after] === 0x2c ? this.skipSpace(after + 1) : -1
+      const boundary = second > 0 ? this.linePattern(firstEnd - 1, second + 1) : undefined
+      const close = boundary && this.closingLine(i)
+      const closeAt = close ? b.indexOf(close, second) : -1
+      const stop = closeAt < 0 ? -1 : closeAt + close!.length - 1
+      if (boundary && stop > second) {
+        let begin = first
+        for (;;) {
+          const match = begin + rangeBytes < stop ? b.indexOf(boundary, begin + rangeBytes) : -1
+          const next = match + boundary.length - 1
+          if (match < 0 || next >= stop) break
+          range(begin, next)
+          begin = next
+        }
+        range(begin, stop)
+        return stop + 1
+      }
+    }
+    let begin = -1
+    const end = this.elements(i, (element) => {
+      if (begin < 0) begin = element
+      else if (element - begin >= rangeBytes) {
+        range(begin, element)
+        begin = element
+      }
+      return this.skipValue(element)
+    })
+    if (begin >= 0) range(begin, end - 1)
+    return end
+  }
+
+  /**
+   * The bytes from the line break before the closing bracket at `close` to `end` (exclusive), if
+   * that bracket is the first thing on its line and the two elements are containers alike.
+   */
+  private linePattern(close: number, end: number): Buffer | undefined {
+    const b = this.bytes
+    const open = b[end - 1]
+    if (!((open === 0x7b && b[close] === 0x7d) || (open === 0x5b && b[close] === 0x5d))) return undefined
+    let k = close - 1
+    while (k >= 0 && (b[k] === 0x20 || b[k] === 0x09 || b[k] === 0x0d)) k--
+    return k >= 0 && b[k] === 0x0a ? Buffer.from(b.subarray(k, end)) : undefined
+  }
+
+  /** `\n`, the indentation of the line holding the '[' at `i`, then ']': where a pretty printer closes it. */
+  private closingLine(i: number): Buffer | undefined {
+    const b = this.bytes
+    const lineStart = b.lastIndexOf(0x0a, i) + 1
+    if (lineStart === 0) return undefined
+    let k = lineStart
+    while (b[k] === 0x20 || b[k] === 0x09) k++
+    return Buffer.concat([b.subarray(lineStart - 1, k), Buffer.from(']')])
+  }
+
+  /**
+   * Walks the elements of a range from splitElements: calls `element(valueStart)` for each (it
+   * returns where that value ends) and checks that they chain exactly from `begin` to `stop`
+   * (the next element's first byte after a comma, or the array's ']'); ScanDoubt otherwise.
+   */
+  walkRange(begin: number, stop: number, element: (valueStart: number) => number): void {
+    const b = this.bytes
+    let i = begin
+    for (;;) {
+      i = this.skipSpace(element(i))
+      const c = b[i]
+      if (c === 0x5d && i === stop) return
+      if (c !== 0x2c) throw new ScanDoubt(i)
+      i = this.skipSpace(i + 1)
+      if (i === stop && b[i] !== 0x5d) return
+      if (i >= stop) throw new ScanDoubt(i)
+    }
+  }
+
   /** JSON.parse of the bytes [begin, end); a syntax error is a doubt (the full parse reports it). */
   parse(begin: number, end: number): unknown {
     try {

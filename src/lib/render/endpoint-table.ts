@@ -1,14 +1,14 @@
 import type {EdsEndpointRow, HostEndpointRow} from '../envoy/endpoints.js'
-import {tabRow, tabwrite} from './tabwriter.js'
+import {tabwriteRows} from './tabwriter.js'
 
 /** `proxy-config endpoint` from `/clusters?format=json` (istioctl padding 5). */
 export function renderHostEndpointTable(rows: readonly HostEndpointRow[]): string {
-  const lines = ['ENDPOINT\tSTATUS\tOUTLIER CHECK\tCLUSTER']
+  const lines = [['ENDPOINT', 'STATUS', 'OUTLIER CHECK', 'CLUSTER']]
   for (const row of rows) {
     const endpoint = row.port === 0 ? row.address : `${row.address}:${row.port}`
-    lines.push(tabRow([endpoint, row.status, row.failedOutlierCheck ? 'FAILED' : 'OK', row.cluster]))
+    lines.push([endpoint, row.status, row.failedOutlierCheck ? 'FAILED' : 'OK', row.cluster])
   }
-  return tabwrite(lines, {padding: 5})
+  return tabwriteRows(lines, {padding: 5})
 }
 
 /**
@@ -16,11 +16,11 @@ export function renderHostEndpointTable(rows: readonly HostEndpointRow[]): strin
  * `endpoint/<name>` cells that `proxy-config all` prints.
  */
 export function renderEdsEndpointTable(edsRows: readonly EdsEndpointRow[], options: {withName?: boolean} = {}): string {
-  const lines = ['NAME\tSTATUS\tLOCALITY\tCLUSTER']
+  const lines = [['NAME', 'STATUS', 'LOCALITY', 'CLUSTER']]
   for (const row of edsRows) {
     // The NAME cell: every address of the endpoint, joined with ",".
     const name = row.addresses.join(',')
-    lines.push(tabRow([options.withName ? `endpoint/${name}` : name, row.status, row.locality, row.cluster]))
+    lines.push([options.withName ? `endpoint/${name}` : name, row.status, row.locality, row.cluster])
   }
-  return tabwrite(lines, {padding: 5})
+  return tabwriteRows(lines, {padding: 5})
 }

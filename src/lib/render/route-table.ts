@@ -1,5 +1,5 @@
 import {describeRouteDomains, type RouteConfigSummary} from '../envoy/routes.js'
-import {tabRow, tabwrite} from './tabwriter.js'
+import {tabwriteRows} from './tabwriter.js'
 
 import {formatRouteMatch} from '../envoy/route-match.js'
 
@@ -22,16 +22,16 @@ function entryCells(entry: RouteConfigSummary['entries'][number]): {virtualHost:
 export function renderRouteTable(summaries: readonly RouteConfigSummary[], options: RouteTableOptions = {}): string {
   const rows = summaries.map((summary) => ({...summary, entries: summary.entries.map(entryCells)}))
   const verbose = options.verbose ?? true
-  const lines: string[] = [verbose ? 'NAME\tVHOST NAME\tDOMAINS\tMATCH\tVIRTUAL SERVICE' : 'NAME\tVIRTUAL HOSTS']
+  const lines: string[][] = [verbose ? ['NAME', 'VHOST NAME', 'DOMAINS', 'MATCH', 'VIRTUAL SERVICE'] : ['NAME', 'VIRTUAL HOSTS']]
   for (const row of rows) {
     const name = options.withName ? `route/${row.name}` : row.name
     if (!verbose) {
-      lines.push(tabRow([name, String(row.virtualHosts)]))
+      lines.push([name, String(row.virtualHosts)])
       continue
     }
     for (const entry of row.entries) {
-      lines.push(tabRow([name, entry.virtualHost, describeRouteDomains(entry.domains), entry.match, entry.virtualService]))
+      lines.push([name, entry.virtualHost, describeRouteDomains(entry.domains), entry.match, entry.virtualService])
     }
   }
-  return tabwrite(lines, {padding: 5})
+  return tabwriteRows(lines, {padding: 5})
 }
