@@ -32,16 +32,20 @@ export interface PodHttpResponse {
   bytes?: Buffer
 }
 
-/** A live answer whose text is decoded on first read. */
+/**
+ * A live answer whose text is decoded on first read. `bytes` is not enumerable: callers that
+ * spread or serialise an answer (`{istiod, ...response}`) get status and text, as before.
+ */
 function answerOf(status: number, bytes: Buffer): PodHttpResponse {
   let text: string | undefined
-  return {
+  const answer: PodHttpResponse = {
     status,
-    bytes,
     get text(): string {
       return (text ??= bytes.toString('utf8'))
     },
   }
+  Object.defineProperty(answer, 'bytes', {value: bytes, enumerable: false})
+  return answer
 }
 
 /**
