@@ -5,7 +5,7 @@ import {describe, expect, it} from 'vitest'
 
 import {matchCluster, selectClusters, summarizeCluster} from '../../src/lib/envoy/clusters.js'
 import {parseConfigDump} from '../../src/lib/envoy/configdump.js'
-import {istioConfigName, parseSubsetKey} from '../../src/lib/envoy/istio-names.js'
+import {clusterSortKey, clusterSortKeyCompare, clusterSortKeyLess, istioConfigName, parseSubsetKey} from '../../src/lib/envoy/istio-names.js'
 import {renderClusterTable} from '../../src/lib/render/proxy-config-tables.js'
 import {runCli} from '../helpers/cli.js'
 
@@ -91,6 +91,27 @@ describe('cluster order on tied keys', () => {
 
   it('is computed over every cluster, then filtered (as istioctl)', () => {
     expect(selected({fqdn: 'x1'})).toEqual(goTied.filter((name) => name.includes('x1')))
+  })
+})
+
+describe('cluster sort key', () => {
+  const names = ['outbound|80||a.svc', 'outbound|9080||a.svc', 'inbound|80||a.svc', 'outbound|80|v1|a.svc', 'outbound|x||a.svc', 'outbound|0||a.svc', 'BlackHoleCluster', 'a.svc', 'outbound|80||x|y', 'outbound|81||x|z', '']
+
+  it('compares three-way exactly as clusterSortKeyLess orders (ties are 0)', () => {
+    for (const a of names.map(clusterSortKey)) {
+      for (const b of names.map(clusterSortKey)) {
+        expect(Math.sign(clusterSortKeyCompare(a, b))).toBe(clusterSortKeyLess(a, b) ? -1 : clusterSortKeyLess(b, a) ? 1 : 0)
+      }
+    }
+  })
+
+  it('summarizes a cluster as parsing its name does', () => {
+    for (const name of names) {
+      const cluster = {name, type: 'EDS'}
+      expect(summarizeCluster(cluster, clusterSortKey(name))).toEqual(summarizeCluster(cluster))
+      const key = parseSubsetKey(name)
+      expect(summarizeCluster(cluster)).toMatchObject(key ? {fqdn: key.hostname, port: key.port, subset: key.subset, direction: key.direction, parsed: true} : {fqdn: name, port: 0, subset: '', direction: '', parsed: false})
+    }
   })
 })
 

@@ -162,26 +162,33 @@ function shared(bytes: Buffer): Uint8Array {
   return copy
 }
 
-type Slot = {worker: Worker; bytes: number; running: number}
+type Slot = {worker: Worker; bytes: number; running: number; finishing: number}
 type Waiting = {task: WorkerTask & {id: number}; cost: number; transfer: ArrayBuffer[]; resolve: (reply: WorkerReply) => void; reject: (error: unknown) => void}
 
 /**
- * The workers. Projections are handed out as the scan finds them (the main thread cannot answer
- * while it scans), to the worker with the fewest bytes outstanding. Finishing tasks are large and
- * of uneven cost: they wait here and go, largest first, to whichever worker has nothing left to do.
+ * The workers. Projections are handed out in dump order to the worker with the fewest bytes
+ * outstanding, at most `queueBytes` each (enough to keep a worker busy while the main thread,
+ * which cannot answer during the scan, scans on); the rest wait here and go to whichever worker
+ * replies first, so the workers end their projections together whatever each range costs.
+ * Finishing tasks are large and of uneven cost: they go, largest first, to a worker with nothing
+ * left to do, and while one waits, the least loaded worker gets no more projections so that it
+ * starts the finishing task soon (its section's ranges are done) while the others project on.
  * Any failure rejects everything pending.
  */
 class Pool implements WorkerPool {
   private readonly slots: Slot[] = []
-  private readonly pending = new Map<number, {resolve: (reply: WorkerReply) => void; reject: (error: unknown) => void; slot: Slot; bytes: number}>()
+  private readonly pending = new Map<number, {resolve: (reply: WorkerReply) => void; reject: (error: unknown) => void; slot: Slot; bytes: number; finishing: boolean}>()
   private readonly waiting: Waiting[] = []
+  private readonly projections: Waiting[] = []
+  /** Bytes of dump queued per worker at most (set by summarizeInParallel from the range size). */
+  queueBytes = 4 * RANGE_BYTES
   private nextId = 0
   private failure: unknown
   private closing: Promise<void> | undefined
 
   constructor(readonly size: number, url: URL) {
     for (let i = 0; i < size; i++) {
-      const slot: Slot = {worker: new Worker(url), bytes: 0, running: 0}
+      const slot: Slot = {worker: new Worker(url), bytes: 0, running: 0, finishing: 0}
       const fail = (error: unknown) => this.fail(error)
       slot.worker.on('error', fail)
       slot.worker.on('exit', (code) => fail(new Error(`worker exited (${code})`)))
@@ -191,6 +198,7 @@ class Pool implements WorkerPool {
         this.pending.delete(reply.id)
         task.slot.bytes -= task.bytes
         task.slot.running--
+        if (task.finishing) task.slot.finishing--
         this.pump()
         if (reply.error === undefined) task.resolve(reply)
         else task.reject(new Error(reply.error))
@@ -201,9 +209,10 @@ class Pool implements WorkerPool {
 
   private fail(error: unknown): void {
     this.failure ??= error
-    for (const task of [...this.pending.values(), ...this.waiting]) task.reject(error)
+    for (const task of [...this.pending.values(), ...this.waiting, ...this.projections]) task.reject(error)
     this.pending.clear()
     this.waiting.length = 0
+    this.projections.length = 0
   }
 
   broadcast(task: WorkerTask): void {
@@ -211,18 +220,21 @@ class Pool implements WorkerPool {
   }
 
   private send(slot: Slot, task: WorkerTask & {id: number}, bytes: number, transfer: ArrayBuffer[], settle: Pick<Waiting, 'resolve' | 'reject'>): void {
+    const finishing = task.op === 'finish'
     slot.bytes += bytes
     slot.running++
-    this.pending.set(task.id, {...settle, slot, bytes})
+    if (finishing) slot.finishing++
+    this.pending.set(task.id, {...settle, slot, bytes, finishing})
     slot.worker.postMessage(task, transfer)
   }
 
-  /** A projection of `bytes` bytes of dump, sent at once. */
+  /** A projection of `bytes` bytes of dump: sent when a worker has room for it. */
   project(task: WorkerTask & {id: number}, bytes: number): Promise<WorkerReply> {
     if (this.failure !== undefined) return Promise.reject(this.failure)
-    let slot = this.slots[0]
-    for (const other of this.slots) if (other.bytes < slot.bytes) slot = other
-    return new Promise((resolve, reject) => this.send(slot, task, bytes, [], {resolve, reject}))
+    return new Promise((resolve, reject) => {
+      this.projections.push({task, cost: bytes, transfer: [], resolve, reject})
+      this.pump()
+    })
   }
 
   /** A finishing task of estimated `cost`, sent when a worker is idle. */
@@ -240,6 +252,19 @@ class Pool implements WorkerPool {
       if (slot.running > 0 || this.waiting.length === 0) continue
       const next = this.waiting.shift()!
       this.send(slot, next.task, 0, next.transfer, next)
+    }
+    if (this.projections.length === 0) return
+    // A worker busy finishing gets no projections (they would wait behind it), nor, while a
+    // finishing task waits, the projecting worker with the fewest bytes left (it takes that task next).
+    const projecting = this.slots.filter((slot) => slot.finishing === 0)
+    let draining: Slot | undefined
+    if (this.waiting.length > 0) for (const slot of projecting) if (!draining || slot.bytes < draining.bytes) draining = slot
+    for (;;) {
+      let slot: Slot | undefined
+      for (const other of projecting) if (other !== draining && other.bytes < this.queueBytes && (!slot || other.bytes < slot.bytes)) slot = other
+      const next = slot && this.projections.shift()
+      if (!next) return
+      this.send(slot!, next.task, next.cost, next.transfer, next)
     }
   }
 
@@ -375,7 +400,9 @@ async function summarizeInParallel(bytes: Buffer, workers: WorkerPool, settings:
   const finished: Array<Promise<unknown>> = []
   try {
     pool.broadcast({op: 'dump', dump, settings})
-    const plans = planSections(new JsonScanner(Buffer.from(dump.buffer, dump.byteOffset, dump.length)), pool, options.rangeBytes ?? RANGE_BYTES)
+    const rangeBytes = options.rangeBytes ?? RANGE_BYTES
+    pool.queueBytes = 4 * rangeBytes
+    const plans = planSections(new JsonScanner(Buffer.from(dump.buffer, dump.byteOffset, dump.length)), pool, rangeBytes)
     if (!plans) return undefined
     // The sections the dump lacks, as the one-thread path reports them (and its empty EDS table).
     const absent = selectAllSections({has: () => false, dumpWith: () => ({}) as never}, settings.filter, new Date(settings.now))

@@ -30,22 +30,35 @@ function project(scan: JsonScanner, keep: Projection, task: Extract<WorkerTask, 
   return out.take()
 }
 
-/** The section as the one-thread path projects it: "@type" first, then each kept member in order. */
+/**
+ * The section as the one-thread path projects it: "@type" first, then each kept member in order.
+ * Each chunk is decoded and dropped in turn (the garbage collector can then free its bytes while
+ * the next ones are decoded), and the text is joined once, instead of concatenating all the bytes
+ * first: the chunks, a copy of them and the text were alive together at the peak.
+ */
 function projectedSection(type: string, members: ProjectedMember[]): Json {
-  const parts: Uint8Array[] = [Buffer.from(`{"@type":${JSON.stringify(type)}`)]
-  const comma = Buffer.from(',')
+  const parts: string[] = [`{"@type":${JSON.stringify(type)}`]
   for (const member of members) {
-    parts.push(Buffer.from(`,${JSON.stringify(member.name)}:${member.list ? '[' : ''}`))
-    member.chunks.forEach((chunk, index) => parts.push(...(index > 0 ? [comma, chunk] : [chunk])))
-    if (member.list) parts.push(Buffer.from(']'))
+    parts.push(`,${JSON.stringify(member.name)}:${member.list ? '[' : ''}`)
+    const {chunks} = member
+    for (let index = 0; index < chunks.length; index++) {
+      if (index > 0) parts.push(',')
+      parts.push(Buffer.from(chunks[index].buffer, chunks[index].byteOffset, chunks[index].length).toString('utf8'))
+      chunks[index] = EMPTY
+    }
+    if (member.list) parts.push(']')
   }
-  parts.push(Buffer.from('}'))
+  parts.push('}')
+  const text = parts.join('')
+  parts.length = 0
   try {
-    return JSON.parse(Buffer.concat(parts).toString('utf8')) as Json
+    return JSON.parse(text) as Json
   } catch {
     throw new ScanDoubt(0)
   }
 }
+
+const EMPTY = new Uint8Array(0)
 
 /** The section's rows; its parsed text is garbage once this returns (rendering the rows allocates as much again). */
 function selectRows(scan: JsonScanner, run: RunSettings, task: Extract<WorkerTask, {op: 'finish'}>): unknown {

@@ -1,7 +1,7 @@
 import {goSortSliceWeakOrder} from '../render/go-sort.js'
 import {collectClusters, type ConfigDump} from './configdump.js'
 import {enumField, stringField, type Json} from './fields.js'
-import {clusterSortKey, clusterSortKeyLess, istioConfigNameOf, parseSubsetKey} from './istio-names.js'
+import {clusterSortKey, clusterSortKeyCompare, clusterSortKeyLess, type ClusterSortKey, istioConfigNameOf} from './istio-names.js'
 
 const CLUSTER_TYPES = ['STATIC', 'STRICT_DNS', 'LOGICAL_DNS', 'EDS', 'ORIGINAL_DST'] as const
 
@@ -34,16 +34,15 @@ export interface ClusterSummary {
   destinationRule: string
 }
 
-export function summarizeCluster(cluster: Json): ClusterSummary {
-  const name = stringField(cluster, 'name')
-  const key = parseSubsetKey(name)
+export function summarizeCluster(cluster: Json, key: ClusterSortKey = clusterSortKey(stringField(cluster, 'name'))): ClusterSummary {
+  // The sort key holds the parsed name already (an unparsed name: fqdn is the name, port 0, '' else).
   return {
-    name,
-    fqdn: key ? key.hostname : name,
-    port: key ? key.port : 0,
-    subset: key ? key.subset : '',
-    direction: key ? key.direction : '',
-    parsed: key !== undefined,
+    name: key.name,
+    fqdn: key.fqdn,
+    port: key.port,
+    subset: key.subset,
+    direction: key.direction,
+    parsed: key.parsed,
     // A custom `cluster_type` has no `type`, so it shows STATIC, as in istioctl.
     type: enumField(cluster, 'type', CLUSTER_TYPES),
     destinationRule: istioConfigNameOf(cluster),
@@ -60,7 +59,7 @@ export function selectClusters(dump: ConfigDump, filter: ClusterFilter): Selecte
   // istioctl sorts every cluster (Go's unstable sort.Slice), then filters: the order of tied keys
   // among the kept ones depends on the others, so all are sorted here too.
   const keyed = collectClusters(dump).map((cluster) => ({cluster, key: clusterSortKey(stringField(cluster, 'name'))}))
-  goSortSliceWeakOrder(keyed, (a, b) => clusterSortKeyLess(a.key, b.key))
-  const clusters = keyed.filter((entry) => matchCluster(filter, entry.key.name)).map((entry) => entry.cluster)
-  return {clusters, summaries: clusters.map(summarizeCluster)}
+  goSortSliceWeakOrder(keyed, (a, b) => clusterSortKeyLess(a.key, b.key), (a, b) => clusterSortKeyCompare(a.key, b.key))
+  const kept = keyed.filter((entry) => matchCluster(filter, entry.key.name))
+  return {clusters: kept.map((entry) => entry.cluster), summaries: kept.map((entry) => summarizeCluster(entry.cluster, entry.key))}
 }

@@ -3,7 +3,7 @@ import type {InputText} from '../input.js'
 import {goSortSliceWeakOrder} from '../render/go-sort.js'
 import {type ConfigDump, configDumpFromJson, type DumpOptions, parseConfigDumpInput, parseJsonText, section, startsAsConfigDump} from './configdump.js'
 import {arrayField, enumField, field, numberField, path, stringField, type Json} from './fields.js'
-import {clusterSortKey, clusterSortKeyLess, type ClusterSortKey} from './istio-names.js'
+import {clusterSortKey, clusterSortKeyCompare, clusterSortKeyLess, type ClusterSortKey} from './istio-names.js'
 
 /** envoy.config.core.v3.HealthStatus, in number order (absent = UNKNOWN). */
 export const HEALTH_STATUSES = ['UNKNOWN', 'HEALTHY', 'UNHEALTHY', 'DRAINING', 'TIMEOUT', 'DEGRADED'] as const
@@ -235,7 +235,7 @@ export function selectEdsEndpoints(dump: ConfigDump, filter: EndpointFilter): Se
       if (pruned) keyed.push({cla: pruned, key: clusterSortKey(stringField(pruned, 'cluster_name'))})
     }
   }
-  goSortSliceWeakOrder(keyed, (a, b) => clusterSortKeyLess(a.key, b.key))
+  goSortSliceWeakOrder(keyed, (a, b) => clusterSortKeyLess(a.key, b.key), (a, b) => clusterSortKeyCompare(a.key, b.key))
   const assignments = keyed.map((entry) => entry.cla)
   const rows: EdsEndpointRow[] = []
   for (const cla of assignments) {

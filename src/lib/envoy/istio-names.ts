@@ -57,11 +57,13 @@ export interface ClusterSortKey {
   port: number
   direction: string
   name: string
+  /** Whether the name is a subset key (parseSubsetKey), so that the summary need not parse it again. */
+  parsed: boolean
 }
 
 export function clusterSortKey(name: string): ClusterSortKey {
   const key = parseSubsetKey(name)
-  return key ? {fqdn: key.hostname, subset: key.subset, port: key.port, direction: key.direction, name} : {fqdn: name, subset: '', port: 0, direction: '', name}
+  return key ? {fqdn: key.hostname, subset: key.subset, port: key.port, direction: key.direction, name, parsed: true} : {fqdn: name, subset: '', port: 0, direction: '', name, parsed: false}
 }
 
 
@@ -75,4 +77,13 @@ export function clusterSortKeyLess(a: ClusterSortKey, b: ClusterSortKey): boolea
   if (a.subset !== b.subset) return a.subset < b.subset
   if (a.port !== b.port) return a.port < b.port
   return a.direction < b.direction
+}
+
+/** clusterSortKeyLess as a three-way comparison (-1, 0 for a tie, 1), for goSortSliceWeakOrder. */
+export function clusterSortKeyCompare(a: ClusterSortKey, b: ClusterSortKey): number {
+  if (a.fqdn !== b.fqdn) return a.fqdn < b.fqdn ? -1 : 1
+  if (a.subset !== b.subset) return a.subset < b.subset ? -1 : 1
+  if (a.port !== b.port) return a.port < b.port ? -1 : 1
+  if (a.direction !== b.direction) return a.direction < b.direction ? -1 : 1
+  return 0
 }

@@ -28,8 +28,9 @@ export function goSortSlice<T>(items: T[], less: (a: T, b: T) => boolean): T[] {
  * Go's result and the engine's native sort (about twice as fast on 30,000 clusters) is used; when
  * any two tie, only Go's algorithm gives istioctl's order, and the port runs on the original order.
  */
-export function goSortSliceWeakOrder<T>(items: T[], less: (a: T, b: T) => boolean): T[] {
-  const sorted = items.slice().sort((a, b) => (less(a, b) ? -1 : less(b, a) ? 1 : 0))
+export function goSortSliceWeakOrder<T>(items: T[], less: (a: T, b: T) => boolean, compare?: (a: T, b: T) => number): T[] {
+  // `compare` (the same order, three-way) saves the native sort a second call of `less` per comparison.
+  const sorted = items.slice().sort(compare ?? ((a, b) => (less(a, b) ? -1 : less(b, a) ? 1 : 0)))
   for (let i = 1; i < sorted.length; i++) {
     if (!less(sorted[i - 1], sorted[i])) return goSortSlice(items, less)
   }
