@@ -174,29 +174,37 @@ function classify(error: unknown, signal: AbortSignal, phase: 'headers' | 'body'
  */
 export function looksCutOffJson(contentType: string | undefined, body: string | Buffer): boolean {
   const declaredJson = contentType !== undefined && /json/i.test(contentType)
-  if (typeof body !== 'string') return bytesLookCutOff(declaredJson, body)
-  const trimmed = body.trimEnd()
-  if (!declaredJson && !/^\s*[[{]/.test(trimmed.slice(0, 64))) return false
-  if (trimmed === '') return false
-  const first = trimmed.trimStart()[0]
-  const last = trimmed[trimmed.length - 1]
-  if (first === '{') return last !== '}'
-  if (first === '[') return last !== ']'
+  const ends = typeof body === 'string' ? textEnds(body) : byteEnds(body)
+  if (ends === undefined) return false
+  const {open, close, openAt} = ends
+  if (!declaredJson && !(openAt < 64 && (open === '{' || open === '['))) return false
+  if (open === '{') return close !== '}'
+  if (open === '[') return close !== ']'
   return false
+}
+
+/** A body's first and last non-space characters and where the first is; undefined when it is all space. */
+interface BodyEnds {
+  open: string
+  close: string
+  openAt: number
+}
+
+function textEnds(body: string): BodyEnds | undefined {
+  const trimmed = body.trimEnd()
+  if (trimmed === '') return undefined
+  const openAt = trimmed.length - trimmed.trimStart().length
+  return {open: trimmed[openAt], close: trimmed[trimmed.length - 1], openAt}
 }
 
 const isSpaceByte = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09 || c === 0x0b || c === 0x0c
 
-/** looksCutOffJson on the bytes, reading only their ends: a body scanned as bytes is never decoded whole. */
-function bytesLookCutOff(declaredJson: boolean, body: Buffer): boolean {
+/** textEnds on the bytes, reading only their ends: a body scanned as bytes is never decoded whole. */
+function byteEnds(body: Buffer): BodyEnds | undefined {
   let first = body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf ? 3 : 0 // a BOM, which trimStart() drops
   while (first < body.length && isSpaceByte(body[first])) first++
   let last = body.length - 1
   while (last >= first && isSpaceByte(body[last])) last--
-  if (last < first) return false
-  const open = body[first]
-  if (!declaredJson && !(first < 64 && (open === 0x7b || open === 0x5b))) return false
-  if (open === 0x7b) return body[last] !== 0x7d
-  if (open === 0x5b) return body[last] !== 0x5d
-  return false
+  if (last < first) return undefined
+  return {open: String.fromCharCode(body[first]), close: String.fromCharCode(body[last]), openAt: first}
 }
