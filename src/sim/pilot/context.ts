@@ -115,11 +115,9 @@ export function mtlsMode(ctx: PushContext, pod: SimPod, port: number): MtlsMode 
 }
 
 /**
- * pilot/pkg/model/sidecar.go: the workload's Sidecar (selector) or else the namespace's one without
- * selector, or the root namespace's; egress hosts `ns/host` ("." is the Sidecar's namespace, "*"
- * any) narrow the services a proxy gets clusters and routes for.
+ * pilot/pkg/model/sidecar.go: the Sidecar resource that applies to a workload: its namespace's one
+ * selecting it, else its namespace's one without selector, else the root namespace's.
  */
-/** The Sidecar resource that applies to a workload: its namespace's selecting one, its namespace's default, the root namespace's default. */
 function sidecarFor(ctx: PushContext, pod: SimPod): IstioConfig | undefined {
   const sidecars = byKind(ctx, 'Sidecar')
   const selectorOf = (sc: IstioConfig) => (sc.spec.workloadSelector as J | undefined)?.labels as Record<string, string> | undefined
@@ -140,6 +138,10 @@ export function sidecarScopeKey(ctx: PushContext, pod: SimPod): string {
   return `${pod.namespace}\n${sc ? `${sc.metadata.namespace}/${sc.metadata.name}` : ''}`
 }
 
+/**
+ * The services a proxy gets clusters and routes for: its Sidecar's egress hosts `ns/host` ("." is
+ * the Sidecar's namespace, "*" any) narrow them; without a Sidecar, all.
+ */
 export function sidecarScope(ctx: PushContext, pod: SimPod): (svc: SimService) => boolean {
   const sc = sidecarFor(ctx, pod)
   if (!sc) return () => true

@@ -2,8 +2,6 @@
 // in, resources out); the push and ACK machinery lives in src/sim/xds.ts.
 import type {MeshView} from '../envoy-config.js'
 import type {SimPod} from '../model.js'
-
-type J = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
 import {inboundClusters, outboundClusters, specialClusters} from './clusters.js'
 import {sidecarScopeKey, type PushContext} from './context.js'
 import {gatewayListeners, sidecarListeners, sidecarOutboundListeners} from './listeners.js'
@@ -11,6 +9,8 @@ import {gatewayRoutes, sidecarRoutes} from './routes.js'
 import {isWaypointProxy, waypointConfig} from './waypoint.js'
 
 export {pushContext, type PushContext} from './context.js'
+
+type J = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /** What every sidecar of one SidecarScope shares (context.ts sidecarScopeKey). */
 export interface SidecarOutbound {
