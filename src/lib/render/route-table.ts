@@ -10,27 +10,28 @@ export interface RouteTableOptions {
   withName?: boolean
 }
 
-/**
- * The MATCH and VIRTUAL SERVICE cells of an entry. A virtual host without routes answers 404 to
- * everything: istioctl shows it as "/*" and "404".
- */
-function entryCells(entry: RouteConfigSummary['entries'][number]): {virtualHost: string; domains: string[]; match: string; virtualService: string} {
-  return entry.match === null ? {...entry, match: '/*', virtualService: '404'} : {...entry, match: formatRouteMatch(entry.match)}
-}
-
 /** `proxy-config route`, laid out as istioctl's (tabwriter padding 5). */
 export function renderRouteTable(summaries: readonly RouteConfigSummary[], options: RouteTableOptions = {}): string {
-  const rows = summaries.map((summary) => ({...summary, entries: summary.entries.map(entryCells)}))
   const verbose = options.verbose ?? true
   const lines: string[][] = [verbose ? ['NAME', 'VHOST NAME', 'DOMAINS', 'MATCH', 'VIRTUAL SERVICE'] : ['NAME', 'VIRTUAL HOSTS']]
-  for (const row of rows) {
-    const name = options.withName ? `route/${row.name}` : row.name
+  // The entries of one virtual host share its domains array: the DOMAINS cell is worked out once
+  // per virtual host, not once per route (tens of thousands of rows on a large dump).
+  let domains: readonly string[] | undefined
+  let domainsCell = ''
+  for (const summary of summaries) {
+    const name = options.withName ? `route/${summary.name}` : summary.name
     if (!verbose) {
-      lines.push([name, String(row.virtualHosts)])
+      lines.push([name, String(summary.virtualHosts)])
       continue
     }
-    for (const entry of row.entries) {
-      lines.push([name, entry.virtualHost, describeRouteDomains(entry.domains), entry.match, entry.virtualService])
+    for (const entry of summary.entries) {
+      if (entry.domains !== domains) {
+        domains = entry.domains
+        domainsCell = describeRouteDomains(domains)
+      }
+      // A virtual host without routes answers 404 to everything: istioctl shows it as "/*" and "404".
+      if (entry.match === null) lines.push([name, entry.virtualHost, domainsCell, '/*', '404'])
+      else lines.push([name, entry.virtualHost, domainsCell, formatRouteMatch(entry.match), entry.virtualService])
     }
   }
   return tabwriteRows(lines, {padding: 5})
