@@ -162,6 +162,13 @@ function shared(bytes: Buffer): Uint8Array {
   return copy
 }
 
+/**
+ * The order in which queued projections go out. EDS first: its finishing task is the longest and
+ * can only start once all its ranges are back, so the worker that takes it starts it while the other
+ * still projects the clusters and routes (in dump order, EDS comes after the clusters).
+ */
+const PROJECT_FIRST: readonly PrintedKind[] = ['Endpoints', 'Clusters', 'Routes', 'Listeners', 'Bootstrap', 'Secrets']
+
 type Slot = {worker: Worker; bytes: number; running: number; finishing: number}
 type Waiting = {task: WorkerTask & {id: number}; cost: number; transfer: ArrayBuffer[]; resolve: (reply: WorkerReply) => void; reject: (error: unknown) => void}
 
@@ -232,7 +239,11 @@ class Pool implements WorkerPool {
   project(task: WorkerTask & {id: number}, bytes: number): Promise<WorkerReply> {
     if (this.failure !== undefined) return Promise.reject(this.failure)
     return new Promise((resolve, reject) => {
-      this.projections.push({task, cost: bytes, transfer: [], resolve, reject})
+      // Queued by section (PROJECT_FIRST), in dump order within one.
+      const rank = PROJECT_FIRST.indexOf((task as {kind: PrintedKind}).kind)
+      let at = this.projections.length
+      while (at > 0 && PROJECT_FIRST.indexOf((this.projections[at - 1].task as {kind: PrintedKind}).kind) > rank) at--
+      this.projections.splice(at, 0, {task, cost: bytes, transfer: [], resolve, reject})
       this.pump()
     })
   }
