@@ -8,7 +8,7 @@ import {describe, expect, it} from 'vitest'
 
 // @ts-expect-error: a plain .mjs module without types (the bench generator)
 import {generateDump} from '../../bench/gen-dump.mjs'
-import {prestartWorkers, summarizeAll} from '../../src/lib/envoy/all-parallel.js'
+import {type HeldInput, prestartWorkers, summarizeAll} from '../../src/lib/envoy/all-parallel.js'
 import {type AllFilter, selectAllSections} from '../../src/lib/envoy/all-sections.js'
 import {bootstrapSection, summarizeBootstrap} from '../../src/lib/envoy/bootstrap.js'
 import {selectClusters} from '../../src/lib/envoy/clusters.js'
@@ -192,6 +192,18 @@ describe('fast path and full parse print the same tables', () => {
     expect(many.text).toBe(renderAllSummary(selectAllSections(sectionSourceOf(parseConfigDump(text, 'dump.json')), filter, NOW), options))
     if (wantRows) expect(many.sections).toEqual(one.sections)
     else expect(many.sections.missing).toEqual(one.sections.missing)
+    // Given a way to read the dump again, the parallel path lets go of it once it is projected.
+    const held: HeldInput = {input: inputFromBytes(Buffer.from(text), 'dump.json')}
+    let rereads = 0
+    const reread = async () => {
+      rereads++
+      return inputFromBytes(Buffer.from(text), 'dump.json')
+    }
+    const released = await summarizeAll(held, filter, {...options, parallelMinBytes: 0, rangeBytes: 2048, cores: 2, workerUrl: WORKER_URL, reread})
+    expect(released.text).toBe(one.text)
+    expect(released.workers).toBe(2)
+    expect(held.input).toBeUndefined()
+    expect(rereads).toBe(0)
     return many
   }
 
@@ -229,12 +241,23 @@ describe('fast path and full parse print the same tables', () => {
     ['a section type repeated', (text) => text.replace('"configs": [', `"configs": [{"@type": "type.googleapis.com/envoy.admin.v3.ClustersConfigDump", "static_clusters": []},`)],
     ['garbage in a projected value', (text) => text.replace('"type": "EDS"', '"type": EDS')],
     ['a truncated dump', (text) => text.slice(0, text.length - 300)],
-  ])('on worker threads, leaves a doubtful dump to one thread, which says the same (%s)', async (_, spoil) => {
+  ])('on worker threads, leaves a doubtful dump to one thread, which says the same (%s)', async (spoiled, spoil) => {
     const text = spoil(generated)
     const options = {withHeaders: true, verbose: true, wantRows: false, now: NOW}
     const one = await outcomeOf(() => summarizeAll(inputFromBytes(Buffer.from(text), 'dump.json'), {}, {...options, cores: 1}))
     const many = await outcomeOf(() => summarizeAll(inputFromBytes(Buffer.from(text), 'dump.json'), {}, {...options, parallelMinBytes: 0, rangeBytes: 2048, cores: 2, workerUrl: WORKER_URL}))
     expect(many).toBe(one)
+    // The same when the dump may be let go of: a doubt found after that (the garbage, found when the
+    // projected text is parsed) has the one-thread path read the dump again.
+    let rereads = 0
+    const reread = async () => {
+      rereads++
+      return inputFromBytes(Buffer.from(text), 'dump.json')
+    }
+    const held: HeldInput = {input: inputFromBytes(Buffer.from(text), 'dump.json')}
+    expect(await outcomeOf(() => summarizeAll(held, {}, {...options, parallelMinBytes: 0, rangeBytes: 2048, cores: 2, workerUrl: WORKER_URL, reread}))).toBe(one)
+    expect(rereads).toBe(held.input === undefined ? 1 : 0)
+    if (spoiled === 'garbage in a projected value') expect(rereads).toBe(1)
   })
 
   it.each<[string, (text: string) => string]>([

@@ -4,7 +4,7 @@ import {ProxyCommand} from '../../lib/proxy-command.js'
 import {filterAllDump, hasAllFilter} from '../../lib/envoy/all-dump.js'
 import {clockOf} from '../../lib/snapshot/replay.js'
 import {selectAllSections, type AllSections} from '../../lib/envoy/all-sections.js'
-import {prestartWorkers, summarizeAll} from '../../lib/envoy/all-parallel.js'
+import {holdInput, prestartWorkers, summarizeAll} from '../../lib/envoy/all-parallel.js'
 import {parseConfigDump, sectionSourceOf} from '../../lib/envoy/configdump.js'
 import {checkListenerType} from '../../lib/envoy/listeners.js'
 import {AdminPath} from '../../lib/envoy/source.js'
@@ -47,11 +47,12 @@ Sections missing from the dump are left out with a note on stderr (istioctl abor
     const ctx = this.runContext()
     // A large -f file: the worker threads of summarizeAll boot while it is read.
     const workers = this.tableOutput ? prestartWorkers(flags.file) : undefined
-    const input = await this.loadProxyText(AdminPath.withEds).catch(async (error: unknown) => {
+    const held = await holdInput(() => this.loadProxyText(AdminPath.withEds)).catch(async (error: unknown) => {
       await workers?.close()
       throw error
     })
     if (!this.tableOutput) {
+      const input = held.input!
       // Parsed first so garbage is still exit 6.
       const dump = parseConfigDump(input.text, input.origin)
       if (hasAllFilter(flags)) this.write(renderDump(filterAllDump(dump, flags), this.outputFormat as 'json' | 'yaml', this.notice))
@@ -62,8 +63,12 @@ Sections missing from the dump are left out with a note on stderr (istioctl abor
       const {missing, ...sections} = selectAllSections(sectionSourceOf(dump), flags, new Date(clockOf(ctx)))
       return {...sections, missingSections: missing}
     }
-    const {sections: {missing, ...sections}, text} = await summarizeAll(input, flags, {withHeaders: flags['with-headers'], verbose: flags.verbose, wantRows: this.jsonEnabled(), withoutBootstrap: flags['no-headers'], now: new Date(clockOf(ctx)), workers})
-    if (missing.length > 0) ctx.note(`${input.origin}: no ${missing.join(', ')} section in this dump; left out`)
+    const origin = held.input!.origin
+    // With workers (a large regular file), summarizeAll frees the dump once it is projected (only
+    // `held` refers to it), and reads the file again if it needs the one-thread path after that.
+    const reread = workers && (() => this.loadProxyText(AdminPath.withEds))
+    const {sections: {missing, ...sections}, text} = await summarizeAll(held, flags, {withHeaders: flags['with-headers'], verbose: flags.verbose, wantRows: this.jsonEnabled(), withoutBootstrap: flags['no-headers'], now: new Date(clockOf(ctx)), workers, reread})
+    if (missing.length > 0) ctx.note(`${origin}: no ${missing.join(', ')} section in this dump; left out`)
     this.writeTable(text)
     return {...sections, missingSections: missing}
   }

@@ -1,5 +1,7 @@
 import {statSync} from 'node:fs'
 import {availableParallelism} from 'node:os'
+import {setFlagsFromString} from 'node:v8'
+import {runInNewContext} from 'node:vm'
 import {Worker} from 'node:worker_threads'
 
 import type {InputText} from '../input.js'
@@ -21,6 +23,9 @@ import {TABLE_PROJECTIONS} from './table-projections.js'
  * all ranges of a section are back, one worker parses the section's projected text natively,
  * selects and renders its table with the same code as the one-thread path, and sends back only the
  * text (and the rows for --json). Nothing but the raw bytes is ever decoded on the main thread.
+ * For a file (AllOptions.reread), every thread lets go of the dump once all ranges are projected,
+ * and only then are the projected sections finished, so that the dump and the parsed sections are
+ * never in memory together.
  *
  * Output is the same either way (test/unit/fastpath-equivalence.test.ts runs both); anything
  * unusual (the scan doubts, a section type repeated, a worker error, bad data) takes the one-thread
@@ -75,8 +80,10 @@ export type WorkerTask =
    * splitElements, [begin, stop) (list), or the one value at `begin` that ends at `stop`.
    */
   | {op: 'project'; id: number; kind: PrintedKind; member: string; begin: number; stop: number; list: boolean}
-  /** Select and render section `kind`: from its projected members, or (raw) by parsing its bytes. */
-  | {op: 'finish'; id: number; kind: PrintedKind; type: string; members?: ProjectedMember[]; raw?: [begin: number, end: number]}
+  /** Select and render section `kind`: from its projected members, or (raw) by parsing a copy of its bytes. */
+  | {op: 'finish'; id: number; kind: PrintedKind; type: string; members?: ProjectedMember[]; raw?: Uint8Array}
+  /** Every projection is done: drop the dump (the main thread lets go of it too). */
+  | {op: 'release'}
 
 export type WorkerReply = {id: number; error: string} | {id: number; error?: undefined; bytes?: Uint8Array; text?: string; rows?: unknown}
 
@@ -105,6 +112,13 @@ export interface AllOptions {
   workerUrl?: URL
   /** Workers from prestartWorkers (closed when done). */
   workers?: WorkerPool
+  /**
+   * Reads the dump again (a -f file). With it and the input passed in a holder (holdInput), the
+   * dump's ~150 MB are freed once the workers have projected it, instead of staying for the rest of
+   * the run beside everything the workers parse and render; the one-thread path, should it be
+   * needed after that (bad data), reads the file again.
+   */
+  reread?: () => Promise<InputText>
 }
 
 export interface WorkerPool {
@@ -112,22 +126,22 @@ export interface WorkerPool {
   close(): Promise<void>
 }
 
-export async function summarizeAll(input: InputText, filter: AllFilter, options: AllOptions): Promise<AllOutput> {
+export async function summarizeAll(input: InputText | HeldInput, filter: AllFilter, options: AllOptions): Promise<AllOutput> {
   const now = options.now ?? new Date()
-  const bytes = input.bytes ?? Buffer.from(input.text, 'utf8')
-  const large = bytes.length >= (options.parallelMinBytes ?? PARALLEL_MIN_BYTES)
+  const held: HeldInput = 'origin' in input ? {input} : input
+  const large = inputSize(held) >= (options.parallelMinBytes ?? PARALLEL_MIN_BYTES)
   // On one core (e.g. under taskset) workers only add their start-up.
   const cores = options.cores ?? availableParallelism()
   const pool = options.workers ?? (large && cores > 1 ? new Pool(cores, options.workerUrl ?? WORKER_URL) : undefined)
   try {
     if (pool && large) {
-      const parallel = await summarizeInParallel(bytes, pool, {origin: input.origin, filter, now: now.getTime(), verbose: options.verbose, wantRows: options.wantRows}, options)
+      const parallel = await summarizeInParallel(held, pool, {origin: inputOrigin(held), filter, now: now.getTime(), verbose: options.verbose, wantRows: options.wantRows}, options)
       if (parallel) return parallel
       // The workers may still have ranges queued (all are sent at once): stop them before the
       // one-thread path needs the cores.
       await pool.close()
     }
-    const sections = selectAllSections(sectionSource(input), filter, now)
+    const sections = selectAllSections(sectionSource(held.input ?? (await options.reread!())), filter, now)
     return {sections, text: renderAllSummary(sections, options), workers: 0}
   } finally {
     await pool?.close()
@@ -152,6 +166,29 @@ export function prestartWorkers(file: string | undefined, options: Pick<AllOptio
     return undefined
   }
   return new Pool(cores, options.workerUrl ?? WORKER_URL)
+}
+
+/**
+ * The input, until the parallel path lets go of it (AllOptions.reread). Its memory is only freed
+ * if nothing else refers to it, and a suspended async function can keep a reference in a variable
+ * it no longer uses (or even in a temporary): only this holder is passed around, and each use of
+ * the input is a function call of its own (inputSize, inputOrigin, startProjections).
+ */
+export interface HeldInput {
+  input?: InputText
+}
+
+/** `load()`'s input in a holder, awaited in a frame of its own (which ends), for summarizeAll. */
+export async function holdInput(load: () => Promise<InputText>): Promise<HeldInput> {
+  return {input: await load()}
+}
+
+function inputSize(held: HeldInput): number {
+  return held.input!.bytes?.length ?? Buffer.byteLength(held.input!.text, 'utf8')
+}
+
+function inputOrigin(held: HeldInput): string {
+  return held.input!.origin
 }
 
 /** The bytes in shared memory (as read by readInputText for large files; else copied once). */
@@ -296,7 +333,7 @@ class Pool implements WorkerPool {
 interface SectionPlan {
   kind: PrintedKind
   type: string
-  raw?: [number, number]
+  raw?: Uint8Array
   members?: Array<{name: string; list: boolean; chunks: Array<Promise<Uint8Array>>}>
   /** Bytes of dump behind it. */
   size: number
@@ -369,7 +406,8 @@ function planSections(scanner: JsonScanner, pool: Pool, rangeBytes: number): Map
       for (const {name, at} of early) planMember(kind, keep, name, at, before)
       plans.set(kind, {kind, type, members: [...before, ...members], size: end - begin})
     } else {
-      plans.set(kind, {kind, type, raw: [begin, end], size: end - begin})
+      // A copy, transferred to the worker that parses it: the dump may be gone by then.
+      plans.set(kind, {kind, type, raw: new Uint8Array(scanner.bytes.subarray(begin, end)), size: end - begin})
     }
     return end
   }
@@ -396,25 +434,58 @@ function planSections(scanner: JsonScanner, pool: Pool, rangeBytes: number): Map
  */
 const FINISH_COST: Record<PrintedKind, number> = {Endpoints: 110, Clusters: 160, Routes: 65, Listeners: 30, Bootstrap: 30, Secrets: 30}
 
-async function finish(pool: Pool, plan: SectionPlan): Promise<WorkerReply> {
-  if (plan.raw) return pool.finish({op: 'finish', id: pool.id(), kind: plan.kind, type: plan.type, raw: plan.raw}, plan.size * FINISH_COST[plan.kind], [])
+/** `after`: what a projected section waits for besides its own chunks. */
+async function finish(pool: Pool, plan: SectionPlan, after?: Promise<void>): Promise<WorkerReply> {
+  if (plan.raw) return pool.finish({op: 'finish', id: pool.id(), kind: plan.kind, type: plan.type, raw: plan.raw}, plan.size * FINISH_COST[plan.kind], [plan.raw.buffer as ArrayBuffer])
   const members: ProjectedMember[] = []
   for (const member of plan.members!) members.push({name: member.name, list: member.list, chunks: await Promise.all(member.chunks)})
+  await after
   const chunks = members.flatMap((member) => member.chunks)
   const projected = chunks.reduce((sum, chunk) => sum + chunk.length, 0)
   return pool.finish({op: 'finish', id: pool.id(), kind: plan.kind, type: plan.type, members}, projected * FINISH_COST[plan.kind], chunks.map((chunk) => chunk.buffer as ArrayBuffer))
 }
 
-async function summarizeInParallel(bytes: Buffer, workers: WorkerPool, settings: RunSettings, options: AllOptions): Promise<AllOutput | undefined> {
-  const dump = shared(bytes)
+/** Shares the dump with the workers and plans its sections (no reference to the dump outlives it). */
+function startProjections(held: HeldInput, pool: Pool, settings: RunSettings, rangeBytes: number): Map<PrintedKind, SectionPlan> | undefined {
+  const dump = shared(held.input!.bytes ?? Buffer.from(held.input!.text, 'utf8'))
+  pool.broadcast({op: 'dump', dump, settings})
+  pool.queueBytes = 4 * rangeBytes
+  return planSections(new JsonScanner(Buffer.from(dump.buffer, dump.byteOffset, dump.length)), pool, rangeBytes)
+}
+
+/**
+ * A full garbage collection of this thread's heap, so that its reference to the dump's shared
+ * memory is gone now (the ~150 MB are freed once no thread has one): the main thread allocates next
+ * to nothing while the workers finish, so V8 would not collect it before the process ends, nor
+ * would a worker soon. Node exposes V8's `gc` only behind this flag, to contexts created after it
+ * is set, such as this one.
+ */
+export function collectGarbage(): void {
+  setFlagsFromString('--expose-gc')
+  ;(runInNewContext('gc') as () => void)()
+}
+
+async function summarizeInParallel(held: HeldInput, workers: WorkerPool, settings: RunSettings, options: AllOptions): Promise<AllOutput | undefined> {
   const pool = workers as Pool
   const finished: Array<Promise<unknown>> = []
   try {
-    pool.broadcast({op: 'dump', dump, settings})
-    const rangeBytes = options.rangeBytes ?? RANGE_BYTES
-    pool.queueBytes = 4 * rangeBytes
-    const plans = planSections(new JsonScanner(Buffer.from(dump.buffer, dump.byteOffset, dump.length)), pool, rangeBytes)
+    const plans = startProjections(held, pool, settings, options.rangeBytes ?? RANGE_BYTES)
     if (!plans) return undefined
+    // With reread, the dump is let go of once every projection is back, and the projected sections
+    // are finished only then: finished while the cluster ranges were still projected, EDS and routes
+    // made the peak, ~150 MB higher with the dump than after it (the sections parsed whole, from
+    // copies, finish whenever a worker is free).
+    let released: Promise<void> | undefined
+    if (options.reread) {
+      const projected = [...plans.values()].flatMap((plan) => (plan.members ?? []).flatMap((member) => member.chunks))
+      released = Promise.all(projected).then(() => {
+        held.input = undefined
+        pool.broadcast({op: 'release'})
+        collectGarbage()
+      })
+      // A failed projection fails its section too, which is handled below.
+      released.catch(() => undefined)
+    }
     // The sections the dump lacks, as the one-thread path reports them (and its empty EDS table).
     const absent = selectAllSections({has: () => false, dumpWith: () => ({}) as never}, settings.filter, new Date(settings.now))
     const sections: AllSections = {...absent, missing: absent.missing.filter((kind) => !isPrinted(kind) || !plans.has(kind))}
@@ -422,7 +493,7 @@ async function summarizeInParallel(bytes: Buffer, workers: WorkerPool, settings:
     for (const plan of plans.values()) {
       const part = PART_OF_KIND[plan.kind]
       finished.push(
-        finish(pool, plan).then((reply) => {
+        finish(pool, plan, released).then((reply) => {
           parts[part.index] = [parts[part.index][0], (reply as {text?: string}).text]
           ;(sections as unknown as Record<string, unknown>)[part.field] = (reply as {rows?: unknown}).rows ?? (plan.kind === 'Endpoints' ? [] : undefined)
         }),

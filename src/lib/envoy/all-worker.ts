@@ -4,7 +4,7 @@
 import {parentPort} from 'node:worker_threads'
 
 import {renderAllParts} from '../render/all-summary.js'
-import {PART_OF_KIND, type ProjectedMember, type RunSettings, type WorkerReply, type WorkerTask} from './all-parallel.js'
+import {collectGarbage, PART_OF_KIND, type ProjectedMember, type RunSettings, type WorkerReply, type WorkerTask} from './all-parallel.js'
 import {selectAllSections} from './all-sections.js'
 import {configDumpFromJson, type SectionKind} from './configdump.js'
 import type {Json} from './fields.js'
@@ -60,17 +60,26 @@ function projectedSection(type: string, members: ProjectedMember[]): Json {
 
 const EMPTY = new Uint8Array(0)
 
+function parseRaw(bytes: Uint8Array): Json {
+  try {
+    return JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8')) as Json
+  } catch {
+    throw new ScanDoubt(0)
+  }
+}
+
 /** The section's rows; its parsed text is garbage once this returns (rendering the rows allocates as much again). */
-function selectRows(scan: JsonScanner, run: RunSettings, task: Extract<WorkerTask, {op: 'finish'}>): unknown {
-  const section = task.raw ? (scan.parse(task.raw[0], task.raw[1]) as Json) : projectedSection(task.type, task.members!)
+function selectRows(run: RunSettings, task: Extract<WorkerTask, {op: 'finish'}>): unknown {
+  const section = task.raw ? parseRaw(task.raw) : projectedSection(task.type, task.members!)
   const dump = configDumpFromJson({configs: [section]}, run.origin)
   return selectAllSections({has: (kind: SectionKind) => kind === task.kind, dumpWith: () => dump}, run.filter, new Date(run.now))[PART_OF_KIND[task.kind].field]
 }
 
-function finish(scan: JsonScanner, run: RunSettings, task: Extract<WorkerTask, {op: 'finish'}>): {text?: string; rows?: unknown} {
-  const rows = selectRows(scan, run, task)
-  // The projected chunks were transferred here for this task only.
+function finish(run: RunSettings, task: Extract<WorkerTask, {op: 'finish'}>): {text?: string; rows?: unknown} {
+  const rows = selectRows(run, task)
+  // The projected chunks (or the raw copy) were transferred here for this task only.
   task.members = undefined
+  task.raw = undefined
   const part = PART_OF_KIND[task.kind]
   return {text: renderAllParts({[part.field]: rows}, {verbose: run.verbose})[part.index][1], rows: run.wantRows ? rows : undefined}
 }
@@ -81,6 +90,11 @@ parentPort?.on('message', (task: WorkerTask) => {
     settings = task.settings
     return
   }
+  if (task.op === 'release') {
+    scanner = undefined
+    collectGarbage()
+    return
+  }
   let reply: WorkerReply
   try {
     if (task.op === 'project') {
@@ -89,7 +103,7 @@ parentPort?.on('message', (task: WorkerTask) => {
       parentPort!.postMessage({id: task.id, bytes} satisfies WorkerReply, [bytes.buffer as ArrayBuffer])
       return
     }
-    reply = {id: task.id, ...finish(scanner!, settings!, task)}
+    reply = {id: task.id, ...finish(settings!, task)}
   } catch (error) {
     reply = {id: task.id, error: String(error)}
   }
