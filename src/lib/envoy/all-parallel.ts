@@ -481,7 +481,8 @@ async function summarizeInParallel(held: HeldInput, workers: WorkerPool, setting
       released = Promise.all(projected).then(() => {
         held.input = undefined
         pool.broadcast({op: 'release'})
-        collectGarbage()
+        // After the finishing tasks waiting for this have been sent (they are sent from microtasks).
+        setImmediate(collectGarbage)
       })
       // A failed projection fails its section too, which is handled below.
       released.catch(() => undefined)
