@@ -6,6 +6,7 @@ import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 import {
+  certificateCache,
   certsEndpointRows,
   compareRoots,
   formatTimeLeft,
@@ -93,6 +94,17 @@ describe('certificates of SDS secrets', () => {
     const rows = secretCertificateRows(requireSection(parseConfigDump(JSON.stringify(dump), 'x'), 'Secrets'), {now: AT})
     expect(rows.map((row) => [row.role, row.signedByNext])).toEqual([['leaf', false], ['root', false], ['intermediate', undefined]])
     expect(renderCertificateTable(rows)).toContain('1/3 (not signed by next)')
+  })
+
+  it('rows read through a run\'s certificate cache equal fresh ones, each distinct certificate parsed once', () => {
+    const cache = certificateCache()
+    const sections = ['catalog.secrets.json', 'sleep.secrets.json', 'catalog.secrets.json'].map((name) => requireSection(parseConfigDump(read(name), name), 'Secrets'))
+    for (const [at, warn] of [[AT, 86_400], [new Date('2026-05-20T00:00:00Z'), undefined]] as const) {
+      for (const secrets of sections) expect(secretCertificateRows(secrets, {now: at, warnWithinSeconds: warn}, cache)).toEqual(secretCertificateRows(secrets, {now: at, warnWithinSeconds: warn}))
+    }
+    const distinct = new Set(sections.flatMap((secrets) => secretCertificateRows(secrets, {now: AT}).map((row) => row.sha256)))
+    expect(cache.size).toBe(distinct.size)
+    expect(cache.size).toBeLessThan(sections.flatMap((secrets) => secretCertificateRows(secrets, {now: AT})).length)
   })
 
   it('judges the clock and the window: expiring within 24h, expired, not yet valid', () => {

@@ -6,6 +6,7 @@ import {describe, expect, it} from 'vitest'
 import {parseConfigDump} from '../../src/lib/envoy/configdump.js'
 import {
   hostEndpointRow,
+  hostServesTraffic,
   localityToString,
   matchLbEndpoint,
   parseEndpointInput,
@@ -61,6 +62,25 @@ describe('/clusters?format=json rows (istioctl proxy-config endpoint)', () => {
     expect(hostEndpointRow({address: {pipe: {path: '/sock'}}, health_status: {eds_health_status: 4}}, 'c')).toMatchObject({address: 'unix:///sock', port: 0, status: 'TIMEOUT'})
     expect(hostEndpointRow({address: {envoy_internal_address: {server_listener_name: 'l', endpoint_id: 'e'}}}, 'c').address).toBe('envoy://l/e')
     expect(hostEndpointRow({health_status: {failed_outlier_check: true}}, 'c')).toMatchObject({address: 'unknown', failedOutlierCheck: true})
+  })
+
+  it('hostServesTraffic judges a host as its row does (HEALTHY and not ejected), camelCase and numeric statuses too', () => {
+    const hosts = [
+      {health_status: {eds_health_status: 'HEALTHY'}},
+      {health_status: {eds_health_status: 1}},
+      {healthStatus: {edsHealthStatus: 'HEALTHY'}},
+      {health_status: {eds_health_status: 'HEALTHY', failed_outlier_check: true}},
+      {health_status: {eds_health_status: 'UNHEALTHY'}},
+      {health_status: {eds_health_status: 'DRAINING'}},
+      {health_status: {}},
+      {},
+    ]
+    const judged = hosts.map((host) => hostServesTraffic(host))
+    expect(judged).toEqual([true, true, true, false, false, false, false, false])
+    expect(judged).toEqual(hosts.map((host) => {
+      const row = hostEndpointRow(host, 'c')
+      return row.status === 'HEALTHY' && !row.failedOutlierCheck
+    }))
   })
 
   it('renders the golden table: sorted by address, port, cluster; port-less endpoints without ":0"', () => {

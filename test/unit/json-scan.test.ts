@@ -79,6 +79,40 @@ describe('JsonScanner', () => {
     }
   })
 
+  it('keeps whole values exactly as JSON.parse gives them: nested, escaped, literals, __proto__, deep', () => {
+    const next = rng(11)
+    const scalars = [0, -0.5, 1e400, 12345678901234567890, -2.5e-3, true, false, null, '', 'a"b\\c', 'é☃😀', '\u0001', 'x/y']
+    const randomValue = (depth: number): unknown => {
+      const pick = next()
+      if (depth > 3 || pick < 0.4) return scalars[Math.floor(next() * scalars.length)]
+      if (pick < 0.7) return Array.from({length: Math.floor(next() * 4)}, () => randomValue(depth + 1))
+      const object: Record<string, unknown> = {}
+      for (let k = Math.floor(next() * 4); k > 0; k--) object[['a', 'b', 'c', 'n\u0061me', '1', '0'][Math.floor(next() * 6)]] = randomValue(depth + 1)
+      return object
+    }
+    const keep = projection({keep: true}, camelName)
+    const texts: string[] = []
+    for (let round = 0; round < 200; round++) texts.push(JSON.stringify({other: randomValue(0), keep: randomValue(0)}, null, round % 3))
+    texts.push('{"keep": {"a": 1, "a": 2, "__proto__": {"x": 1}, "b": [ ]}}', '{"keep": [{"__proto__": null}]}', '{"keep": {"d\\u0061": 1, "x": { }}}')
+    texts.push(`{"keep": ${'['.repeat(100)}1${']'.repeat(100)}}`, `{"keep": ${'{"a": '.repeat(100)}true${'}'.repeat(100)}}`)
+    for (const text of texts) {
+      const expected = (JSON.parse(text) as {keep: unknown}).keep
+      const {scanner} = scannerAt(text, texts.indexOf(text) % 4)
+      const object = scanner.project(0, keep) as {keep: unknown}
+      expect(scanner.endOfLast()).toBe(Buffer.byteLength(text))
+      expect(JSON.stringify(object.keep)).toBe(JSON.stringify(expected))
+      expect(object.keep).toEqual(expected)
+    }
+    const proto = (new JsonScanner(Buffer.from(texts.at(-5)!)).project(0, keep) as {keep: object}).keep
+    expect(Object.getPrototypeOf(proto)).toBe(Object.prototype)
+    expect(Object.keys(proto)).toEqual(['a', '__proto__', 'b'])
+  })
+
+  it.each(['{"keep": {"a": 1,}}', '{"keep": [1,]}', '{"keep": {"a\nb": 1}}', '{"keep": {"a": tru}}', '{"keep": {"a": "x\ty"}}', '{"keep": {"a" 1}}', '{"keep": [1 2]}', '{"keep": {"a": 01}}'])('doubts a kept value JSON.parse refuses: %j', (text) => {
+    expect(() => JSON.parse(text)).toThrow()
+    expect(() => new JsonScanner(Buffer.from(text)).project(0, projection({keep: true}, camelName))).toThrow(ScanDoubt)
+  })
+
   it.each(['{"a": "unterminated', '{"a" 1}', '{"a": 1,}x', '{"a": [1, 2}', '{"a": ]'])('doubts %j', (text) => {
     const scanner = new JsonScanner(Buffer.from(text))
     expect(() => scanner.project(0, projection({a: true}, camelName))).toThrow(ScanDoubt)

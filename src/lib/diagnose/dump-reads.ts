@@ -93,14 +93,28 @@ const CLUSTER_ITEMS = projection({configs: {cluster: CLUSTER_READ}}, camelName)
 export function readClusterItems(input: InputText): Json[] {
   const scanned = scanProjected(input, CLUSTER_ITEMS)
   const configs = scanned === undefined ? items(input) : field(scanned, 'configs')
-  return (Array.isArray(configs) ? configs : []).map((item) => {
-    if (item === null || typeof item !== 'object' || Array.isArray(item)) return item
+  const list: Json[] = Array.isArray(configs) ? configs : []
+  const out = new Array<Json>(list.length)
+  for (let k = 0; k < list.length; k++) {
+    const item = list[k]
+    if (item === null || typeof item !== 'object' || Array.isArray(item)) {
+      out[k] = item
+      continue
+    }
     const cluster = field(item, 'cluster')
-    if (cluster === undefined) return {}
-    const config = path(cluster, 'metadata', 'filter_metadata', 'istio', 'config')
-    return {cluster: {...pick(cluster, ['name', 'type', 'eds_cluster_config']), ...(config === undefined ? {} : {metadata: {filter_metadata: {istio: {config}}}})}}
-  })
+    if (cluster === undefined) {
+      out[k] = {}
+      continue
+    }
+    const kept = pick(cluster, CLUSTER_FIELDS)
+    const config = field(field(field(field(cluster, 'metadata'), 'filter_metadata'), 'istio'), 'config')
+    if (config !== undefined && config !== null) kept.metadata = {filter_metadata: {istio: {config}}}
+    out[k] = {cluster: kept}
+  }
+  return out
 }
+
+const CLUSTER_FIELDS = ['name', 'type', 'eds_cluster_config'] as const
 
 /** The routes answer's RoutesConfigDump, cut down by projectRoutes. */
 export function readRoutesAnswer(input: InputText): Json {
@@ -140,11 +154,58 @@ export function assembleDiagnoseDump(answers: Record<DiagnoseDumpPart, InputText
   }, origin)
 }
 
+// The projections below run on every route and host of 500 sidecars: plain loops and property
+// writes, not spreads and rest arguments, which cost several times the scan that fed them.
 const pick = (obj: Json, names: readonly string[]): Json => {
   const out: Record<string, Json> = {}
-  for (const name of names) {
-    const value = field(obj, name)
-    if (value !== undefined) out[name] = value
+  for (let k = 0; k < names.length; k++) {
+    const value = field(obj, names[k])
+    if (value !== undefined) out[names[k]] = value
+  }
+  return out
+}
+
+/** `pick(obj, ['name'])`, the commonest projection. */
+const pickName = (obj: Json): Json => {
+  const name = field(obj, 'name')
+  return name === undefined ? {} : {name}
+}
+
+const ACTION_FIELDS = ['cluster', 'weighted_clusters'] as const
+
+function projectRoute(route: Json): Json {
+  const out = pickName(route)
+  // Only what istioConfigNameOf reads (the VirtualService a route came from).
+  const config = field(field(field(field(route, 'metadata'), 'filter_metadata'), 'istio'), 'config')
+  if (config !== undefined && config !== null) out.metadata = {filter_metadata: {istio: {config}}}
+  const action = field(route, 'route')
+  if (action !== undefined) out.route = pick(action, ACTION_FIELDS)
+  return out
+}
+
+function projectVirtualHost(vhost: Json): Json {
+  const out = pickName(vhost)
+  const routes = arrayField(vhost, 'routes')
+  const projected = new Array<Json>(routes.length)
+  for (let k = 0; k < routes.length; k++) projected[k] = projectRoute(routes[k])
+  out.routes = projected
+  return out
+}
+
+function projectRouteConfigs(entries: Json[]): Json[] {
+  const out = new Array<Json>(entries.length)
+  for (let k = 0; k < entries.length; k++) {
+    const config = field(entries[k], 'route_config')
+    if (config === undefined) {
+      out[k] = {}
+      continue
+    }
+    const routeConfig = pickName(config)
+    const vhosts = arrayField(config, 'virtual_hosts')
+    const projected = new Array<Json>(vhosts.length)
+    for (let j = 0; j < vhosts.length; j++) projected[j] = projectVirtualHost(vhosts[j])
+    routeConfig.virtual_hosts = projected
+    out[k] = {route_config: routeConfig}
   }
   return out
 }
@@ -156,33 +217,25 @@ const pick = (obj: Json, names: readonly string[]): Json => {
  * they are parsed keeps each proxy's share of memory small while its checks run.
  */
 export function projectRoutes(routes: Json): Json {
-  const configs = (key: string) => arrayField(routes, key).map((entry) => {
-    const config = field(entry, 'route_config')
-    if (config === undefined) return {}
-    return {route_config: {
-      ...pick(config, ['name']),
-      virtual_hosts: arrayField(config, 'virtual_hosts').map((vhost) => ({
-        ...pick(vhost, ['name']),
-        routes: arrayField(vhost, 'routes').map((route) => {
-          const action = field(route, 'route')
-          const config = path(route, 'metadata', 'filter_metadata', 'istio', 'config')
-          return {
-            ...pick(route, ['name']),
-            // Only what istioConfigNameOf reads (the VirtualService a route came from).
-            ...(config === undefined ? {} : {metadata: {filter_metadata: {istio: {config}}}}),
-            ...(action === undefined ? {} : {route: pick(action, ['cluster', 'weighted_clusters'])}),
-          }
-        }),
-      })),
-    }}
-  })
-  return {'@type': `${ADMIN_V3}RoutesConfigDump`, static_route_configs: configs('static_route_configs'), dynamic_route_configs: configs('dynamic_route_configs')}
+  return {
+    '@type': `${ADMIN_V3}RoutesConfigDump`,
+    static_route_configs: projectRouteConfigs(arrayField(routes, 'static_route_configs')),
+    dynamic_route_configs: projectRouteConfigs(arrayField(routes, 'dynamic_route_configs')),
+  }
 }
 
 /** `/clusters?format=json` statuses cut down to what the endpoints check reads (hosts' stats are most of it). */
 export function projectClusterStatuses(statuses: readonly Json[]): Json[] {
-  return statuses.map((status) => ({
-    ...pick(status, ['name']),
-    host_statuses: arrayField(status, 'host_statuses').map((host) => pick(host, ['address', 'health_status'])),
-  }))
+  const out = new Array<Json>(statuses.length)
+  for (let k = 0; k < statuses.length; k++) {
+    const status = pickName(statuses[k])
+    const hosts = arrayField(statuses[k], 'host_statuses')
+    const projected = new Array<Json>(hosts.length)
+    for (let j = 0; j < hosts.length; j++) projected[j] = pick(hosts[j], HOST_FIELDS)
+    status.host_statuses = projected
+    out[k] = status
+  }
+  return out
 }
+
+const HOST_FIELDS = ['address', 'health_status'] as const

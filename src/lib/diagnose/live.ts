@@ -3,6 +3,7 @@ import type {V1Pod, V1PodList} from '@kubernetes/client-node'
 import type {RunContext} from '../context.js'
 import {MeshdbgError, notFoundError} from '../errors.js'
 import {accessLogEntries, splitLines} from '../envoy/access-log.js'
+import {certificateCache, type CertificateCache} from '../envoy/certs.js'
 import {fetchCertificateRows} from '../envoy/certs-source.js'
 import {parseActiveLoggers, resetSpecFor} from '../envoy/log-levels.js'
 import {AGENT_STATUS_PORT} from '../istio/agent.js'
@@ -112,6 +113,7 @@ export function liveFacts(ctx: RunContext, pods: readonly ResolvedPod[], options
   })
   // Callers outside those namespaces (a client in `default`): one cluster-wide list, on first need.
   const allPods = once(async () => (await getKubeJson<V1PodList>(ctx, 'pods in all namespaces', '/api/v1/pods')).items ?? [])
+  const certificates = certificateCache()
   return pods.map((resolved) => ({
     id: `${resolved.name}.${resolved.namespace}`,
     open: () => {
@@ -121,7 +123,7 @@ export function liveFacts(ctx: RunContext, pods: readonly ResolvedPod[], options
       const stop = new AbortController()
       const proxyCtx: RunContext = {...ctx, signal: AbortSignal.any([ctx.signal, stop.signal])}
       return {
-        facts: proxyFacts(proxyCtx, resolved, options, {syncz, versions, podsOf, servicesOf, istio, namespaces, allPods}),
+        facts: proxyFacts(proxyCtx, resolved, options, {syncz, versions, podsOf, servicesOf, istio, namespaces, allPods, certificates}),
         close: () => {
           stop.abort(new MeshdbgError('timeout', `the checks of ${resolved.name}.${resolved.namespace} are done`))
           // Its tunnels too: 500 pods' idle tunnels and their buffers must not pile up until the end.
@@ -141,6 +143,8 @@ interface Shared {
   /** The diagnosed pods' namespaces and the istio namespace. */
   namespaces: readonly string[]
   allPods(): Promise<V1Pod[]>
+  /** Certificates parsed by earlier proxies' certificate checks (the mesh root, mostly). */
+  certificates: CertificateCache
 }
 
 const hasIp = (pod: V1Pod, ip: string) => pod.status?.podIP === ip || (pod.status?.podIPs ?? []).some((entry) => entry.ip === ip)
@@ -183,7 +187,7 @@ function proxyFacts(ctx: RunContext, resolved: ResolvedPod, options: LiveFactsOp
       }
       return stats
     }),
-    certificates: once(() => fetchCertificateRows(ctx, resolved, {now: new Date()}, options.proxyAdminPort, {adminPort, spinner: false})),
+    certificates: once(() => fetchCertificateRows(ctx, resolved, {now: new Date()}, options.proxyAdminPort, {adminPort, spinner: false}, shared.certificates)),
     describeContext: once(async (): Promise<DescribeContext> => {
       const [{resources, rootNamespace}, services, pods] = await Promise.all([shared.istio(), shared.servicesOf(resolved.namespace), shared.podsOf(resolved.namespace)])
       return {resources, rootNamespace, services, pods: pods as DescribePodInput[], gatewayPods: [], gatewayServices: [], proxies: []}

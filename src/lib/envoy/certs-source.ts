@@ -4,7 +4,7 @@ import type {RunContext} from '../context.js'
 import type {InputText} from '../input.js'
 import type {AdminRequestOptions} from '../kube/proxy-admin.js'
 import type {ResolvedPod} from '../kube/resolve.js'
-import {certsEndpointRows, isCertsResponse, secretCertificateRows, type CertificateClock, type CertificateRow} from './certs.js'
+import {certsEndpointRows, isCertsResponse, secretCertificateRows, type CertificateCache, type CertificateClock, type CertificateRow} from './certs.js'
 import {parseConfigDumpInput, parseJsonText, requireSection} from './configdump.js'
 import {AdminPath} from './source.js'
 
@@ -22,15 +22,15 @@ export function certificateRowsFromInput(input: InputText, clock: CertificateClo
  * A live proxy's certificates: its SDS secrets, then what /certs shows its TLS contexts loaded that
  * no secret holds (certificates mounted from files). Two GETs on the command's port-forward;
  * `request` lets a caller that fetches from many pods at once (diagnose) pass its chosen admin
- * port and turn the spinner off.
+ * port and turn the spinner off, and its run's `cache` of parsed certificates.
  */
-export async function fetchCertificateRows(ctx: RunContext, pod: ResolvedPod, clock: CertificateClock, proxyAdminPort?: number, request: Pick<AdminRequestOptions, 'adminPort' | 'spinner'> = {}): Promise<CertificateRow[]> {
+export async function fetchCertificateRows(ctx: RunContext, pod: ResolvedPod, clock: CertificateClock, proxyAdminPort?: number, request: Pick<AdminRequestOptions, 'adminPort' | 'spinner'> = {}, cache?: CertificateCache): Promise<CertificateRow[]> {
   const {fetchAdminFromPod} = await import('../kube/proxy-admin.js')
   const [secrets, certs] = await Promise.all([
     fetchAdminFromPod(ctx, pod, AdminPath.secrets, {proxyAdminPort, ...request}),
     fetchAdminFromPod(ctx, pod, 'certs', {proxyAdminPort, ...request}),
   ])
-  const rows = secretCertificateRows(requireSection(parseConfigDumpInput(secrets, {only: ['Secrets']}), 'Secrets'), clock)
+  const rows = secretCertificateRows(requireSection(parseConfigDumpInput(secrets, {only: ['Secrets']}), 'Secrets'), clock, cache)
   const loaded = parseJsonText(certs.text, `${certs.origin} /certs`, 'Envoy\'s /certs answer')
   return [...rows, ...certsEndpointRows(loaded, clock, rows)]
 }

@@ -150,36 +150,77 @@ function secretCertificates(entry: Json, status: string): Located[] {
   return found
 }
 
-function locatedRows(located: Located, clock: CertificateClock): CertificateRow[] {
-  const certs = located.ders.map((der) => {
-    try {
-      return new X509Certificate(der)
-    } catch {
-      return undefined
-    }
-  })
+/** What rows say of one certificate, whatever the clock and its place in a chain. */
+interface ParsedCertificate {
+  cert: X509Certificate
+  role: CertificateRole
+  identity: string
+  subject: string
+  issuer: string
+  serialNumber: string
+  notBefore: Date
+  notAfter: Date
+}
+
+/**
+ * Certificates parsed so far, by the SHA-256 of their DER: every sidecar's ROOTCA secret, and the
+ * end of its chain, hold the same mesh root, which `diagnose -A` would otherwise parse and verify
+ * (self-signed or not) twice per proxy. One per run (`certificateCache()`), never shared between runs.
+ */
+export type CertificateCache = Map<string, ParsedCertificate | null>
+
+export function certificateCache(): CertificateCache {
+  return new Map()
+}
+
+function parseCertificate(der: Buffer): ParsedCertificate | null {
+  let cert: X509Certificate
+  try {
+    cert = new X509Certificate(der)
+  } catch {
+    return null
+  }
+  return {
+    cert,
+    role: !cert.ca ? 'leaf' : selfSigned(cert) ? 'root' : 'intermediate',
+    identity: identityOf(cert.subjectAltName, cert.subject),
+    subject: oneLineName(cert.subject),
+    issuer: oneLineName(cert.issuer),
+    serialNumber: formatSerial(cert.serialNumber),
+    notBefore: new Date(cert.validFrom),
+    notAfter: new Date(cert.validTo),
+  }
+}
+
+function parsedOf(der: Buffer, sha256: string, cache: CertificateCache | undefined): ParsedCertificate | null {
+  if (!cache) return parseCertificate(der)
+  let parsed = cache.get(sha256)
+  if (parsed === undefined) cache.set(sha256, (parsed = parseCertificate(der)))
+  return parsed
+}
+
+function locatedRows(located: Located, clock: CertificateClock, cache?: CertificateCache): CertificateRow[] {
+  const digests = located.ders.map((der) => createHash('sha256').update(der).digest('hex'))
+  const certs = located.ders.map((der, index) => parsedOf(der, digests[index], cache))
   return located.ders.map((der, index) => {
     const base = {resource: located.resource, source: 'sds' as const, status: located.status, position: index + 1, chainLength: located.ders.length}
-    const cert = certs[index]
-    if (!cert) {
-      return {...base, role: located.chain && index === 0 ? 'leaf' : 'ca', identity: '', subject: '', issuer: '', serialNumber: '', notBefore: '', notAfter: '', secondsLeft: 0, timeLeft: '', state: 'UNPARSABLE', sha256: createHash('sha256').update(der).digest('hex')}
+    const parsed = certs[index]
+    if (!parsed) {
+      return {...base, role: located.chain && index === 0 ? 'leaf' : 'ca', identity: '', subject: '', issuer: '', serialNumber: '', notBefore: '', notAfter: '', secondsLeft: 0, timeLeft: '', state: 'UNPARSABLE', sha256: digests[index]}
     }
-    const notBefore = new Date(cert.validFrom)
-    const notAfter = new Date(cert.validTo)
-    const role: CertificateRole = !cert.ca ? 'leaf' : selfSigned(cert) ? 'root' : 'intermediate'
     const next = certs[index + 1]
     return {
       ...base,
-      role,
-      identity: identityOf(cert.subjectAltName, cert.subject),
-      subject: oneLineName(cert.subject),
-      issuer: oneLineName(cert.issuer),
-      serialNumber: formatSerial(cert.serialNumber),
-      notBefore: rfc3339(notBefore),
-      notAfter: rfc3339(notAfter),
-      ...judge(notBefore, notAfter, clock),
-      ...(located.chain && index < located.ders.length - 1 ? {signedByNext: next !== undefined && signedBy(cert, next)} : {}),
-      sha256: createHash('sha256').update(der).digest('hex'),
+      role: parsed.role,
+      identity: parsed.identity,
+      subject: parsed.subject,
+      issuer: parsed.issuer,
+      serialNumber: parsed.serialNumber,
+      notBefore: rfc3339(parsed.notBefore),
+      notAfter: rfc3339(parsed.notAfter),
+      ...judge(parsed.notBefore, parsed.notAfter, clock),
+      ...(located.chain && index < located.ders.length - 1 ? {signedByNext: next !== undefined && next !== null && signedBy(parsed.cert, next.cert)} : {}),
+      sha256: digests[index],
     }
   })
 }
@@ -188,11 +229,11 @@ function locatedRows(located: Located, clock: CertificateClock): CertificateRow[
  * Every certificate of a SecretsConfigDump section: warming secrets, then active ones, in dump
  * order; within a secret its chain in order (leaf first), then its trusted CAs.
  */
-export function secretCertificateRows(secrets: Json, clock: CertificateClock): CertificateRow[] {
+export function secretCertificateRows(secrets: Json, clock: CertificateClock, cache?: CertificateCache): CertificateRow[] {
   const rows: CertificateRow[] = []
   for (const [list, status] of [['dynamic_warming_secrets', 'WARMING'], ['dynamic_active_secrets', 'ACTIVE']] as const) {
     for (const entry of arrayField(secrets, list)) {
-      for (const located of secretCertificates(entry, status)) rows.push(...locatedRows(located, clock))
+      for (const located of secretCertificates(entry, status)) rows.push(...locatedRows(located, clock, cache))
     }
   }
   return rows

@@ -78,6 +78,15 @@ function renderHostAddress(address: Json): {address: string; port: number} {
   return {address: 'unknown', port: 0}
 }
 
+/**
+ * Whether the host takes traffic: HEALTHY and not ejected by outlier detection. The same
+ * judgement as a hostEndpointRow's status and failedOutlierCheck, without rendering its address.
+ */
+export function hostServesTraffic(host: Json): boolean {
+  const health = field(host, 'health_status')
+  return enumField(health, 'eds_health_status', HEALTH_STATUSES) === 'HEALTHY' && field(health, 'failed_outlier_check') !== true
+}
+
 export function hostEndpointRow(host: Json, cluster: string): HostEndpointRow {
   const health = field(host, 'health_status')
   return {

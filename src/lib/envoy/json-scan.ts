@@ -24,6 +24,8 @@ OUTSIDE[0x7d] = 3
 OUTSIDE[0x5d] = 3
 
 const QUOTE = 0x22
+/** Nesting that decode() builds itself; deeper values are handed to JSON.parse whole (its own recursion is not the call stack's). */
+const DECODE_DEPTH = 64
 const BACKSLASH = 0x5c
 const isSpace = (c: number): boolean => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09
 
@@ -210,6 +212,8 @@ export class JsonScanner {
     const b = this.bytes
     for (let k = begin; k < end; k++) {
       const c = b[k]
+      // JSON.parse refuses raw control characters in strings: so does the scanner.
+      if (c < 0x20) throw new ScanDoubt(k)
       if (c === BACKSLASH) return JSON.parse((b as unknown as FastSlices).utf8Slice(begin - 1, end + 1)) as string
       if (c >= 0x80) return (b as unknown as FastSlices).utf8Slice(begin, end)
     }
@@ -375,6 +379,12 @@ export class JsonScanner {
         if (d >= 0x80) ascii = false
       }
       if (k === end - 1) return ascii ? (b as unknown as FastSlices).latin1Slice(begin + 1, k) : (b as unknown as FastSlices).utf8Slice(begin + 1, k)
+    } else if (c === 0x74 && end - begin === 4 && b[begin + 1] === 0x72 && b[begin + 2] === 0x75 && b[begin + 3] === 0x65) {
+      return true
+    } else if (c === 0x66 && end - begin === 5 && b[begin + 1] === 0x61 && b[begin + 2] === 0x6c && b[begin + 3] === 0x73 && b[begin + 4] === 0x65) {
+      return false
+    } else if (c === 0x6e && end - begin === 4 && b[begin + 1] === 0x75 && b[begin + 2] === 0x6c && b[begin + 3] === 0x6c) {
+      return null
     } else if ((c >= 0x30 && c <= 0x39) || c === 0x2d) {
       // The JSON number grammar is a subset of Number()'s; anything else falls to JSON.parse.
       const text = (b as unknown as FastSlices).latin1Slice(begin, end)
@@ -426,14 +436,8 @@ export class JsonScanner {
           i = this.skipValue(i)
         } else {
           const sub = keep.subs[kept]
-          if (sub === true) {
-            const end = this.skipValue(i)
-            object[keep.names[kept]] = this.value(i, end)
-            i = end
-          } else {
-            object[keep.names[kept]] = this.project(i, sub)
-            i = this.end
-          }
+          object[keep.names[kept]] = sub === true ? this.decode(i, 0) : this.project(i, sub)
+          i = this.end
         }
         i = this.skipSpace(i)
         const d = b[i++]
@@ -450,6 +454,73 @@ export class JsonScanner {
         array.push(this.project(at, keep))
         return this.end
       })
+      return array
+    }
+    const end = this.skipValue(i)
+    this.end = end
+    return this.value(i, end)
+  }
+
+  /**
+   * The whole value at `i`, exactly as JSON.parse gives it, built while walking it (kept members
+   * are mostly small objects, a host's address or health status: slicing each to a string for
+   * JSON.parse cost more than the walk). `endOfLast()` then tells where it ended. A `__proto__`
+   * member (an assignment would set the prototype, JSON.parse makes a member) and nesting deeper
+   * than DECODE_DEPTH go through JSON.parse.
+   */
+  private decode(i: number, depth: number): unknown {
+    const b = this.bytes
+    const c = b[i]
+    if ((c === 0x7b || c === 0x5b) && depth >= DECODE_DEPTH) {
+      const end = this.skipValue(i)
+      this.end = end
+      return this.parse(i, end)
+    }
+    if (c === 0x7b) {
+      const start = i
+      const object: Record<string, unknown> = {}
+      i = this.skipSpace(i + 1)
+      if (b[i] === 0x7d) {
+        this.end = i + 1
+        return object
+      }
+      for (;;) {
+        if (b[i] !== QUOTE) throw new ScanDoubt(i)
+        const keyEnd = this.skipStringBody(i + 1)
+        const name = this.key(i + 1, keyEnd - 1)
+        if (name === '__proto__') {
+          const end = this.skipValue(start)
+          this.end = end
+          return this.parse(start, end)
+        }
+        i = this.skipSpace(keyEnd)
+        if (b[i] !== 0x3a) throw new ScanDoubt(i)
+        object[name] = this.decode(this.skipSpace(i + 1), depth + 1)
+        i = this.skipSpace(this.end)
+        const d = b[i++]
+        if (d === 0x7d) break
+        if (d !== 0x2c) throw new ScanDoubt(i - 1)
+        i = this.skipSpace(i)
+      }
+      this.end = i
+      return object
+    }
+    if (c === 0x5b) {
+      const array: unknown[] = []
+      i = this.skipSpace(i + 1)
+      if (b[i] === 0x5d) {
+        this.end = i + 1
+        return array
+      }
+      for (;;) {
+        array.push(this.decode(i, depth + 1))
+        i = this.skipSpace(this.end)
+        const d = b[i++]
+        if (d === 0x5d) break
+        if (d !== 0x2c) throw new ScanDoubt(i - 1)
+        i = this.skipSpace(i)
+      }
+      this.end = i
       return array
     }
     const end = this.skipValue(i)

@@ -1,6 +1,6 @@
 import {collectClusters} from '../../envoy/configdump.js'
 import {arrayField, field, stringField} from '../../envoy/fields.js'
-import {hostEndpointRow} from '../../envoy/endpoints.js'
+import {hostEndpointRow, hostServesTraffic} from '../../envoy/endpoints.js'
 import {shellArg} from '../../render/shell-quote.js'
 import {routeTargets} from '../route-targets.js'
 import type {Check, CheckOutcome} from '../types.js'
@@ -28,12 +28,14 @@ export const endpointsCheck: Check = {
     for (const status of statuses) {
       const cluster = stringField(status, 'name')
       if (!used.has(cluster)) continue
-      const rows = arrayField(status, 'host_statuses').map((host) => hostEndpointRow(host, cluster))
-      if (rows.length === 0) {
+      const hosts = arrayField(status, 'host_statuses')
+      if (hosts.length === 0) {
         empty.push(intern(cluster))
         continue
       }
-      if (!rows.some((row) => row.status === 'HEALTHY' && !row.failedOutlierCheck)) {
+      // Rows (rendered addresses) only for the evidence: most clusters have a healthy host.
+      if (!hosts.some(hostServesTraffic)) {
+        const rows = hosts.map((host) => hostEndpointRow(host, cluster))
         unhealthy.push(cluster)
         evidence.push(...rows.map((row) => `${cluster} ${row.address}:${row.port} ${row.status}${row.failedOutlierCheck ? ' (ejected by outlier detection)' : ''}`))
       }
