@@ -43,7 +43,7 @@ export interface Simulator {
   setFault(target: {pod: string; namespace: string; port?: number}, fault: Fault | undefined): void
   /** A fault of the API server on requests whose path (and query) starts with / matches `match`. */
   setApiFault(match: string | RegExp, fault: ApiFault | undefined): void
-  setConfigDump(pod: {pod: string; namespace: string}, text: string): void
+  setConfigDump(pod: {pod: string; namespace: string}, text: string | undefined): void
   requests: Array<{method: string; path: string; headers: Record<string, string | string[] | undefined>}>
   /** `connection` numbers the TCP connection (one per port-forward tunnel) the request came on. */
   adminRequests: Array<{pod: string; namespace: string; port: number; method: string; path: string; connection: number}>
@@ -180,7 +180,7 @@ users:
     return this.faults.get(`${pod.namespace}/${pod.name}/${port}`) ?? this.faults.get(`${pod.namespace}/${pod.name}/*`)
   }
 
-  setConfigDump(target: {pod: string; namespace: string}, text: string): void {
+  setConfigDump(target: {pod: string; namespace: string}, text: string | undefined): void {
     const pod = this.scenario.pods.find((p) => p.namespace === target.namespace && p.name === target.pod)
     if (!pod) throw new Error(`no pod ${target.pod} in namespace ${target.namespace}`)
     this.admin(pod).configDumpText = text

@@ -47,6 +47,24 @@ function rejectUpgrade(socket: Duplex, code: number, body: unknown): void {
   socket.end(`HTTP/1.1 ${code} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`)
 }
 
+/**
+ * The most pod bytes one message carries: the runtime copies the pod's connection to the stream
+ * with Go's io.Copy (a 32 KiB buffer; containerd's portForward, CRI-O's alike) and the kubelet's
+ * wsstream sends each Write as one binary message. The client must cope with exactly this framing.
+ */
+const KUBELET_COPY_BUFFER = 32 * 1024
+
+/** `bytes` on `channel`, as the kubelet frames them: at most one copy buffer per message. */
+function sendChannel(ws: WebSocket, channel: number, bytes: Buffer): void {
+  for (let at = 0; at < bytes.length; at += KUBELET_COPY_BUFFER) {
+    const piece = bytes.subarray(at, at + KUBELET_COPY_BUFFER)
+    const message = Buffer.allocUnsafe(piece.length + 1)
+    message[0] = channel
+    piece.copy(message, 1)
+    ws.send(message)
+  }
+}
+
 function portPrefix(channel: number, port: number): Buffer {
   const b = Buffer.alloc(3)
   b[0] = channel
@@ -136,7 +154,7 @@ function serveForward(ctx: ForwardContext, ws: WebSocket, pod: SimPod, ports: nu
           const limit = fault.kind === 'stall' ? fault.afterBytes ?? 0 : fault.bytes
           const room = Math.max(0, limit - sent)
           if (piece.length > room) {
-            if (room > 0) ws.send(Buffer.concat([Buffer.from([2 * i]), piece.subarray(0, room)]))
+            if (room > 0) sendChannel(ws, 2 * i, piece.subarray(0, room))
             sent += room
             if (fault.kind === 'close-after') ws.close(1011, 'simulated close')
             else if (fault.kind === 'reset-after-partial') {
@@ -152,7 +170,7 @@ function serveForward(ctx: ForwardContext, ws: WebSocket, pod: SimPod, ports: nu
         }
         sent += piece.length
         answered[i] = true
-        ws.send(Buffer.concat([Buffer.from([2 * i]), piece]))
+        sendChannel(ws, 2 * i, piece)
       }
       target.on('data', (chunk: Buffer) => {
         if (fault?.kind === 'slow-first-byte') {
