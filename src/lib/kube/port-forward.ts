@@ -171,7 +171,11 @@ class Tunnel extends Duplex {
   private localEnded = false
 
   constructor(private readonly fail: (failure: ForwardFailure) => TunnelError) {
-    super({allowHalfOpen: false})
+    // Each read() hands out one WebSocket message as it came: undici reads a socket with read(),
+    // which on a byte stream joins every buffered message into a fresh buffer (a copy of each
+    // answer, megabytes per proxy). The kubelet's messages are at most 32 KiB, so 16 of them bound
+    // what waits here before the WebSocket is paused.
+    super({allowHalfOpen: false, readableObjectMode: true, readableHighWaterMark: 16})
   }
 
   /** Channel traffic from the handler; false closes the WebSocket (an unknown channel). */
