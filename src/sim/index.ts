@@ -18,6 +18,7 @@ import {handleIstiod} from './istiod.js'
 import {serveLog} from './logs.js'
 import type {Scenario, SimPod} from './model.js'
 import {handlePortForwardUpgrade, type Fault} from './portforward.js'
+import {dialInProcess} from './pod-pipe.js'
 import {buildScaleScenario} from './scale.js'
 import type {SpdySession} from './spdy.js'
 import {MeshStore} from './store.js'
@@ -107,6 +108,10 @@ class SimulatorImpl implements Simulator {
         faultFor: (pod, port) => this.faultFor(pod, port),
         spentFaults: this.spentFaults,
         portServer: async (pod, port) => (await this.portServer(pod, port))?.port,
+        dialPod: async (pod, port) => {
+          const target = await this.portServer(pod, port)
+          return target === undefined || this.closed ? undefined : dialInProcess(target.server)
+        },
       }, req, socket, head)
     })
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve))

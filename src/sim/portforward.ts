@@ -1,6 +1,5 @@
 // pods/portforward over WebSocket, as the kubelet's wsstream serves it (v4.channel.k8s.io).
 import type {IncomingMessage} from 'node:http'
-import {connect, type Socket} from 'node:net'
 import type {Duplex} from 'node:stream'
 import type {WebSocket, WebSocketServer} from 'ws'
 import {notFound, status} from './apiserver.js'
@@ -37,6 +36,8 @@ export interface ForwardContext {
   spentFaults?: WeakSet<object>
   /** The local port of the server behind `pod:port`, or undefined when nothing listens there. */
   portServer(pod: SimPod, port: number): Promise<number | undefined>
+  /** A new connection to `pod:port` (what the kubelet dials in the pod's netns), or undefined when nothing listens there. */
+  dialPod(pod: SimPod, port: number): Promise<Duplex | undefined>
 }
 
 const SUPPORTED = ['v4.channel.k8s.io']
@@ -103,7 +104,7 @@ export function handlePortForwardUpgrade(ctx: ForwardContext, req: IncomingMessa
 
 function serveForward(ctx: ForwardContext, ws: WebSocket, pod: SimPod, ports: number[]): void {
   ctx.liveSockets.add(ws)
-  const targets: Array<Socket | undefined> = []
+  const targets: Array<Duplex | undefined> = []
   const answered: boolean[] = []
   let open = ports.length
   const finishOne = () => {
@@ -139,10 +140,9 @@ function serveForward(ctx: ForwardContext, ws: WebSocket, pod: SimPod, ports: nu
       finishOne()
     }
     if (fault?.kind === 'refused' || pod.phase !== 'Running') return fail(`dial tcp4 127.0.0.1:${port}: connect: connection refused`)
-    ctx.portServer(pod, port).then((local) => {
-      if (ws.readyState !== ws.OPEN) return
-      if (local === undefined) return fail(`dial tcp4 127.0.0.1:${port}: connect: connection refused`)
-      const target = connect({host: '127.0.0.1', port: local})
+    ctx.dialPod(pod, port).then((target) => {
+      if (ws.readyState !== ws.OPEN) return void target?.destroy()
+      if (target === undefined) return fail(`dial tcp4 127.0.0.1:${port}: connect: connection refused`)
       targets[i] = target
       let sent = 0
       let firstByteAt: number | undefined
