@@ -121,7 +121,7 @@ export class AdminAnswerCache {
 
 export class EnvoyAdmin {
   readonly loggers = new Map<string, string>()
-  private fixedDump?: {text: string; parsed?: J; responses: Map<string, [number, string]>}
+  private fixedDump?: {text: string; parsed?: J; responses: Map<string, [number, Buffer]>}
 
   /**
    * Bytes to serve as this pod's whole /config_dump (benchmarks, fault tests). Parsed once and each
@@ -192,15 +192,18 @@ export class EnvoyAdmin {
     }
   }
 
-  private configDump(q: URLSearchParams, send: (status: number, body: string, contentType?: string) => void): void {
+  private configDump(q: URLSearchParams, send: (status: number, body: string | Buffer, contentType?: string) => void): void {
     const fixed = this.fixedDump
     if (fixed === undefined) return this.buildConfigDumpResponse(q, send)
     const key = q.toString()
     const cached = fixed.responses.get(key)
     if (cached) return send(cached[0], cached[1], 'application/json')
     this.buildConfigDumpResponse(q, (status, body, contentType) => {
-      if (status === 200) fixed.responses.set(key, [status, body])
-      send(status, body, contentType)
+      if (status !== 200) return send(status, body, contentType)
+      // Kept encoded: re-encoding megabytes of text per request is simulator CPU no Envoy spends.
+      const bytes = Buffer.from(body)
+      fixed.responses.set(key, [status, bytes])
+      send(status, bytes, contentType)
     })
   }
 

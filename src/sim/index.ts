@@ -18,6 +18,7 @@ import {handleIstiod} from './istiod.js'
 import {serveLog} from './logs.js'
 import type {Scenario, SimPod} from './model.js'
 import {handlePortForwardUpgrade, type Fault} from './portforward.js'
+import {dialInProcess} from './pod-pipe.js'
 import {buildScaleScenario} from './scale.js'
 import type {SpdySession} from './spdy.js'
 import {MeshStore} from './store.js'
@@ -43,7 +44,7 @@ export interface Simulator {
   setFault(target: {pod: string; namespace: string; port?: number}, fault: Fault | undefined): void
   /** A fault of the API server on requests whose path (and query) starts with / matches `match`. */
   setApiFault(match: string | RegExp, fault: ApiFault | undefined): void
-  setConfigDump(pod: {pod: string; namespace: string}, text: string): void
+  setConfigDump(pod: {pod: string; namespace: string}, text: string | undefined): void
   requests: Array<{method: string; path: string; headers: Record<string, string | string[] | undefined>}>
   /** `connection` numbers the TCP connection (one per port-forward tunnel) the request came on. */
   adminRequests: Array<{pod: string; namespace: string; port: number; method: string; path: string; connection: number}>
@@ -107,6 +108,10 @@ class SimulatorImpl implements Simulator {
         faultFor: (pod, port) => this.faultFor(pod, port),
         spentFaults: this.spentFaults,
         portServer: async (pod, port) => (await this.portServer(pod, port))?.port,
+        dialPod: async (pod, port) => {
+          const target = await this.portServer(pod, port)
+          return target === undefined || this.closed ? undefined : dialInProcess(target.server)
+        },
       }, req, socket, head)
     })
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve))
@@ -180,7 +185,7 @@ users:
     return this.faults.get(`${pod.namespace}/${pod.name}/${port}`) ?? this.faults.get(`${pod.namespace}/${pod.name}/*`)
   }
 
-  setConfigDump(target: {pod: string; namespace: string}, text: string): void {
+  setConfigDump(target: {pod: string; namespace: string}, text: string | undefined): void {
     const pod = this.scenario.pods.find((p) => p.namespace === target.namespace && p.name === target.pod)
     if (!pod) throw new Error(`no pod ${target.pod} in namespace ${target.namespace}`)
     this.admin(pod).configDumpText = text

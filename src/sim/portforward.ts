@@ -1,6 +1,5 @@
 // pods/portforward over WebSocket, as the kubelet's wsstream serves it (v4.channel.k8s.io).
 import type {IncomingMessage} from 'node:http'
-import {connect, type Socket} from 'node:net'
 import type {Duplex} from 'node:stream'
 import type {WebSocket, WebSocketServer} from 'ws'
 import {notFound, status} from './apiserver.js'
@@ -37,6 +36,8 @@ export interface ForwardContext {
   spentFaults?: WeakSet<object>
   /** The local port of the server behind `pod:port`, or undefined when nothing listens there. */
   portServer(pod: SimPod, port: number): Promise<number | undefined>
+  /** A new connection to `pod:port` (what the kubelet dials in the pod's netns), or undefined when nothing listens there. */
+  dialPod(pod: SimPod, port: number): Promise<Duplex | undefined>
 }
 
 const SUPPORTED = ['v4.channel.k8s.io']
@@ -45,6 +46,24 @@ function rejectUpgrade(socket: Duplex, code: number, body: unknown): void {
   const text = JSON.stringify(body)
   const reason = {400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 500: 'Internal Server Error'}[code] ?? 'Error'
   socket.end(`HTTP/1.1 ${code} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`)
+}
+
+/**
+ * The most pod bytes one message carries: the runtime copies the pod's connection to the stream
+ * with Go's io.Copy (a 32 KiB buffer; containerd's portForward, CRI-O's alike) and the kubelet's
+ * wsstream sends each Write as one binary message. The client must cope with exactly this framing.
+ */
+const KUBELET_COPY_BUFFER = 32 * 1024
+
+/** `bytes` on `channel`, as the kubelet frames them: at most one copy buffer per message. */
+function sendChannel(ws: WebSocket, channel: number, bytes: Buffer): void {
+  for (let at = 0; at < bytes.length; at += KUBELET_COPY_BUFFER) {
+    const piece = bytes.subarray(at, at + KUBELET_COPY_BUFFER)
+    const message = Buffer.allocUnsafe(piece.length + 1)
+    message[0] = channel
+    piece.copy(message, 1)
+    ws.send(message)
+  }
 }
 
 function portPrefix(channel: number, port: number): Buffer {
@@ -85,7 +104,7 @@ export function handlePortForwardUpgrade(ctx: ForwardContext, req: IncomingMessa
 
 function serveForward(ctx: ForwardContext, ws: WebSocket, pod: SimPod, ports: number[]): void {
   ctx.liveSockets.add(ws)
-  const targets: Array<Socket | undefined> = []
+  const targets: Array<Duplex | undefined> = []
   const answered: boolean[] = []
   let open = ports.length
   const finishOne = () => {
@@ -121,10 +140,9 @@ function serveForward(ctx: ForwardContext, ws: WebSocket, pod: SimPod, ports: nu
       finishOne()
     }
     if (fault?.kind === 'refused' || pod.phase !== 'Running') return fail(`dial tcp4 127.0.0.1:${port}: connect: connection refused`)
-    ctx.portServer(pod, port).then((local) => {
-      if (ws.readyState !== ws.OPEN) return
-      if (local === undefined) return fail(`dial tcp4 127.0.0.1:${port}: connect: connection refused`)
-      const target = connect({host: '127.0.0.1', port: local})
+    ctx.dialPod(pod, port).then((target) => {
+      if (ws.readyState !== ws.OPEN) return void target?.destroy()
+      if (target === undefined) return fail(`dial tcp4 127.0.0.1:${port}: connect: connection refused`)
       targets[i] = target
       let sent = 0
       let firstByteAt: number | undefined
@@ -136,7 +154,7 @@ function serveForward(ctx: ForwardContext, ws: WebSocket, pod: SimPod, ports: nu
           const limit = fault.kind === 'stall' ? fault.afterBytes ?? 0 : fault.bytes
           const room = Math.max(0, limit - sent)
           if (piece.length > room) {
-            if (room > 0) ws.send(Buffer.concat([Buffer.from([2 * i]), piece.subarray(0, room)]))
+            if (room > 0) sendChannel(ws, 2 * i, piece.subarray(0, room))
             sent += room
             if (fault.kind === 'close-after') ws.close(1011, 'simulated close')
             else if (fault.kind === 'reset-after-partial') {
@@ -152,7 +170,7 @@ function serveForward(ctx: ForwardContext, ws: WebSocket, pod: SimPod, ports: nu
         }
         sent += piece.length
         answered[i] = true
-        ws.send(Buffer.concat([Buffer.from([2 * i]), piece]))
+        sendChannel(ws, 2 * i, piece)
       }
       target.on('data', (chunk: Buffer) => {
         if (fault?.kind === 'slow-first-byte') {

@@ -17,6 +17,7 @@ import {discoveryDoc, openApiV3, podTable, status} from './apiserver.js'
 import {sendJson} from './http-json.js'
 import type {Scenario, SimPod} from './model.js'
 import {handlePortForwardUpgrade} from './portforward.js'
+import {dialInProcess} from './pod-pipe.js'
 import type {SpdySession} from './spdy.js'
 
 export interface SnapshotServer {
@@ -59,14 +60,19 @@ export async function serveSnapshot(path: string, contextName?: string): Promise
       entry = new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({server, port: (server.address() as {port: number}).port})))
       portServers.set(key, entry)
     }
-    return entry.then((found) => found?.port)
+    return entry
   }
 
   const server = createServer((req, res) => answerApi(replay, istioVersion, req, res))
   server.keepAliveTimeout = 5000
   server.on('connection', (socket) => track(sockets, socket))
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
-    handlePortForwardUpgrade({scenario, wss, spdyWss, spdySessions, liveSockets, timers, faultFor: () => undefined, portServer}, req, socket, head)
+    handlePortForwardUpgrade({scenario, wss, spdyWss, spdySessions, liveSockets, timers, faultFor: () => undefined,
+      portServer: async (pod, port) => (await portServer(pod, port))?.port,
+      dialPod: async (pod, port) => {
+        const target = await portServer(pod, port)
+        return target === undefined ? undefined : dialInProcess(target.server)
+      }}, req, socket, head)
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const url = `http://127.0.0.1:${(server.address() as {port: number}).port}`

@@ -59,6 +59,19 @@ describe('pods/portforward handshake (kubelet wsstream, v4)', () => {
     expect(parseHttp(r.data).body).toBe('LIVE\n')
     expect(r.frames.slice(0, 4).map((f) => [...f])).toEqual([[0, 0x98, 0x3a], [1, 0x98, 0x3a], [2, 0xad, 0x3a], [3, 0xad, 0x3a]])
   })
+  it('frames the pod\'s bytes as the kubelet does: at most 32 KiB (its io.Copy buffer) per message', async () => {
+    const dump = JSON.stringify({configs: [{pad: 'x'.repeat(300_000)}]})
+    sim.setConfigDump({pod: SLEEP.pod, namespace: SLEEP.namespace}, dump)
+    try {
+      const r = await forward(sim, {...SLEEP, port: 15000}, 'GET /config_dump HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')
+      expect(parseHttp(r.data).body).toBe(dump)
+      const data = r.frames.filter((f) => f[0] === 0).slice(1)
+      expect(Math.max(...data.map((f) => f.length - 1))).toBe(32 * 1024)
+      expect(data.length).toBeGreaterThanOrEqual(Math.ceil(dump.length / (32 * 1024)))
+    } finally {
+      sim.setConfigDump({pod: SLEEP.pod, namespace: SLEEP.namespace}, undefined)
+    }
+  })
 })
 
 describe('faults', () => {

@@ -171,7 +171,12 @@ class Tunnel extends Duplex {
   private localEnded = false
 
   constructor(private readonly fail: (failure: ForwardFailure) => TunnelError) {
-    super({allowHalfOpen: false})
+    // Each read() hands out one WebSocket message as it came: undici reads a socket with read(),
+    // which on a byte stream joins every buffered message into a fresh buffer (a copy of each
+    // answer, megabytes per proxy). The kubelet's messages are at most 32 KiB: two waiting pause
+    // the WebSocket, about what the byte stream's 16 KiB mark held (a command with hundreds of
+    // tunnels open must not buffer half a megabyte in each).
+    super({allowHalfOpen: false, readableObjectMode: true, readableHighWaterMark: 2})
   }
 
   /** Channel traffic from the handler; false closes the WebSocket (an unknown channel). */

@@ -1,3 +1,5 @@
+import {finished} from 'node:stream/promises'
+
 import {Agent, request, type buildConnector} from 'undici'
 
 import {usageError} from '../errors.js'
@@ -133,23 +135,28 @@ export async function httpRequest(req: HttpRequest): Promise<HttpResponse> {
   let received = 0
   /** Bytes in `whole`; anything past the declared length (undici fails such a body) goes to chunks. */
   let filled = 0
-  try {
-    for await (const chunk of response.body) {
-      const bytes = chunk as Buffer
-      if (whole && chunks.length === 0 && filled + bytes.length <= whole.length) filled += bytes.copy(whole, filled)
-      else chunks.push(bytes)
-      received += bytes.length
-      if (received > req.maxBytes) {
-        discard(response.body)
-        throw new TransportError({kind: 'too-large', limit: req.maxBytes, received})
-      }
+  let tooLarge: TransportError | undefined
+  const body = response.body
+  // 'data' hands over each chunk as undici parsed it; an async iterator read()s the body, which
+  // joins every chunk buffered meanwhile into a fresh buffer first (one more copy of the answer).
+  body.on('data', (bytes: Buffer) => {
+    if (tooLarge) return
+    if (whole && chunks.length === 0 && filled + bytes.length <= whole.length) filled += bytes.copy(whole, filled)
+    else chunks.push(bytes)
+    received += bytes.length
+    if (received > req.maxBytes) {
+      tooLarge = new TransportError({kind: 'too-large', limit: req.maxBytes, received})
+      discard(body)
     }
+  })
+  try {
+    await finished(body)
   } catch (error) {
-    if (error instanceof TransportError) throw error
-    throw new TransportError(classify(error, req.signal, 'body', received, declared), error)
+    throw tooLarge ?? new TransportError(classify(error, req.signal, 'body', received, declared), error)
   }
-  const body = whole === undefined ? Buffer.concat(chunks, received) : chunks.length === 0 ? whole.subarray(0, filled) : Buffer.concat([whole.subarray(0, filled), ...chunks], received)
-  return {status: response.statusCode, headers: response.headers, body}
+  if (tooLarge) throw tooLarge
+  const bytes = whole === undefined ? Buffer.concat(chunks, received) : chunks.length === 0 ? whole.subarray(0, filled) : Buffer.concat([whole.subarray(0, filled), ...chunks], received)
+  return {status: response.statusCode, headers: response.headers, body: bytes}
 }
 
 /** Drops a body we will not read; undici's abort error on it must not become an uncaught exception. */
