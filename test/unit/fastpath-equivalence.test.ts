@@ -256,8 +256,9 @@ describe('fast path and full parse print the same tables', () => {
     }
     const held: HeldInput = {input: inputFromBytes(Buffer.from(text), 'dump.json')}
     expect(await outcomeOf(() => summarizeAll(held, {}, {...options, parallelMinBytes: 0, rangeBytes: 2048, cores: 2, workerUrl: WORKER_URL, reread}))).toBe(one)
-    expect(rereads).toBe(held.input === undefined ? 1 : 0)
-    if (spoiled === 'garbage in a projected value') expect(rereads).toBe(1)
+    // Only a doubt found after every projection is back (the garbage) comes after the dump is let go of;
+    // the one-thread path itself empties the holder once it has the sections, so the holder cannot tell.
+    expect(rereads).toBe(spoiled === 'garbage in a projected value' ? 1 : 0)
   })
 
   it.each<[string, (text: string) => string]>([
