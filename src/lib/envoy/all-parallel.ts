@@ -142,7 +142,8 @@ export async function summarizeAll(input: InputText | HeldInput, filter: AllFilt
       await pool.close()
     }
     held.input ??= await options.reread!()
-    const source = detachedSource(held)
+    // Below the parallel size the dump is small: sections stay lazy, parsed as the tables ask.
+    const source = large ? detachedSource(held) : sectionSource(held.input)
     if (large) {
       // The dump is only freed once the job that resumed the command after reading it has ended
       // (measured: collected within this turn, its 149 MB of bytes stayed), so collect in a later turn.
