@@ -1,5 +1,6 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {startSimulator, type Simulator} from '../../src/sim/index.js'
+import {connect} from 'node:net'
 import {GATEWAY, LEGACY, PENDING, SLEEP, forward, parseHttp, podHttp} from './helpers.js'
 
 let sim: Simulator
@@ -68,6 +69,34 @@ describe('pods/portforward handshake (kubelet wsstream, v4)', () => {
       const data = r.frames.filter((f) => f[0] === 0).slice(1)
       expect(Math.max(...data.map((f) => f.length - 1))).toBe(32 * 1024)
       expect(data.length).toBeGreaterThanOrEqual(Math.ceil(dump.length / (32 * 1024)))
+    } finally {
+      sim.setConfigDump({pod: SLEEP.pod, namespace: SLEEP.namespace}, undefined)
+    }
+  })
+
+  it('puts each message on the wire as one final, unmasked binary frame of minimal length encoding, channel byte first', async () => {
+    // Read below the ws client, which would accept a fragmented or oddly encoded message alike.
+    const dump = JSON.stringify({configs: [{pad: 'y'.repeat(100_000)}]})
+    sim.setConfigDump({pod: SLEEP.pod, namespace: SLEEP.namespace}, dump)
+    try {
+      const wire = await rawForward(sim, {...SLEEP, port: 15000}, 'GET /config_dump HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')
+      const {frames, end} = wireFrames(wire, wire.indexOf('\r\n\r\n') + 4)
+      expect(end).toBe(wire.length)
+      for (const f of frames) {
+        expect(f.fin).toBe(true) // no fragments
+        expect(f.rsv).toBe(0) // no compression
+        expect(f.masked).toBe(false) // a server does not mask
+        expect(f.minimal).toBe(true)
+      }
+      expect(frames.at(-1)!.opcode).toBe(8)
+      const data = frames.slice(0, -1)
+      expect(data.every((f) => f.opcode === 2 && f.payload.length <= 32 * 1024 + 1)).toBe(true)
+      expect(data.slice(0, 2).map((f) => [...f.payload])).toEqual([[0, 0x98, 0x3a], [1, 0x98, 0x3a]])
+      const body = data.slice(2)
+      expect(body.every((f) => f.payload[0] === 0)).toBe(true)
+      // The response head, then the body in copy-buffer pieces.
+      expect(body.length).toBe(1 + Math.ceil(dump.length / (32 * 1024)))
+      expect(parseHttp(Buffer.concat(body.map((f) => f.payload.subarray(1)))).body).toBe(dump)
     } finally {
       sim.setConfigDump({pod: SLEEP.pod, namespace: SLEEP.namespace}, undefined)
     }
@@ -144,3 +173,57 @@ describe('faults', () => {
     expect(r.body).toBe('no healthy upstream')
   })
 })
+
+/** A v4 port-forward over a plain socket: every byte the server sent after the request, until it closes. */
+function rawForward(sim: Simulator, target: {pod: string; namespace: string; port: number}, request: string): Promise<Buffer> {
+  const url = new URL(sim.url)
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(url.port), url.hostname)
+    const chunks: Buffer[] = []
+    let sent = false
+    socket.on('connect', () => socket.write(`GET /api/v1/namespaces/${target.namespace}/pods/${target.pod}/portforward?ports=${target.port} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer sim-token\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Protocol: v4.channel.k8s.io\r\n\r\n`))
+    socket.on('data', (chunk: Buffer) => {
+      chunks.push(chunk)
+      const wire = Buffer.concat(chunks)
+      const head = wire.indexOf('\r\n\r\n')
+      // The server waits for the answer to its close frame before it hangs up.
+      if (sent && wireFrames(wire, head + 4).frames.at(-1)?.opcode === 8) socket.end()
+      if (!sent && head >= 0) {
+        sent = true
+        // One masked binary frame: channel 0, then the request.
+        const payload = Buffer.concat([Buffer.from([0]), Buffer.from(request)])
+        const mask = Buffer.from([1, 2, 3, 4])
+        socket.write(Buffer.concat([Buffer.from([0x82, 0x80 | payload.length]), mask, payload.map((b, i) => b ^ mask[i % 4])]))
+      }
+    })
+    socket.on('close', () => resolve(Buffer.concat(chunks)))
+    socket.on('error', reject)
+  })
+}
+
+interface WireFrame {fin: boolean; rsv: number; masked: boolean; opcode: number; minimal: boolean; payload: Buffer}
+
+/** The complete WebSocket frames in `wire` from `at`, and where the first incomplete one starts. */
+function wireFrames(wire: Buffer, at: number): {frames: WireFrame[]; end: number} {
+  const frames: WireFrame[] = []
+  while (at + 2 <= wire.length) {
+    const [b0, b1] = [wire[at], wire[at + 1]]
+    let length = b1 & 0x7f
+    let head = 2
+    if (length === 126) {
+      if (at + 4 > wire.length) break
+      length = wire.readUInt16BE(at + 2)
+      head = 4
+    } else if (length === 127) {
+      if (at + 10 > wire.length) break
+      length = Number(wire.readBigUInt64BE(at + 2))
+      head = 10
+    }
+    const minimal = head === 2 || (head === 4 && length >= 126) || (head === 10 && length > 0xffff)
+    if (b1 & 0x80) head += 4
+    if (at + head + length > wire.length) break
+    frames.push({fin: (b0 & 0x80) !== 0, rsv: b0 & 0x70, masked: (b1 & 0x80) !== 0, opcode: b0 & 0x0f, minimal, payload: wire.subarray(at + head, at + head + length)})
+    at += head + length
+  }
+  return {frames, end: at}
+}
