@@ -58,34 +58,25 @@ const KUBELET_COPY_BUFFER = 32 * 1024
 /**
  * `bytes` on `channel`, as the kubelet frames them: at most one copy buffer per message, each one
  * unmasked binary frame whose payload starts with the channel byte (what ws.send of a prefixed
- * copy put on the wire). The frame header and the channel byte go in a few bytes of their own and
- * the data is written as is, all of a chunk's frames in one corked writev: ws.send would need the
- * channel byte and the data in one buffer, a copy of every forwarded byte (a fifth of the
- * simulator's CPU in a `diagnose -A`). Writing to the upgraded socket beside ws keeps the order of
- * ws's own frames: without compression ws writes each frame synchronously, nothing is queued.
+ * copy put on the wire). ws.send would need the channel byte and the data in one buffer, a copy of
+ * every forwarded byte (a fifth of the simulator's CPU in a `diagnose -A`): the frame header and
+ * the channel byte go in a few bytes of their own, corked with the data as is into one writev per
+ * message, as ws writes its frames and as the kubelet writes each message (so a reader's socket
+ * reads still tend to end where messages do). Writing to the upgraded socket beside ws keeps the
+ * order of ws's own frames: without compression ws writes each frame synchronously.
  */
 function sendChannel(ws: WebSocket, socket: Duplex, channel: number, bytes: Buffer): void {
-  if (ws.readyState !== ws.OPEN || bytes.length === 0) return
-  const frames = Math.ceil(bytes.length / KUBELET_COPY_BUFFER)
-  const headers = Buffer.allocUnsafe(frames * 5)
-  let used = 0
-  socket.cork()
+  if (ws.readyState !== ws.OPEN) return
   for (let at = 0; at < bytes.length; at += KUBELET_COPY_BUFFER) {
     const piece = bytes.subarray(at, at + KUBELET_COPY_BUFFER)
     const length = piece.length + 1
-    const start = used
-    headers[used++] = 0x82 // FIN, binary
-    if (length < 126) headers[used++] = length
-    else {
-      headers[used++] = 126
-      headers.writeUInt16BE(length, used)
-      used += 2
-    }
-    headers[used++] = channel
-    socket.write(headers.subarray(start, used))
+    // FIN + binary; then the length in the shortest form (no piece needs the 64-bit one).
+    const header = length < 126 ? Buffer.from([0x82, length, channel]) : Buffer.from([0x82, 126, length >> 8, length & 0xff, channel])
+    socket.cork()
+    socket.write(header)
     socket.write(piece)
+    socket.uncork()
   }
-  socket.uncork()
 }
 
 function portPrefix(channel: number, port: number): Buffer {
