@@ -2,8 +2,8 @@
 import {createHash, X509Certificate} from 'node:crypto'
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import {envoyReadyAnswer, envoyState, SERVER_STATE_GAUGE} from './envoy-state.js'
-import {proxyCertificates} from './mesh-ca.js'
-import {buildConfigDump, bootstrapNode, envoyVersionFor, liveClusters, listenerAddresses} from './envoy-config.js'
+import {proxyCertificates, type ProxyCertificates} from './mesh-ca.js'
+import {buildConfigDump, bootstrapNode, clusterCounts, envoyVersionFor, liveClusters, listenerAddresses} from './envoy-config.js'
 import {commandLineOptions, versionedServerStats} from './envoy-versions.js'
 import {trafficClock} from './log-timeline.js'
 import type {Scenario, SimPod} from './model.js'
@@ -65,16 +65,22 @@ export function envoyJson(value: unknown): string {
   return JSON.stringify(value, null, 1)
 }
 
-function certInfo(pem: string, isCa: boolean): J {
+/** What /certs shows of a certificate that does not change with the time of the request. */
+interface ParsedCert {serialNumber: string; sans: J[]; validFrom: Date; validTo: Date}
+
+function parseCert(pem: string): ParsedCert {
   const x = new X509Certificate(pem)
-  const validTo = new Date(x.validTo)
-  const days = Math.floor((validTo.getTime() - Date.now()) / 86_400_000)
   const sans = (x.subjectAltName ?? '').split(/,\s*/).filter(Boolean).map((s) => {
     const [kind, ...rest] = s.split(':')
     const v = rest.join(':')
     return kind === 'URI' ? {uri: v} : kind === 'DNS' ? {dns: v} : {ip_address: v}
   })
-  return {path: '<inline>', serial_number: x.serialNumber.toLowerCase(), subject_alt_names: isCa ? [] : sans, days_until_expiration: String(days), valid_from: new Date(x.validFrom).toISOString().replace('.000Z', 'Z'), expiration_time: validTo.toISOString().replace('.000Z', 'Z')}
+  return {serialNumber: x.serialNumber.toLowerCase(), sans, validFrom: new Date(x.validFrom), validTo: new Date(x.validTo)}
+}
+
+function certInfo(cert: ParsedCert, isCa: boolean): J {
+  const days = Math.floor((cert.validTo.getTime() - Date.now()) / 86_400_000)
+  return {path: '<inline>', serial_number: cert.serialNumber, subject_alt_names: isCa ? [] : cert.sans, days_until_expiration: String(days), valid_from: cert.validFrom.toISOString().replace('.000Z', 'Z'), expiration_time: cert.validTo.toISOString().replace('.000Z', 'Z')}
 }
 
 /** An admin answer as sent: status, body, content type. */
@@ -122,6 +128,7 @@ export class AdminAnswerCache {
 export class EnvoyAdmin {
   readonly loggers = new Map<string, string>()
   private fixedDump?: {text: string; parsed?: J; responses: Map<string, [number, Buffer]>}
+  private parsedCerts?: {issued: ProxyCertificates; leaf: ParsedCert; root: ParsedCert}
 
   /**
    * Bytes to serve as this pod's whole /config_dump (benchmarks, fault tests). Parsed once and each
@@ -300,8 +307,11 @@ export class EnvoyAdmin {
 
   private certs(): J {
     const issued = proxyCertificates(this.pod, this.scenario)
-    const chain = certInfo(issued.leaf, false)
-    const ca = certInfo(issued.root, true)
+    // Parsing two certificates per request was most of a /certs answer's CPU; issued certificates
+    // are memoised objects, so the same object means the same PEM text.
+    if (this.parsedCerts?.issued !== issued) this.parsedCerts = {issued, leaf: parseCert(issued.leaf), root: parseCert(issued.root)}
+    const chain = certInfo(this.parsedCerts.leaf, false)
+    const ca = certInfo(this.parsedCerts.root, true)
     const contexts = this.pod.proxy?.kind === 'router' ? 2 : 4
     return {certificates: Array.from({length: contexts}, () => ({ca_cert: [ca], cert_chain: [chain]}))}
   }
@@ -365,11 +375,11 @@ export class EnvoyAdmin {
   }
 
   private statValues(): Array<[string, number]> {
-    const clusters = liveClusters(this.pod, this.scenario)
-    const dyn = clusters.filter((c) => c.added_via_api).length
+    const clusters = clusterCounts(this.pod, this.scenario)
+    const dyn = clusters.dynamic
     const seed = [...this.pod.name].reduce((a, c) => a + c.charCodeAt(0), 0)
     const values: Array<[string, number]> = [
-      ['cluster_manager.active_clusters', clusters.length], ['cluster_manager.cds.update_attempt', 12], ['cluster_manager.cds.update_rejected', this.scenario.xds?.status(this.pod)?.cds?.error !== undefined ? 1 : 0], ['cluster_manager.cds.update_success', 11],
+      ['cluster_manager.active_clusters', clusters.total], ['cluster_manager.cds.update_attempt', 12], ['cluster_manager.cds.update_rejected', this.scenario.xds?.status(this.pod)?.cds?.error !== undefined ? 1 : 0], ['cluster_manager.cds.update_success', 11],
       ['cluster_manager.warming_clusters', envoyState(this.pod, this.scenario).warmingClusters], ['listener_manager.total_listeners_warming', envoyState(this.pod, this.scenario).warmingListeners], ['listener_manager.lds.update_attempt', 12], ['listener_manager.lds.update_rejected', this.scenario.xds?.status(this.pod)?.lds?.error !== undefined ? 1 : 0],
       ['listener_manager.lds.update_success', 11], ['listener_manager.total_listeners_active', listenerAddresses(this.pod, this.scenario).length], ['listener_manager.workers_started', 1],
       ['server.concurrency', 2], ['server.live', 1], ['server.state', SERVER_STATE_GAUGE[envoyState(this.pod, this.scenario).state]], ['server.total_connections', 3 + (seed % 7)], ['server.uptime', this.uptimeSeconds()],

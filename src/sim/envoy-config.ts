@@ -249,6 +249,15 @@ export function liveClusters(pod: SimPod, scenario: Scenario): Array<{cluster: J
   return [...dynamic, ...staticOnes]
 }
 
+/**
+ * How many clusters `liveClusters` lists, and how many of them came over xDS, without building
+ * each cluster's hosts (/stats asks for the counts on every scrape).
+ */
+export function clusterCounts(pod: SimPod, scenario: Scenario): {total: number; dynamic: number} {
+  const dynamic = meshView(pod, scenario).clusters.length
+  return {total: dynamic + staticClusters(pod).length, dynamic}
+}
+
 /** `internal`: an internal listener (a waypoint's main_internal), whose local address is `envoy://<name>/`. */
 export function listenerAddresses(pod: SimPod, scenario: Scenario): Array<{name: string; address: string; port: number; internal?: boolean}> {
   const view = meshView(pod, scenario)

@@ -172,6 +172,24 @@ describe('Envoy admin: other handlers', () => {
     expect(secrets[0].secret.tls_certificate.private_key.inline_bytes).toBe('W3JlZGFjdGVkXQ==')
   })
 
+  it('stats count the clusters /clusters lists, static ones included, and what came over xDS', async () => {
+    const statuses = JSON.parse((await admin('/clusters?format=json', WEBAPP)).body).cluster_statuses as Array<{added_via_api?: boolean}>
+    const stats = JSON.parse((await admin('/stats?format=json&filter=^cluster_manager', WEBAPP)).body).stats as Array<{name: string; value: number}>
+    const stat = (name: string) => stats.find((s) => s.name === name)?.value
+    expect(stat('cluster_manager.active_clusters')).toBe(statuses.length)
+    expect(stat('cluster_manager.cluster_added')).toBe(statuses.filter((c) => c.added_via_api).length + 5)
+    expect(statuses.some((c) => !c.added_via_api)).toBe(true)
+  })
+
+  it('certs answer the same certificates again, and each of them a CA as its own', async () => {
+    const first = JSON.parse((await admin('/certs', WEBAPP)).body).certificates
+    const again = JSON.parse((await admin('/certs', WEBAPP)).body).certificates
+    expect(again).toEqual(first)
+    const other = JSON.parse((await admin('/certs', SLEEP)).body).certificates
+    expect(other[0].cert_chain[0].subject_alt_names).toEqual([{uri: 'spiffe://cluster.local/ns/default/sa/sleep'}])
+    expect(other[0].ca_cert[0].subject_alt_names).toEqual([])
+  })
+
   it('server_info, stats for the readiness probe, prometheus', async () => {
     const info = JSON.parse((await admin('/server_info')).body)
     expect(info.state).toBe('LIVE')
