@@ -72,7 +72,7 @@ export async function fetchFromPod(ctx: RunContext, pod: PodRef, port: number, p
         method,
         headers: options.headers,
         dispatcher: forward.dispatcher,
-        signal: ctx.signal,
+        signal: forward.requestSignal(ctx.signal),
         maxBytes: options.maxBytes ?? DEFAULT_MAX_BYTES,
       })
     } catch (error) {

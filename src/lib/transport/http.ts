@@ -77,6 +77,11 @@ export interface HttpRequest {
   method: HttpMethod
   headers?: Record<string, string>
   dispatcher: Agent
+  /**
+   * Ends the request when aborted. undici adds an abort listener to it for as long as the request
+   * runs: pass a signal of the caller's own (requestSignal, or one per forward with no listener
+   * limit), never the command's shared one.
+   */
   signal: AbortSignal
   maxBytes: number
 }
@@ -117,7 +122,7 @@ export async function httpRequest(req: HttpRequest): Promise<HttpResponse> {
       method: req.method,
       headers: req.headers,
       dispatcher: req.dispatcher,
-      signal: requestSignal(req.signal),
+      signal: req.signal,
     })
   } catch (error) {
     throw new TransportError(classify(error, req.signal, 'headers', 0, undefined), error)
