@@ -13,7 +13,7 @@ function facts(overrides: Partial<ProxyFacts>): ProxyFacts {
   const fail = () => Promise.reject(new Error('not in this fixture'))
   return {
     pod: {name: 'webapp-7c5d7b8c6b-4vzd9', namespace: 'istioinaction', id: 'webapp-7c5d7b8c6b-4vzd9.istioinaction', gateway: false, startLevels: {level: 'warning', loggers: []}},
-    configDump: fail, clusterStatuses: fail, envoyReady: fail, agentReady: fail, logLevels: fail, configStats: fail,
+    routing: fail, clusterHealth: fail, envoyReady: fail, agentReady: fail, logLevels: fail, configStats: fail,
     certificates: fail, describeContext: fail, accessLog: fail, sync: fail, istiodVersion: fail, podByIp: fail, peerByIp: fail,
     ...overrides,
   }

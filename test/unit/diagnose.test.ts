@@ -17,6 +17,7 @@ import {configDumpFromJson} from '../../src/lib/envoy/configdump.js'
 import {parseSyncStatus} from '../../src/lib/istio/sync-status.js'
 import {describeContext, validCertificates} from './diagnose-security.fixtures.js'
 import {renderDiagnose} from '../../src/lib/render/diagnose.js'
+import {clusterHealth, dumpRouting} from '../../src/lib/diagnose/routing.js'
 
 // Our own fixtures, shaped after the catalog stories (mesh-scenarios.md).
 const CATALOG = 'catalog.istioinaction.svc.cluster.local'
@@ -78,8 +79,8 @@ function facts(overrides: Partial<ProxyFacts> & {id?: string} = {}): ProxyFacts 
   const fail = (what: string) => () => Promise.reject(new Error(`${what} not in this fixture`))
   return {
     pod: {name, namespace, id, gateway: true, startLevels: {level: 'warning', loggers: [{name: 'misc', level: 'error'}]}},
-    configDump: async () => FIXED,
-    clusterStatuses: fail('clusters'),
+    routing: async () => dumpRouting(FIXED),
+    clusterHealth: fail('clusters'),
     envoyReady: async () => ({status: 200, text: 'LIVE\n'}),
     agentReady: async () => ({status: 200, text: ''}),
     logLevels: async () => new Map([['http', 'warning'], ['router', 'warning'], ['misc', 'error']]),
@@ -101,7 +102,7 @@ const handle = (proxy: ProxyFacts) => ({id: proxy.pod.id, open: () => ({facts: p
 
 describe('routes check', () => {
   it('story 1: routes to subsets no DestinationRule defines fail, naming the subsets, the host and the fix', async () => {
-    const [outcome, ...rest] = await run(routesCheck, facts({configDump: async () => BROKEN}))
+    const [outcome, ...rest] = await run(routesCheck, facts({routing: async () => dumpRouting(BROKEN)}))
     expect(rest).toEqual([])
     expect(outcome.severity).toBe('fail')
     expect(outcome.message).toBe(`no DestinationRule defines subset version-v1 or version-v2 for ${CATALOG}: VirtualService catalog-v1-v2.istioinaction (route http.8080) routes to them, so requests fail with 503 NC (cluster_not_found)`)
@@ -115,13 +116,13 @@ describe('routes check', () => {
 
   it('a DestinationRule without the subset is named as the one to change', async () => {
     const partial = dump({clusters: [{name: `outbound|80||${CATALOG}`, rule: DR}, {name: `outbound|80|version-v1|${CATALOG}`, rule: DR}]})
-    const [outcome] = await run(routesCheck, facts({configDump: async () => partial}))
+    const [outcome] = await run(routesCheck, facts({routing: async () => dumpRouting(partial)}))
     expect(outcome.message).toMatch(/^DestinationRule catalog\.istioinaction defines no subset version-v2 for /)
     expect(outcome.hint).toBe('add subsets version-v2 to DestinationRule catalog.istioinaction, or route to the subsets it defines')
   })
 
   it('a route to a service the proxy does not know at all fails with the Sidecar/export hint', async () => {
-    const [outcome] = await run(routesCheck, facts({configDump: async () => dump({clusters: []})}))
+    const [outcome] = await run(routesCheck, facts({routing: async () => dumpRouting(dump({clusters: []}))}))
     expect(outcome.severity).toBe('fail')
     expect(outcome.hint).toMatch(/knows no service catalog\.istioinaction\.svc\.cluster\.local/)
   })
@@ -148,13 +149,13 @@ describe('access-log check', () => {
 })
 
 describe('endpoints check', () => {
-  const statuses = (hosts: unknown[]) => async () => [{name: `outbound|80|version-v1|${CATALOG}`, host_statuses: hosts}, {name: `outbound|80|version-v2|${CATALOG}`, host_statuses: [host('10.10.0.12', 'HEALTHY')]}]
+  const statuses = (hosts: unknown[]) => async () => clusterHealth([{name: `outbound|80|version-v1|${CATALOG}`, host_statuses: hosts}, {name: `outbound|80|version-v2|${CATALOG}`, host_statuses: [host('10.10.0.12', 'HEALTHY')]}])
   it('fails when a used cluster has no healthy endpoint, warns when it has none, passes otherwise', async () => {
-    const unhealthy = await run(endpointsCheck, facts({clusterStatuses: statuses([host('10.10.0.11', 'UNHEALTHY'), host('10.10.0.15', 'HEALTHY', true)])}))
+    const unhealthy = await run(endpointsCheck, facts({clusterHealth: statuses([host('10.10.0.11', 'UNHEALTHY'), host('10.10.0.15', 'HEALTHY', true)])}))
     expect(unhealthy.map((o) => [o.severity, o.message])).toEqual([['fail', `no healthy endpoint in 1 cluster that routes use: outbound|80|version-v1|${CATALOG}`]])
     expect(unhealthy[0].evidence).toContain(`outbound|80|version-v1|${CATALOG} 10.10.0.15:3000 HEALTHY (ejected by outlier detection)`)
-    expect((await run(endpointsCheck, facts({clusterStatuses: statuses([])})))[0].severity).toBe('warn')
-    expect((await run(endpointsCheck, facts({clusterStatuses: statuses([host('10.10.0.11', 'HEALTHY')])})))[0].severity).toBe('pass')
+    expect((await run(endpointsCheck, facts({clusterHealth: statuses([])})))[0].severity).toBe('warn')
+    expect((await run(endpointsCheck, facts({clusterHealth: statuses([host('10.10.0.11', 'HEALTHY')])})))[0].severity).toBe('pass')
   })
 })
 
@@ -175,7 +176,7 @@ describe('rejected-config check', () => {
   it('rejected updates fail, warming clusters warn', async () => {
     const outcomes = await run(rejectedConfigCheck, facts({
       configStats: async () => new Map([['listener_manager.lds.update_rejected', 2], ['cluster_manager.cds.update_rejected', 0]]),
-      configDump: async () => dump({clusters: [], warming: [`outbound|80||${CATALOG}`]}),
+      routing: async () => dumpRouting(dump({clusters: [], warming: [`outbound|80||${CATALOG}`]})),
     }))
     expect(outcomes.map((o) => [o.severity, o.message])).toEqual([
       ['fail', 'Envoy rejected config from istiod: LDS 2×'],
@@ -232,7 +233,7 @@ describe('runner', () => {
   })
 
   it('orders by severity, then the check\'s relevance: story 1\'s route finding comes before the 503s it causes', async () => {
-    const proxy = facts({configDump: async () => BROKEN, accessLog: async () => [entry(line(503, 'NC', 'cluster_not_found', 0, '-', 'version-v1'))], id: 'stale.ns'})
+    const proxy = facts({routing: async () => dumpRouting(BROKEN), accessLog: async () => [entry(line(503, 'NC', 'cluster_not_found', 0, '-', 'version-v1'))], id: 'stale.ns'})
     const findings = await runChecks(CHECKS.filter((c) => c.id !== 'endpoints'), [handle(proxy)], {...OPTIONS, concurrency: 4, checkTimeoutMs: 1000})
     expect(findings.filter((f) => f.severity !== 'pass').map((f) => f.id)).toEqual(['routes', 'access-log', 'sync', 'sync'])
     expect(countFindings(findings)).toEqual({pass: 7, warn: 0, fail: 4, error: 0})

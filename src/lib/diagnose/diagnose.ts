@@ -2,7 +2,9 @@ import type {RunContext} from '../context.js'
 import {ExitCode, MeshdbgError} from '../errors.js'
 import {CHECKS} from './registry.js'
 import {countFindings, runChecks, selectChecks, type DiagnoseCounts} from './run.js'
+import {dumpReaderFor, type DumpReader} from './dump-readers.js'
 import {liveFacts, resolveDiagnosePods, type DiagnoseTargets} from './live.js'
+import type {ResolvedPod} from '../kube/index.js'
 import type {Check, Finding} from './types.js'
 
 export interface DiagnoseRequest extends DiagnoseTargets {
@@ -44,7 +46,17 @@ const MAX_LOG_LINES = 5000
 export async function runDiagnose(ctx: RunContext, request: DiagnoseRequest): Promise<{result: DiagnoseResult; checks: Check[]}> {
   const checks = selectChecks(CHECKS, request.only, request.skip)
   const pods = await resolveDiagnosePods(ctx, request)
+  const dumpReader = dumpReaderFor(pods.length)
+  try {
+    return await diagnosePods(ctx, request, checks, pods, dumpReader)
+  } finally {
+    await dumpReader.close()
+  }
+}
+
+async function diagnosePods(ctx: RunContext, request: DiagnoseRequest, checks: Check[], pods: ResolvedPod[], dumpReader: DumpReader): Promise<{result: DiagnoseResult; checks: Check[]}> {
   const proxies = liveFacts(ctx, pods, {
+    dumpReader,
     istioNamespace: request.istioNamespace,
     revision: request.revision,
     token: request.token,

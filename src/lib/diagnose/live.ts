@@ -13,10 +13,12 @@ import {loadIstiodSyncz, type IstiodSelector} from '../istio/istiod.js'
 import {mergeSyncStatus, type SyncStatusRow} from '../istio/sync-status.js'
 import {loadControlPlaneVersions} from '../istio/version.js'
 import {chooseAdminPort} from '../kube/admin-port.js'
+import {buffersCollector} from '../gc.js'
 import {closePodForwards, fetchAdminFromPod, fetchFromPod, getKubeJson, resolveTargetPods, type ResolvedPod} from '../kube/index.js'
 import {isMeshedPod} from '../kube/target.js'
 import type {InputText} from '../input.js'
-import {assembleDiagnoseDump, DIAGNOSE_DUMP_PATHS, readClusterStatuses, type DiagnoseDumpPart} from './dump-reads.js'
+import {DIAGNOSE_DUMP_PATHS, type DiagnoseDumpPart} from './dump-reads.js'
+import type {DumpReader} from './dump-readers.js'
 import type {ProxyHandle} from './run.js'
 import type {ProxyFacts, SyncFacts} from './types.js'
 
@@ -55,7 +57,12 @@ export interface LiveFactsOptions extends IstiodSelector {
   proxyAdminPort?: number
   /** At most this many access-log lines per proxy (the newest). */
   maxLogLines: number
+  /** Reads each proxy's config dump and `/clusters` answers (on worker threads for many proxies). */
+  dumpReader: DumpReader
 }
+
+/** Buffers this thread may hold between proxies before it collects them: see open().close. */
+const MAIN_THREAD_BUFFER_BYTES = 64 * 1024 * 1024
 
 /** A promise made on first call and shared by every later caller. */
 function once<T>(make: () => Promise<T>): () => Promise<T> {
@@ -114,6 +121,7 @@ export function liveFacts(ctx: RunContext, pods: readonly ResolvedPod[], options
   // Callers outside those namespaces (a client in `default`): one cluster-wide list, on first need.
   const allPods = once(async () => (await getKubeJson<V1PodList>(ctx, 'pods in all namespaces', '/api/v1/pods')).items ?? [])
   const certificates = certificateCache()
+  const collectBuffers = buffersCollector(MAIN_THREAD_BUFFER_BYTES)
   return pods.map((resolved) => ({
     id: `${resolved.name}.${resolved.namespace}`,
     open: () => {
@@ -123,11 +131,14 @@ export function liveFacts(ctx: RunContext, pods: readonly ResolvedPod[], options
       const stop = new AbortController()
       const proxyCtx: RunContext = {...ctx, signal: AbortSignal.any([ctx.signal, stop.signal])}
       return {
-        facts: proxyFacts(proxyCtx, resolved, options, {syncz, versions, podsOf, servicesOf, istio, namespaces, allPods, certificates}),
+        facts: proxyFacts(proxyCtx, resolved, options, {syncz, versions, podsOf, servicesOf, istio, namespaces, allPods, certificates, dumpReader: options.dumpReader}),
         close: () => {
           stop.abort(new MeshdbgError('timeout', `the checks of ${resolved.name}.${resolved.namespace} are done`))
           // Its tunnels too: 500 pods' idle tunnels and their buffers must not pile up until the end.
           void closePodForwards(ctx, resolved).catch(() => {})
+          // With the dumps read on worker threads this thread allocates few objects, and V8 let
+          // the proxies' dead port-forward chunks and bodies pile up past 100 MB.
+          collectBuffers()
         },
       }
     },
@@ -145,6 +156,7 @@ interface Shared {
   allPods(): Promise<V1Pod[]>
   /** Certificates parsed by earlier proxies' certificate checks (the mesh root, mostly). */
   certificates: CertificateCache
+  dumpReader: DumpReader
 }
 
 const hasIp = (pod: V1Pod, ip: string) => pod.status?.podIP === ip || (pod.status?.podIPs ?? []).some((entry) => entry.ip === ip)
@@ -165,16 +177,14 @@ function proxyFacts(ctx: RunContext, resolved: ResolvedPod, options: LiveFactsOp
       gateway: isGatewayPod(resolved.pod),
       startLevels: resetSpecFor(resolved.pod).spec,
     },
-    // Only the fields checks read, filtered by Envoy itself (dump-reads.ts): a few hundred KB
-    // instead of a 2,000-service sidecar's whole 11 MB dump.
-    configDump: once(async () => {
+    // Only the fields checks read, filtered by Envoy itself (dump-reads.ts): a few MB instead of
+    // a 2,000-service sidecar's whole 11 MB dump, read down to a few names by the dump reader.
+    routing: once(async () => {
       const parts = Object.keys(DIAGNOSE_DUMP_PATHS) as DiagnoseDumpPart[]
       const answers = await Promise.all(parts.map((part) => admin(DIAGNOSE_DUMP_PATHS[part])))
-      return assembleDiagnoseDump(Object.fromEntries(parts.map((part, i) => [part, answers[i]])) as Record<DiagnoseDumpPart, InputText>, id)
+      return shared.dumpReader.routing(Object.fromEntries(parts.map((part, i) => [part, answers[i]])) as Record<DiagnoseDumpPart, InputText>, id)
     }),
-    clusterStatuses: once(async () => {
-      return readClusterStatuses(await admin('clusters?format=json'), id)
-    }),
+    clusterHealth: once(async () => shared.dumpReader.clusterHealth(await admin('clusters?format=json'), id)),
     envoyReady: once(() => statusOf(adminPort.port, '/ready')),
     agentReady: once(() => statusOf(AGENT_STATUS_PORT, '/healthz/ready')),
     logLevels: once(async () => parseActiveLoggers((await admin('logging', 'POST')).text)),

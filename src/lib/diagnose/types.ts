@@ -1,10 +1,9 @@
 import type {AccessLogEntry} from '../envoy/access-log.js'
 import type {CertificateRow} from '../envoy/certs.js'
-import type {ConfigDump} from '../envoy/configdump.js'
-import type {Json} from '../envoy/fields.js'
 import type {DescribeContext} from '../istio/describe.js'
 import type {LevelSpec} from '../envoy/log-levels.js'
 import type {SyncStatusRow} from '../istio/sync-status.js'
+import type {ClusterHealth, DumpRouting} from './routing.js'
 
 /**
  * The model of `meshdbg diagnose`: checks read facts about one proxy (fetched once, shared by
@@ -64,10 +63,10 @@ export interface SyncFacts {
  */
 export interface ProxyFacts {
   readonly pod: ProxyPod
-  /** Envoy `/config_dump` (routes, clusters, listeners, warming state). */
-  configDump(): Promise<ConfigDump>
-  /** Envoy `/clusters?format=json`: `cluster_statuses` with each host's health. */
-  clusterStatuses(): Promise<Json[]>
+  /** What the routing checks read of Envoy's `/config_dump` (routes, clusters, listeners' warming state). */
+  routing(): Promise<DumpRouting>
+  /** Envoy `/clusters?format=json`: the clusters without a host that serves traffic. */
+  clusterHealth(): Promise<ClusterHealth>
   /** Envoy `/ready`: status and body (`LIVE`). */
   envoyReady(): Promise<{status: number; text: string}>
   /** pilot-agent `:15020/healthz/ready`. */

@@ -1,9 +1,8 @@
 import {statSync} from 'node:fs'
 import {availableParallelism} from 'node:os'
-import {setFlagsFromString} from 'node:v8'
-import {runInNewContext} from 'node:vm'
 import {Worker} from 'node:worker_threads'
 
+import {collectGarbage} from '../gc.js'
 import type {InputText} from '../input.js'
 import {type AllParts, joinAllParts, renderAllParts, renderAllSummary} from '../render/all-summary.js'
 import {type AllFilter, type AllSections, selectAllSections} from './all-sections.js'
@@ -483,18 +482,6 @@ function startProjections(held: HeldInput, pool: Pool, settings: RunSettings, ra
   return planSections(new JsonScanner(Buffer.from(dump.buffer, dump.byteOffset, dump.length)), pool, rangeBytes)
 }
 
-/**
- * A full garbage collection of this thread's heap, so that its reference to the dump's shared
- * memory is gone now (the ~150 MB are freed once no thread has one): the main thread allocates next
- * to nothing while the workers finish, so V8 would not collect it before the process ends, nor
- * would a worker soon. Node exposes V8's `gc` only behind this flag, to contexts created after it
- * is set, such as this one.
- */
-export function collectGarbage(): void {
-  setFlagsFromString('--expose-gc')
-  ;(runInNewContext('gc') as () => void)()
-}
-
 async function summarizeInParallel(held: HeldInput, workers: WorkerPool, settings: RunSettings, options: AllOptions): Promise<AllOutput | undefined> {
   const pool = workers as Pool
   const finished: Array<Promise<unknown>> = []
@@ -511,7 +498,9 @@ async function summarizeInParallel(held: HeldInput, workers: WorkerPool, setting
       released = Promise.all(projected).then(() => {
         held.input = undefined
         pool.broadcast({op: 'release'})
-        // After the finishing tasks waiting for this have been sent (they are sent from microtasks).
+        // Now, not when V8 would: the main thread allocates next to nothing while the workers
+        // finish, so the dump's ~150 MB of shared memory would stay referenced until the end. After
+        // the finishing tasks waiting for this have been sent (they are sent from microtasks).
         setImmediate(collectGarbage)
       })
       // A failed projection fails its section too, which is handled below.

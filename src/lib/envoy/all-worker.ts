@@ -4,7 +4,8 @@
 import {parentPort} from 'node:worker_threads'
 
 import {renderAllParts} from '../render/all-summary.js'
-import {collectGarbage, PART_OF_KIND, type ProjectedMember, type RunSettings, type WorkerReply, type WorkerTask} from './all-parallel.js'
+import {collectGarbage} from '../gc.js'
+import {PART_OF_KIND, type ProjectedMember, type RunSettings, type WorkerReply, type WorkerTask} from './all-parallel.js'
 import {selectAllSections} from './all-sections.js'
 import {configDumpFromJson, type SectionKind} from './configdump.js'
 import type {Json} from './fields.js'

@@ -1,8 +1,4 @@
-import {collectClusters} from '../../envoy/configdump.js'
-import {arrayField, field, stringField} from '../../envoy/fields.js'
-import {hostEndpointRow, hostServesTraffic} from '../../envoy/endpoints.js'
 import {shellArg} from '../../render/shell-quote.js'
-import {routeTargets} from '../route-targets.js'
 import type {Check, CheckOutcome} from '../types.js'
 
 /**
@@ -17,28 +13,16 @@ export const endpointsCheck: Check = {
   title: 'clusters that routes use have healthy endpoints',
   async run(facts, options) {
     const intern = options.intern ?? ((text: string) => text)
-    const [dump, statuses] = await Promise.all([facts.configDump(), facts.clusterStatuses()])
-    // Only EDS clusters: PassthroughCluster and inbound clusters (ORIGINAL_DST, STATIC) have no
-    // endpoint list to be empty.
-    const eds = new Set(collectClusters(dump).filter((cluster) => stringField(cluster, 'type') === 'EDS' || field(cluster, 'eds_cluster_config') !== undefined).map((cluster) => stringField(cluster, 'name')))
-    const used = new Set(routeTargets(dump).map((target) => target.cluster).filter((name) => eds.has(name)))
+    const [routing, health] = await Promise.all([facts.routing(), facts.clusterHealth()])
+    const used = new Set(routing.usedEdsClusters)
     const empty: string[] = []
+    for (const cluster of health.empty) if (used.has(cluster)) empty.push(intern(cluster))
     const unhealthy: string[] = []
     const evidence: string[] = []
-    for (const status of statuses) {
-      const cluster = stringField(status, 'name')
+    for (const {cluster, hosts} of health.unhealthy) {
       if (!used.has(cluster)) continue
-      const hosts = arrayField(status, 'host_statuses')
-      if (hosts.length === 0) {
-        empty.push(intern(cluster))
-        continue
-      }
-      // Rows (rendered addresses) only for the evidence: most clusters have a healthy host.
-      if (!hosts.some(hostServesTraffic)) {
-        const rows = hosts.map((host) => hostEndpointRow(host, cluster))
-        unhealthy.push(cluster)
-        evidence.push(...rows.map((row) => `${cluster} ${row.address}:${row.port} ${row.status}${row.failedOutlierCheck ? ' (ejected by outlier detection)' : ''}`))
-      }
+      unhealthy.push(cluster)
+      evidence.push(...hosts)
     }
     const pod = shellArg(facts.pod.id, '<pod>')
     const outcomes: CheckOutcome[] = []

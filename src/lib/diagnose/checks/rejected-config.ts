@@ -1,5 +1,3 @@
-import {arrayField, field, stringField} from '../../envoy/fields.js'
-import {section} from '../../envoy/configdump.js'
 import {shellArg} from '../../render/shell-quote.js'
 import type {Check, CheckOutcome} from '../types.js'
 
@@ -21,7 +19,7 @@ export const rejectedConfigCheck: Check = {
   group: 'Proxy',
   title: 'no rejected (NACKed) or warming config',
   async run(facts) {
-    const [stats, dump] = await Promise.all([facts.configStats(), facts.configDump()])
+    const [stats, {warmingClusters, warmingListeners}] = await Promise.all([facts.configStats(), facts.routing()])
     const outcomes: CheckOutcome[] = []
     const rejected = [...stats].filter(([name, value]) => name.endsWith('update_rejected') && value > 0)
     if (rejected.length > 0) {
@@ -33,10 +31,6 @@ export const rejectedConfigCheck: Check = {
         evidence: rejected.map(([name, value]) => `${name}: ${value}`),
       })
     }
-    const warmingClusters = arrayField(section(dump, 'Clusters'), 'dynamic_warming_clusters').map((entry) => stringField(field(entry, 'cluster'), 'name'))
-    const warmingListeners = arrayField(section(dump, 'Listeners'), 'dynamic_listeners')
-      .filter((entry) => field(entry, 'warming_state') !== undefined && field(entry, 'active_state') === undefined)
-      .map((entry) => stringField(entry, 'name'))
     if (warmingClusters.length > 0 || warmingListeners.length > 0) {
       const names = [...warmingClusters.map((name) => `cluster ${name}`), ...warmingListeners.map((name) => `listener ${name}`)]
       outcomes.push({

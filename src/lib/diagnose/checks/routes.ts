@@ -1,6 +1,6 @@
 import {parseSubsetKey} from '../../envoy/istio-names.js'
 import {shellArg} from '../../render/shell-quote.js'
-import {clusterNames, destinationRuleFor, routeTargets, type RouteTarget} from '../route-targets.js'
+import type {RouteTarget} from '../route-targets.js'
 import type {Check, CheckOutcome} from '../types.js'
 
 const list = (items: Iterable<string>): string => [...new Set(items)].join(', ')
@@ -17,13 +17,11 @@ export const routesCheck: Check = {
   group: 'Routing',
   title: 'every route sends traffic to a cluster the proxy has',
   async run(facts) {
-    const dump = await facts.configDump()
-    const have = clusterNames(dump)
-    const targets = routeTargets(dump)
-    const missing = targets.filter((target) => !have.has(target.cluster))
+    const {targetClusterCount, missingTargets: missing, missingHosts} = await facts.routing()
     if (missing.length === 0) {
-      return [{severity: 'pass', message: `${new Set(targets.map((t) => t.cluster)).size} clusters named by routes, all present`}]
+      return [{severity: 'pass', message: `${targetClusterCount} clusters named by routes, all present`}]
     }
+    const hosts = new Map(missingHosts.map((host) => [host.hostname, host]))
     // One finding per service (host and port): story 1's two subsets are one mistake.
     const byService = new Map<string, RouteTarget[]>()
     for (const target of missing) {
@@ -42,9 +40,9 @@ export const routesCheck: Check = {
       const evidence = targetsOfService.map((t) => `route ${t.routeConfig} vhost ${t.virtualHost} → ${t.cluster} (${t.weightPercent}%): not in the proxy's clusters`)
       const subsetNames = [...new Set(targetsOfService.map((t) => parseSubsetKey(t.cluster)?.subset ?? '').filter(Boolean))]
       const subsets = subsetNames.join(', ')
-      const hostKnown = key !== undefined && [...have].some((name) => parseSubsetKey(name)?.hostname === key.hostname)
+      const hostKnown = key !== undefined && hosts.get(key.hostname)?.known === true
       if (key && subsets !== '' && hostKnown) {
-        const rule = destinationRuleFor(dump, key.hostname)
+        const rule = hosts.get(key.hostname)?.destinationRule ?? ''
         const namespace = key.hostname.split('.')[1]
         outcomes.push({
           severity: 'fail',
