@@ -50,7 +50,7 @@ Several clusters: --context repeated or --all-contexts (every kubeconfig context
     short: Flags.boolean({summary: 'Print problems only (no PASS lines).'}),
     since: Flags.string({summary: 'How far back the access-log check reads, e.g. 5m, 1h.', default: '5m'}),
     'fail-on': Flags.string({summary: 'Exit non-zero from this severity: fail (11 on failures and errors) or warn (also 10 on warnings).', options: [...FAIL_ON], default: 'fail'}),
-    concurrency: Flags.integer({summary: 'Proxies diagnosed at the same time (each with its checks in parallel).', default: 8, min: 1}),
+    concurrency: Flags.integer({summary: 'Proxies diagnosed at the same time (each with its checks in parallel).', default: 6, min: 1}),
     'check-timeout': Flags.string({summary: 'Deadline of each check on each proxy, e.g. 10s.', default: '10s'}),
     'istio-namespace': istioNamespaceFlag,
     revision: revisionFlag,

@@ -84,6 +84,32 @@ describe('diagnose reads dumps on worker threads', () => {
     }
   })
 
+  it('lends buffers for big bodies and lends again the ones the worker moves back', async () => {
+    const reader = dumpReaderFor(500, {cores: 2, workerUrl: WORKER_URL})
+    try {
+      expect(reader.bodyBuffer(1000)).toBeUndefined()
+      const text = sidecars[0].clusters
+      const size = Buffer.byteLength(text)
+      const lent = reader.bodyBuffer(size)!
+      expect(lent.length).toBe(size)
+      const capacity = lent.buffer.byteLength
+      expect(capacity).toBeGreaterThan(size)
+      lent.write(text)
+      const memory = lent.buffer
+      expect(await reader.clusterHealth(inputFromBytes(lent, 'proxy'), 'p')).toEqual(await inlineDumpReader.clusterHealth(owned(text), 'p'))
+      // Moved to the worker though the body did not fill it, then back: a smaller body gets the
+      // same memory (a new buffer for it would be sized from its own length).
+      expect(memory.byteLength).toBe(0)
+      const smaller = size - 200_000
+      const again = reader.bodyBuffer(smaller)!
+      expect(again.length).toBe(smaller)
+      expect(again.buffer.byteLength).toBe(capacity)
+      expect(reader.bodyBuffer(smaller)!.buffer.byteLength).not.toBe(capacity)
+    } finally {
+      await reader.close()
+    }
+  })
+
   it('reports a bad answer with the error the calling thread reports', async () => {
     const reader = dumpReaderFor(500, {cores: 2, workerUrl: WORKER_URL})
     try {

@@ -5,6 +5,7 @@ import {Worker} from 'node:worker_threads'
 
 import {MeshdbgError, type ErrorKind} from '../errors.js'
 import {inputFromBytes, type InputText} from '../input.js'
+import type {BodyBuffers} from '../transport/http.js'
 import {assembleDiagnoseDump, readClusterStatuses, type DiagnoseDumpPart} from './dump-reads.js'
 import {clusterHealth, dumpRouting, type ClusterHealth, type DumpRouting} from './routing.js'
 
@@ -18,6 +19,11 @@ import {clusterHealth, dumpRouting, type ClusterHealth, type DumpRouting} from '
 export interface DumpReader {
   routing(answers: Record<DiagnoseDumpPart, InputText>, proxy: string): Promise<DumpRouting>
   clusterHealth(answer: InputText, proxy: string): Promise<ClusterHealth>
+  /**
+   * A buffer to read a big answer's body into (see WorkerDumpReader.bodyBuffer), or undefined:
+   * the transport allocates one.
+   */
+  bodyBuffer: BodyBuffers
   /** Ends the worker threads, if any; jobs still queued fail. */
   close(): Promise<void>
 }
@@ -34,6 +40,7 @@ export function clusterHealthOf(answer: InputText, proxy: string): ClusterHealth
 export const inlineDumpReader: DumpReader = {
   routing: async (answers, proxy) => routingOf(answers, proxy),
   clusterHealth: async (answer, proxy) => clusterHealthOf(answer, proxy),
+  bodyBuffer: () => undefined,
   close: async () => {},
 }
 
@@ -48,9 +55,17 @@ export type DumpJob =
   | {id: number; op: 'routing'; proxy: string; answers: Array<[DiagnoseDumpPart, AnswerMessage]>}
   | {id: number; op: 'cluster-health'; proxy: string; answer: AnswerMessage}
 
-export type DumpJobReply =
-  | {id: number; value: DumpRouting | ClusterHealth; names: NameLists}
-  | {id: number; error: {message: string; kind?: ErrorKind; hint?: string; exitCode?: number}}
+export type DumpJobOutcome = {id: number; value: DumpRouting | ClusterHealth; names: NameLists} | {id: number; error: {message: string; kind?: ErrorKind; hint?: string; exitCode?: number}}
+
+export type DumpJobReply = DumpJobOutcome & {
+  /** The job's big bodies' memory, moved back for the next bodies (POOLED_MIN_BYTES and up). */
+  spare: ArrayBuffer[]
+}
+
+/** Bodies smaller than this are not worth lending a buffer for. */
+export const POOLED_MIN_BYTES = 256 * 1024
+/** Spare body buffers kept for reuse, in all: about what the default 6 proxies' big answers take at once. */
+const SPARE_MAX_BYTES = 32 * 1024 * 1024
 
 /**
  * The long lists of names in a digest (every used cluster, every cluster without endpoints: ~3,000
@@ -119,12 +134,14 @@ export function answerInput(message: AnswerMessage): InputText {
  * transport allocates one per body) and nothing reads it after the dump reader; anything else
  * (a slice of a shared pool, a snapshot's text) is sent as a copy.
  */
-function answerMessage(input: InputText, transfer: ArrayBuffer[]): AnswerMessage {
+function answerMessage(input: InputText, transfer: ArrayBuffer[], lent: WeakSet<ArrayBuffer>): AnswerMessage {
   const bytes = input.bytes
   if (bytes === undefined) return {origin: input.origin, text: input.text}
-  if (bytes.byteOffset === 0 && bytes.length === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer && bytes.length > 0) {
-    transfer.push(bytes.buffer)
-    return {origin: input.origin, bytes: new Uint8Array(bytes.buffer)}
+  const buffer = bytes.buffer
+  if (buffer instanceof ArrayBuffer && bytes.byteOffset === 0 && bytes.length > 0 && (bytes.length === buffer.byteLength || lent.has(buffer))) {
+    lent.delete(buffer)
+    transfer.push(buffer)
+    return {origin: input.origin, bytes: new Uint8Array(buffer, 0, bytes.length)}
   }
   return {origin: input.origin, bytes: Uint8Array.prototype.slice.call(bytes)}
 }
@@ -166,6 +183,15 @@ class WorkerDumpReader implements DumpReader {
   private readonly slots: Slot[] = []
   private readonly pending = new Map<number, Pending>()
   private nextId = 1
+  /**
+   * Body buffers the workers gave back, lent again for the next big bodies: each answer in a fresh
+   * multi-MB buffer cost ~1 s of first touches of new pages per 500 proxies, and the memory of the
+   * ones a worker was done with stayed allocated until that worker's next collection.
+   */
+  private readonly spare: ArrayBuffer[] = []
+  private spareBytes = 0
+  /** Buffers lent out (only these, and buffers a body owns whole, are moved to a worker). */
+  private readonly lent = new WeakSet<ArrayBuffer>()
 
   constructor(
     private readonly url: URL,
@@ -175,11 +201,38 @@ class WorkerDumpReader implements DumpReader {
   routing(answers: Record<DiagnoseDumpPart, InputText>, proxy: string): Promise<DumpRouting> {
     const parts = Object.entries(answers) as Array<[DiagnoseDumpPart, InputText]>
     const bytes = parts.reduce((sum, [, input]) => sum + sizeOf(input), 0)
-    return this.run(bytes, () => routingOf(answers, proxy), (id, transfer) => ({id, op: 'routing', proxy, answers: parts.map(([part, input]) => [part, answerMessage(input, transfer)])})) as Promise<DumpRouting>
+    return this.run(bytes, () => routingOf(answers, proxy), (id, transfer) => ({id, op: 'routing', proxy, answers: parts.map(([part, input]) => [part, answerMessage(input, transfer, this.lent)])})) as Promise<DumpRouting>
   }
 
   clusterHealth(answer: InputText, proxy: string): Promise<ClusterHealth> {
-    return this.run(sizeOf(answer), () => clusterHealthOf(answer, proxy), (id, transfer) => ({id, op: 'cluster-health', proxy, answer: answerMessage(answer, transfer)})) as Promise<ClusterHealth>
+    return this.run(sizeOf(answer), () => clusterHealthOf(answer, proxy), (id, transfer) => ({id, op: 'cluster-health', proxy, answer: answerMessage(answer, transfer, this.lent)})) as Promise<ClusterHealth>
+  }
+
+  /** The smallest spare buffer that holds `size` bytes, else a new one with room for a slightly bigger body next time. */
+  readonly bodyBuffer = (size: number): Buffer | undefined => {
+    if (size < POOLED_MIN_BYTES) return undefined
+    let best = -1
+    for (let k = 0; k < this.spare.length; k++) {
+      const length = this.spare[k].byteLength
+      if (length >= size && (best < 0 || length < this.spare[best].byteLength)) best = k
+    }
+    let buffer: ArrayBuffer
+    if (best >= 0) {
+      buffer = this.spare.splice(best, 1)[0]
+      this.spareBytes -= buffer.byteLength
+    } else {
+      buffer = new ArrayBuffer(Math.ceil((size * 1.125) / 65_536) * 65_536)
+    }
+    this.lent.add(buffer)
+    return Buffer.from(buffer, 0, size)
+  }
+
+  private keepSpare(buffers: readonly ArrayBuffer[]): void {
+    for (const buffer of buffers) {
+      if (this.spareBytes + buffer.byteLength > SPARE_MAX_BYTES) continue
+      this.spare.push(buffer)
+      this.spareBytes += buffer.byteLength
+    }
   }
 
   /** The job on the least loaded worker; on this thread once every worker has stopped (their jobs fail). */
@@ -215,6 +268,7 @@ class WorkerDumpReader implements DumpReader {
     slot.worker.unref()
     slot.worker.on('message', (reply: DumpJobReply) => {
       const pending = this.pending.get(reply.id)
+      this.keepSpare(reply.spare)
       if (!pending) return
       this.settled(reply.id, pending)
       if ('error' in reply) {

@@ -3,7 +3,7 @@
 import {parentPort} from 'node:worker_threads'
 
 import {MeshdbgError} from '../errors.js'
-import {answerInput, clusterHealthOf, NAME_LISTS, NameTable, routingOf, type DumpJob, type DumpJobReply} from './dump-readers.js'
+import {answerInput, clusterHealthOf, NAME_LISTS, NameTable, POOLED_MIN_BYTES, routingOf, type AnswerMessage, type DumpJob, type DumpJobOutcome, type DumpJobReply} from './dump-readers.js'
 import type {DiagnoseDumpPart} from './dump-reads.js'
 import type {InputText} from '../input.js'
 import type {ClusterHealth, DumpRouting} from './routing.js'
@@ -16,7 +16,7 @@ function digest(job: DumpJob): DumpRouting | ClusterHealth {
   return routingOf(answers, job.proxy)
 }
 
-function answer(job: DumpJob): DumpJobReply {
+function answer(job: DumpJob): DumpJobOutcome {
   try {
     const {value, names} = table.encode(digest(job), NAME_LISTS[job.op])
     return {id: job.id, value: value as DumpRouting | ClusterHealth, names}
@@ -26,7 +26,15 @@ function answer(job: DumpJob): DumpJobReply {
   }
 }
 
+/** The job's big bodies, done with (digests hold copies of what they read): moved back to be reused. */
+function spareOf(job: DumpJob): ArrayBuffer[] {
+  const messages: AnswerMessage[] = job.op === 'routing' ? job.answers.map(([, message]) => message) : [job.answer]
+  const spare: ArrayBuffer[] = []
+  for (const {bytes} of messages) if (bytes && bytes.buffer.byteLength >= POOLED_MIN_BYTES && bytes.buffer instanceof ArrayBuffer) spare.push(bytes.buffer)
+  return spare
+}
+
 parentPort?.on('message', (job: DumpJob) => {
-  const reply = answer(job)
-  parentPort?.postMessage(reply, 'names' in reply ? reply.names.lists.map(([, ids]) => ids.buffer as ArrayBuffer) : [])
+  const reply: DumpJobReply = {...answer(job), spare: spareOf(job)}
+  parentPort?.postMessage(reply, [...('names' in reply ? reply.names.lists.map(([, ids]) => ids.buffer as ArrayBuffer) : []), ...reply.spare])
 })

@@ -165,6 +165,8 @@ function proxyFacts(ctx: RunContext, resolved: ResolvedPod, options: LiveFactsOp
   const id = `${resolved.name}.${resolved.namespace}`
   const adminPort = chooseAdminPort(options.proxyAdminPort, resolved.pod.metadata?.annotations ?? undefined)
   const admin = (path: string, method: 'GET' | 'POST' = 'GET') => fetchAdminFromPod(ctx, resolved, path, {adminPort, method, spinner: false})
+  // The answers the dump reader takes: read into buffers it lends (and gets back from its workers).
+  const dumpAnswer = (path: string) => fetchAdminFromPod(ctx, resolved, path, {adminPort, spinner: false, bodyBuffer: shared.dumpReader.bodyBuffer})
   const statusOf = async (port: number, path: string) => {
     const response = await fetchFromPod(ctx, resolved, port, path, {acceptStatus: 'any'})
     return {status: response.status, text: response.text}
@@ -181,10 +183,10 @@ function proxyFacts(ctx: RunContext, resolved: ResolvedPod, options: LiveFactsOp
     // a 2,000-service sidecar's whole 11 MB dump, read down to a few names by the dump reader.
     routing: once(async () => {
       const parts = Object.keys(DIAGNOSE_DUMP_PATHS) as DiagnoseDumpPart[]
-      const answers = await Promise.all(parts.map((part) => admin(DIAGNOSE_DUMP_PATHS[part])))
+      const answers = await Promise.all(parts.map((part) => dumpAnswer(DIAGNOSE_DUMP_PATHS[part])))
       return shared.dumpReader.routing(Object.fromEntries(parts.map((part, i) => [part, answers[i]])) as Record<DiagnoseDumpPart, InputText>, id)
     }),
-    clusterHealth: once(async () => shared.dumpReader.clusterHealth(await admin('clusters?format=json'), id)),
+    clusterHealth: once(async () => shared.dumpReader.clusterHealth(await dumpAnswer('clusters?format=json'), id)),
     envoyReady: once(() => statusOf(adminPort.port, '/ready')),
     agentReady: once(() => statusOf(AGENT_STATUS_PORT, '/healthz/ready')),
     logLevels: once(async () => parseActiveLoggers((await admin('logging', 'POST')).text)),

@@ -56,6 +56,7 @@ export async function fetchAdminFromPod(ctx: RunContext, resolved: ResolvedPod, 
   const origin = `${resolved.name}.${resolved.namespace}`
   const request = fetchFromPod(ctx, resolved, choice.port, path, {
     method: options.method,
+    bodyBuffer: options.bodyBuffer,
     refusedHint:
       choice.source === 'flag'
         ? 'is that the Envoy admin port? (port-forward reaches 127.0.0.1 inside the pod only, not [::1])'

@@ -3,6 +3,7 @@ import {formatDuration} from '../duration.js'
 import {MeshdbgError} from '../errors.js'
 import {DEFAULT_MAX_BYTES} from '../limits.js'
 import {
+  type BodyBuffers,
   httpRequest,
   looksCutOffJson,
   safeRequestPath,
@@ -23,6 +24,8 @@ export interface FetchFromPodOptions {
   acceptStatus?: readonly number[] | 'any'
   /** Replaces the generic hint when nothing listens on the port inside the pod. */
   refusedHint?: string
+  /** Where a body of declared length is read into (live answers). */
+  bodyBuffer?: BodyBuffers
 }
 
 export interface PodHttpResponse {
@@ -74,6 +77,7 @@ export async function fetchFromPod(ctx: RunContext, pod: PodRef, port: number, p
         dispatcher: forward.dispatcher,
         signal: forward.requestSignal(ctx.signal),
         maxBytes: options.maxBytes ?? DEFAULT_MAX_BYTES,
+        bodyBuffer: options.bodyBuffer,
       })
     } catch (error) {
       if (!(error instanceof TransportError)) throw error

@@ -1,5 +1,6 @@
 import type {RunContext} from '../context.js'
 import type {InputText} from '../input.js'
+import type {BodyBuffers} from '../transport/http.js'
 import type {AdminPortChoice} from './admin-port.js'
 import {loadLive} from './load.js'
 import type {ResolvedPod} from './resolve.js'
@@ -13,6 +14,8 @@ export interface AdminRequestOptions {
   method?: 'GET' | 'POST'
   /** false: no spinner (requests to many pods at once). */
   spinner?: boolean
+  /** Where a body of declared length is read into. */
+  bodyBuffer?: BodyBuffers
 }
 
 /**

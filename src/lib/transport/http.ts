@@ -84,7 +84,12 @@ export interface HttpRequest {
    */
   signal: AbortSignal
   maxBytes: number
+  /** A buffer of at least `size` bytes for a body of declared length, this request's alone (a reused one); else a new one. */
+  bodyBuffer?: BodyBuffers
 }
+
+/** Lends buffers for response bodies (see HttpRequest.bodyBuffer); undefined: allocate one. */
+export type BodyBuffers = (size: number) => Buffer | undefined
 
 export interface HttpResponse {
   status: number
@@ -135,7 +140,7 @@ export async function httpRequest(req: HttpRequest): Promise<HttpResponse> {
   }
   // With a declared length the body is copied into one buffer as it arrives: holding every chunk
   // until a final concat doubled the memory of each megabytes-large admin answer in flight.
-  const whole = declared !== undefined && declared > 0 ? Buffer.allocUnsafeSlow(declared) : undefined
+  const whole = declared !== undefined && declared > 0 ? (req.bodyBuffer?.(declared) ?? Buffer.allocUnsafeSlow(declared)) : undefined
   const chunks: Buffer[] = []
   let received = 0
   /** Bytes in `whole`; anything past the declared length (undici fails such a body) goes to chunks. */
