@@ -130,9 +130,9 @@ export function answerInput(message: AnswerMessage): InputText {
 }
 
 /**
- * The answer's bytes, to move to a worker: a live answer's body owns its whole ArrayBuffer (the
- * transport allocates one per body) and nothing reads it after the dump reader; anything else
- * (a slice of a shared pool, a snapshot's text) is sent as a copy.
+ * The answer's bytes, to move to a worker: a live answer's body is in a buffer lent for it
+ * (bodyBuffer) or one of its own (the transport allocates one per body), and nothing reads it after
+ * the dump reader; anything else (a slice of a shared pool) is sent as a copy, a snapshot's text as text.
  */
 function answerMessage(input: InputText, transfer: ArrayBuffer[], lent: WeakSet<ArrayBuffer>): AnswerMessage {
   const bytes = input.bytes
@@ -153,7 +153,8 @@ const MAX_WORKERS = 3
 const WORKER_URL = new URL('./dump-worker.js', import.meta.url)
 /**
  * A worker's young generation (V8's default is 48 MB): a job's projected answers, ~5-10 MB, are
- * garbage once its digest is sent.
+ * garbage once its digest is sent, so half the default still holds a job's; at 16 MB and less the
+ * CPU rose (jobs' projections were promoted and collected in old space).
  */
 const WORKER_YOUNG_GENERATION_MB = 24
 
