@@ -1,6 +1,7 @@
 import type {RunContext} from '../context.js'
 import {MeshdbgError} from '../errors.js'
 import {forEachContext, type ContextOutcome, type PerContextOptions} from '../kube/contexts.js'
+import {dumpReaderFor} from './dump-readers.js'
 import {runDiagnose, type DiagnoseContextSummary, type DiagnoseRequest, type DiagnoseResult} from './diagnose.js'
 import {CHECKS} from './registry.js'
 import {countFindings, orderFindings, selectChecks} from './run.js'
@@ -20,8 +21,14 @@ export const CLUSTER_CHECK = {id: 'cluster', group: 'Cluster'} as const
 export async function diagnoseContexts(base: RunContext, contexts: readonly string[], request: DiagnoseRequest, options: PerContextOptions): Promise<{result: DiagnoseResult; checks: Check[]}> {
   // Checked once, before any cluster: an unknown --check id is a usage error, not one finding per context.
   const checks = selectChecks(CHECKS, request.only, request.skip)
-  const outcomes = await base.spin(`Diagnosing ${contexts.length} contexts`, forEachContext(base, contexts, async (ctx) => (await runDiagnose(ctx, request)).result, options))
-  return {result: mergeContextOutcomes(outcomes, checks), checks}
+  // One dump reader for every context: contexts diagnosed at once must not each start their workers.
+  const dumpReader = dumpReaderFor(Number.POSITIVE_INFINITY)
+  try {
+    const outcomes = await base.spin(`Diagnosing ${contexts.length} contexts`, forEachContext(base, contexts, async (ctx) => (await runDiagnose(ctx, request, dumpReader)).result, options))
+    return {result: mergeContextOutcomes(outcomes, checks), checks}
+  } finally {
+    await dumpReader.close()
+  }
 }
 
 function oneLine(text: string): string {

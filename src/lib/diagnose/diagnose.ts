@@ -43,9 +43,11 @@ export interface DiagnoseContextSummary {
 const MAX_LOG_LINES = 5000
 
 /** Resolves the proxies, runs the chosen checks on them and returns the ordered findings. */
-export async function runDiagnose(ctx: RunContext, request: DiagnoseRequest): Promise<{result: DiagnoseResult; checks: Check[]}> {
+export async function runDiagnose(ctx: RunContext, request: DiagnoseRequest, sharedReader?: DumpReader): Promise<{result: DiagnoseResult; checks: Check[]}> {
   const checks = selectChecks(CHECKS, request.only, request.skip)
   const pods = await resolveDiagnosePods(ctx, request)
+  // A reader shared by several contexts' runs is closed by whoever made it.
+  if (sharedReader) return diagnosePods(ctx, request, checks, pods, sharedReader)
   const dumpReader = dumpReaderFor(pods.length)
   try {
     return await diagnosePods(ctx, request, checks, pods, dumpReader)

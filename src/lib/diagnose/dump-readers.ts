@@ -164,8 +164,9 @@ export interface DumpReaderOptions {
 }
 
 /**
- * Worker threads when several proxies are read and a core is left for them (one fewer than the
- * cores, at most MAX_WORKERS), else the calling thread. Run from TypeScript sources (tests), where
+ * For `proxies` proxies (Infinity when not known yet: workers start on the first job): worker
+ * threads when several are read and a core is left for them (one fewer than the cores, at most
+ * MAX_WORKERS), else the calling thread. Run from TypeScript sources (tests), where
  * the compiled worker is not beside this module, it reads on the calling thread.
  */
 export function dumpReaderFor(proxies: number, options: DumpReaderOptions = {}): DumpReader {
