@@ -14,21 +14,8 @@ export interface RouteTarget {
   weightPercent: number
 }
 
-/**
- * The routes and endpoints checks both read a proxy's route targets: computed once per dump (a
- * 2,000-service sidecar has ~10,000 routes). Keyed by the dump object, which nobody changes once
- * assembled, and released with it.
- */
-const targetsOfDump = new WeakMap<ConfigDump, readonly RouteTarget[]>()
-
 /** Every cluster named by a route of the dump: `route.cluster` and `route.weighted_clusters`. */
-export function routeTargets(dump: ConfigDump): readonly RouteTarget[] {
-  let targets = targetsOfDump.get(dump)
-  if (!targets) targetsOfDump.set(dump, (targets = collectRouteTargets(dump)))
-  return targets
-}
-
-function collectRouteTargets(dump: ConfigDump): RouteTarget[] {
+export function routeTargets(dump: ConfigDump): RouteTarget[] {
   const targets: RouteTarget[] = []
   for (const config of collectRouteConfigs(dump)) {
     const routeConfig = stringField(config, 'name')
