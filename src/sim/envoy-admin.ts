@@ -3,7 +3,7 @@ import {createHash, X509Certificate} from 'node:crypto'
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import {envoyReadyAnswer, envoyState, SERVER_STATE_GAUGE} from './envoy-state.js'
 import {proxyCertificates, type ProxyCertificates} from './mesh-ca.js'
-import {buildConfigDump, bootstrapNode, clusterCounts, envoyVersionFor, liveClusters, listenerAddresses} from './envoy-config.js'
+import {buildConfigDump, bootstrapNode, clusterCounts, clusterMembership, envoyVersionFor, liveClusters, listenerAddresses} from './envoy-config.js'
 import {commandLineOptions, versionedServerStats} from './envoy-versions.js'
 import {trafficClock} from './log-timeline.js'
 import type {Scenario, SimPod} from './model.js'
@@ -390,6 +390,22 @@ export class EnvoyAdmin {
     return values.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
   }
 
+  /**
+   * Envoy's `cluster.<name>.membership_*` gauges of every live cluster (Envoy has dozens more per
+   * cluster; the simulator serves these four). Only /stats text and JSON carry them: its
+   * Prometheus output has no per-cluster metrics.
+   */
+  private clusterStatValues(filter: RegExp | undefined): Array<[string, number]> {
+    const values: Array<[string, number]> = []
+    for (const {name, healthy, total} of clusterMembership(this.pod, this.scenario)) {
+      for (const [stat, value] of [['degraded', 0], ['excluded', 0], ['healthy', healthy], ['total', total]] as const) {
+        const statName = `cluster.${name}.membership_${stat}`
+        if (!filter || filter.test(statName)) values.push([statName, value])
+      }
+    }
+    return values
+  }
+
   private stats(q: URLSearchParams, send: (status: number, body: string, contentType?: string) => void): void {
     const format = q.get('format')
     if (format && !['json', 'prometheus', 'text'].includes(format)) return send(404, 'usage: /stats?format=json  or /stats?format=prometheus')
@@ -404,6 +420,11 @@ export class EnvoyAdmin {
       }
     }
     const values = this.statValues().filter(([n]) => !filter || filter.test(n))
+    const perCluster = this.clusterStatValues(filter)
+    if (perCluster.length > 0) {
+      for (const value of perCluster) values.push(value)
+      values.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+    }
     if (format === 'json') return send(200, JSON.stringify({stats: [...values.map(([name, value]) => ({name, value})), {histograms: {supported_quantiles: [0, 25, 50, 75, 90, 95, 99, 99.5, 99.9, 100], computed_quantiles: []}}]}), 'application/json')
     send(200, values.map(([n, v]) => `${n}: ${v}\n`).join(''))
   }

@@ -250,6 +250,28 @@ export function liveClusters(pod: SimPod, scenario: Scenario): Array<{cluster: J
 }
 
 /**
+ * Each of `liveClusters`' clusters with the counts Envoy's membership gauges report (every host,
+ * and the healthy ones: the simulator's hosts are HEALTHY or UNHEALTHY by EDS, never ejected or
+ * degraded), without building the hosts: /stats may be asked for them on every diagnose.
+ */
+export function clusterMembership(pod: SimPod, scenario: Scenario): Array<{name: string; healthy: number; total: number}> {
+  const view = meshView(pod, scenario)
+  const edsByName = new Map(view.eds.map((e) => [e.name, e]))
+  const assigned = (cluster: J) => {
+    const total = assignedHosts(cluster).length
+    return {name: cluster.name as string, healthy: total, total}
+  }
+  const dynamic = view.clusters.map((cluster) => {
+    const e = edsByName.get(cluster.name)
+    if (!e) return assigned(cluster)
+    let healthy = 0
+    for (const p of e.pods) if (p.ready) healthy++
+    return {name: cluster.name as string, healthy, total: e.pods.length}
+  })
+  return [...dynamic, ...staticClusters(pod).map(assigned)]
+}
+
+/**
  * How many clusters `liveClusters` lists, and how many of them came over xDS, without building
  * each cluster's hosts (/stats asks for the counts on every scrape).
  */

@@ -4,6 +4,7 @@ import {arrayField, camelName, field, path, type Json} from '../envoy/fields.js'
 import {JsonScanner, projection, ScanDoubt, type Projection} from '../envoy/json-scan.js'
 import {MeshdbgError} from '../errors.js'
 import type {InputText} from '../input.js'
+import {destinationRuleFor} from './route-targets.js'
 
 /**
  * The part of a proxy's config dump that diagnose's checks read, asked of Envoy admin with its own
@@ -14,8 +15,10 @@ import type {InputText} from '../input.js'
  * fields, so routes are fetched whole, by a mask selecting only the route sections.
  *
  * What a check may read from the dump this builds:
- * - Clusters (static, active, warming): `name`, `type`, `eds_cluster_config`,
- *   `metadata.filter_metadata.istio.config` (Envoy sends the whole metadata: see readClusterItems).
+ * - Clusters (static, active, warming): `name`, `type`, `eds_cluster_config`; of static and
+ *   warming ones also `metadata.filter_metadata.istio.config` (Envoy sends the whole metadata: see
+ *   readClusterItems). Active clusters' metadata (the services lists in it are half of their
+ *   answer) is asked for only when a check needs a DestinationRule: destinationRulePaths.
  * - Listeners: dynamic listeners' `name` and whether `active_state` / `warming_state` is set
  *   (through their `version_info`, which Envoy sets on every state of an xDS listener).
  * - Routes: each route configuration's `name`, its virtual hosts' `name`, and their routes' `name`,
@@ -25,12 +28,14 @@ import type {InputText} from '../input.js'
  * A new check that needs more adds its paths here.
  */
 export const CLUSTER_MASK = 'cluster.name,cluster.type,cluster.eds_cluster_config.service_name,cluster.metadata'
+export const ACTIVE_CLUSTER_MASK = 'cluster.name,cluster.type,cluster.eds_cluster_config.service_name'
+const RULE_MASK = 'cluster.name,cluster.metadata'
 export const LISTENER_MASK = 'name,active_state.version_info,warming_state.version_info'
 
 /** Admin paths (no leading slash), each answered on its own request; all small but the routes. */
 export const DIAGNOSE_DUMP_PATHS = {
   staticClusters: `config_dump?resource=static_clusters&mask=${CLUSTER_MASK}`,
-  activeClusters: `config_dump?resource=dynamic_active_clusters&mask=${CLUSTER_MASK}`,
+  activeClusters: `config_dump?resource=dynamic_active_clusters&mask=${ACTIVE_CLUSTER_MASK}`,
   warmingClusters: `config_dump?resource=dynamic_warming_clusters&mask=${CLUSTER_MASK}`,
   listeners: `config_dump?resource=dynamic_listeners&mask=${LISTENER_MASK}`,
   routes: 'config_dump?mask=static_route_configs,dynamic_route_configs',
@@ -152,6 +157,40 @@ export function assembleDiagnoseDump(answers: Record<DiagnoseDumpPart, InputText
       routes,
     ],
   }, origin)
+}
+
+/** Longest name_regex sent; past it the rule lookup reads every cluster's metadata. */
+const MAX_NAME_REGEX = 4000
+
+/**
+ * The admin paths that answer the metadata of the clusters of `hostnames` (`dir|port|subset|host`
+ * names), for destinationRulesOf: a `name_regex` (RE2, matched whole) keeps the answer to those
+ * clusters. An Envoy too old for `name_regex` ignores it and answers every cluster, which
+ * destinationRulesOf reads the same way.
+ */
+export function destinationRulePaths(hostnames: readonly string[]): {activeClusters: string; staticClusters: string} {
+  // parseSubsetKey leaves the hostname empty for names of five or more parts: no regex names them.
+  const regex = hostnames.includes('') ? '' : String.raw`[^|]*\|[^|]*\|[^|]*\|(?:` + hostnames.map(escapeRegex).join('|') + ')'
+  const filter = regex !== '' && regex.length <= MAX_NAME_REGEX ? `&name_regex=${encodeURIComponent(regex)}` : ''
+  return {
+    activeClusters: `config_dump?resource=dynamic_active_clusters&mask=${RULE_MASK}${filter}`,
+    staticClusters: `config_dump?resource=static_clusters&mask=${RULE_MASK}${filter}`,
+  }
+}
+
+// Both RE2 and ECMAScript take a backslash before any of these as the character itself.
+const escapeRegex = (text: string) => text.replace(/[\\^$.|?*+()[\]{}]/g, '\\$&')
+
+/** The DestinationRule behind each of `hostnames`' clusters ('' for none), from destinationRulePaths' answers. */
+export function destinationRulesOf(answers: {activeClusters: InputText; staticClusters: InputText}, hostnames: readonly string[], origin: string): Map<string, string> {
+  const dump = configDumpFromJson({
+    configs: [{
+      '@type': `${ADMIN_V3}ClustersConfigDump`,
+      static_clusters: readClusterItems(answers.staticClusters),
+      dynamic_active_clusters: readClusterItems(answers.activeClusters),
+    }],
+  }, origin)
+  return new Map(hostnames.map((hostname) => [hostname, destinationRuleFor(dump, hostname)]))
 }
 
 // The projections below run on every route and host of 500 sidecars: plain loops and property

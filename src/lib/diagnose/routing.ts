@@ -2,6 +2,7 @@ import {collectClusters, section, type ConfigDump} from '../envoy/configdump.js'
 import {hostEndpointRow, hostServesTraffic} from '../envoy/endpoints.js'
 import {arrayField, field, stringField, type Json} from '../envoy/fields.js'
 import {parseSubsetKey} from '../envoy/istio-names.js'
+import type {ClusterMembership} from '../envoy/membership.js'
 import {clusterNames, destinationRuleFor, routeTargets, type RouteTarget} from './route-targets.js'
 
 /**
@@ -74,11 +75,14 @@ export function dumpRouting(dump: ConfigDump): DumpRouting {
   }
 }
 
-/** What the endpoints check reads of `/clusters?format=json`: clusters without a host that serves traffic. */
+/**
+ * What the endpoints check reads of a proxy's clusters: those without a host that serves traffic,
+ * each list sorted by cluster name (Envoy's `/clusters` order is its hash map's).
+ */
 export interface ClusterHealth {
-  /** Clusters with no host at all, in `/clusters` order. */
+  /** Clusters with no host at all. */
   empty: string[]
-  /** Clusters with hosts, none serving traffic (unhealthy or ejected), in `/clusters` order. */
+  /** Clusters with hosts, none serving traffic (unhealthy or ejected). */
   unhealthy: UnhealthyCluster[]
 }
 
@@ -109,5 +113,28 @@ export function clusterHealth(statuses: readonly Json[]): ClusterHealth {
       })
     }
   }
+  empty.sort(byCodePoint)
+  unhealthy.sort((a, b) => byCodePoint(a.cluster, b.cluster))
   return {empty, unhealthy}
+}
+
+const byCodePoint = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
+
+/**
+ * The clusters' health from Envoy's membership gauges, when they settle it for every cluster in
+ * `clusters` (the ones a check reads): each has both gauges, and each with hosts has a healthy one.
+ * The answer then equals clusterHealth's on `/clusters` restricted to `clusters` (a healthy host
+ * serves traffic; a total of 0 means no host). Otherwise undefined: a cluster without gauges
+ * (stats under another name), or one whose hosts may all be down, needs `/clusters` to judge its
+ * hosts one by one (degraded ones serve, and the evidence names each host).
+ */
+export function clusterHealthFromMembership(membership: ReadonlyMap<string, ClusterMembership>, clusters: readonly string[]): ClusterHealth | undefined {
+  const empty: string[] = []
+  for (const cluster of clusters) {
+    const counts = membership.get(cluster)
+    if (counts === undefined) return undefined
+    if (counts.total === 0) empty.push(cluster)
+    else if (counts.healthy === 0) return undefined
+  }
+  return {empty: [...new Set(empty)].sort(byCodePoint), unhealthy: []}
 }

@@ -79,12 +79,17 @@ function renderHostAddress(address: Json): {address: string; port: number} {
 }
 
 /**
- * Whether the host takes traffic: HEALTHY and not ejected by outlier detection. The same
- * judgement as a hostEndpointRow's status and failedOutlierCheck, without rendering its address.
+ * Whether Envoy's load balancer may pick the host: its coarse health is healthy or degraded (Envoy
+ * sends to degraded hosts when no healthy one is left). Envoy marks a host unhealthy when it fails
+ * active health checks or outlier detection, or EDS says UNHEALTHY, DRAINING or TIMEOUT; UNKNOWN
+ * counts as healthy (upstream_impl.cc, setEdsHealthFlag and coarseHealth). So a cluster has a
+ * host that serves exactly when its `membership_healthy` or `membership_degraded` gauge is above 0.
  */
 export function hostServesTraffic(host: Json): boolean {
   const health = field(host, 'health_status')
-  return enumField(health, 'eds_health_status', HEALTH_STATUSES) === 'HEALTHY' && field(health, 'failed_outlier_check') !== true
+  if (field(health, 'failed_outlier_check') === true || field(health, 'failed_active_health_check') === true) return false
+  const eds = enumField(health, 'eds_health_status', HEALTH_STATUSES)
+  return eds !== 'UNHEALTHY' && eds !== 'DRAINING' && eds !== 'TIMEOUT'
 }
 
 export function hostEndpointRow(host: Json, cluster: string): HostEndpointRow {
