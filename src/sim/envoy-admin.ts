@@ -406,7 +406,22 @@ export class EnvoyAdmin {
     return values
   }
 
-  private stats(q: URLSearchParams, send: (status: number, body: string, contentType?: string) => void): void {
+  /**
+   * clusterStatValues as sorted `name: value` lines. A scenario whose config never changes keeps
+   * them per filter (bodies shared between pods, as its other answers): building and matching
+   * thousands of names per request made every diagnose's two /stats calls most of the simulator's
+   * CPU, where Envoy reads gauges it already has.
+   */
+  private clusterStatText(filter: RegExp | undefined): string | Buffer {
+    const build = () => this.clusterStatValues(filter).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map(([n, v]) => `${n}: ${v}\n`).join('')
+    if (!this.scenario.cacheDumps || this.fixedDump !== undefined) return build()
+    const key = `/stats#cluster-gauges?${filter?.source ?? ''}`
+    const cached = this.answers.get(this.pod, key)
+    if (cached) return cached[1]
+    return this.answers.set(this.pod, key, 200, build(), undefined)
+  }
+
+  private stats(q: URLSearchParams, send: (status: number, body: string | Buffer, contentType?: string) => void): void {
     const format = q.get('format')
     if (format && !['json', 'prometheus', 'text'].includes(format)) return send(404, 'usage: /stats?format=json  or /stats?format=prometheus')
     if (format === 'prometheus') return send(200, this.prometheus())
@@ -420,6 +435,13 @@ export class EnvoyAdmin {
       }
     }
     const values = this.statValues().filter(([n]) => !filter || filter.test(n))
+    if (format !== 'json') {
+      const perCluster = this.clusterStatText(filter)
+      if (values.length === 0) return send(200, perCluster)
+      if (perCluster.length === 0) return send(200, values.map(([n, v]) => `${n}: ${v}\n`).join(''))
+      const lines = [...values.map(([n, v]) => `${n}: ${v}`), ...perCluster.toString().split('\n').filter(Boolean)]
+      return send(200, lines.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map((line) => `${line}\n`).join(''))
+    }
     const perCluster = this.clusterStatValues(filter)
     if (perCluster.length > 0) {
       for (const value of perCluster) values.push(value)
