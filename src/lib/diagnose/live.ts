@@ -14,7 +14,7 @@ import {loadIstiodSyncz, type IstiodSelector} from '../istio/istiod.js'
 import {mergeSyncStatus, type SyncStatusRow} from '../istio/sync-status.js'
 import {loadControlPlaneVersions} from '../istio/version.js'
 import {chooseAdminPort} from '../kube/admin-port.js'
-import {buffersCollector} from '../gc.js'
+import {buffersCollector, heapCollector} from '../gc.js'
 import {closePodForwards, fetchAdminFromPod, fetchFromPod, getKubeJson, resolveTargetPods, type ResolvedPod} from '../kube/index.js'
 import {isMeshedPod} from '../kube/target.js'
 import type {InputText} from '../input.js'
@@ -65,6 +65,8 @@ export interface LiveFactsOptions extends IstiodSelector {
 
 /** Buffers this thread may hold between proxies before it collects them: see open().close. */
 const MAIN_THREAD_BUFFER_BYTES = 64 * 1024 * 1024
+/** Heap this thread may add between full collections: see heapCollector. */
+const MAIN_THREAD_HEAP_GROWTH_BYTES = 32 * 1024 * 1024
 
 /** A promise made on first call and shared by every later caller. */
 function once<T>(make: () => Promise<T>): () => Promise<T> {
@@ -124,6 +126,7 @@ export function liveFacts(ctx: RunContext, pods: readonly ResolvedPod[], options
   const allPods = once(async () => (await getKubeJson<V1PodList>(ctx, 'pods in all namespaces', '/api/v1/pods')).items ?? [])
   const certificates = certificateCache()
   const collectBuffers = buffersCollector(MAIN_THREAD_BUFFER_BYTES)
+  const collectHeap = heapCollector(MAIN_THREAD_HEAP_GROWTH_BYTES)
   return pods.map((resolved) => ({
     id: `${resolved.name}.${resolved.namespace}`,
     open: () => {
@@ -140,6 +143,7 @@ export function liveFacts(ctx: RunContext, pods: readonly ResolvedPod[], options
           void closePodForwards(ctx, resolved).catch(() => {})
           // With the dumps read on worker threads this thread allocates few objects, and V8 let
           // the proxies' dead port-forward chunks and bodies pile up past 100 MB.
+          collectHeap()
           collectBuffers()
         },
       }
