@@ -58,7 +58,7 @@ describe('diagnose cluster health from membership gauges', () => {
       expect([stats.status, clusters.status]).toEqual([200, 200])
       const statuses = readClusterStatuses({text: clusters.body, origin: pod.name}, pod.name)
       const names = statuses.map((status) => (status as {name: string}).name)
-      const membership = parseClusterMembership(stats.body)
+      const membership = parseClusterMembership(Buffer.from(stats.body))
       // Every cluster has both gauges, and nothing but those gauges was answered.
       expect([...membership.keys()].sort()).toEqual([...names].sort())
       expect(stats.body.split('\n').filter((line) => line !== '' && !/^cluster\..+\.membership_(healthy|total): \d+$/.test(line))).toEqual([])
@@ -80,7 +80,7 @@ describe('diagnose cluster health from membership gauges', () => {
   })
 
   it('a cluster without gauges (stats under another name) is not judged by them', () => {
-    const membership = parseClusterMembership('cluster.a.membership_healthy: 1\ncluster.a.membership_total: 2\ncluster.b.membership_total: 0\n')
+    const membership = parseClusterMembership(Buffer.from('cluster.a.membership_healthy: 1\ncluster.a.membership_total: 2\ncluster.b.membership_total: 0\n'))
     expect(clusterHealthFromMembership(membership, ['a'])).toEqual({empty: [], unhealthy: []})
     expect(clusterHealthFromMembership(membership, ['a', 'b'])).toBeUndefined()
     expect(clusterHealthFromMembership(membership, ['c'])).toBeUndefined()

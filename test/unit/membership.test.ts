@@ -11,16 +11,24 @@ describe('parseClusterMembership', () => {
       'cluster.outbound|80||a.default.svc.cluster.local.membership_total: 3',
       'cluster.odd: name.membership_healthy: 0',
       'cluster.odd: name.membership_total: 0',
+      'cluster.outbound|80||ünïcode.membership_healthy: 1',
+      'cluster.outbound|80||ünïcode.membership_total: 1',
       '',
     ].join('\n')
-    expect([...parseClusterMembership(text)]).toEqual([
+    expect([...parseClusterMembership(Buffer.from(text))]).toEqual([
       ['outbound|80||a.default.svc.cluster.local', {healthy: 2, total: 3}],
       ['odd: name', {healthy: 0, total: 0}],
+      ['outbound|80||ünïcode', {healthy: 1, total: 1}],
     ])
   })
 
+  it('pairs the gauges by name in any order', () => {
+    const text = ['cluster.b.membership_total: 4', 'cluster.a.membership_healthy: 1', 'cluster.c.membership_healthy: 0', 'cluster.a.membership_total: 2', 'cluster.b.membership_healthy: 3', 'cluster.c.membership_total: 5'].join('\n')
+    expect(Object.fromEntries(parseClusterMembership(Buffer.from(text)))).toEqual({a: {healthy: 1, total: 2}, b: {healthy: 3, total: 4}, c: {healthy: 0, total: 5}})
+  })
+
   it('takes CRLF line ends and no final newline', () => {
-    expect([...parseClusterMembership('cluster.a.membership_healthy: 1\r\ncluster.a.membership_total: 1')]).toEqual([['a', {healthy: 1, total: 1}]])
+    expect([...parseClusterMembership(Buffer.from('cluster.a.membership_healthy: 1\r\ncluster.a.membership_total: 1'))]).toEqual([['a', {healthy: 1, total: 1}]])
   })
 
   it('leaves out a cluster with one gauge, a value that is not a whole number, and other stats', () => {
@@ -37,7 +45,7 @@ describe('parseClusterMembership', () => {
       'cluster.a.membership_degraded: 1',
       'garbage without separator',
     ].join('\n')
-    expect(parseClusterMembership(text).size).toBe(0)
+    expect(parseClusterMembership(Buffer.from(text)).size).toBe(0)
   })
 
   it('asks Envoy for exactly the two gauges, anchored', () => {

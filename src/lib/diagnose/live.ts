@@ -205,7 +205,7 @@ function proxyFacts(ctx: RunContext, resolved: ResolvedPod, options: LiveFactsOp
     // (1.6 MB on a 2,000-service sidecar); `/clusters` is read only when they do not.
     clusterHealth: once(async () => {
       const [{usedEdsClusters}, stats] = await Promise.all([routing(), admin(MEMBERSHIP_STATS_PATH)])
-      return clusterHealthFromMembership(parseClusterMembership(stats.text), usedEdsClusters) ?? shared.dumpReader.clusterHealth(await dumpAnswer('clusters?format=json'), id)
+      return clusterHealthFromMembership(parseClusterMembership(stats.bytes ?? Buffer.from(stats.text, 'utf8')), usedEdsClusters) ?? shared.dumpReader.clusterHealth(await dumpAnswer('clusters?format=json'), id)
     }),
     envoyReady: once(() => statusOf(adminPort.port, '/ready')),
     agentReady: once(() => statusOf(AGENT_STATUS_PORT, '/healthz/ready')),
