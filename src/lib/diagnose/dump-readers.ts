@@ -6,7 +6,7 @@ import {Worker} from 'node:worker_threads'
 import {MeshdbgError, type ErrorKind} from '../errors.js'
 import {inputFromBytes, type InputText} from '../input.js'
 import type {BodyBuffers} from '../transport/http.js'
-import {assembleDiagnoseDump, readClusterStatuses, type DiagnoseDumpPart} from './dump-reads.js'
+import {assembleDiagnoseDump, readClusterStatuses, type DiagnoseDumpPart, type RouteConfigMemo} from './dump-reads.js'
 import {clusterHealth, dumpRouting, type ClusterHealth, type DumpRouting} from './routing.js'
 
 /**
@@ -28,8 +28,8 @@ export interface DumpReader {
   close(): Promise<void>
 }
 
-export function routingOf(answers: Record<DiagnoseDumpPart, InputText>, proxy: string): DumpRouting {
-  return dumpRouting(assembleDiagnoseDump(answers, proxy))
+export function routingOf(answers: Record<DiagnoseDumpPart, InputText>, proxy: string, memo?: RouteConfigMemo): DumpRouting {
+  return dumpRouting(assembleDiagnoseDump(answers, proxy, memo), memo)
 }
 
 export function clusterHealthOf(answer: InputText, proxy: string): ClusterHealth {

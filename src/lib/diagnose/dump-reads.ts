@@ -1,10 +1,12 @@
+import {createHash} from 'node:crypto'
+
 import {ADMIN_V3, configDumpFromJson, parseJsonText, startsAsConfigDump, type ConfigDump} from '../envoy/configdump.js'
 import {parseEndpointInput} from '../envoy/endpoints.js'
 import {arrayField, camelName, field, path, type Json} from '../envoy/fields.js'
 import {JsonScanner, projection, ScanDoubt, type Projection} from '../envoy/json-scan.js'
 import {MeshdbgError} from '../errors.js'
 import type {InputText} from '../input.js'
-import {destinationRuleFor} from './route-targets.js'
+import {destinationRuleFor, type RouteTarget} from './route-targets.js'
 
 /**
  * The part of a proxy's config dump that diagnose's checks read, asked of Envoy admin with its own
@@ -121,8 +123,107 @@ export function readClusterItems(input: InputText): Json[] {
 
 const CLUSTER_FIELDS = ['name', 'type', 'eds_cluster_config'] as const
 
-/** The routes answer's RoutesConfigDump, cut down by projectRoutes. */
-export function readRoutesAnswer(input: InputText): Json {
+/**
+ * Route configurations already read, by the SHA-1 of their JSON text: sidecars of one namespace
+ * (one Sidecar scope) get the same route configurations from istiod, byte for byte apart from the
+ * `version_info` and `last_updated` beside each, and reading a 2,000-service sidecar's `80`
+ * (~2.5 MB) is most of a proxy's dump reading. A hit costs a skim of the text and its hash.
+ * Each reader keeps its own (a worker thread's lives as long as the worker); values are shared
+ * between proxies' digests and must not be changed.
+ */
+export class RouteConfigMemo {
+  private readonly configs = new Map<string, Json>()
+  private sourceBytes = 0
+  /** Route targets of a read route configuration (route-targets.ts), by the object read. */
+  readonly targets = new WeakMap<object, RouteTarget[]>()
+
+  constructor(private readonly maxSourceBytes = ROUTE_MEMO_MAX_BYTES) {}
+
+  /** The projected route configuration of `bytes[begin, end)`, read once per distinct text. */
+  read(bytes: Buffer, begin: number, end: number, project: () => Json): Json {
+    const key = createHash('sha1').update(bytes.subarray(begin, end)).digest('base64')
+    const known = this.configs.get(key)
+    if (known !== undefined) return known
+    const value = project()
+    const size = end - begin
+    if (size > this.maxSourceBytes) return value
+    // Oldest first: a run meets each namespace's configurations over and over, never many at once.
+    for (const [oldest] of this.configs) {
+      if (this.sourceBytes + size <= this.maxSourceBytes) break
+      this.configs.delete(oldest)
+      this.sourceBytes -= this.sizes.get(oldest) ?? 0
+      this.sizes.delete(oldest)
+    }
+    this.configs.set(key, value)
+    this.sizes.set(key, size)
+    this.sourceBytes += size
+    return value
+  }
+
+  private readonly sizes = new Map<string, number>()
+}
+
+/** Text of the route configurations a memo answers for: their projections are ~a third of it. */
+const ROUTE_MEMO_MAX_BYTES = 48 * 1024 * 1024
+
+const ROUTE_CONFIG_PROJECTION = projection(ROUTE_CONFIG_READ, camelName)
+
+/**
+ * The routes answer's RoutesConfigDump as readRoutesAnswer makes it, each route configuration
+ * through `memo`; undefined when the scanner doubts anything (the caller then reads it as without
+ * a memo). Walks what ROUTES_ANSWER keeps: configs[].{@type, static/dynamic_route_configs[].route_config}.
+ */
+function scanRoutesWithMemo(input: InputText, memo: RouteConfigMemo): Json | undefined {
+  const bytes = input.bytes ?? Buffer.from(input.text, 'utf8')
+  try {
+    const scanner = new JsonScanner(bytes)
+    // Each entry as projectRouteConfigs makes it: {route_config} or, without one, {}.
+    const routeConfigs = (at: number, out: Json[]) => scanner.elements(at, (entry) => {
+      let routeConfig: Json | undefined
+      const entryEnd = scanner.members(entry, (name, value) => {
+        if (name !== 'route_config') return scanner.skipValue(value)
+        const end = scanner.skipValue(value)
+        routeConfig = memo.read(bytes, value, end, () => projectRouteConfig(scanner.project(value, ROUTE_CONFIG_PROJECTION) as Json))
+        return end
+      })
+      out.push(routeConfig === undefined ? {} : {route_config: routeConfig})
+      return entryEnd
+    })
+    let found: Json | undefined
+    const start = scanner.skipSpace(0)
+    const end = scanner.members(start, (name, value) => {
+      if (name !== 'configs') return scanner.skipValue(value)
+      found = undefined
+      return scanner.elements(value, (section) => {
+        let type: unknown
+        const statics: Json[] = []
+        const dynamics: Json[] = []
+        const sectionEnd = scanner.members(section, (member, at) => {
+          if (member === '@type') {
+            const after = scanner.skipValue(at)
+            type = scanner.value(at, after)
+            return after
+          }
+          if (member === 'static_route_configs') return (statics.length = 0, routeConfigs(at, statics))
+          if (member === 'dynamic_route_configs') return (dynamics.length = 0, routeConfigs(at, dynamics))
+          return scanner.skipValue(at)
+        })
+        if (found === undefined && type === `${ADMIN_V3}RoutesConfigDump`) found = {'@type': type, static_route_configs: statics, dynamic_route_configs: dynamics}
+        return sectionEnd
+      })
+    })
+    if (scanner.skipSpace(end) !== bytes.length) return undefined
+    return found ?? {'@type': `${ADMIN_V3}RoutesConfigDump`, static_route_configs: [], dynamic_route_configs: []}
+  } catch (error) {
+    if (error instanceof ScanDoubt) return undefined
+    throw error
+  }
+}
+
+/** The routes answer's RoutesConfigDump, cut down by projectRoutes (its route configurations through `memo` when given). */
+export function readRoutesAnswer(input: InputText, memo?: RouteConfigMemo): Json {
+  const remembered = memo === undefined ? undefined : scanRoutesWithMemo(input, memo)
+  if (remembered !== undefined) return remembered
   const scanned = scanProjected(input, ROUTES_ANSWER)
   const configs = scanned === undefined ? configsOf(input) : Array.isArray(field(scanned, 'configs')) ? (field(scanned, 'configs') as Json[]) : []
   return projectRoutes(configs.find((config) => config?.['@type'] === `${ADMIN_V3}RoutesConfigDump`) ?? {'@type': `${ADMIN_V3}RoutesConfigDump`})
@@ -143,8 +244,8 @@ export function readClusterStatuses(input: InputText, id: string): Json[] {
  * One ConfigDump (Clusters, Listeners and Routes sections) from the answers to
  * DIAGNOSE_DUMP_PATHS, so the checks read it as they read a whole dump.
  */
-export function assembleDiagnoseDump(answers: Record<DiagnoseDumpPart, InputText>, origin: string): ConfigDump {
-  const routes = readRoutesAnswer(answers.routes)
+export function assembleDiagnoseDump(answers: Record<DiagnoseDumpPart, InputText>, origin: string, memo?: RouteConfigMemo): ConfigDump {
+  const routes = readRoutesAnswer(answers.routes, memo)
   return configDumpFromJson({
     configs: [
       {
@@ -231,20 +332,20 @@ function projectVirtualHost(vhost: Json): Json {
   return out
 }
 
+function projectRouteConfig(config: Json): Json {
+  const routeConfig = pickName(config)
+  const vhosts = arrayField(config, 'virtual_hosts')
+  const projected = new Array<Json>(vhosts.length)
+  for (let j = 0; j < vhosts.length; j++) projected[j] = projectVirtualHost(vhosts[j])
+  routeConfig.virtual_hosts = projected
+  return routeConfig
+}
+
 function projectRouteConfigs(entries: Json[]): Json[] {
   const out = new Array<Json>(entries.length)
   for (let k = 0; k < entries.length; k++) {
     const config = field(entries[k], 'route_config')
-    if (config === undefined) {
-      out[k] = {}
-      continue
-    }
-    const routeConfig = pickName(config)
-    const vhosts = arrayField(config, 'virtual_hosts')
-    const projected = new Array<Json>(vhosts.length)
-    for (let j = 0; j < vhosts.length; j++) projected[j] = projectVirtualHost(vhosts[j])
-    routeConfig.virtual_hosts = projected
-    out[k] = {route_config: routeConfig}
+    out[k] = config === undefined ? {} : {route_config: projectRouteConfig(config)}
   }
   return out
 }

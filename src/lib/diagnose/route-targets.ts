@@ -14,10 +14,28 @@ export interface RouteTarget {
   weightPercent: number
 }
 
-/** Every cluster named by a route of the dump: `route.cluster` and `route.weighted_clusters`. */
-export function routeTargets(dump: ConfigDump): RouteTarget[] {
+/**
+ * Every cluster named by a route of the dump: `route.cluster` and `route.weighted_clusters`. With
+ * `memo`, each route configuration object's targets are kept for the next dump that shares it
+ * (dump-reads.ts, RouteConfigMemo); the targets are then shared and must not be changed.
+ */
+export function routeTargets(dump: ConfigDump, memo?: WeakMap<object, RouteTarget[]>): RouteTarget[] {
   const targets: RouteTarget[] = []
   for (const config of collectRouteConfigs(dump)) {
+    const known = config !== null && typeof config === 'object' ? memo?.get(config) : undefined
+    if (known !== undefined) {
+      for (const target of known) targets.push(target)
+      continue
+    }
+    const first = targets.length
+    configTargets(config, targets)
+    if (memo !== undefined && config !== null && typeof config === 'object') memo.set(config, targets.slice(first))
+  }
+  return targets
+}
+
+function configTargets(config: Json, targets: RouteTarget[]): void {
+  {
     const routeConfig = stringField(config, 'name')
     for (const vhost of arrayField(config, 'virtual_hosts')) {
       const virtualHost = stringField(vhost, 'name')
@@ -36,7 +54,6 @@ export function routeTargets(dump: ConfigDump): RouteTarget[] {
       }
     }
   }
-  return targets
 }
 
 /** Cluster names the proxy has: active, static and warming (a warming cluster exists, it waits). */

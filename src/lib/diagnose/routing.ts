@@ -3,6 +3,7 @@ import {hostEndpointRow, hostServesTraffic} from '../envoy/endpoints.js'
 import {arrayField, field, stringField, type Json} from '../envoy/fields.js'
 import {parseSubsetKey} from '../envoy/istio-names.js'
 import type {ClusterMembership} from '../envoy/membership.js'
+import type {RouteConfigMemo} from './dump-reads.js'
 import {clusterNames, destinationRuleFor, routeTargets, type RouteTarget} from './route-targets.js'
 
 /**
@@ -35,9 +36,9 @@ export interface MissingHost {
   destinationRule: string
 }
 
-export function dumpRouting(dump: ConfigDump): DumpRouting {
+export function dumpRouting(dump: ConfigDump, memo?: RouteConfigMemo): DumpRouting {
   const have = clusterNames(dump)
-  const targets = routeTargets(dump)
+  const targets = routeTargets(dump, memo?.targets)
   const missingTargets = targets.filter((target) => !have.has(target.cluster))
   const missingHostnames = new Set<string>()
   for (const target of missingTargets) {
