@@ -64,23 +64,27 @@ describe('/clusters?format=json rows (istioctl proxy-config endpoint)', () => {
     expect(hostEndpointRow({health_status: {failed_outlier_check: true}}, 'c')).toMatchObject({address: 'unknown', failedOutlierCheck: true})
   })
 
-  it('hostServesTraffic judges a host as its row does (HEALTHY and not ejected), camelCase and numeric statuses too', () => {
+  it('hostServesTraffic judges a host as Envoy\'s load balancer does (not failing EDS health, health checks or outlier detection), camelCase and numeric statuses too', () => {
     const hosts = [
       {health_status: {eds_health_status: 'HEALTHY'}},
       {health_status: {eds_health_status: 1}},
       {healthStatus: {edsHealthStatus: 'HEALTHY'}},
       {health_status: {eds_health_status: 'HEALTHY', failed_outlier_check: true}},
+      {healthStatus: {edsHealthStatus: 'HEALTHY', failedActiveHealthCheck: true}},
       {health_status: {eds_health_status: 'UNHEALTHY'}},
       {health_status: {eds_health_status: 'DRAINING'}},
+      {health_status: {eds_health_status: 4}},
+      {health_status: {eds_health_status: 'DEGRADED'}},
       {health_status: {}},
       {},
     ]
     const judged = hosts.map((host) => hostServesTraffic(host))
-    expect(judged).toEqual([true, true, true, false, false, false, false, false])
-    expect(judged).toEqual(hosts.map((host) => {
+    expect(judged).toEqual([true, true, true, false, false, false, false, false, true, true, true])
+    // The row's STATUS and OUTLIER CHECK columns say why.
+    expect(hosts.map((host) => {
       const row = hostEndpointRow(host, 'c')
-      return row.status === 'HEALTHY' && !row.failedOutlierCheck
-    }))
+      return `${row.status}${row.failedOutlierCheck ? ' ejected' : ''}`
+    })).toEqual(['HEALTHY', 'HEALTHY', 'HEALTHY', 'HEALTHY ejected', 'HEALTHY', 'UNHEALTHY', 'DRAINING', 'TIMEOUT', 'DEGRADED', 'UNKNOWN', 'UNKNOWN'])
   })
 
   it('renders the golden table: sorted by address, port, cluster; port-less endpoints without ":0"', () => {
