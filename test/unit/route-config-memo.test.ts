@@ -70,6 +70,8 @@ describe('RouteConfigMemo', () => {
       `{"configs":[{"@type":"${TYPE}","dynamic_route_configs":[{"route_config":${JSON.stringify(routeConfig('1', 'c1'))},"route_config":${rc}}],"dynamic_route_configs":[{"route_config":${rc}}]}]}`,
       `{"configs":[],"configs":[{"@type":"${TYPE}","static_route_configs":[{"route_config":${rc}}]}]}`,
       '{"configs":[]}',
+      // Laid out so that a closing brace indented as the "route_config" line comes before its end.
+      `{\n "configs": [\n  {\n   "@type": "${TYPE}",\n   "dynamic_route_configs": [\n    {\n     "route_config": {"name": "x", "virtual_hosts": [{"name": "v", "routes": [{"route": {\n     }}]}]}\n    },\n    {\n     "route_config": {"name": "y", "virtual_hosts": [{"name": "w", "routes": [{"route": {"cluster": "c"}\n     }]}]}\n    }\n   ]\n  }\n ]\n}\n`,
       `{"configs":[{"@type":"${TYPE}","dynamic_route_configs":[{"route_config":null}]}]}`,
     ]
     const memo = new RouteConfigMemo(200)

@@ -129,7 +129,8 @@ const CLUSTER_FIELDS = ['name', 'type', 'eds_cluster_config'] as const
  * `version_info` and `last_updated` beside each, and reading a 2,000-service sidecar's `80`
  * (~2.5 MB) is most of a proxy's dump reading. A hit costs a skim of the text and its hash.
  * Each reader keeps its own (a worker thread's lives as long as the worker); values are shared
- * between proxies' digests and must not be changed.
+ * between proxies' digests and must not be changed. A value is kept only under the key of text
+ * a walk read whole, so that text's extent is proven (scanRoutesWithMemo relies on it).
  */
 export class RouteConfigMemo {
   private readonly configs = new Map<string, Json>()
@@ -139,14 +140,18 @@ export class RouteConfigMemo {
 
   constructor(private readonly maxSourceBytes = ROUTE_MEMO_MAX_BYTES) {}
 
-  /** The projected route configuration of `bytes[begin, end)`, read once per distinct text. */
-  read(bytes: Buffer, begin: number, end: number, project: () => Json): Json {
-    const key = createHash('sha1').update(bytes.subarray(begin, end)).digest('base64')
-    const known = this.configs.get(key)
-    if (known !== undefined) return known
-    const value = project()
-    const size = end - begin
-    if (size > this.maxSourceBytes) return value
+  /** The key of `bytes[begin, end)`. */
+  key(bytes: Buffer, begin: number, end: number): string {
+    return createHash('sha1').update(bytes.subarray(begin, end)).digest('base64')
+  }
+
+  get(key: string): Json | undefined {
+    return this.configs.get(key)
+  }
+
+  /** Keeps `value`, read from `size` bytes of text whose key is `key`, if the budget allows. */
+  set(key: string, size: number, value: Json): void {
+    if (size > this.maxSourceBytes || this.configs.has(key)) return
     // Oldest first: a run meets each namespace's configurations over and over, never many at once.
     for (const [oldest] of this.configs) {
       if (this.sourceBytes + size <= this.maxSourceBytes) break
@@ -157,7 +162,6 @@ export class RouteConfigMemo {
     this.configs.set(key, value)
     this.sizes.set(key, size)
     this.sourceBytes += size
-    return value
   }
 
   private readonly sizes = new Map<string, number>()
@@ -182,8 +186,19 @@ function scanRoutesWithMemo(input: InputText, memo: RouteConfigMemo): Json | und
       let routeConfig: Json | undefined
       const entryEnd = scanner.members(entry, (name, value) => {
         if (name !== 'route_config') return scanner.skipValue(value)
-        const end = scanner.skipValue(value)
-        routeConfig = memo.read(bytes, value, end, () => projectRouteConfig(scanner.project(value, ROUTE_CONFIG_PROJECTION) as Json))
+        // Found by a native search, not a walk: when the memo knows the text up to that guess,
+        // the walk that proved where that text ends proves it here too (same bytes, same extent).
+        const guess = scanner.prettyEnd(value)
+        const guessKey = guess === undefined ? undefined : memo.key(bytes, value, guess)
+        const known = guessKey === undefined ? undefined : memo.get(guessKey)
+        if (known !== undefined) {
+          routeConfig = known
+          return guess!
+        }
+        const projected = projectRouteConfig(scanner.project(value, ROUTE_CONFIG_PROJECTION) as Json)
+        const end = scanner.endOfLast()
+        memo.set(end === guess ? guessKey! : memo.key(bytes, value, end), end - value, projected)
+        routeConfig = projected
         return end
       })
       out.push(routeConfig === undefined ? {} : {route_config: routeConfig})

@@ -325,14 +325,29 @@ export class JsonScanner {
     return k >= 0 && b[k] === 0x0a ? Buffer.from(b.subarray(k, end)) : undefined
   }
 
-  /** `\n`, the indentation of the line holding the '[' at `i`, then ']': where a pretty printer closes it. */
-  private closingLine(i: number): Buffer | undefined {
+  /** `\n`, the indentation of the line holding the '[' (or '{') at `i`, then its closing bracket: where a pretty printer closes it. */
+  private closingLine(i: number, close = ']'): Buffer | undefined {
     const b = this.bytes
     const lineStart = b.lastIndexOf(0x0a, i) + 1
     if (lineStart === 0) return undefined
     let k = lineStart
     while (b[k] === 0x20 || b[k] === 0x09) k++
-    return Buffer.concat([b.subarray(lineStart - 1, k), Buffer.from(']')])
+    return Buffer.concat([b.subarray(lineStart - 1, k), Buffer.from(close)])
+  }
+
+  /**
+   * Where a pretty printer would have ended the object or array at `i` (just past its closing
+   * bracket, the first one on a line indented as the line holding `i`), found by a native search;
+   * undefined when the text is not laid out so. Unverified: a guess for whoever can check it
+   * (RouteConfigMemo compares the guessed range with text whose extent a walk proved).
+   */
+  prettyEnd(i: number): number | undefined {
+    const open = this.bytes[i]
+    if (open !== 0x7b && open !== 0x5b) return undefined
+    const close = this.closingLine(i, open === 0x7b ? '}' : ']')
+    if (close === undefined) return undefined
+    const at = this.bytes.indexOf(close, i)
+    return at < 0 ? undefined : at + close.length
   }
 
   /**
