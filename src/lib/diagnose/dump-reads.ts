@@ -338,23 +338,18 @@ function projectRoute(route: Json): Json {
   return out
 }
 
-function projectVirtualHost(vhost: Json): Json {
-  const out = pickName(vhost)
-  const routes = arrayField(vhost, 'routes')
-  const projected = new Array<Json>(routes.length)
-  for (let k = 0; k < routes.length; k++) projected[k] = projectRoute(routes[k])
-  out.routes = projected
+/** `obj`'s name, and its `list` member's items each projected by `project`. */
+function namedWithList(obj: Json, list: string, project: (item: Json) => Json): Record<string, Json> {
+  const out = pickName(obj) as Record<string, Json>
+  const items = arrayField(obj, list)
+  const projected = new Array<Json>(items.length)
+  for (let k = 0; k < items.length; k++) projected[k] = project(items[k])
+  out[list] = projected
   return out
 }
 
-function projectRouteConfig(config: Json): Json {
-  const routeConfig = pickName(config)
-  const vhosts = arrayField(config, 'virtual_hosts')
-  const projected = new Array<Json>(vhosts.length)
-  for (let j = 0; j < vhosts.length; j++) projected[j] = projectVirtualHost(vhosts[j])
-  routeConfig.virtual_hosts = projected
-  return routeConfig
-}
+const projectVirtualHost = (vhost: Json): Json => namedWithList(vhost, 'routes', projectRoute)
+const projectRouteConfig = (config: Json): Json => namedWithList(config, 'virtual_hosts', projectVirtualHost)
 
 function projectRouteConfigs(entries: Json[]): Json[] {
   const out = new Array<Json>(entries.length)
