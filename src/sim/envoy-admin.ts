@@ -435,20 +435,20 @@ export class EnvoyAdmin {
       }
     }
     const values = this.statValues().filter(([n]) => !filter || filter.test(n))
-    if (format !== 'json') {
-      const perCluster = this.clusterStatText(filter)
-      if (values.length === 0) return send(200, perCluster)
-      if (perCluster.length === 0) return send(200, values.map(([n, v]) => `${n}: ${v}\n`).join(''))
-      const lines = [...values.map(([n, v]) => `${n}: ${v}`), ...perCluster.toString().split('\n').filter(Boolean)]
-      return send(200, lines.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map((line) => `${line}\n`).join(''))
+    const byName = (a: [string, number], b: [string, number]) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)
+    if (format === 'json') {
+      const all = [...values, ...this.clusterStatValues(filter)].sort(byName)
+      return send(200, JSON.stringify({stats: [...all.map(([name, value]) => ({name, value})), {histograms: {supported_quantiles: [0, 25, 50, 75, 90, 95, 99, 99.5, 99.9, 100], computed_quantiles: []}}]}), 'application/json')
     }
-    const perCluster = this.clusterStatValues(filter)
-    if (perCluster.length > 0) {
-      for (const value of perCluster) values.push(value)
-      values.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
-    }
-    if (format === 'json') return send(200, JSON.stringify({stats: [...values.map(([name, value]) => ({name, value})), {histograms: {supported_quantiles: [0, 25, 50, 75, 90, 95, 99, 99.5, 99.9, 100], computed_quantiles: []}}]}), 'application/json')
-    send(200, values.map(([n, v]) => `${n}: ${v}\n`).join(''))
+    const perCluster = this.clusterStatText(filter)
+    if (values.length === 0) return send(200, perCluster)
+    const lines = (pairs: Array<[string, number]>) => pairs.map(([n, v]) => `${n}: ${v}\n`).join('')
+    if (perCluster.length === 0) return send(200, lines(values))
+    const parsed = perCluster.toString().split('\n').filter(Boolean).map((line): [string, number] => {
+      const at = line.lastIndexOf(': ')
+      return [line.slice(0, at), Number(line.slice(at + 2))]
+    })
+    send(200, lines([...values, ...parsed].sort(byName)))
   }
 
   prometheus(): string {

@@ -79,6 +79,20 @@ describe('diagnose cluster health from membership gauges', () => {
     expect(left).toBeGreaterThan(0)
   })
 
+  it('the simulator\'s /stats carries the gauges among its other stats, sorted by name, in text and JSON', async () => {
+    const pod = unready.scenario.pods.find((p) => p.name === 'istio-ingressgateway-6bb8fb6549-hcdnc')!
+    const target = {pod: pod.name, namespace: pod.namespace, port: 15000}
+    const [text, json] = await Promise.all([podHttp(unready, target, '/stats'), podHttp(unready, target, '/stats?format=json')])
+    const names = text.body.split('\n').filter(Boolean).map((line) => line.slice(0, line.lastIndexOf(': ')))
+    expect(names).toContain('server.state')
+    expect(names).toContain(`cluster.outbound|80|version-v2|${CATALOG}.membership_healthy`)
+    expect(names).toEqual([...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)))
+    const stats = (JSON.parse(json.body) as {stats: Array<{name?: string; value?: number}>}).stats
+    expect(stats.filter((stat) => stat.name !== undefined).map((stat) => stat.name)).toEqual(names)
+    expect(stats.find((stat) => stat.name === `cluster.outbound|80|version-v2|${CATALOG}.membership_total`)?.value).toBe(2)
+    expect(stats.find((stat) => stat.name === `cluster.outbound|80|version-v2|${CATALOG}.membership_healthy`)?.value).toBe(0)
+  })
+
   it('a cluster without gauges (stats under another name) is not judged by them', () => {
     const membership = parseClusterMembership(Buffer.from('cluster.a.membership_healthy: 1\ncluster.a.membership_total: 2\ncluster.b.membership_total: 0\n'))
     expect(clusterHealthFromMembership(membership, ['a'])).toEqual({empty: [], unhealthy: []})
