@@ -3,6 +3,7 @@ import {createHash, X509Certificate} from 'node:crypto'
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import {envoyReadyAnswer, envoyState, SERVER_STATE_GAUGE} from './envoy-state.js'
 import {proxyCertificates, type ProxyCertificates} from './mesh-ca.js'
+import {applyMask, DUMP_FIELDS, dumpResourceItems, filterByName, shortType} from '../lib/envoy/dump-query.js'
 import {buildConfigDump, bootstrapNode, clusterCounts, clusterMembership, envoyVersionFor, liveClusters, listenerAddresses} from './envoy-config.js'
 import {commandLineOptions, versionedServerStats} from './envoy-versions.js'
 import {trafficClock} from './log-timeline.js'
@@ -16,32 +17,6 @@ const ENVOY_STARTED_AFTER_MS = 402
 const LEVELS = ['trace', 'debug', 'info', 'warning', 'error', 'critical', 'off']
 const LOGGERS = ['admin', 'alternate_protocols_cache', 'aws', 'assert', 'backtrace', 'cache_filter', 'client', 'config', 'connection', 'conn_handler', 'decompression', 'dns', 'dubbo', 'envoy_bug', 'ext_authz', 'ext_proc', 'file', 'filter', 'forward_proxy', 'grpc', 'happy_eyeballs', 'hc', 'health_checker', 'http', 'http2', 'hystrix', 'init', 'io', 'jwt', 'kafka', 'key_value_store', 'lua', 'main', 'matcher', 'misc', 'mongo', 'multi_connection', 'oauth2', 'quic', 'quic_stream', 'pool', 'rbac', 'rds', 'redis', 'router', 'runtime', 'stats', 'secret', 'tap', 'testing', 'thrift', 'tracing', 'upstream', 'udp', 'wasm', 'websocket'].sort()
 
-const DUMP_FIELDS: Record<string, Record<string, string | null>> = {
-  // field -> inner @type of its repeated items (null: not repeated)
-  BootstrapConfigDump: {bootstrap: null, last_updated: null},
-  ClustersConfigDump: {version_info: null, static_clusters: 'ClustersConfigDump.StaticCluster', dynamic_active_clusters: 'ClustersConfigDump.DynamicCluster', dynamic_warming_clusters: 'ClustersConfigDump.DynamicCluster'},
-  EndpointsConfigDump: {static_endpoint_configs: 'EndpointsConfigDump.StaticEndpointConfig', dynamic_endpoint_configs: 'EndpointsConfigDump.DynamicEndpointConfig'},
-  ListenersConfigDump: {version_info: null, static_listeners: 'ListenersConfigDump.StaticListener', dynamic_listeners: 'ListenersConfigDump.DynamicListener'},
-  ScopedRoutesConfigDump: {inline_scoped_route_configs: 'ScopedRoutesConfigDump.InlineScopedRouteConfigs', dynamic_scoped_route_configs: 'ScopedRoutesConfigDump.DynamicScopedRouteConfigs'},
-  RoutesConfigDump: {static_route_configs: 'RoutesConfigDump.StaticRouteConfig', dynamic_route_configs: 'RoutesConfigDump.DynamicRouteConfig'},
-  SecretsConfigDump: {static_secrets: 'SecretsConfigDump.StaticSecret', dynamic_active_secrets: 'SecretsConfigDump.DynamicSecret', dynamic_warming_secrets: 'SecretsConfigDump.DynamicSecret'},
-  EcdsConfigDump: {ecds_filters: 'EcdsConfigDump.EcdsFilterConfig'},
-}
-const ITEM_FIELDS: Record<string, string[]> = {
-  'ClustersConfigDump.StaticCluster': ['cluster', 'last_updated'],
-  'ClustersConfigDump.DynamicCluster': ['version_info', 'cluster', 'last_updated', 'error_state', 'client_status'],
-  'EndpointsConfigDump.StaticEndpointConfig': ['endpoint_config', 'last_updated'],
-  'EndpointsConfigDump.DynamicEndpointConfig': ['version_info', 'endpoint_config', 'last_updated', 'client_status'],
-  'ListenersConfigDump.StaticListener': ['listener', 'last_updated'],
-  'ListenersConfigDump.DynamicListener': ['name', 'active_state', 'warming_state', 'draining_state', 'error_state', 'client_status'],
-  'RoutesConfigDump.StaticRouteConfig': ['route_config', 'last_updated'],
-  'RoutesConfigDump.DynamicRouteConfig': ['version_info', 'route_config', 'last_updated', 'client_status'],
-  'SecretsConfigDump.StaticSecret': ['name', 'last_updated', 'secret'],
-  'SecretsConfigDump.DynamicSecret': ['name', 'version_info', 'last_updated', 'secret', 'client_status'],
-  'EcdsConfigDump.EcdsFilterConfig': ['version_info', 'ecds_filter', 'last_updated', 'client_status'],
-  'ScopedRoutesConfigDump.InlineScopedRouteConfigs': ['name', 'scoped_route_configs', 'last_updated'],
-  'ScopedRoutesConfigDump.DynamicScopedRouteConfigs': ['name', 'version_info', 'scoped_route_configs', 'last_updated', 'client_status'],
-}
 
 const HELP: Array<[string, string, boolean]> = [
   ['/', 'Admin home page', false], ['/certs', 'print certs on machine', false], ['/clusters', 'upstream cluster status', false],
@@ -236,25 +211,8 @@ export class EnvoyAdmin {
     const configs: J[] = (dump.configs as J[]).map((c) => (regex ? filterByName(c, regex) : c))
     const maskPaths = mask ? mask.split(',').map((p) => p.trim()).filter(Boolean) : []
     if (resource) {
-      const items: J[] = []
-      let found = false
-      for (const c of configs) {
-        const fields = DUMP_FIELDS[shortType(c['@type'])]
-        if (!fields || !(resource in fields)) continue
-        const inner = fields[resource]
-        if (inner === null) return send(400, `${resource} is not a repeated field. Use ?mask=${resource} to get only this field`)
-        found = true
-        for (const item of (c[resource] as J[] | undefined) ?? []) {
-          let out: J = {'@type': `type.googleapis.com/envoy.admin.v3.${inner}`, ...item}
-          if (maskPaths.length) {
-            if (!maskPaths.every((p) => ITEM_FIELDS[inner]?.includes(p.split('.')[0]))) return send(400, `FieldMask paths: "${maskPaths.join('" paths: "')}" could not be successfully used.`)
-            out = {'@type': out['@type'], ...applyMask(item, maskPaths)}
-          }
-          items.push(out)
-        }
-      }
-      if (!found) return send(404, `${resource} not found in config dump`)
-      return send(200, envoyJson({configs: items}), 'application/json')
+      const answer = dumpResourceItems(configs, resource, maskPaths)
+      return answer.status === 200 ? send(200, envoyJson({configs: answer.configs}), 'application/json') : send(answer.status, answer.text)
     }
     if (maskPaths.length) {
       const kept: J[] = []
@@ -466,47 +424,4 @@ export class EnvoyAdmin {
     }
     return lines.join('\n') + '\n'
   }
-}
-
-function shortType(t: string | undefined): string {
-  return (t ?? '').replace(/^type\.googleapis\.com\/envoy\.admin\.v[0-9a-z]+\./, '')
-}
-
-function applyMask(obj: J, paths: string[]): J {
-  const out: J = {}
-  for (const p of paths) {
-    const [head, ...rest] = p.split('.')
-    if (!(head in obj)) continue
-    if (rest.length === 0) out[head] = obj[head]
-    else if (obj[head] && typeof obj[head] === 'object' && !Array.isArray(obj[head])) {
-      // protobuf's FieldMaskUtil::TrimMessage keeps a set sub-message even when none of the
-      // masked fields under it are set: Envoy prints it as {}.
-      out[head] = {...(out[head] ?? {}), ...applyMask(obj[head], [rest.join('.')])}
-    }
-  }
-  return out
-}
-
-function itemName(field: string, item: J): string | undefined {
-  switch (field) {
-    case 'static_clusters': case 'dynamic_active_clusters': case 'dynamic_warming_clusters': return item.cluster?.name
-    case 'static_listeners': return item.listener?.name
-    case 'dynamic_listeners': return item.name
-    case 'static_route_configs': case 'dynamic_route_configs': return item.route_config?.name ?? ''
-    case 'static_secrets': case 'dynamic_active_secrets': case 'dynamic_warming_secrets': return item.name
-    case 'static_endpoint_configs': case 'dynamic_endpoint_configs': return item.endpoint_config?.cluster_name
-    case 'ecds_filters': return item.ecds_filter?.name
-    default: return undefined
-  }
-}
-
-function filterByName(config: J, regex: RegExp): J {
-  const out: J = {}
-  for (const [k, v] of Object.entries(config)) {
-    if (Array.isArray(v) && itemName(k, v[0] ?? {}) !== undefined) {
-      const kept = v.filter((item) => regex.test(itemName(k, item) ?? ''))
-      if (kept.length) out[k] = kept
-    } else out[k] = v
-  }
-  return out
 }

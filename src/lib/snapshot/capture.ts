@@ -91,7 +91,7 @@ const NAMESPACED_COLLECTIONS = [
  * Envoy admin paths, as the commands request them. The whole dump and its masked sections are not
  * recorded: replay derives them from `config_dump?include_eds` (one dump per proxy, not seven).
  */
-const ADMIN_GETS = [AdminPath.withEds, AdminPath.clusterStatus, 'certs', 'server_info', 'stats']
+const ADMIN_GETS = [AdminPath.withEds, AdminPath.clusterStatus, 'certs', 'server_info', 'stats', 'ready']
 /** pilot-agent: readiness (15021), metrics and DNS table (15020), its syncz (15004, gone in 1.25+). */
 const AGENT_GETS: Array<[number, string]> = [
   [AGENT_STATUS_PORT, '/healthz/ready'],

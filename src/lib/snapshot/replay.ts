@@ -3,6 +3,7 @@
 // istiod answers) and openPodLog (container logs). Everything above them (target resolution,
 // parsing, rendering, errors) is the live code path, so replay prints what the live run printed.
 import type {RunContext} from '../context.js'
+import {DUMP_FIELDS, dumpResourceItems, filterByName, shortType} from '../envoy/dump-query.js'
 import {MeshdbgError, usageError} from '../errors.js'
 import {readSnapshot, type SnapshotArchive, type SnapshotContext, type SnapshotEntry, type SnapshotManifest} from './archive.js'
 import {matchesFieldSelector, matchesLabelSelector, parseLabelSelector} from './selectors.js'
@@ -98,8 +99,8 @@ export class SnapshotReplay {
     }
     const entry = this.pod.get(podKey(pod.namespace, pod.name, port, method, path))
     if (!entry) {
-      const derived = method === 'GET' ? this.derivedConfigDump(pod, port, path) : undefined
-      if (derived !== undefined) return {status: 200, text: derived}
+      const derived = method === 'GET' ? (this.derivedConfigDump(pod, port, path) ?? this.derivedStats(pod, port, path)) : undefined
+      if (derived !== undefined) return derived
       throw this.missing(`${method} ${path} from pod ${pod.name}.${pod.namespace} port ${port}`)
     }
     if (entry.error) throw new MeshdbgError(errorKind(entry.error.kind), entry.error.message, {hint: entry.error.hint})
@@ -134,31 +135,69 @@ export class SnapshotReplay {
   }
 
   /**
-   * `/config_dump` and `/config_dump?mask=...` from the recorded `/config_dump?include_eds` (the
-   * snapshot stores one dump per proxy, not seven): the EDS section left out, and a mask applied as
-   * Envoy does (admin/config_dump_handler.cc: configs whose type lacks a masked field are skipped,
-   * the others trimmed to the masked fields, in Envoy's field order). Readers parse these answers;
-   * the one printed byte for byte (`pc all -o json`, include_eds) is recorded as it came.
+   * `/config_dump` with `mask`, `resource` and `name_regex` from the recorded
+   * `/config_dump?include_eds` (the snapshot stores one dump per proxy, not one per query): the EDS
+   * section left out unless asked for, and the parameters applied as Envoy applies them
+   * (admin/config_dump_handler.cc; dump-query.ts). A top-level mask keeps Envoy's field order
+   * (configs whose type lacks a masked field are skipped, the others trimmed to the masked fields).
+   * Readers parse these answers; the one printed byte for byte (`pc all -o json`, include_eds) is
+   * recorded as it came. Envoy's 4xx answers come back as such.
    */
-  private derivedConfigDump(pod: {name: string; namespace: string}, port: number, path: string): string | undefined {
+  private derivedConfigDump(pod: {name: string; namespace: string}, port: number, path: string): RecordedAnswer | undefined {
     const url = new URL(path, 'http://pod')
     const params = [...url.searchParams.keys()]
-    if (url.pathname !== '/config_dump' || params.some((name) => name !== 'mask')) return undefined
+    if (url.pathname !== '/config_dump' || params.some((name) => !['mask', 'resource', 'name_regex', 'include_eds'].includes(name))) return undefined
     const whole = this.pod.get(podKey(pod.namespace, pod.name, port, 'GET', '/config_dump?include_eds'))
     if (!whole || whole.error || (whole.status ?? 200) !== 200) return undefined
     const dump = JSON.parse(this.body(whole).toString('utf8')) as {configs?: Array<Record<string, unknown>>}
-    const configs = (dump.configs ?? []).filter((config) => !String(config['@type']).endsWith('.EndpointsConfigDump'))
+    const withEds = url.searchParams.has('include_eds')
+    let configs = (dump.configs ?? []).filter((config) => withEds || !String(config['@type']).endsWith('.EndpointsConfigDump'))
+    const nameRegex = url.searchParams.get('name_regex')
+    if (nameRegex !== null && nameRegex !== '') {
+      let regex: RegExp
+      try {
+        regex = new RegExp(nameRegex)
+      } catch (error) {
+        return {status: 400, text: `INVALID_ARGUMENT: Error while parsing name_regex from ${nameRegex}: ${(error as Error).message}`}
+      }
+      configs = configs.map((config) => filterByName(config, regex))
+    }
     const mask = url.searchParams.get('mask')
-    if (mask === null) return JSON.stringify({...dump, configs}, null, 1) + '\n'
-    const paths = mask.split(',').map((each) => each.trim()).filter((each) => each !== '')
+    const paths = (mask ?? '').split(',').map((each) => each.trim()).filter((each) => each !== '')
+    const resource = url.searchParams.get('resource')
+    if (resource !== null && resource !== '') {
+      const answer = dumpResourceItems(configs, resource, paths)
+      return answer.status === 200 ? {status: 200, text: JSON.stringify({configs: answer.configs}, null, 1) + '\n'} : {status: answer.status, text: answer.text}
+    }
+    if (paths.length === 0) return {status: 200, text: JSON.stringify({...dump, configs}, null, 1) + '\n'}
     const kept: Array<Record<string, unknown>> = []
     for (const config of configs) {
-      const fields = DUMP_FIELDS[String(config['@type']).split('.').at(-1) ?? '']
+      const fields = DUMP_FIELDS[shortType(String(config['@type']))]
       if (!fields) return undefined
-      if (!paths.every((each) => fields.includes(each))) continue
+      if (!paths.every((each) => each in fields)) continue
       kept.push(Object.fromEntries(Object.entries(config).filter(([key]) => key === '@type' || paths.includes(key))))
     }
-    return kept.length === 0 ? undefined : JSON.stringify({configs: kept}, null, 1) + '\n'
+    return kept.length === 0 ? undefined : {status: 200, text: JSON.stringify({configs: kept}, null, 1) + '\n'}
+  }
+
+  /**
+   * `/stats?filter=RE` from the recorded `/stats` (every stat): its lines whose name the regex
+   * finds (Envoy: a partial match).
+   */
+  private derivedStats(pod: {name: string; namespace: string}, port: number, path: string): RecordedAnswer | undefined {
+    const url = new URL(path, 'http://pod')
+    const filter = url.searchParams.get('filter')
+    if (url.pathname !== '/stats' || filter === null || [...url.searchParams.keys()].some((name) => name !== 'filter')) return undefined
+    const whole = this.pod.get(podKey(pod.namespace, pod.name, port, 'GET', '/stats'))
+    if (!whole || whole.error || (whole.status ?? 200) !== 200) return undefined
+    let regex: RegExp
+    try {
+      regex = new RegExp(filter)
+    } catch (error) {
+      return {status: 400, text: `Invalid re2 regex: ${(error as Error).message}`}
+    }
+    const lines = this.body(whole).toString('utf8').split('\n').filter((line) => line !== '' && regex.test(line.slice(0, line.lastIndexOf(': '))))
+    return {status: 200, text: lines.map((line) => `${line}\n`).join('')}
   }
 
   private collectionFor(parsed: ApiPath): {entry: SnapshotEntry} | undefined {
@@ -195,17 +234,6 @@ export class SnapshotReplay {
       hint: 'take a snapshot that includes it (meshdbg snapshot TARGET..., -n/-A, --istiod), or run against the cluster',
     })
   }
-}
-
-/** The top-level fields of each config dump type (envoy/admin/v3/config_dump_shared.proto and config_dump.proto). */
-const DUMP_FIELDS: Readonly<Record<string, readonly string[]>> = {
-  BootstrapConfigDump: ['bootstrap', 'last_updated'],
-  ClustersConfigDump: ['version_info', 'static_clusters', 'dynamic_active_clusters', 'dynamic_warming_clusters'],
-  ListenersConfigDump: ['version_info', 'static_listeners', 'dynamic_listeners'],
-  ScopedRoutesConfigDump: ['inline_scoped_route_configs', 'dynamic_scoped_route_configs'],
-  RoutesConfigDump: ['static_route_configs', 'dynamic_route_configs'],
-  SecretsConfigDump: ['static_secrets', 'dynamic_active_secrets', 'dynamic_warming_secrets'],
-  EcdsConfigDump: ['ecds_filters'],
 }
 
 /**
