@@ -3,7 +3,7 @@ import {createHash, X509Certificate} from 'node:crypto'
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import {envoyReadyAnswer, envoyState, SERVER_STATE_GAUGE} from './envoy-state.js'
 import {proxyCertificates, type ProxyCertificates} from './mesh-ca.js'
-import {applyMask, DUMP_FIELDS, dumpResourceItems, filterByName, shortType} from '../lib/envoy/dump-query.js'
+import {applyMask, DUMP_FIELDS, dumpResourceItems, filterByName, nameFilter, shortType} from '../lib/envoy/dump-query.js'
 import {buildConfigDump, bootstrapNode, clusterCounts, clusterMembership, envoyVersionFor, liveClusters, listenerAddresses} from './envoy-config.js'
 import {commandLineOptions, versionedServerStats} from './envoy-versions.js'
 import {trafficClock} from './log-timeline.js'
@@ -200,14 +200,8 @@ export class EnvoyAdmin {
     } catch {
       return send(200, this.configDumpText ?? '', 'application/json') // a deliberately broken dump stays broken
     }
-    let regex: RegExp | undefined
-    if (nameRegex) {
-      try {
-        regex = new RegExp(nameRegex)
-      } catch (error) {
-        return send(400, `INVALID_ARGUMENT: Error while parsing name_regex from ${nameRegex}: ${(error as Error).message}`)
-      }
-    }
+    const regex = nameRegex ? nameFilter(nameRegex) : undefined
+    if (regex !== undefined && !(regex instanceof RegExp)) return send(regex.status, regex.text)
     const configs: J[] = (dump.configs as J[]).map((c) => (regex ? filterByName(c, regex) : c))
     const maskPaths = mask ? mask.split(',').map((p) => p.trim()).filter(Boolean) : []
     if (resource) {

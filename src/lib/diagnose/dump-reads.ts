@@ -133,7 +133,8 @@ const CLUSTER_FIELDS = ['name', 'type', 'eds_cluster_config'] as const
  * a walk read whole, so that text's extent is proven (scanRoutesWithMemo relies on it).
  */
 export class RouteConfigMemo {
-  private readonly configs = new Map<string, Json>()
+  /** Projections by key, oldest first, with the size of the text each was read from. */
+  private readonly configs = new Map<string, {value: Json; size: number}>()
   private sourceBytes = 0
   /** Route targets of a read route configuration (route-targets.ts), by the object read. */
   readonly targets = new WeakMap<object, RouteTarget[]>()
@@ -146,25 +147,21 @@ export class RouteConfigMemo {
   }
 
   get(key: string): Json | undefined {
-    return this.configs.get(key)
+    return this.configs.get(key)?.value
   }
 
   /** Keeps `value`, read from `size` bytes of text whose key is `key`, if the budget allows. */
   set(key: string, size: number, value: Json): void {
     if (size > this.maxSourceBytes || this.configs.has(key)) return
     // Oldest first: a run meets each namespace's configurations over and over, never many at once.
-    for (const [oldest] of this.configs) {
+    for (const [oldest, kept] of this.configs) {
       if (this.sourceBytes + size <= this.maxSourceBytes) break
       this.configs.delete(oldest)
-      this.sourceBytes -= this.sizes.get(oldest) ?? 0
-      this.sizes.delete(oldest)
+      this.sourceBytes -= kept.size
     }
-    this.configs.set(key, value)
-    this.sizes.set(key, size)
+    this.configs.set(key, {value, size})
     this.sourceBytes += size
   }
-
-  private readonly sizes = new Map<string, number>()
 }
 
 /** Text of the route configurations a memo answers for: their projections are ~a third of it. */

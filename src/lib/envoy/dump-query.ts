@@ -7,7 +7,6 @@ type J = any
 
 /** Each config dump type's top-level fields: field -> inner @type of its repeated items (null: not repeated). */
 export const DUMP_FIELDS: Record<string, Record<string, string | null>> = {
-  // field -> inner @type of its repeated items (null: not repeated)
   BootstrapConfigDump: {bootstrap: null, last_updated: null},
   ClustersConfigDump: {version_info: null, static_clusters: 'ClustersConfigDump.StaticCluster', dynamic_active_clusters: 'ClustersConfigDump.DynamicCluster', dynamic_warming_clusters: 'ClustersConfigDump.DynamicCluster'},
   EndpointsConfigDump: {static_endpoint_configs: 'EndpointsConfigDump.StaticEndpointConfig', dynamic_endpoint_configs: 'EndpointsConfigDump.DynamicEndpointConfig'},
@@ -83,15 +82,14 @@ export function filterByName(config: J, regex: RegExp): J {
 export type ResourceAnswer = {status: 200; configs: J[]} | {status: 400 | 404; text: string}
 
 /**
- * `?resource=` (with `mask` and `name_regex`): the items of that repeated field of every config
+ * `?resource=` (with `mask`; `name_regex` is nameFilter's, applied first): the items of that repeated field of every config
  * that has it, each with its item `@type`, trimmed to the mask. Envoy's errors: 404 when no config
  * has the field, 400 when it is not repeated or the mask does not fit the items.
  */
-export function dumpResourceItems(configs: readonly J[], resource: string, maskPaths: readonly string[], nameRegex?: RegExp): ResourceAnswer {
+export function dumpResourceItems(configs: readonly J[], resource: string, maskPaths: readonly string[]): ResourceAnswer {
   const items: J[] = []
   let found = false
-  for (const raw of configs) {
-    const c = nameRegex ? filterByName(raw, nameRegex) : raw
+  for (const c of configs) {
     const fields = DUMP_FIELDS[shortType(c['@type'])]
     if (!fields || !(resource in fields)) continue
     const inner = fields[resource]
@@ -109,4 +107,13 @@ export function dumpResourceItems(configs: readonly J[], resource: string, maskP
   }
   if (!found) return {status: 404, text: `${resource} not found in config dump`}
   return {status: 200, configs: items}
+}
+
+/** `name_regex`'s matcher, or Envoy's 400 answer to a regex it cannot parse. */
+export function nameFilter(nameRegex: string): RegExp | {status: 400; text: string} {
+  try {
+    return new RegExp(nameRegex)
+  } catch (error) {
+    return {status: 400, text: `INVALID_ARGUMENT: Error while parsing name_regex from ${nameRegex}: ${(error as Error).message}`}
+  }
 }

@@ -3,7 +3,7 @@
 // istiod answers) and openPodLog (container logs). Everything above them (target resolution,
 // parsing, rendering, errors) is the live code path, so replay prints what the live run printed.
 import type {RunContext} from '../context.js'
-import {DUMP_FIELDS, dumpResourceItems, filterByName, shortType} from '../envoy/dump-query.js'
+import {DUMP_FIELDS, dumpResourceItems, filterByName, nameFilter, shortType} from '../envoy/dump-query.js'
 import {MeshdbgError, usageError} from '../errors.js'
 import {readSnapshot, type SnapshotArchive, type SnapshotContext, type SnapshotEntry, type SnapshotManifest} from './archive.js'
 import {matchesFieldSelector, matchesLabelSelector, parseLabelSelector} from './selectors.js'
@@ -154,12 +154,8 @@ export class SnapshotReplay {
     let configs = (dump.configs ?? []).filter((config) => withEds || !String(config['@type']).endsWith('.EndpointsConfigDump'))
     const nameRegex = url.searchParams.get('name_regex')
     if (nameRegex !== null && nameRegex !== '') {
-      let regex: RegExp
-      try {
-        regex = new RegExp(nameRegex)
-      } catch (error) {
-        return {status: 400, text: `INVALID_ARGUMENT: Error while parsing name_regex from ${nameRegex}: ${(error as Error).message}`}
-      }
+      const regex = nameFilter(nameRegex)
+      if (!(regex instanceof RegExp)) return regex
       configs = configs.map((config) => filterByName(config, regex))
     }
     const mask = url.searchParams.get('mask')
