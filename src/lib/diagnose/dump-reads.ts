@@ -4,9 +4,11 @@ import {ADMIN_V3, configDumpFromJson, parseJsonText, startsAsConfigDump, type Co
 import {parseEndpointInput} from '../envoy/endpoints.js'
 import {arrayField, camelName, field, path, type Json} from '../envoy/fields.js'
 import {JsonScanner, projection, ScanDoubt, type Projection} from '../envoy/json-scan.js'
+import {parseSubsetKey} from '../envoy/istio-names.js'
 import {MeshdbgError} from '../errors.js'
 import type {InputText} from '../input.js'
-import {destinationRuleFor, type RouteTarget} from './route-targets.js'
+import {clusterNames, destinationRuleFor, type RouteTarget} from './route-targets.js'
+import type {DumpRouting} from './routing.js'
 
 /**
  * The part of a proxy's config dump that diagnose's checks read, asked of Envoy admin with its own
@@ -294,16 +296,41 @@ export function destinationRulePaths(hostnames: readonly string[]): {activeClust
 // Both RE2 and ECMAScript take a backslash before any of these as the character itself.
 const escapeRegex = (text: string) => text.replace(/[\\^$.|?*+()[\]{}]/g, '\\$&')
 
-/** The DestinationRule behind each of `hostnames`' clusters ('' for none), from destinationRulePaths' answers. */
-export function destinationRulesOf(answers: {activeClusters: InputText; staticClusters: InputText}, hostnames: readonly string[], origin: string): Map<string, string> {
-  const dump = configDumpFromJson({
+type RuleAnswers = {activeClusters: InputText; staticClusters: InputText}
+
+function ruleDump(answers: RuleAnswers, origin: string): ConfigDump {
+  return configDumpFromJson({
     configs: [{
       '@type': `${ADMIN_V3}ClustersConfigDump`,
       static_clusters: readClusterItems(answers.staticClusters),
       dynamic_active_clusters: readClusterItems(answers.activeClusters),
     }],
   }, origin)
+}
+
+/** The DestinationRule behind each of `hostnames`' clusters ('' for none), from destinationRulePaths' answers. */
+export function destinationRulesOf(answers: RuleAnswers, hostnames: readonly string[], origin: string): Map<string, string> {
+  const dump = ruleDump(answers, origin)
   return new Map(hostnames.map((hostname) => [hostname, destinationRuleFor(dump, hostname)]))
+}
+
+/**
+ * `routing` with the DestinationRule of each known missing host, from destinationRulePaths' answers
+ * for those hosts. The two reads are apart in time, and istiod may push in between: a
+ * DestinationRule applied adds its subset clusters and its name to the host's clusters in one CDS
+ * update, and naming it as a rule that "defines no subset" would be false. So `changed` says the
+ * answers hold a cluster `routing` found missing (the caller may read the proxy again), and such
+ * targets are no longer counted missing: the rule's name is as of the later read, and so are they.
+ */
+export function withDestinationRules(routing: DumpRouting, answers: RuleAnswers, origin: string): {routing: DumpRouting; changed: boolean} {
+  const dump = ruleDump(answers, origin)
+  const present = clusterNames(dump)
+  const missingTargets = routing.missingTargets.filter((target) => !present.has(target.cluster))
+  const stillMissing = new Set(missingTargets.map((target) => parseSubsetKey(target.cluster)?.hostname))
+  const missingHosts = routing.missingHosts
+    .filter((host) => stillMissing.has(host.hostname))
+    .map((host) => (host.known ? {...host, destinationRule: destinationRuleFor(dump, host.hostname)} : host))
+  return {routing: {...routing, missingTargets, missingHosts}, changed: missingTargets.length !== routing.missingTargets.length}
 }
 
 // The projections below run on every route and host of 500 sidecars: plain loops and property

@@ -18,7 +18,7 @@ import {buffersCollector, heapCollector} from '../gc.js'
 import {closePodForwards, fetchAdminFromPod, fetchFromPod, getKubeJson, resolveTargetPods, type ResolvedPod} from '../kube/index.js'
 import {isMeshedPod} from '../kube/target.js'
 import type {InputText} from '../input.js'
-import {destinationRulePaths, destinationRulesOf, DIAGNOSE_DUMP_PATHS, type DiagnoseDumpPart} from './dump-reads.js'
+import {destinationRulePaths, DIAGNOSE_DUMP_PATHS, withDestinationRules, type DiagnoseDumpPart} from './dump-reads.js'
 import type {DumpReader} from './dump-readers.js'
 import {clusterHealthFromMembership} from './routing.js'
 import type {ProxyHandle} from './run.js'
@@ -179,18 +179,25 @@ function proxyFacts(ctx: RunContext, resolved: ResolvedPod, options: LiveFactsOp
   }
   // Only the fields checks read, filtered by Envoy itself (dump-reads.ts): a few MB instead of
   // a 2,000-service sidecar's whole 11 MB dump, read down to a few names by the dump reader.
-  const routing = once(async () => {
+  const readRouting = async () => {
     const parts = Object.keys(DIAGNOSE_DUMP_PATHS) as DiagnoseDumpPart[]
     const answers = await Promise.all(parts.map((part) => dumpAnswer(DIAGNOSE_DUMP_PATHS[part])))
-    const digest = await shared.dumpReader.routing(Object.fromEntries(parts.map((part, i) => [part, answers[i]])) as Record<DiagnoseDumpPart, InputText>, id)
+    return shared.dumpReader.routing(Object.fromEntries(parts.map((part, i) => [part, answers[i]])) as Record<DiagnoseDumpPart, InputText>, id)
+  }
+  const routing = once(async () => {
     // The DestinationRule behind a host with missing subsets: its clusters' metadata, asked for
-    // only now (a few proxies), not with every proxy's clusters.
-    const known = digest.missingHosts.filter((host) => host.known).map((host) => host.hostname)
-    if (known.length === 0) return digest
-    const paths = destinationRulePaths(known)
-    const [activeClusters, staticClusters] = await Promise.all([admin(paths.activeClusters), admin(paths.staticClusters)])
-    const rules = destinationRulesOf({activeClusters, staticClusters}, known, id)
-    return {...digest, missingHosts: digest.missingHosts.map((host) => (host.known ? {...host, destinationRule: rules.get(host.hostname) ?? ''} : host))}
+    // only now (a few proxies), not with every proxy's clusters. When istiod pushed between the
+    // two reads the proxy is read once more; after a second push that soon, withDestinationRules'
+    // merge of the two reads stands.
+    for (let attempt = 1; ; attempt++) {
+      const digest = await readRouting()
+      const known = digest.missingHosts.filter((host) => host.known).map((host) => host.hostname)
+      if (known.length === 0) return digest
+      const paths = destinationRulePaths(known)
+      const [activeClusters, staticClusters] = await Promise.all([admin(paths.activeClusters), admin(paths.staticClusters)])
+      const {routing: read, changed} = withDestinationRules(digest, {activeClusters, staticClusters}, id)
+      if (!changed || attempt === 2) return read
+    }
   })
   return {
     pod: {
