@@ -56,6 +56,7 @@ describe('diagnose reads dumps on worker threads', () => {
 
   it('gives the digests the calling thread gives, proxy after proxy, and moves the bodies instead of copying them', async () => {
     const reader = dumpReaderFor(500, {cores: 2, workerUrl: WORKER_URL})
+    const firstUsed = new Map<string, readonly string[]>()
     try {
       for (const round of [1, 2]) {
         for (const sidecar of sidecars) {
@@ -68,6 +69,10 @@ describe('diagnose reads dumps on worker threads', () => {
           const [routing, health] = await Promise.all([reader.routing(dump, sidecar.id), reader.clusterHealth(clusters, sidecar.id)])
           expect(routing, `round ${round}`).toEqual(expectedRouting)
           expect(health, `round ${round}`).toEqual(expectedHealth)
+          // A long list the worker sent before is that same array, frozen (callers memoise by it).
+          expect(Object.isFrozen(routing.usedEdsClusters)).toBe(true)
+          if (round === 1) firstUsed.set(sidecar.id, routing.usedEdsClusters)
+          else expect(routing.usedEdsClusters).toBe(firstUsed.get(sidecar.id))
           // Moved to the worker: nothing of it is left here.
           expect(clusters.bytes!.buffer.byteLength).toBe(0)
           expect(dump.routes.bytes!.buffer.byteLength).toBe(0)

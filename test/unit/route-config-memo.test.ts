@@ -59,6 +59,11 @@ describe('RouteConfigMemo', () => {
     const b = readRoutesAnswer(input(answer('2026-12-04T11:11:11Z', routeConfig('80', 'outbound|80||a'), routeConfig('90', 'outbound|90||b', '-changed'))), memo) as {dynamic_route_configs: Array<{route_config: object}>}
     expect(b.dynamic_route_configs[0].route_config).toBe(a.dynamic_route_configs[0].route_config)
     expect(b.dynamic_route_configs[1].route_config).not.toBe(a.dynamic_route_configs[1].route_config)
+    // Same length, one byte apart (subset v1 against v2): not the same configuration.
+    const c = readRoutesAnswer(input(answer('t', routeConfig('80', 'outbound|80|version-v2|a'))), memo) as {dynamic_route_configs: Array<{route_config: object}>}
+    const d = readRoutesAnswer(input(answer('t', routeConfig('80', 'outbound|80|version-v1|a'))), memo) as {dynamic_route_configs: Array<{route_config: object}>}
+    expect(d).toEqual(readRoutesAnswer(input(answer('t', routeConfig('80', 'outbound|80|version-v1|a')))))
+    expect(d.dynamic_route_configs[0].route_config).not.toBe(c.dynamic_route_configs[0].route_config)
     expect(b.dynamic_route_configs[1]).toEqual({route_config: {name: '90', virtual_hosts: [{name: 'outbound|90||b:80', routes: [{name: 'default', route: {cluster: 'outbound|90||b'}, metadata: {filter_metadata: {istio: {config: '/apis/networking.istio.io/v1/namespaces/ns/virtual-service/90-changed'}}}}]}]}})
   })
 

@@ -3,6 +3,7 @@ import {existsSync} from 'node:fs'
 import {fileURLToPath} from 'node:url'
 import {Worker} from 'node:worker_threads'
 
+import {BytesMemo} from '../bytes-memo.js'
 import {MeshdbgError, type ErrorKind} from '../errors.js'
 import {inputFromBytes, type InputText} from '../input.js'
 import type {BodyBuffers} from '../transport/http.js'
@@ -115,11 +116,37 @@ export class NameTable {
   }
 }
 
-/** The digest a worker sent, its NameLists put back with `table`'s strings (extended by the reply's names first). */
-function decodeNames<T>(value: T, names: NameLists, table: string[]): T {
+/** A worker's names as the main thread holds them: its table, and lists it sent before. */
+interface ReceivedNames {
+  table: string[]
+  /**
+   * Long lists by their ids: one namespace's sidecars send the same used clusters (2,000 names at
+   * 2,000 services), decoded once into one frozen array, so what is read from it can be memoised
+   * by that array (live.ts, the endpoints check's cluster health).
+   */
+  lists: BytesMemo<readonly string[]>
+}
+
+/** Lists shorter than this are decoded each time: a lookup costs about as much. */
+const MEMO_LIST_MIN = 64
+/** Ids kept to recognise lists (4 bytes a name): a few namespaces' used clusters. */
+const LIST_MEMO_BYTES = 256 * 1024
+
+/** The digest a worker sent, its NameLists put back with `received`'s strings (its table extended by the reply's names first). */
+function decodeNames<T>(value: T, names: NameLists, received: ReceivedNames): T {
+  const {table} = received
   for (const name of names.added) table.push(name)
   const out = value as Record<string, unknown>
-  for (const [key, ids] of names.lists) out[key] = Array.from(ids, (id) => table[id])
+  for (const [key, ids] of names.lists) {
+    if (ids.length < MEMO_LIST_MIN) {
+      out[key] = Array.from(ids, (id) => table[id])
+      continue
+    }
+    const bytes = Buffer.from(ids.buffer, ids.byteOffset, ids.byteLength)
+    let list = received.lists.lookup(bytes)
+    if (list === undefined) received.lists.keep(bytes, (list = Object.freeze(Array.from(ids, (id) => table[id]))))
+    out[key] = list
+  }
   return value
 }
 
@@ -179,7 +206,7 @@ export function dumpReaderFor(proxies: number, options: DumpReaderOptions = {}):
 const sizeOf = (input: InputText): number => input.bytes?.length ?? input.text.length
 
 type Pending = {resolve: (value: DumpRouting | ClusterHealth) => void; reject: (error: unknown) => void; slot: Slot; bytes: number}
-type Slot = {worker: Worker; bytes: number; jobs: number; failed?: Error; names: string[]}
+type Slot = {worker: Worker; bytes: number; jobs: number; failed?: Error; names: ReceivedNames}
 
 class WorkerDumpReader implements DumpReader {
   private readonly slots: Slot[] = []
@@ -266,7 +293,7 @@ class WorkerDumpReader implements DumpReader {
   }
 
   private start(): Slot {
-    const slot: Slot = {worker: new Worker(this.url, {resourceLimits: {maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB}}), bytes: 0, jobs: 0, names: []}
+    const slot: Slot = {worker: new Worker(this.url, {resourceLimits: {maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB}}), bytes: 0, jobs: 0, names: {table: [], lists: new BytesMemo(LIST_MEMO_BYTES)}}
     slot.worker.unref()
     slot.worker.on('message', (reply: DumpJobReply) => {
       const pending = this.pending.get(reply.id)

@@ -1,12 +1,13 @@
 import type {V1Pod, V1PodList} from '@kubernetes/client-node'
 
+import {BytesMemo} from '../bytes-memo.js'
 import type {RunContext} from '../context.js'
 import {MeshdbgError, notFoundError} from '../errors.js'
 import {accessLogEntries, splitLines} from '../envoy/access-log.js'
 import {certificateCache, type CertificateCache} from '../envoy/certs.js'
 import {fetchCertificateRows} from '../envoy/certs-source.js'
 import {parseActiveLoggers, resetSpecFor} from '../envoy/log-levels.js'
-import {MEMBERSHIP_STATS_PATH, parseClusterMembership} from '../envoy/membership.js'
+import {MEMBERSHIP_STATS_PATH, parseClusterMembership, type ClusterMembership} from '../envoy/membership.js'
 import {AGENT_STATUS_PORT} from '../istio/agent.js'
 import type {DescribeContext, DescribePodInput, IstioResources, ServiceInput} from '../istio/describe.js'
 import {listIstioResources, rootNamespaceOf} from '../istio/describe-fetch.js'
@@ -20,7 +21,7 @@ import {isMeshedPod} from '../kube/target.js'
 import type {InputText} from '../input.js'
 import {destinationRulePaths, DIAGNOSE_DUMP_PATHS, withDestinationRules, type DiagnoseDumpPart} from './dump-reads.js'
 import type {DumpReader} from './dump-readers.js'
-import {clusterHealthFromMembership} from './routing.js'
+import {clusterHealthFromMembership, type ClusterHealth} from './routing.js'
 import type {ProxyHandle} from './run.js'
 import type {ProxyFacts, SyncFacts} from './types.js'
 
@@ -67,6 +68,8 @@ export interface LiveFactsOptions extends IstiodSelector {
 const MAIN_THREAD_BUFFER_BYTES = 64 * 1024 * 1024
 /** Heap this thread may add between full collections: see heapCollector. */
 const MAIN_THREAD_HEAP_GROWTH_BYTES = 32 * 1024 * 1024
+/** Gauge answers kept to be recognised (BytesMemo): a few namespaces' worth at 2,000 services. */
+const MEMBERSHIP_MEMO_BYTES = 4 * 1024 * 1024
 
 /** A promise made on first call and shared by every later caller. */
 function once<T>(make: () => Promise<T>): () => Promise<T> {
@@ -125,6 +128,10 @@ export function liveFacts(ctx: RunContext, pods: readonly ResolvedPod[], options
   // Callers outside those namespaces (a client in `default`): one cluster-wide list, on first need.
   const allPods = once(async () => (await getKubeJson<V1PodList>(ctx, 'pods in all namespaces', '/api/v1/pods')).items ?? [])
   const certificates = certificateCache()
+  // One namespace's sidecars have the same clusters, most often in the same health: their gauge
+  // answers (~0.3 MB at 2,000 services) are the same bytes, read once.
+  const memberships = new BytesMemo<ReadonlyMap<string, ClusterMembership>>(MEMBERSHIP_MEMO_BYTES)
+  const membershipHealth = new WeakMap<ReadonlyMap<string, ClusterMembership>, WeakMap<readonly string[], ClusterHealth | null>>()
   const collectBuffers = buffersCollector(MAIN_THREAD_BUFFER_BYTES)
   const collectHeap = heapCollector(MAIN_THREAD_HEAP_GROWTH_BYTES)
   return pods.map((resolved) => ({
@@ -136,7 +143,7 @@ export function liveFacts(ctx: RunContext, pods: readonly ResolvedPod[], options
       const stop = new AbortController()
       const proxyCtx: RunContext = {...ctx, signal: AbortSignal.any([ctx.signal, stop.signal])}
       return {
-        facts: proxyFacts(proxyCtx, resolved, options, {syncz, versions, podsOf, servicesOf, istio, namespaces, allPods, certificates, dumpReader: options.dumpReader}),
+        facts: proxyFacts(proxyCtx, resolved, options, {syncz, versions, podsOf, servicesOf, istio, namespaces, allPods, certificates, memberships, membershipHealth, dumpReader: options.dumpReader}),
         close: () => {
           stop.abort(new MeshdbgError('timeout', `the checks of ${resolved.name}.${resolved.namespace} are done`))
           // Its tunnels too: 500 pods' idle tunnels and their buffers must not pile up until the end.
@@ -162,6 +169,10 @@ interface Shared {
   allPods(): Promise<V1Pod[]>
   /** Certificates parsed by earlier proxies' certificate checks (the mesh root, mostly). */
   certificates: CertificateCache
+  /** Membership gauges read by earlier proxies, by their answer's bytes. */
+  memberships: BytesMemo<ReadonlyMap<string, ClusterMembership>>
+  /** What clusterHealthFromMembership made of a membership and a used-cluster list (null: undecided). */
+  membershipHealth: WeakMap<ReadonlyMap<string, ClusterMembership>, WeakMap<readonly string[], ClusterHealth | null>>
   dumpReader: DumpReader
 }
 
@@ -212,7 +223,15 @@ function proxyFacts(ctx: RunContext, resolved: ResolvedPod, options: LiveFactsOp
     // (1.6 MB on a 2,000-service sidecar); `/clusters` is read only when they do not.
     clusterHealth: once(async () => {
       const [{usedEdsClusters}, stats] = await Promise.all([routing(), admin(MEMBERSHIP_STATS_PATH)])
-      return clusterHealthFromMembership(parseClusterMembership(stats.bytes ?? Buffer.from(stats.text, 'utf8')), usedEdsClusters) ?? shared.dumpReader.clusterHealth(await dumpAnswer('clusters?format=json'), id)
+      const bytes = stats.bytes ?? Buffer.from(stats.text, 'utf8')
+      let membership = shared.memberships.lookup(bytes)
+      if (membership === undefined) shared.memberships.keep(bytes, (membership = parseClusterMembership(bytes)))
+      // Both are shared by one namespace's sidecars (the used clusters decoded once: dump-readers.ts).
+      let byUsed = shared.membershipHealth.get(membership)
+      if (byUsed === undefined) shared.membershipHealth.set(membership, (byUsed = new WeakMap()))
+      let health = byUsed.get(usedEdsClusters)
+      if (health === undefined) byUsed.set(usedEdsClusters, (health = clusterHealthFromMembership(membership, usedEdsClusters) ?? null))
+      return health ?? shared.dumpReader.clusterHealth(await dumpAnswer('clusters?format=json'), id)
     }),
     envoyReady: once(() => statusOf(adminPort.port, '/ready')),
     agentReady: once(() => statusOf(AGENT_STATUS_PORT, '/healthz/ready')),

@@ -22,12 +22,12 @@ export interface DumpRouting {
    * whether the proxy has any cluster of that host, and the DestinationRule behind them ('' for none).
    */
   missingHosts: MissingHost[]
-  /** The EDS clusters that routes send traffic to (each once). */
-  usedEdsClusters: string[]
+  /** The EDS clusters that routes send traffic to (each once). Read-only: proxies share it (dump-readers.ts). */
+  usedEdsClusters: readonly string[]
   /** Clusters still warming (waiting for their endpoints). */
-  warmingClusters: string[]
+  warmingClusters: readonly string[]
   /** Listeners with a warming state and no active one. */
-  warmingListeners: string[]
+  warmingListeners: readonly string[]
 }
 
 export interface MissingHost {

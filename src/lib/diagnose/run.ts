@@ -88,7 +88,16 @@ export async function runChecks(checks: readonly Check[], proxies: readonly Prox
     pool.set(text, text)
     return text
   }
-  const checkOptions: RunChecksOptions = {...options, intern}
+  const derivedOf = new WeakMap<object, WeakMap<object, unknown>>()
+  const derived = <V>(first: object, second: object, compute: () => V): V => {
+    let bySecond = derivedOf.get(first)
+    if (bySecond === undefined) derivedOf.set(first, (bySecond = new WeakMap()))
+    if (bySecond.has(second)) return bySecond.get(second) as V
+    const value = compute()
+    bySecond.set(second, value)
+    return value
+  }
+  const checkOptions: RunChecksOptions = {...options, intern, derived}
   await forEachLimited(proxies, options.concurrency, async (proxy, index) => {
     const {facts, close} = proxy.open()
     try {

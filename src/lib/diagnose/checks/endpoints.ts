@@ -1,5 +1,29 @@
 import {shellArg} from '../../render/shell-quote.js'
+import type {ClusterHealth} from '../routing.js'
 import type {Check, CheckOutcome} from '../types.js'
+
+interface UsedHealth {
+  empty: string[]
+  unhealthy: string[]
+  evidence: string[]
+}
+
+/** The clusters of `health` that routes use (`used`), and the hosts that make the unhealthy ones so. */
+function usedHealth(used: readonly string[], health: ClusterHealth, intern: (text: string) => string): UsedHealth {
+  // Membership is asked of the few clusters `health` names, not of the thousands routes use.
+  const named = new Set([...health.empty, ...health.unhealthy.map(({cluster}) => cluster)])
+  const usedNamed = new Set(named.size === 0 ? [] : used.filter((cluster) => named.has(cluster)))
+  const empty: string[] = []
+  for (const cluster of health.empty) if (usedNamed.has(cluster)) empty.push(intern(cluster))
+  const unhealthy: string[] = []
+  const evidence: string[] = []
+  for (const {cluster, hosts} of health.unhealthy) {
+    if (!usedNamed.has(cluster)) continue
+    unhealthy.push(cluster)
+    evidence.push(...hosts)
+  }
+  return {empty, unhealthy, evidence}
+}
 
 /**
  * Clusters that routes send traffic to, by their endpoints' health in `/clusters`: none at all
@@ -13,17 +37,9 @@ export const endpointsCheck: Check = {
   title: 'clusters that routes use have healthy endpoints',
   async run(facts, options) {
     const intern = options.intern ?? ((text: string) => text)
+    const derived = options.derived ?? ((_first: object, _second: object, compute: () => UsedHealth) => compute())
     const [routing, health] = await Promise.all([facts.routing(), facts.clusterHealth()])
-    const used = new Set(routing.usedEdsClusters)
-    const empty: string[] = []
-    for (const cluster of health.empty) if (used.has(cluster)) empty.push(intern(cluster))
-    const unhealthy: string[] = []
-    const evidence: string[] = []
-    for (const {cluster, hosts} of health.unhealthy) {
-      if (!used.has(cluster)) continue
-      unhealthy.push(cluster)
-      evidence.push(...hosts)
-    }
+    const {empty, unhealthy, evidence} = derived(routing.usedEdsClusters, health, () => usedHealth(routing.usedEdsClusters, health, intern))
     const pod = shellArg(facts.pod.id, '<pod>')
     const outcomes: CheckOutcome[] = []
     if (unhealthy.length > 0) {
