@@ -42,8 +42,8 @@ export function buffersCollector(limitBytes: number): () => void {
  * `growthBytes` since the last one this made. V8 lets a heap whose live part is ~50 MB grow to
  * ~150 MB before it marks (its limit scales with the live size), which is most of a long
  * command's peak RSS. A full collection of ~50 MB live took 35-50 ms in `diagnose -A` (~9 per
- * 500 proxies at 32 MB), little beside the ~60 MB of peak RSS it saved there; one after every
- * unit of work cost seconds.
+ * 500 proxies at 32 MB), little beside the ~60 MB of peak RSS it saved there (at 16 MB, ~25 MB
+ * more for ~3% more wall time); one after every unit of work cost seconds.
  */
 export function heapCollector(growthBytes: number): () => void {
   let collect: Collect | undefined
