@@ -4,7 +4,7 @@ import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {assembleDiagnoseDump, destinationRulePaths, destinationRulesOf, DIAGNOSE_DUMP_PATHS, type DiagnoseDumpPart} from '../../src/lib/diagnose/dump-reads.js'
+import {assembleDiagnoseDump, destinationRulePaths, DIAGNOSE_DUMP_PATHS, withDestinationRules, type DiagnoseDumpPart} from '../../src/lib/diagnose/dump-reads.js'
 import {clusterNames, destinationRuleFor, routeTargets} from '../../src/lib/diagnose/route-targets.js'
 import {collectClusters, configDumpFromJson, section, type ConfigDump} from '../../src/lib/envoy/configdump.js'
 import {arrayField, field, stringField} from '../../src/lib/envoy/fields.js'
@@ -23,6 +23,17 @@ beforeAll(async () => {
 afterAll(async () => {
   await sim?.close()
 })
+
+/**
+ * The DestinationRule the routes check names for each host, from destinationRulePaths' answers:
+ * withDestinationRules on a digest missing one (absent) subset of every host.
+ */
+function destinationRulesOf(answers: {activeClusters: {text: string; origin: string}; staticClusters: {text: string; origin: string}}, hostnames: readonly string[], origin: string): Map<string, string> {
+  const missingTargets = hostnames.map((hostname) => ({routeConfig: '80', virtualHost: 'v', virtualService: '', cluster: `outbound|1|absent-subset|${hostname}`, weightPercent: 100}))
+  const missingHosts = hostnames.map((hostname) => ({hostname, known: true, destinationRule: ''}))
+  const {routing} = withDestinationRules({targetClusterCount: hostnames.length, missingTargets, missingHosts, usedEdsClusters: [], warmingClusters: [], warmingListeners: []}, answers, origin)
+  return new Map(routing.missingHosts.map((host) => [host.hostname, host.destinationRule]))
+}
 
 const hostnamesOf = (dump: ConfigDump) => [...new Set([...clusterNames(dump)].map((name) => parseSubsetKey(name)?.hostname).filter((h): h is string => h !== undefined))].sort()
 

@@ -258,9 +258,9 @@ const MAX_NAME_REGEX = 4000
 
 /**
  * The admin paths that answer the metadata of the clusters of `hostnames` (`dir|port|subset|host`
- * names), for destinationRulesOf: a `name_regex` (RE2, matched whole) keeps the answer to those
+ * names), for withDestinationRules: a `name_regex` (RE2, matched whole) keeps the answer to those
  * clusters. An Envoy too old for `name_regex` ignores it and answers every cluster, which
- * destinationRulesOf reads the same way.
+ * withDestinationRules reads the same way.
  */
 export function destinationRulePaths(hostnames: readonly string[]): {activeClusters: string; staticClusters: string} {
   // parseSubsetKey leaves the hostname empty for names of five or more parts: no regex names them.
@@ -285,12 +285,6 @@ function ruleDump(answers: RuleAnswers, origin: string): ConfigDump {
       dynamic_active_clusters: readClusterItems(answers.activeClusters),
     }],
   }, origin)
-}
-
-/** The DestinationRule behind each of `hostnames`' clusters ('' for none), from destinationRulePaths' answers. */
-export function destinationRulesOf(answers: RuleAnswers, hostnames: readonly string[], origin: string): Map<string, string> {
-  const dump = ruleDump(answers, origin)
-  return new Map(hostnames.map((hostname) => [hostname, destinationRuleFor(dump, hostname)]))
 }
 
 /**

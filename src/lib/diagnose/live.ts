@@ -18,10 +18,11 @@ import {chooseAdminPort} from '../kube/admin-port.js'
 import {buffersCollector, heapCollector} from '../gc.js'
 import {closePodForwards, fetchAdminFromPod, fetchFromPod, getKubeJson, resolveTargetPods, type ResolvedPod} from '../kube/index.js'
 import {isMeshedPod} from '../kube/target.js'
+import {pairMemo, type PairMemo} from '../pair-memo.js'
 import type {InputText} from '../input.js'
 import {destinationRulePaths, DIAGNOSE_DUMP_PATHS, withDestinationRules, type DiagnoseDumpPart} from './dump-reads.js'
 import type {DumpReader} from './dump-readers.js'
-import {clusterHealthFromMembership, type ClusterHealth} from './routing.js'
+import {clusterHealthFromMembership} from './routing.js'
 import type {ProxyHandle} from './run.js'
 import type {ProxyFacts, SyncFacts} from './types.js'
 
@@ -135,7 +136,7 @@ export function liveFacts(ctx: RunContext, pods: readonly ResolvedPod[], options
   // One namespace's sidecars have the same clusters, most often in the same health: their gauge
   // answers (~0.3 MB at 2,000 services) are the same bytes, read once.
   const memberships = new BytesMemo<ReadonlyMap<string, ClusterMembership>>(MEMBERSHIP_MEMO_BYTES)
-  const membershipHealth = new WeakMap<ReadonlyMap<string, ClusterMembership>, WeakMap<readonly string[], ClusterHealth | null>>()
+  const membershipHealth = pairMemo()
   const collectBuffers = buffersCollector(MAIN_THREAD_BUFFER_BYTES)
   const collectHeap = heapCollector(MAIN_THREAD_HEAP_GROWTH_BYTES)
   return pods.map((resolved) => ({
@@ -175,8 +176,8 @@ interface Shared {
   certificates: CertificateCache
   /** Membership gauges read by earlier proxies, by their answer's bytes. */
   memberships: BytesMemo<ReadonlyMap<string, ClusterMembership>>
-  /** What clusterHealthFromMembership made of a membership and a used-cluster list (null: undecided). */
-  membershipHealth: WeakMap<ReadonlyMap<string, ClusterMembership>, WeakMap<readonly string[], ClusterHealth | null>>
+  /** What clusterHealthFromMembership made of a membership and a used-cluster list. */
+  membershipHealth: PairMemo
   dumpReader: DumpReader
 }
 
@@ -228,13 +229,11 @@ function proxyFacts(ctx: RunContext, resolved: ResolvedPod, options: LiveFactsOp
     clusterHealth: once(async () => {
       const [{usedEdsClusters}, stats] = await Promise.all([routing(), admin(MEMBERSHIP_STATS_PATH)])
       const bytes = stats.bytes ?? Buffer.from(stats.text, 'utf8')
-      let membership = shared.memberships.lookup(bytes)
-      if (membership === undefined) shared.memberships.keep(bytes, (membership = parseClusterMembership(bytes)))
+      const known = shared.memberships.lookup(bytes)
+      const membership = known ?? parseClusterMembership(bytes)
+      if (known === undefined) shared.memberships.keep(bytes, membership)
       // Both are shared by one namespace's sidecars (the used clusters decoded once: dump-readers.ts).
-      let byUsed = shared.membershipHealth.get(membership)
-      if (byUsed === undefined) shared.membershipHealth.set(membership, (byUsed = new WeakMap()))
-      let health = byUsed.get(usedEdsClusters)
-      if (health === undefined) byUsed.set(usedEdsClusters, (health = clusterHealthFromMembership(membership, usedEdsClusters) ?? null))
+      const health = shared.membershipHealth(membership, usedEdsClusters, () => clusterHealthFromMembership(membership, usedEdsClusters))
       return health ?? shared.dumpReader.clusterHealth(await dumpAnswer('clusters?format=json'), id)
     }),
     envoyReady: once(() => statusOf(adminPort.port, '/ready')),

@@ -34,23 +34,22 @@ export function routeTargets(dump: ConfigDump, memo?: WeakMap<object, RouteTarge
   return targets
 }
 
+/** Appends the clusters the route configuration `config` sends traffic to. */
 function configTargets(config: Json, targets: RouteTarget[]): void {
-  {
-    const routeConfig = stringField(config, 'name')
-    for (const vhost of arrayField(config, 'virtual_hosts')) {
-      const virtualHost = stringField(vhost, 'name')
-      for (const route of arrayField(vhost, 'routes')) {
-        const action = field(route, 'route')
-        if (action === undefined) continue
-        const virtualService = istioConfigNameOf(route)
-        const single = stringField(action, 'cluster')
-        if (single !== '') targets.push({routeConfig, virtualHost, virtualService, cluster: single, weightPercent: 100})
-        const weighted = field(action, 'weighted_clusters')
-        const clusters = arrayField(weighted, 'clusters')
-        const total = Number(field(weighted, 'total_weight') ?? 0) || clusters.reduce((sum: number, c: Json) => sum + Number(field(c, 'weight') ?? 0), 0) || 100
-        for (const cluster of clusters) {
-          targets.push({routeConfig, virtualHost, virtualService, cluster: stringField(cluster, 'name'), weightPercent: Math.round((Number(field(cluster, 'weight') ?? 0) / total) * 100)})
-        }
+  const routeConfig = stringField(config, 'name')
+  for (const vhost of arrayField(config, 'virtual_hosts')) {
+    const virtualHost = stringField(vhost, 'name')
+    for (const route of arrayField(vhost, 'routes')) {
+      const action = field(route, 'route')
+      if (action === undefined) continue
+      const virtualService = istioConfigNameOf(route)
+      const single = stringField(action, 'cluster')
+      if (single !== '') targets.push({routeConfig, virtualHost, virtualService, cluster: single, weightPercent: 100})
+      const weighted = field(action, 'weighted_clusters')
+      const clusters = arrayField(weighted, 'clusters')
+      const total = Number(field(weighted, 'total_weight') ?? 0) || clusters.reduce((sum: number, c: Json) => sum + Number(field(c, 'weight') ?? 0), 0) || 100
+      for (const cluster of clusters) {
+        targets.push({routeConfig, virtualHost, virtualService, cluster: stringField(cluster, 'name'), weightPercent: Math.round((Number(field(cluster, 'weight') ?? 0) / total) * 100)})
       }
     }
   }

@@ -1,6 +1,7 @@
 import {forEachLimited} from '../async.js'
 import {formatDuration} from '../duration.js'
 import {usageError} from '../errors.js'
+import {pairMemo} from '../pair-memo.js'
 import type {Check, CheckOptions, Finding, ProxyFacts, Severity} from './types.js'
 
 /** Worst first: a failure outranks a check that could not run, which outranks a warning. */
@@ -88,16 +89,7 @@ export async function runChecks(checks: readonly Check[], proxies: readonly Prox
     pool.set(text, text)
     return text
   }
-  const derivedOf = new WeakMap<object, WeakMap<object, unknown>>()
-  const derived = <V>(first: object, second: object, compute: () => V): V => {
-    let bySecond = derivedOf.get(first)
-    if (bySecond === undefined) derivedOf.set(first, (bySecond = new WeakMap()))
-    if (bySecond.has(second)) return bySecond.get(second) as V
-    const value = compute()
-    bySecond.set(second, value)
-    return value
-  }
-  const checkOptions: RunChecksOptions = {...options, intern, derived}
+  const checkOptions: RunChecksOptions = {...options, intern, derived: pairMemo()}
   await forEachLimited(proxies, options.concurrency, async (proxy, index) => {
     const {facts, close} = proxy.open()
     try {

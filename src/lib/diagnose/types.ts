@@ -3,6 +3,7 @@ import type {CertificateRow} from '../envoy/certs.js'
 import type {DescribeContext} from '../istio/describe.js'
 import type {LevelSpec} from '../envoy/log-levels.js'
 import type {SyncStatusRow} from '../istio/sync-status.js'
+import type {PairMemo} from '../pair-memo.js'
 import type {ClusterHealth, DumpRouting} from './routing.js'
 
 /**
@@ -111,7 +112,7 @@ export interface CheckOptions {
    * proxies share facts (one namespace's sidecars, the same used clusters and cluster health),
    * and a check's reading of them need not be repeated 500 times. The value is shared: read-only.
    */
-  derived?: <V>(first: object, second: object, compute: () => V) => V
+  derived?: PairMemo
 }
 
 export interface Check {
