@@ -65,6 +65,7 @@ async function diagnosePods(ctx: RunContext, request: DiagnoseRequest, checks: C
     sinceMs: request.sinceMs,
     proxyAdminPort: request.proxyAdminPort,
     maxLogLines: MAX_LOG_LINES,
+    readsAgent: checks.some((check) => check.id === 'readiness'),
   })
   const now = Date.now()
   const findings = await ctx.spin(
