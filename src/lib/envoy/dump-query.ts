@@ -47,8 +47,12 @@ export function applyMask(obj: J, paths: string[]): J {
     if (rest.length === 0) out[head] = obj[head]
     else if (obj[head] && typeof obj[head] === 'object' && !Array.isArray(obj[head])) {
       // protobuf's FieldMaskUtil::TrimMessage keeps a set sub-message even when none of the
-      // masked fields under it are set: Envoy prints it as {}.
-      out[head] = {...(out[head] ?? {}), ...applyMask(obj[head], [rest.join('.')])}
+      // masked fields under it are set: Envoy prints it as {}. An Any (a resource's `cluster`,
+      // `secret`) is unpacked, trimmed and packed again (config_dump_handler.cc,
+      // trimResourceMessage): it keeps its `@type`, printed first.
+      const inner = obj[head]
+      const typed = typeof inner['@type'] === 'string' ? {'@type': inner['@type']} : {}
+      out[head] = {...typed, ...(out[head] ?? {}), ...applyMask(inner, [rest.join('.')])}
     }
   }
   return out
