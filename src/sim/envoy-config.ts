@@ -167,6 +167,16 @@ const viewCache = new WeakMap<SimPod, MeshView>()
  */
 const scopeCache = new WeakMap<Scenario, Map<string, SidecarOutbound>>()
 
+/**
+ * Envoy keeps its clusters in a std::map by name "so that config dumping is consistent"
+ * (cluster_manager_impl.h, ClusterMap) and dumps them in that order; istiod's debug dump keeps
+ * the order it generated them in.
+ */
+function byClusterName(clusters: readonly J[], source: 'envoy' | 'istiod'): readonly J[] {
+  if (source === 'istiod') return clusters
+  return [...clusters].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+}
+
 /** The `/config_dump` object (with `include_eds` when asked). */
 export function buildConfigDump(pod: SimPod, scenario: Scenario, includeEds: boolean, source: 'envoy' | 'istiod' = 'envoy'): J {
   const view = meshView(pod, scenario, source)
@@ -179,8 +189,8 @@ export function buildConfigDump(pod: SimPod, scenario: Scenario, includeEds: boo
   const configs: J[] = [
     {'@type': `${ADMIN}BootstrapConfigDump`, bootstrap: bootstrap(pod, scenario), last_updated: t(1.234)},
     {'@type': `${ADMIN}ClustersConfigDump`, version_info: versionOf('cds'),
-      static_clusters: staticClusters(pod).map((cluster) => ({cluster: {'@type': 'type.googleapis.com/envoy.config.cluster.v3.Cluster', ...cluster}, last_updated: t(1.3)})),
-      dynamic_active_clusters: view.clusters.map((cluster) => ({version_info: versionOf('cds'), cluster: {'@type': 'type.googleapis.com/envoy.config.cluster.v3.Cluster', ...cluster}, last_updated: updatedAt('cds', 2.5)}))},
+      static_clusters: byClusterName(staticClusters(pod), source).map((cluster) => ({cluster: {'@type': 'type.googleapis.com/envoy.config.cluster.v3.Cluster', ...cluster}, last_updated: t(1.3)})),
+      dynamic_active_clusters: byClusterName(view.clusters, source).map((cluster) => ({version_info: versionOf('cds'), cluster: {'@type': 'type.googleapis.com/envoy.config.cluster.v3.Cluster', ...cluster}, last_updated: updatedAt('cds', 2.5)}))},
   ]
   if (includeEds) {
     configs.push({'@type': `${ADMIN}EndpointsConfigDump`,

@@ -57,6 +57,16 @@ describe('Envoy admin /config_dump', () => {
     expect(r.body).toContain('could not be successfully applied to any configs')
   })
 
+  it('clusters are dumped in name order, static and dynamic alike, as Envoy keeps them (a std::map by name)', async () => {
+    const configs = JSON.parse((await admin('/config_dump')).body).configs as Array<Record<string, Array<{cluster: {name: string}}>>>
+    const clusters = configs.find((c) => String(c['@type']).endsWith('ClustersConfigDump'))!
+    for (const field of ['static_clusters', 'dynamic_active_clusters']) {
+      const names = clusters[field].map((item) => item.cluster.name)
+      expect(names.length).toBeGreaterThan(2)
+      expect(names).toEqual([...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)))
+    }
+  })
+
   it('resource flattens a repeated field with the inner type, and mask reaches inside', async () => {
     const r = await admin('/config_dump?resource=dynamic_active_clusters&mask=cluster.name')
     const configs = JSON.parse(r.body).configs
@@ -97,7 +107,8 @@ describe('Envoy admin /config_dump', () => {
     await applyFix(sim, 'story1-destinationrule', {waitFor: GATEWAY})
     try {
       const after = JSON.parse((await admin('/config_dump')).body).configs
-      expect(clusterNames(after)).toEqual(['outbound|80||catalog.istioinaction.svc.cluster.local', 'outbound|80|version-v1|catalog.istioinaction.svc.cluster.local', 'outbound|80|version-v2|catalog.istioinaction.svc.cluster.local'])
+      // In Envoy's order, by name ("v" is before "|").
+      expect(clusterNames(after)).toEqual(['outbound|80|version-v1|catalog.istioinaction.svc.cluster.local', 'outbound|80|version-v2|catalog.istioinaction.svc.cluster.local', 'outbound|80||catalog.istioinaction.svc.cluster.local'])
       const subset = after[1].dynamic_active_clusters.find((c: {cluster: {name: string}}) => c.cluster.name.includes('version-v1'))
       expect(subset.cluster.metadata.filter_metadata.istio.config).toBe('/apis/networking.istio.io/v1alpha3/namespaces/istioinaction/destination-rule/catalog')
     } finally {
