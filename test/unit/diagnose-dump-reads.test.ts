@@ -1,7 +1,7 @@
 import {readFileSync} from 'node:fs'
 import {describe, expect, it} from 'vitest'
 
-import {CLUSTER_MASK, projectClusterStatuses, projectRoutes, readClusterItems, readClusterStatuses, readRoutesAnswer} from '../../src/lib/diagnose/dump-reads.js'
+import {CLUSTER_MASK, ClusterItemMemo, projectClusterStatuses, projectRoutes, readClusterItems, readClusterStatuses, readRoutesAnswer} from '../../src/lib/diagnose/dump-reads.js'
 import {ADMIN_V3} from '../../src/lib/envoy/configdump.js'
 import {parseEndpointInput} from '../../src/lib/envoy/endpoints.js'
 import {inputFromBytes, type InputText} from '../../src/lib/input.js'
@@ -96,6 +96,40 @@ describe('diagnose reads the big admin answers by scanning them', () => {
       expect(JSON.stringify(expected)).toContain('istio')
       for (const layout of layouts(text)) expect(readClusterItems(scanOnly(layout))).toEqual(expected)
     }
+  })
+
+  it('read through a ClusterItemMemo, the clusters answer is the same in every layout, and a repeated item is read once', () => {
+    const fromDump = JSON.stringify({configs: (JSON.parse(fixture('clusters/dump.json')) as {configs: Array<Record<string, unknown>>}).configs
+      .flatMap((config) => (config.dynamic_active_clusters as unknown[] | undefined) ?? [])
+      .map((item) => ({'@type': `${ADMIN_V3}ClustersConfigDump.DynamicCluster`, ...(item as object)}))})
+    const memo = new ClusterItemMemo()
+    for (const text of [scale.cds, fromDump]) {
+      const expected = clusterItemsByParse(text)
+      // Twice each: the second time every item comes from the memo.
+      for (const layout of [...layouts(text), ...layouts(text)]) expect(readClusterItems(scanOnly(layout), memo)).toEqual(expected)
+    }
+    // Another proxy's answer: the same items but one renamed and one dropped. Unchanged items are
+    // the objects read before (not read again); the changed one is read from its own text.
+    const first = readClusterItems(scanOnly(scale.cds), memo) as Array<{cluster: {name: string}}>
+    const configs = (JSON.parse(scale.cds) as {configs: Array<{cluster: {name: string}}>}).configs
+    const renamed = configs.slice(1).map((item, k) => (k === 3 ? {...item, cluster: {...item.cluster, name: `${item.cluster.name}-other`}} : item))
+    const second = readClusterItems(scanOnly(JSON.stringify({configs: renamed}, null, 1)), memo) as Array<{cluster: {name: string}}>
+    expect(second).toEqual(clusterItemsByParse(JSON.stringify({configs: renamed})))
+    expect(second[0]).toBe(first[1])
+    expect(second[3]).not.toBe(first[4])
+    expect(second[3].cluster.name).toBe(`${first[4].cluster.name}-other`)
+    expect(second[4]).toBe(first[5])
+  })
+
+  it('a memo never answers for text that only starts like an item it read', () => {
+    const memo = new ClusterItemMemo()
+    const item = (name: string) => `{\n  "cluster": {\n   "name": "${name}",\n   "type": "EDS"\n  }\n  }`
+    const answer = (items: string[]) => `{\n "configs": [\n  ${items.join(',\n  ')}\n ]\n}\n`
+    expect(readClusterItems(scanOnly(answer([item('a'), item('b')])), memo)).toEqual([{cluster: {name: 'a', type: 'EDS'}}, {cluster: {name: 'b', type: 'EDS'}}])
+    // The same first lines, then a member more before the item closes: the guessed end is wrong, so it is walked.
+    const longer = `{\n  "cluster": {\n   "name": "a",\n   "type": "EDS"\n  },\n  "cluster": {\n   "name": "c"\n  }\n  }`
+    expect(readClusterItems(scanOnly(answer([longer])), memo)).toEqual([{cluster: {name: 'c'}}])
+    expect(readClusterItems(scanOnly('{"configs": 3}'), memo)).toEqual([])
   })
 
   it('answers the scanner doubts give the full parse\'s results and errors', () => {

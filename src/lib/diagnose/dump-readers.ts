@@ -7,7 +7,7 @@ import {BytesMemo} from '../bytes-memo.js'
 import {MeshdbgError, type ErrorKind} from '../errors.js'
 import {inputFromBytes, type InputText} from '../input.js'
 import type {BodyBuffers} from '../transport/http.js'
-import {assembleDiagnoseDump, readClusterStatuses, type DiagnoseDumpPart, type RouteConfigMemo} from './dump-reads.js'
+import {assembleDiagnoseDump, readClusterStatuses, type DiagnoseDumpPart, type DumpReadMemos} from './dump-reads.js'
 import {clusterHealth, dumpRouting, type ClusterHealth, type DumpRouting} from './routing.js'
 
 /**
@@ -29,8 +29,8 @@ export interface DumpReader {
   close(): Promise<void>
 }
 
-export function routingOf(answers: Record<DiagnoseDumpPart, InputText>, proxy: string, memo?: RouteConfigMemo): DumpRouting {
-  return dumpRouting(assembleDiagnoseDump(answers, proxy, memo), memo)
+export function routingOf(answers: Record<DiagnoseDumpPart, InputText>, proxy: string, memos?: DumpReadMemos): DumpRouting {
+  return dumpRouting(assembleDiagnoseDump(answers, proxy, memos), memos?.routeConfigs)
 }
 
 export function clusterHealthOf(answer: InputText, proxy: string): ClusterHealth {

@@ -1,4 +1,4 @@
-import {BytesMemo} from '../bytes-memo.js'
+import {BytesMemo, TextMemo} from '../bytes-memo.js'
 import {ADMIN_V3, configDumpFromJson, parseJsonText, startsAsConfigDump, type ConfigDump} from '../envoy/configdump.js'
 import {parseEndpointInput} from '../envoy/endpoints.js'
 import {arrayField, camelName, field, path, type Json} from '../envoy/fields.js'
@@ -92,34 +92,92 @@ export function scanProjected(input: InputText, keep: Projection): Json | undefi
 
 const CLUSTER_READ = {name: true, type: true, eds_cluster_config: true, metadata: {filter_metadata: {istio: {config: true}}}} as const
 const CLUSTER_ITEMS = projection({configs: {cluster: CLUSTER_READ}}, camelName)
+const CLUSTER_ITEM = projection({cluster: CLUSTER_READ}, camelName)
 
 /**
  * A clusters answer's items (`resource=..._clusters`), each cluster cut to what the checks read:
  * of its metadata only `filter_metadata.istio.config` (the DestinationRule, istioConfigNameOf),
- * not the services lists that are most of the 1 MB a 2,000-service sidecar answers.
+ * not the services lists that are most of the 1 MB a 2,000-service sidecar answers. With `memo`,
+ * an item whose text was read before is not read again (ClusterItemMemo).
  */
-export function readClusterItems(input: InputText): Json[] {
+export function readClusterItems(input: InputText, memo?: ClusterItemMemo): Json[] {
+  const remembered = memo === undefined ? undefined : scanClusterItemsWithMemo(input, memo)
+  if (remembered !== undefined) return remembered
   const scanned = scanProjected(input, CLUSTER_ITEMS)
   const configs = scanned === undefined ? items(input) : field(scanned, 'configs')
   const list: Json[] = Array.isArray(configs) ? configs : []
   const out = new Array<Json>(list.length)
-  for (let k = 0; k < list.length; k++) {
-    const item = list[k]
-    if (item === null || typeof item !== 'object' || Array.isArray(item)) {
-      out[k] = item
-      continue
-    }
-    const cluster = field(item, 'cluster')
-    if (cluster === undefined) {
-      out[k] = {}
-      continue
-    }
-    const kept = pick(cluster, CLUSTER_FIELDS)
-    const config = field(field(field(field(cluster, 'metadata'), 'filter_metadata'), 'istio'), 'config')
-    if (config !== undefined && config !== null) kept.metadata = {filter_metadata: {istio: {config}}}
-    out[k] = {cluster: kept}
-  }
+  for (let k = 0; k < list.length; k++) out[k] = clusterItemOf(list[k])
   return out
+}
+
+/** One item as readClusterItems keeps it: `{cluster: {name, type, eds_cluster_config, metadata.filter_metadata.istio.config}}`. */
+function clusterItemOf(item: Json): Json {
+  if (item === null || typeof item !== 'object' || Array.isArray(item)) return item
+  const cluster = field(item, 'cluster')
+  if (cluster === undefined) return {}
+  const kept = pick(cluster, CLUSTER_FIELDS)
+  const config = field(field(field(field(cluster, 'metadata'), 'filter_metadata'), 'istio'), 'config')
+  if (config !== undefined && config !== null) kept.metadata = {filter_metadata: {istio: {config}}}
+  return {cluster: kept}
+}
+
+/**
+ * Cluster items already read, by their JSON text. The sidecars of a namespace have the same
+ * outbound clusters, and Envoy dumps each cluster's item alike on every proxy: the items of a
+ * 2,000-service sidecar's active clusters were half the worker's time of a 500-proxy
+ * `diagnose -A`, read again for every proxy. The items read are shared and must not be changed.
+ */
+export class ClusterItemMemo extends TextMemo<Json> {
+  constructor(maxKeptBytes = CLUSTER_ITEM_MEMO_MAX_BYTES) {
+    super(maxKeptBytes)
+  }
+}
+
+/** ~2,000 services' items (~300 bytes each) a few times over: a mesh's clusters as namespaces see them. */
+const CLUSTER_ITEM_MEMO_MAX_BYTES = 8 * 1024 * 1024
+
+/**
+ * readClusterItems' result, each item through `memo`; undefined when the scanner doubts anything
+ * (the caller then reads it without a memo). An item's end is first guessed by a native search for
+ * its pretty-printed closing line: a guess is trusted only when its text equals one a walk read
+ * whole (a JSON value's bytes decide where it ends); otherwise the item is walked.
+ */
+function scanClusterItemsWithMemo(input: InputText, memo: ClusterItemMemo): Json[] | undefined {
+  const bytes = input.bytes ?? Buffer.from(input.text, 'utf8')
+  try {
+    const scanner = new JsonScanner(bytes)
+    const start = scanner.skipSpace(0)
+    if (bytes[start] !== 0x7b) return undefined
+    let found: Json[] | undefined
+    let doubt = false
+    const end = scanner.members(start, (name, value) => {
+      if (name !== 'configs') return scanner.skipValue(value)
+      if (bytes[value] !== 0x5b) {
+        doubt = true
+        return scanner.skipValue(value)
+      }
+      const out: Json[] = []
+      found = out
+      return scanner.elements(value, (at) => {
+        const guess = scanner.prettyEnd(at)
+        const known = guess === undefined ? undefined : memo.get(TextMemo.keyOf(bytes, at, guess))
+        if (known !== undefined) {
+          out.push(known)
+          return guess!
+        }
+        const item = clusterItemOf(scanner.project(at, CLUSTER_ITEM) as Json)
+        const itemEnd = scanner.endOfLast()
+        memo.set(TextMemo.keyOf(bytes, at, itemEnd), item)
+        out.push(item)
+        return itemEnd
+      })
+    })
+    return !doubt && scanner.skipSpace(end) === bytes.length ? (found ?? []) : undefined
+  } catch (error) {
+    if (error instanceof ScanDoubt) return undefined
+    throw error
+  }
 }
 
 const CLUSTER_FIELDS = ['name', 'type', 'eds_cluster_config'] as const
@@ -237,20 +295,30 @@ export function readClusterStatuses(input: InputText, id: string): Json[] {
  * One ConfigDump (Clusters, Listeners and Routes sections) from the answers to
  * DIAGNOSE_DUMP_PATHS, so the checks read it as they read a whole dump.
  */
-export function assembleDiagnoseDump(answers: Record<DiagnoseDumpPart, InputText>, origin: string, memo?: RouteConfigMemo): ConfigDump {
-  const routes = readRoutesAnswer(answers.routes, memo)
+export function assembleDiagnoseDump(answers: Record<DiagnoseDumpPart, InputText>, origin: string, memos?: DumpReadMemos): ConfigDump {
+  const routes = readRoutesAnswer(answers.routes, memos?.routeConfigs)
   return configDumpFromJson({
     configs: [
       {
         '@type': `${ADMIN_V3}ClustersConfigDump`,
         static_clusters: readClusterItems(answers.staticClusters),
-        dynamic_active_clusters: readClusterItems(answers.activeClusters),
+        dynamic_active_clusters: readClusterItems(answers.activeClusters, memos?.clusterItems),
         dynamic_warming_clusters: readClusterItems(answers.warmingClusters),
       },
       {'@type': `${ADMIN_V3}ListenersConfigDump`, dynamic_listeners: items(answers.listeners)},
       routes,
     ],
   }, origin)
+}
+
+/** What a reader (a worker thread) keeps of the answers it read, for later proxies' answers that repeat them. */
+export interface DumpReadMemos {
+  routeConfigs: RouteConfigMemo
+  clusterItems: ClusterItemMemo
+}
+
+export function dumpReadMemos(): DumpReadMemos {
+  return {routeConfigs: new RouteConfigMemo(), clusterItems: new ClusterItemMemo()}
 }
 
 /** Longest name_regex sent; past it the rule lookup reads every cluster's metadata. */

@@ -4,18 +4,18 @@ import {parentPort} from 'node:worker_threads'
 
 import {MeshdbgError} from '../errors.js'
 import {answerInput, clusterHealthOf, NAME_LISTS, NameTable, POOLED_MIN_BYTES, routingOf, type AnswerMessage, type DumpJob, type DumpJobOutcome, type DumpJobReply} from './dump-readers.js'
-import {RouteConfigMemo, type DiagnoseDumpPart} from './dump-reads.js'
+import {dumpReadMemos, type DiagnoseDumpPart} from './dump-reads.js'
 import type {InputText} from '../input.js'
 import type {ClusterHealth, DumpRouting} from './routing.js'
 
 const table = new NameTable()
-// This worker's route configurations read so far: the proxies it reads share most of them.
-const memo = new RouteConfigMemo()
+// This worker's route configurations and cluster items read so far: the proxies it reads share most of them.
+const memos = dumpReadMemos()
 
 function digest(job: DumpJob): DumpRouting | ClusterHealth {
   if (job.op === 'cluster-health') return clusterHealthOf(answerInput(job.answer), job.proxy)
   const answers = Object.fromEntries(job.answers.map(([part, message]) => [part, answerInput(message)])) as Record<DiagnoseDumpPart, InputText>
-  return routingOf(answers, job.proxy, memo)
+  return routingOf(answers, job.proxy, memos)
 }
 
 function answer(job: DumpJob): DumpJobOutcome {
