@@ -47,34 +47,3 @@ export class BytesMemo<T> {
   }
 }
 
-/**
- * Values read from short byte ranges, found again by their text as a Map key: for many small
- * texts (a sidecar's ~2,000 cluster items of ~300 bytes), where BytesMemo's lists by length would
- * hold hundreds of same-length texts to compare. Exact, as BytesMemo. Past `maxKeptBytes` of kept
- * text it forgets everything and starts again (another namespace's texts replace the old ones).
- */
-export class TextMemo<T> {
-  private readonly values = new Map<string, T>()
-  private keptBytes = 0
-
-  constructor(private readonly maxKeptBytes: number) {}
-
-  /** `bytes[begin, end)` as a key: latin1, one character per byte, so no decoding and no loss. */
-  static keyOf(bytes: Buffer, begin: number, end: number): string {
-    return bytes.toString('latin1', begin, end)
-  }
-
-  get(key: string): T | undefined {
-    return this.values.get(key)
-  }
-
-  set(key: string, value: T): void {
-    if (key.length > this.maxKeptBytes || this.values.has(key)) return
-    if (this.keptBytes + key.length > this.maxKeptBytes) {
-      this.values.clear()
-      this.keptBytes = 0
-    }
-    this.values.set(key, value)
-    this.keptBytes += key.length
-  }
-}

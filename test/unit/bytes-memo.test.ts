@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
-import {BytesMemo, TextMemo} from '../../src/lib/bytes-memo.js'
+import {BytesMemo} from '../../src/lib/bytes-memo.js'
 
 const bytes = (text: string) => Buffer.from(text, 'utf8')
 
@@ -49,26 +49,5 @@ describe('BytesMemo', () => {
     memo.keep(bytes('same'), 'first')
     memo.keep(bytes('same'), 'second')
     expect(memo.lookup(bytes('same'))).toBe('first')
-  })
-})
-
-describe('TextMemo', () => {
-  it('finds a value by the exact text of a byte range; past its budget it starts again', () => {
-    const memo = new TextMemo<number>(20)
-    const buffer = bytes('__{"name":"a"}__')
-    memo.set(TextMemo.keyOf(buffer, 2, 14), 1)
-    expect(memo.get(TextMemo.keyOf(bytes('{"name":"a"}'), 0, 12))).toBe(1)
-    expect(memo.get(TextMemo.keyOf(bytes('{"name":"b"}'), 0, 12))).toBeUndefined()
-    // Bytes that are not UTF-8 text are keys like any other: one character per byte.
-    memo.set(TextMemo.keyOf(Buffer.from([0xff, 0xfe]), 0, 2), 2)
-    expect(memo.get(TextMemo.keyOf(Buffer.from([0xff, 0xfe]), 0, 2))).toBe(2)
-    expect(memo.get(TextMemo.keyOf(Buffer.from([0xff, 0xfd]), 0, 2))).toBeUndefined()
-    // 12 + 2 bytes kept; 12 more pass the budget of 20: the old texts go.
-    memo.set(TextMemo.keyOf(bytes('{"name":"c"}'), 0, 12), 3)
-    expect(memo.get(TextMemo.keyOf(bytes('{"name":"c"}'), 0, 12))).toBe(3)
-    expect(memo.get(TextMemo.keyOf(bytes('{"name":"a"}'), 0, 12))).toBeUndefined()
-    // A text bigger than the budget is not kept.
-    memo.set('x'.repeat(21), 4)
-    expect(memo.get('x'.repeat(21))).toBeUndefined()
   })
 })

@@ -108,17 +108,21 @@ describe('diagnose reads the big admin answers by scanning them', () => {
       // Twice each: the second time every item comes from the memo.
       for (const layout of [...layouts(text), ...layouts(text)]) expect(readClusterItems(scanOnly(layout), memo)).toEqual(expected)
     }
-    // Another proxy's answer: the same items but one renamed and one dropped. Unchanged items are
-    // the objects read before (not read again); the changed one is read from its own text.
+    // Another proxy's answer: the same items but one dropped, one renamed and one added. Unchanged
+    // items are the objects read before (not read again); the changed ones are read from their text.
     const first = readClusterItems(scanOnly(scale.cds), memo) as Array<{cluster: {name: string}}>
     const configs = (JSON.parse(scale.cds) as {configs: Array<{cluster: {name: string}}>}).configs
     const renamed = configs.slice(1).map((item, k) => (k === 3 ? {...item, cluster: {...item.cluster, name: `${item.cluster.name}-other`}} : item))
+    renamed.splice(6, 0, {cluster: {name: 'added', type: 'STATIC'}} as never)
     const second = readClusterItems(scanOnly(JSON.stringify({configs: renamed}, null, 1)), memo) as Array<{cluster: {name: string}}>
     expect(second).toEqual(clusterItemsByParse(JSON.stringify({configs: renamed})))
     expect(second[0]).toBe(first[1])
     expect(second[3]).not.toBe(first[4])
     expect(second[3].cluster.name).toBe(`${first[4].cluster.name}-other`)
     expect(second[4]).toBe(first[5])
+    expect(second[6]).toEqual({cluster: {name: 'added', type: 'STATIC'}})
+    expect(second[7]).toBe(first[7])
+    expect(second.at(-1)).toBe(first.at(-1))
   })
 
   it('a memo never answers for text that only starts like an item it read', () => {

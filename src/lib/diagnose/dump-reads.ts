@@ -1,4 +1,4 @@
-import {BytesMemo, TextMemo} from '../bytes-memo.js'
+import {BytesMemo} from '../bytes-memo.js'
 import {ADMIN_V3, configDumpFromJson, parseJsonText, startsAsConfigDump, type ConfigDump} from '../envoy/configdump.js'
 import {parseEndpointInput} from '../envoy/endpoints.js'
 import {arrayField, camelName, field, path, type Json} from '../envoy/fields.js'
@@ -123,25 +123,129 @@ function clusterItemOf(item: Json): Json {
 }
 
 /**
- * Cluster items already read, by their JSON text. The sidecars of a namespace have the same
- * outbound clusters, and Envoy dumps each cluster's item alike on every proxy: the items of a
- * 2,000-service sidecar's active clusters were half the worker's time of a 500-proxy
- * `diagnose -A`, read again for every proxy. The items read are shared and must not be changed.
+ * The cluster items of the last clusters answer read, found again by position. The sidecars of a
+ * namespace have the same outbound clusters, and Envoy dumps clusters in name order (a std::map),
+ * each item alike on every proxy: one answer repeats the one before but for a few items (a
+ * sidecar's own inbound clusters). Reading the items of a 2,000-service sidecar's active clusters
+ * was half the worker's time of a 500-proxy `diagnose -A`, the same items read again for every
+ * proxy; a Map by each item's text instead spent as long hashing the texts. Here an item is taken
+ * when its bytes equal those of the item expected next (a memcmp), or of the item a native search
+ * finds after a difference. The items read are shared and must not be changed.
  */
-export class ClusterItemMemo extends TextMemo<Json> {
-  constructor(maxKeptBytes = CLUSTER_ITEM_MEMO_MAX_BYTES) {
-    super(maxKeptBytes)
+export class ClusterItemMemo {
+  private last?: ReadItems
+  /**
+   * Two buffers, in turns: the last answer's copy, read while the next answer is, and the one the
+   * next answer is then copied to. A fresh copy per answer (~0.7 MB) piled up outside the worker's
+   * heap, which rarely collects (as BytesMemo's copies did).
+   */
+  private readonly copies: [Buffer | undefined, Buffer | undefined] = [undefined, undefined]
+  private turn = 0
+
+  /** A reading of an answer: offers the last answer's items in order, and records this one's. */
+  reading(bytes: Buffer): ClusterItemReading {
+    return new ClusterItemReading(bytes, this.last, (read) => this.keep(read))
+  }
+
+  private keep(read: ReadItems): void {
+    this.turn = 1 - this.turn
+    let copy = this.copies[this.turn]
+    if (copy === undefined || copy.length < read.bytes.length) copy = this.copies[this.turn] = Buffer.allocUnsafeSlow(Math.ceil(read.bytes.length * 1.25))
+    read.bytes.copy(copy)
+    this.last = {...read, bytes: copy.subarray(0, read.bytes.length)}
   }
 }
 
-/** ~2,000 services' items (~300 bytes each) a few times over: a mesh's clusters as namespaces see them. */
-const CLUSTER_ITEM_MEMO_MAX_BYTES = 8 * 1024 * 1024
+interface ReadItems {
+  bytes: Buffer
+  starts: number[]
+  ends: number[]
+  values: Json[]
+}
+
+/** How many differences one answer may send a search into the last answer (past them it reads on). */
+const MAX_RESYNCS = 16
+
+class ClusterItemReading {
+  private next = 0
+  private resyncs = 0
+  private readonly starts: number[] = []
+  private readonly ends: number[] = []
+  private readonly values: Json[] = []
+
+  constructor(
+    private readonly bytes: Buffer,
+    private readonly last: ReadItems | undefined,
+    private readonly keep: (read: ReadItems) => void,
+  ) {}
+
+  /**
+   * The item starting at `at` if its text is one of the last answer's items: where it ends and
+   * its value. `guessEnd` finds where a pretty printer ended it, for the search after a difference.
+   */
+  known(at: number, guessEnd: () => number | undefined): {end: number; value: Json} | undefined {
+    const last = this.last
+    if (last === undefined) return undefined
+    if (this.next < last.starts.length && this.equals(at, this.next)) return this.take(at, this.next)
+    if (this.resyncs >= MAX_RESYNCS) return undefined
+    this.resyncs++
+    const guess = guessEnd()
+    if (guess === undefined) return undefined
+    const from = this.next < last.starts.length ? last.starts[this.next] : last.bytes.length
+    let found = last.bytes.indexOf(this.bytes.subarray(at, guess), from)
+    // The search may land inside an item: only an item's own start counts.
+    while (found >= 0) {
+      const index = indexOfStart(last.starts, found)
+      if (index >= 0 && this.equals(at, index)) return this.take(at, index)
+      found = last.bytes.indexOf(this.bytes.subarray(at, guess), found + 1)
+    }
+    return undefined
+  }
+
+  /** Records an item read by a walk. */
+  read(at: number, end: number, value: Json): void {
+    this.starts.push(at)
+    this.ends.push(end)
+    this.values.push(value)
+  }
+
+  /** The answer is read: its items (the memo keeps a copy of its bytes) are the ones offered next. */
+  done(): void {
+    this.keep({bytes: this.bytes, starts: this.starts, ends: this.ends, values: this.values})
+  }
+
+  /** True when the bytes at `at` are those of the last answer's item `index` (a whole JSON value, so the item at `at` is that one). */
+  private equals(at: number, index: number): boolean {
+    const last = this.last!
+    const length = last.ends[index] - last.starts[index]
+    return at + length <= this.bytes.length && this.bytes.compare(last.bytes, last.starts[index], last.ends[index], at, at + length) === 0
+  }
+
+  private take(at: number, index: number): {end: number; value: Json} {
+    const last = this.last!
+    const end = at + last.ends[index] - last.starts[index]
+    this.next = index + 1
+    this.read(at, end, last.values[index])
+    return {end, value: last.values[index]}
+  }
+}
+
+/** The index of `start` in the ascending `starts`, or -1. */
+function indexOfStart(starts: readonly number[], start: number): number {
+  let low = 0
+  let high = starts.length - 1
+  while (low <= high) {
+    const mid = (low + high) >> 1
+    if (starts[mid] === start) return mid
+    if (starts[mid] < start) low = mid + 1
+    else high = mid - 1
+  }
+  return -1
+}
 
 /**
  * readClusterItems' result, each item through `memo`; undefined when the scanner doubts anything
- * (the caller then reads it without a memo). An item's end is first guessed by a native search for
- * its pretty-printed closing line: a guess is trusted only when its text equals one a walk read
- * whole (a JSON value's bytes decide where it ends); otherwise the item is walked.
+ * (the caller then reads it without a memo, and the memo keeps the answer before).
  */
 function scanClusterItemsWithMemo(input: InputText, memo: ClusterItemMemo): Json[] | undefined {
   const bytes = input.bytes ?? Buffer.from(input.text, 'utf8')
@@ -150,6 +254,7 @@ function scanClusterItemsWithMemo(input: InputText, memo: ClusterItemMemo): Json
     const start = scanner.skipSpace(0)
     if (bytes[start] !== 0x7b) return undefined
     let found: Json[] | undefined
+    let reading: ClusterItemReading | undefined
     let doubt = false
     const end = scanner.members(start, (name, value) => {
       if (name !== 'configs') return scanner.skipValue(value)
@@ -159,21 +264,24 @@ function scanClusterItemsWithMemo(input: InputText, memo: ClusterItemMemo): Json
       }
       const out: Json[] = []
       found = out
+      const items = memo.reading(bytes)
+      reading = items
       return scanner.elements(value, (at) => {
-        const guess = scanner.prettyEnd(at)
-        const known = guess === undefined ? undefined : memo.get(TextMemo.keyOf(bytes, at, guess))
+        const known = items.known(at, () => scanner.prettyEnd(at))
         if (known !== undefined) {
-          out.push(known)
-          return guess!
+          out.push(known.value)
+          return known.end
         }
         const item = clusterItemOf(scanner.project(at, CLUSTER_ITEM) as Json)
         const itemEnd = scanner.endOfLast()
-        memo.set(TextMemo.keyOf(bytes, at, itemEnd), item)
+        items.read(at, itemEnd, item)
         out.push(item)
         return itemEnd
       })
     })
-    return !doubt && scanner.skipSpace(end) === bytes.length ? (found ?? []) : undefined
+    if (doubt || scanner.skipSpace(end) !== bytes.length) return undefined
+    reading?.done()
+    return found ?? []
   } catch (error) {
     if (error instanceof ScanDoubt) return undefined
     throw error
