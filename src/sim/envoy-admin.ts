@@ -8,6 +8,7 @@ import {buildConfigDump, bootstrapNode, clusterCounts, clusterMembership, envoyV
 import {commandLineOptions, versionedServerStats} from './envoy-versions.js'
 import {trafficClock} from './log-timeline.js'
 import type {Scenario, SimPod} from './model.js'
+import {statsInclusionPatterns, statsMatcher} from './stats-matcher.js'
 
 type J = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -339,20 +340,23 @@ export class EnvoyAdmin {
       ['cluster_manager.cluster_added', dyn + 5],
       ...versionedServerStats(this.pod.proxy!.istioVersion),
     ]
-    return values.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+    const created = statsMatcher(statsInclusionPatterns(this.pod))
+    return values.filter(([name]) => created(name)).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
   }
 
   /**
-   * Envoy's `cluster.<name>.membership_*` gauges of every live cluster (Envoy has dozens more per
-   * cluster; the simulator serves these four). Only /stats text and JSON carry them: its
-   * Prometheus output has no per-cluster metrics.
+   * Envoy's `cluster.<name>.membership_*` gauges of every live cluster whose stats the bootstrap's
+   * stats matcher lets Envoy create (stats-matcher.ts: by default only xds-grpc's; Envoy has
+   * dozens more per cluster, the simulator serves these four). Only /stats text and JSON carry
+   * them: its Prometheus output has no per-cluster metrics.
    */
   private clusterStatValues(filter: RegExp | undefined): Array<[string, number]> {
     const values: Array<[string, number]> = []
+    const created = statsMatcher(statsInclusionPatterns(this.pod))
     for (const {name, healthy, total} of clusterMembership(this.pod, this.scenario)) {
       for (const [stat, value] of [['degraded', 0], ['excluded', 0], ['healthy', healthy], ['total', total]] as const) {
         const statName = `cluster.${name}.membership_${stat}`
-        if (!filter || filter.test(statName)) values.push([statName, value])
+        if (created(statName) && (!filter || filter.test(statName))) values.push([statName, value])
       }
     }
     return values

@@ -6,6 +6,7 @@ import type {Scenario, SimPod, SimService} from './model.js'
 import {generate, pushContext, type SidecarOutbound} from './pilot/index.js'
 import {isWaypointProxy} from './pilot/waypoint.js'
 import {socket} from './pilot/context.js'
+import {statsInclusionPatterns} from './stats-matcher.js'
 
 type J = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -117,7 +118,7 @@ function bootstrap(pod: SimPod, scenario: Scenario): J {
     node: bootstrapNode(pod, scenario),
     static_resources: {listeners: staticListeners(), clusters: staticClusters(pod)},
     dynamic_resources: {lds_config: ADS, cds_config: ADS, ads_config: {api_type: 'GRPC', grpc_services: [{envoy_grpc: {cluster_name: 'xds-grpc'}}], set_node_on_first_message_only: true, transport_api_version: 'V3'}},
-    stats_config: {use_all_default_tags: false, stats_matcher: {inclusion_list: {patterns: [{prefix: 'reporter='}, {prefix: 'cluster_manager'}, {prefix: 'listener_manager'}, {prefix: 'server'}, {prefix: 'cluster.xds-grpc'}, {prefix: 'wasm'}, {suffix: 'rbac.allowed'}, {suffix: 'rbac.denied'}, {prefix: 'component'}, {prefix: 'istio'}]}}},
+    stats_config: {use_all_default_tags: false, stats_matcher: {inclusion_list: {patterns: statsInclusionPatterns(pod)}}},
     admin: {address: socket('127.0.0.1', pod.proxy!.adminPort), profile_path: '/var/lib/istio/data/envoy.prof'},
     tracing: {http: {name: 'envoy.tracers.zipkin', typed_config: {'@type': 'type.googleapis.com/envoy.config.trace.v3.ZipkinConfig', collector_cluster: 'zipkin', collector_endpoint: '/api/v2/spans', trace_id_128bit: true, shared_span_context: false, collector_endpoint_version: 'HTTP_JSON'}}},
     layered_runtime: {layers: [{name: 'global config', static_layer: {'envoy.deprecated_features:envoy.config.listener.v3.Listener.hidden_envoy_deprecated_use_original_dst': 'true', 're2.max_program_size.error_level': '32768', 'overload.global_downstream_max_connections': '2147483647'}}, {name: 'admin', admin_layer: {}}]},

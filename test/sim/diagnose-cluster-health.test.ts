@@ -1,6 +1,7 @@
 // diagnose judges a proxy's clusters by Envoy's membership gauges and reads `/clusters` only when
 // they do not settle it, and asks for clusters' metadata only to name a DestinationRule. Both
-// shortcuts must give the checks what the full reads give.
+// shortcuts must give the checks what the full reads give. Istio's default stats matcher keeps
+// Envoy from creating per-cluster stats: those sidecars are judged by `/clusters` alone.
 import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -11,6 +12,7 @@ import {clusterHealth, clusterHealthFromMembership} from '../../src/lib/diagnose
 import {MEMBERSHIP_STATS_PATH, parseClusterMembership} from '../../src/lib/envoy/membership.js'
 import {startSimulator, type Simulator} from '../../src/sim/index.js'
 import {loadScenario} from '../../src/sim/scenario-file.js'
+import {STATS_INCLUSION_ANNOTATIONS} from '../../src/sim/stats-matcher.js'
 import {projectRoot, runCli} from '../helpers/cli.js'
 import {podHttp} from './helpers.js'
 
@@ -34,6 +36,8 @@ beforeAll(async () => {
     expect(edited).not.toBe(scenario)
     return [edited, rule]
   })})
+  // A mesh that asks its sidecars for every cluster stat (the annotation Istio's docs show).
+  for (const pod of unready.scenario.pods) if (pod.proxy) pod.annotations[STATS_INCLUSION_ANNOTATIONS.prefixes] = 'cluster.'
   // The DestinationRule defines only version-v1; the VirtualService also routes to version-v2.
   oneSubset = await startSimulator({scenario: catalogWith((scenario, rule) => {
     const edited = rule.replace(/ {2}- name: version-v2\n {4}labels:\n {6}version: v2\n/, '')
@@ -114,6 +118,26 @@ describe('diagnose cluster health from membership gauges', () => {
     const asked = (path: string) => [...new Set(requests.filter((request) => request.path.startsWith(path)).map((request) => request.pod))].sort()
     expect(asked('/clusters')).toEqual(['istio-ingressgateway-6bb8fb6549-hcdnc'])
     expect(asked('/stats?filter=%5Ecluster').length).toBeGreaterThan(5)
+  }, 120_000)
+
+  it('with Istio\'s default stats matcher a sidecar has no gauges but xds-grpc\'s: diagnose reads /clusters from every proxy', async () => {
+    const gateway = oneSubset.scenario.pods.find((p) => p.name === 'istio-ingressgateway-6bb8fb6549-hcdnc')!
+    const stats = await podHttp(oneSubset, {pod: gateway.name, namespace: gateway.namespace, port: 15000}, `/${MEMBERSHIP_STATS_PATH}`)
+    expect([...parseClusterMembership(Buffer.from(stats.body)).keys()]).toEqual(['xds-grpc'])
+    // The bootstrap (what `proxy-config bootstrap` shows) carries the matcher the stats follow.
+    const dump = JSON.parse((await podHttp(oneSubset, {pod: gateway.name, namespace: gateway.namespace, port: 15000}, '/config_dump?mask=bootstrap')).body)
+    const patterns = dump.configs[0].bootstrap.stats_config.stats_matcher.inclusion_list.patterns as unknown[]
+    expect(patterns).toContainEqual({prefix: 'cluster.xds-grpc'})
+    expect(patterns).not.toContainEqual({prefix: 'cluster.'})
+    const before = oneSubset.adminRequests.length
+    const result = await meshdbg(oneSubset, 'diagnose', '-A', '--check', 'endpoints', '-o', 'json')
+    const {findings, proxies} = JSON.parse(result.stdout) as DiagnoseResult
+    // The catalog mesh's reviews Service has no pods: judged from /clusters, as from the gauges.
+    expect(findings.filter((finding) => finding.severity === 'fail' || finding.severity === 'error')).toEqual([])
+    expect(findings.find((finding) => finding.target === 'catalog-5c7f8f8447-f54sj.istioinaction' && finding.severity === 'warn')?.message).toBe('no endpoints in 1 cluster that routes use: outbound|9080||reviews.default.svc.cluster.local')
+    expect(proxies.length).toBeGreaterThan(3)
+    const asked = [...new Set(oneSubset.adminRequests.slice(before).filter((request) => request.path.startsWith('/clusters')).map((request) => `${request.pod}.${request.namespace}`))].sort()
+    expect(asked).toEqual([...proxies].sort())
   }, 120_000)
 
   it('names the DestinationRule that lacks a subset, asking only for the metadata of that host\'s clusters', async () => {
