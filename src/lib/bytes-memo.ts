@@ -46,4 +46,3 @@ export class BytesMemo<T> {
     this.next = start + length
   }
 }
-
