@@ -29,6 +29,16 @@ function contextOf(scope: Scope) {
   return {kubeconfig: sim.kubeconfigPath, timeoutMs: 10_000, signal: AbortSignal.timeout(20_000), scope, note: () => {}, spin: <T>(_: string, work: Promise<T>) => work}
 }
 
+/** `run` as one command: its forwards are closed when it ends, as a command's scope closes them. */
+async function inCommand(run: (ctx: ReturnType<typeof contextOf>) => Promise<void>): Promise<void> {
+  const scope = new Scope()
+  try {
+    await run(contextOf(scope))
+  } finally {
+    await scope.close()
+  }
+}
+
 /** The port-forward upgrades for `pod` since `from` in the simulator's request log, by their query. */
 function upgradesSince(from: number): string[] {
   return sim.requests
@@ -41,11 +51,9 @@ const adminConnections = (port: number, from: number) => [...new Set(sim.adminRe
 
 describe('a tunnel shared by the admin port and pilot-agent', () => {
   it('one upgrade carries both ports; the admin port keeps its tunnel for later requests', async () => {
-    const scope = new Scope()
     const requestsBefore = sim.requests.length
     const adminBefore = sim.adminRequests.length
-    try {
-      const ctx = contextOf(scope)
+    await inCommand(async (ctx) => {
       planSharedTunnel(ctx, pod, [15000, 15020])
       const [admin, agent] = await Promise.all([fetchFromPod(ctx, pod, 15000, '/server_info'), fetchFromPod(ctx, pod, 15020, '/healthz/ready', {acceptStatus: 'any', headers: CLOSE})])
       expect(admin.status).toBe(200)
@@ -54,43 +62,31 @@ describe('a tunnel shared by the admin port and pilot-agent', () => {
       expect((await fetchFromPod(ctx, pod, 15000, '/ready')).text.trim()).toBe('LIVE')
       expect(upgradesSince(requestsBefore)).toEqual(['ports=15000&ports=15020'])
       expect(adminConnections(15000, adminBefore)).toHaveLength(1)
-    } finally {
-      await scope.close()
-    }
+    })
   })
 
   it('a second pilot-agent request after the shared one ended opens a tunnel of its own', async () => {
-    const scope = new Scope()
     const requestsBefore = sim.requests.length
-    try {
-      const ctx = contextOf(scope)
+    await inCommand(async (ctx) => {
       planSharedTunnel(ctx, pod, [15000, 15020])
       await fetchFromPod(ctx, pod, 15000, '/server_info')
       expect((await fetchFromPod(ctx, pod, 15020, '/healthz/ready', {acceptStatus: 'any', headers: CLOSE})).status).toBe(200)
       expect((await fetchFromPod(ctx, pod, 15020, '/healthz/ready', {acceptStatus: 'any'})).status).toBe(200)
       expect(upgradesSince(requestsBefore)).toEqual(['ports=15000&ports=15020', 'ports=15020'])
-    } finally {
-      await scope.close()
-    }
+    })
   })
 
   it('without a plan each port has its own upgrade', async () => {
-    const scope = new Scope()
     const requestsBefore = sim.requests.length
-    try {
-      const ctx = contextOf(scope)
+    await inCommand(async (ctx) => {
       await Promise.all([fetchFromPod(ctx, pod, 15000, '/server_info'), fetchFromPod(ctx, pod, 15020, '/healthz/ready', {acceptStatus: 'any'})])
       expect(upgradesSince(requestsBefore).sort()).toEqual(['ports=15000', 'ports=15020'])
-    } finally {
-      await scope.close()
-    }
+    })
   })
 
   it('nothing listening on one port: its request fails at once with the kubelet error, the other port answers', async () => {
     sim.setFault({pod: GATEWAY.pod, namespace: GATEWAY.namespace, port: 15020}, {kind: 'refused'})
-    const scope = new Scope()
-    try {
-      const ctx = contextOf(scope)
+    await inCommand(async (ctx) => {
       planSharedTunnel(ctx, pod, [15000, 15020])
       const [admin, agent] = await Promise.all([
         fetchFromPod(ctx, pod, 15000, '/server_info'),
@@ -104,16 +100,12 @@ describe('a tunnel shared by the admin port and pilot-agent', () => {
       expect((agent as MeshdbgError).message).toMatch(/refused/i)
       expect((agent as MeshdbgError).exitCode).toBe(4)
       expect((await fetchFromPod(ctx, pod, 15000, '/ready')).status).toBe(200)
-    } finally {
-      await scope.close()
-    }
+    })
   })
 
   it('a refused upgrade fails both ports with the API server reason', async () => {
     sim.setFault({pod: GATEWAY.pod, namespace: GATEWAY.namespace, port: 15000}, {kind: 'forbidden'})
-    const scope = new Scope()
-    try {
-      const ctx = contextOf(scope)
+    await inCommand(async (ctx) => {
       planSharedTunnel(ctx, pod, [15000, 15020])
       const failures = await Promise.all([
         fetchFromPod(ctx, pod, 15000, '/server_info').catch((error: unknown) => error),
@@ -123,24 +115,18 @@ describe('a tunnel shared by the admin port and pilot-agent', () => {
         expect(failure).toBeInstanceOf(MeshdbgError)
         expect((failure as MeshdbgError).message).toMatch(/forbidden/i)
       }
-    } finally {
-      await scope.close()
-    }
+    })
   })
 
   it('closing the pod\'s forwards with a port never claimed lets the plan and its tunnel go', async () => {
-    const scope = new Scope()
     const requestsBefore = sim.requests.length
-    try {
-      const ctx = contextOf(scope)
+    await inCommand(async (ctx) => {
       planSharedTunnel(ctx, pod, [15000, 15020])
       expect((await fetchFromPod(ctx, pod, 15000, '/server_info')).status).toBe(200)
       await closePodForwards(ctx, pod)
       // A later read of the unclaimed port is a tunnel of its own, not the closed shared one.
       expect((await fetchFromPod(ctx, pod, 15020, '/healthz/ready', {acceptStatus: 'any'})).status).toBe(200)
       expect(upgradesSince(requestsBefore)).toEqual(['ports=15000&ports=15020', 'ports=15020'])
-    } finally {
-      await scope.close()
-    }
+    })
   })
 })
