@@ -327,6 +327,15 @@ export class EnvoyAdmin {
     return (proxies?.[`${this.pod.name}.${this.pod.namespace}`] ?? proxies?.[this.pod.name])?.latencyMs
   }
 
+  /** The bootstrap's stats matcher, fixed when Envoy starts (new annotations take a new pod, and a new EnvoyAdmin). */
+  private statsMatcher?: (name: string) => boolean
+
+  /** Whether Envoy created the stat `name`. */
+  private created(name: string): boolean {
+    this.statsMatcher ??= statsMatcher(statsInclusionPatterns(this.pod))
+    return this.statsMatcher(name)
+  }
+
   private statValues(): Array<[string, number]> {
     const clusters = clusterCounts(this.pod, this.scenario)
     const dyn = clusters.dynamic
@@ -340,8 +349,7 @@ export class EnvoyAdmin {
       ['cluster_manager.cluster_added', dyn + 5],
       ...versionedServerStats(this.pod.proxy!.istioVersion),
     ]
-    const created = statsMatcher(statsInclusionPatterns(this.pod))
-    return values.filter(([name]) => created(name)).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+    return values.filter(([name]) => this.created(name)).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
   }
 
   /**
@@ -352,11 +360,10 @@ export class EnvoyAdmin {
    */
   private clusterStatValues(filter: RegExp | undefined): Array<[string, number]> {
     const values: Array<[string, number]> = []
-    const created = statsMatcher(statsInclusionPatterns(this.pod))
     for (const {name, healthy, total} of clusterMembership(this.pod, this.scenario)) {
       for (const [stat, value] of [['degraded', 0], ['excluded', 0], ['healthy', healthy], ['total', total]] as const) {
         const statName = `cluster.${name}.membership_${stat}`
-        if (created(statName) && (!filter || filter.test(statName))) values.push([statName, value])
+        if (this.created(statName) && (!filter || filter.test(statName))) values.push([statName, value])
       }
     }
     return values

@@ -192,12 +192,11 @@ class ClusterItemReading {
     const guess = guessEnd()
     if (guess === undefined) return undefined
     const from = this.next < last.starts.length ? last.starts[this.next] : last.bytes.length
-    let found = last.bytes.indexOf(this.bytes.subarray(at, guess), from)
+    const text = this.bytes.subarray(at, guess)
     // The search may land inside an item: only an item's own start counts.
-    while (found >= 0) {
+    for (let found = last.bytes.indexOf(text, from); found >= 0; found = last.bytes.indexOf(text, found + 1)) {
       const index = indexOfStart(last.starts, found)
       if (index >= 0 && this.equals(at, index)) return this.take(at, index)
-      found = last.bytes.indexOf(this.bytes.subarray(at, guess), found + 1)
     }
     return undefined
   }

@@ -5,6 +5,7 @@ import type {RunContext} from '../context.js'
 const PLANS = Symbol.for('meshdbg.kube.tunnel-plans')
 
 const podKey = (pod: {name: string; namespace: string}) => `${pod.namespace}/${pod.name}`
+const plansOf = (ctx: RunContext) => ctx.scope.memo(PLANS, () => new Map<string, readonly number[]>())
 
 /**
  * The next connections to `ports` of `pod` ride one port-forward WebSocket (`ports=a&ports=b`):
@@ -17,12 +18,12 @@ const podKey = (pod: {name: string; namespace: string}) => `${pod.namespace}/${p
 export function planSharedTunnel(ctx: RunContext, pod: {name: string; namespace: string}, ports: readonly number[]): void {
   const distinct = [...new Set(ports)]
   if (distinct.length < 2) return
-  ctx.scope.memo(PLANS, () => new Map<string, readonly number[]>()).set(podKey(pod), distinct)
+  plansOf(ctx).set(podKey(pod), distinct)
 }
 
 /** The ports planned to share `pod`'s next tunnel (the plan is used up), if `port` is one of them. */
 export function takeTunnelPlan(ctx: RunContext, pod: {name: string; namespace: string}, port: number): readonly number[] | undefined {
-  const plans = ctx.scope.memo(PLANS, () => new Map<string, readonly number[]>())
+  const plans = plansOf(ctx)
   const ports = plans.get(podKey(pod))
   if (!ports?.includes(port)) return undefined
   plans.delete(podKey(pod))
@@ -31,5 +32,5 @@ export function takeTunnelPlan(ctx: RunContext, pod: {name: string; namespace: s
 
 /** Drops `pod`'s plan (its reads are over). */
 export function dropTunnelPlan(ctx: RunContext, pod: {name: string; namespace: string}): void {
-  ctx.scope.memo(PLANS, () => new Map<string, readonly number[]>()).delete(podKey(pod))
+  plansOf(ctx).delete(podKey(pod))
 }
