@@ -193,7 +193,14 @@ export function buildConfigDump(pod: SimPod, scenario: Scenario, includeEds: boo
       static_clusters: byClusterName(staticClusters(pod), source).map((cluster) => ({cluster: {'@type': 'type.googleapis.com/envoy.config.cluster.v3.Cluster', ...cluster}, last_updated: t(1.3)})),
       dynamic_active_clusters: byClusterName(view.clusters, source).map((cluster) => ({version_info: versionOf('cds'), cluster: {'@type': 'type.googleapis.com/envoy.config.cluster.v3.Cluster', ...cluster}, last_updated: updatedAt('cds', 2.5)}))},
   ]
-  if (includeEds) {
+  if (includeEds && source === 'envoy') {
+    const endpoints = envoyEndpointConfigs(pod, scenario)
+    configs.push({'@type': `${ADMIN}EndpointsConfigDump`,
+      static_endpoint_configs: endpoints.static.map((endpoint_config) => ({endpoint_config})),
+      dynamic_endpoint_configs: endpoints.dynamic.map((endpoint_config) => ({endpoint_config})),
+    })
+  } else if (includeEds) {
+    // istiod's debug dump: the assignments it pushed.
     configs.push({'@type': `${ADMIN}EndpointsConfigDump`,
       static_endpoint_configs: staticClusters(pod).map((c) => ({endpoint_config: {'@type': 'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment', ...c.load_assignment, endpoints: c.load_assignment.endpoints.map((e: J) => ({...e, locality: {}}))}})),
       dynamic_endpoint_configs: view.eds.map((e) => ({endpoint_config: claJson(e)})).concat(view.clusters.filter((c) => c.type === 'STATIC').map((c) => ({endpoint_config: {'@type': 'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment', cluster_name: c.name, ...(c.load_assignment ? {endpoints: (c.load_assignment.endpoints as J[]).map((e) => ({...e, locality: {}}))} : {}), policy: {overprovisioning_factor: 140}}}))),
@@ -233,6 +240,39 @@ export function claJson(e: EdsCluster): J {
     }))}] : [],
     policy: {overprovisioning_factor: 140},
   }
+}
+
+const CLA_TYPE = 'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment'
+
+/**
+ * Envoy's EDS dump (admin/config_dump_handler.cc, dumpEndpointConfigs): every active cluster, EDS
+ * or not, named by its EDS service name, else its own; its hosts as Envoy holds them (the ones
+ * `/clusters` shows: liveClusters), grouped by locality, each with the `health_status` Envoy
+ * derives from the host's health flags (addLbEndpoint), `load_balancing_weight` and metadata. A
+ * cluster without hosts has no `endpoints` (proto JSON leaves an empty list out). The bootstrap's
+ * clusters are the static ones. Listed in the order `/clusters` lists them: both walk the same map.
+ */
+export function envoyEndpointConfigs(pod: SimPod, scenario: Scenario): {static: J[]; dynamic: J[]} {
+  const view = meshView(pod, scenario)
+  const edsByName = new Map(view.eds.map((e) => [e.name, e]))
+  const dynamic = view.clusters.map((cluster) => {
+    const e = edsByName.get(cluster.name)
+    return e ? endpointConfig(e.serviceName, claJson(e).endpoints as J[]) : assignedEndpointConfig(cluster)
+  })
+  return {static: staticClusters(pod).map(assignedEndpointConfig), dynamic}
+}
+
+/** A cluster's own load_assignment as Envoy holds it: its hosts are healthy (no health checks, no EDS status). */
+function assignedEndpointConfig(cluster: J): J {
+  const groups = ((cluster.load_assignment?.endpoints ?? []) as J[]).filter((group) => (group.lb_endpoints ?? []).length > 0).map((group) => ({
+    locality: group.locality ?? {},
+    lb_endpoints: (group.lb_endpoints as J[]).map((l) => ({endpoint: {address: l.endpoint.address, health_check_config: {}}, health_status: 'HEALTHY', ...(l.metadata ? {metadata: l.metadata} : {}), load_balancing_weight: l.load_balancing_weight ?? 1})),
+  }))
+  return endpointConfig(cluster.eds_cluster_config?.service_name || cluster.name, groups)
+}
+
+function endpointConfig(name: string, groups: J[]): J {
+  return {'@type': CLA_TYPE, cluster_name: name, ...(groups.length > 0 ? {endpoints: groups} : {}), policy: {overprovisioning_factor: 140}}
 }
 
 /** Clusters and their live endpoints, for `/clusters`. */

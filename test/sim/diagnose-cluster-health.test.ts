@@ -1,13 +1,14 @@
-// diagnose judges a proxy's clusters by Envoy's membership gauges and reads `/clusters` only when
-// they do not settle it, and asks for clusters' metadata only to name a DestinationRule. Both
-// shortcuts must give the checks what the full reads give. Istio's default stats matcher keeps
-// Envoy from creating per-cluster stats: those sidecars are judged by `/clusters` alone.
+// diagnose judges a proxy's clusters by Envoy's membership gauges, else by its EDS dump, and reads
+// `/clusters` only when neither settles it, and asks for clusters' metadata only to name a
+// DestinationRule. Each shortcut must give the checks what the full reads give. Istio's default
+// stats matcher keeps Envoy from creating per-cluster stats: those sidecars are judged by EDS.
 import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import type {DiagnoseResult} from '../../src/commands/diagnose.js'
 import {readClusterStatuses} from '../../src/lib/diagnose/dump-reads.js'
+import {clusterHealthFromEndpoints, ENDPOINT_STATES_PATH, readEndpointStates} from '../../src/lib/diagnose/endpoint-states.js'
 import {clusterHealth, clusterHealthFromMembership} from '../../src/lib/diagnose/routing.js'
 import {MEMBERSHIP_STATS_PATH, parseClusterMembership} from '../../src/lib/envoy/membership.js'
 import {startSimulator, type Simulator} from '../../src/sim/index.js'
@@ -27,15 +28,18 @@ function catalogWith(edit: (scenario: string, rule: string) => [string, string])
 }
 
 let unready: Simulator
+let unreadyDefault: Simulator
 let oneSubset: Simulator
 beforeAll(async () => {
   // Both catalog v2 pods not ready: the gateway's route to subset version-v2 has no healthy host.
-  unready = await startSimulator({scenario: catalogWith((scenario, rule) => {
+  const v2Unready = () => catalogWith((scenario, rule) => {
     let edited = scenario
     for (const pod of V2_PODS) edited = edited.replace(new RegExp(`(\\{name: ${pod}, [^}]*)\\}`), '$1, ready: false}')
     expect(edited).not.toBe(scenario)
     return [edited, rule]
-  })})
+  })
+  unready = await startSimulator({scenario: v2Unready()})
+  unreadyDefault = await startSimulator({scenario: v2Unready()})
   // A mesh that asks its sidecars for every cluster stat (the annotation Istio's docs show).
   for (const pod of unready.scenario.pods) if (pod.proxy) pod.annotations[STATS_INCLUSION_ANNOTATIONS.prefixes] = 'cluster.'
   // The DestinationRule defines only version-v1; the VirtualService also routes to version-v2.
@@ -47,6 +51,7 @@ beforeAll(async () => {
 })
 afterAll(async () => {
   await unready?.close()
+  await unreadyDefault?.close()
   await oneSubset?.close()
 })
 
@@ -80,6 +85,40 @@ describe('diagnose cluster health from membership gauges', () => {
       }
     }
     expect(settled).toBeGreaterThan(100)
+    expect(left).toBeGreaterThan(0)
+  })
+
+  it("the EDS dump's verdict equals /clusters' on every cluster it settles, and it leaves every down cluster to /clusters", async () => {
+    let settled = 0
+    let left = 0
+    for (const sim of [unready, oneSubset]) {
+      for (const pod of sim.scenario.pods.filter((p) => p.proxy !== undefined && p.phase === 'Running')) {
+        const target = {pod: pod.name, namespace: pod.namespace, port: pod.proxy?.adminPort ?? 15000}
+        const [eds, clusters] = await Promise.all([podHttp(sim, target, `/${ENDPOINT_STATES_PATH}`), podHttp(sim, target, '/clusters?format=json')])
+        expect([eds.status, clusters.status]).toEqual([200, 200])
+        const statuses = readClusterStatuses({text: clusters.body, origin: pod.name}, pod.name)
+        const states = readEndpointStates({text: eds.body, origin: pod.name})
+        // Envoy dumps every active cluster, EDS or not (the bootstrap's are static, left out here).
+        const raw = (JSON.parse(clusters.body) as {cluster_statuses: Array<{name: string; added_via_api?: boolean}>}).cluster_statuses
+        const dynamic = raw.filter((status) => status.added_via_api === true).map((status) => status.name)
+        expect(dynamic.length).toBeGreaterThan(10)
+        expect([...states.clusters].sort()).toEqual([...dynamic].sort())
+        const full = clusterHealth(statuses)
+        for (const name of dynamic) {
+          const fromEds = clusterHealthFromEndpoints(states, [name])
+          const down = full.unhealthy.some((entry) => entry.cluster === name)
+          if (fromEds === undefined) {
+            expect(down).toBe(true)
+            left++
+            continue
+          }
+          expect(down).toBe(false)
+          expect(fromEds).toEqual({empty: full.empty.includes(name) ? [name] : [], unhealthy: []})
+          settled++
+        }
+      }
+    }
+    expect(settled).toBeGreaterThan(200)
     expect(left).toBeGreaterThan(0)
   })
 
@@ -120,7 +159,22 @@ describe('diagnose cluster health from membership gauges', () => {
     expect(asked('/stats?filter=%5Ecluster').length).toBeGreaterThan(5)
   }, 120_000)
 
-  it('with Istio\'s default stats matcher a sidecar has no gauges but xds-grpc\'s: diagnose reads /clusters from every proxy', async () => {
+  it('with Istio\'s default stats matcher, diagnose reads /clusters only from the proxy whose EDS dump has a cluster with every host down, for the same finding', async () => {
+    const before = unreadyDefault.adminRequests.length
+    const result = await meshdbg(unreadyDefault, 'diagnose', '-A', '--check', 'endpoints', '-o', 'json')
+    expect(result.code).toBe(11)
+    const {findings, proxies} = JSON.parse(result.stdout) as DiagnoseResult
+    const failed = findings.filter((finding) => finding.severity === 'fail')
+    expect(failed.map((finding) => [finding.target, finding.message, finding.evidence])).toEqual([
+      ['istio-ingressgateway-6bb8fb6549-hcdnc.istio-system', `no healthy endpoint in 1 cluster that routes use: outbound|80|version-v2|${CATALOG}`, [`outbound|80|version-v2|${CATALOG} 10.10.0.12:3000 UNHEALTHY`, `outbound|80|version-v2|${CATALOG} 10.10.0.13:3000 UNHEALTHY`]],
+    ])
+    const requests = unreadyDefault.adminRequests.slice(before)
+    const asked = (path: string) => [...new Set(requests.filter((request) => request.path.startsWith(path)).map((request) => `${request.pod}.${request.namespace}`))].sort()
+    expect(asked('/clusters')).toEqual(['istio-ingressgateway-6bb8fb6549-hcdnc.istio-system'])
+    expect(asked(`/${ENDPOINT_STATES_PATH}`)).toEqual([...proxies].sort())
+  }, 120_000)
+
+  it('with Istio\'s default stats matcher a sidecar has no gauges but xds-grpc\'s: diagnose reads the EDS dump of every proxy, and /clusters of none', async () => {
     const gateway = oneSubset.scenario.pods.find((p) => p.name === 'istio-ingressgateway-6bb8fb6549-hcdnc')!
     const stats = await podHttp(oneSubset, {pod: gateway.name, namespace: gateway.namespace, port: 15000}, `/${MEMBERSHIP_STATS_PATH}`)
     expect([...parseClusterMembership(Buffer.from(stats.body)).keys()]).toEqual(['xds-grpc'])
@@ -132,12 +186,15 @@ describe('diagnose cluster health from membership gauges', () => {
     const before = oneSubset.adminRequests.length
     const result = await meshdbg(oneSubset, 'diagnose', '-A', '--check', 'endpoints', '-o', 'json')
     const {findings, proxies} = JSON.parse(result.stdout) as DiagnoseResult
-    // The catalog mesh's reviews Service has no pods: judged from /clusters, as from the gauges.
+    // The catalog mesh's reviews Service has no pods: judged from EDS, as from the gauges. webapp
+    // never acknowledged EDS: its EDS clusters are active without hosts, in the dump as in /clusters.
     expect(findings.filter((finding) => finding.severity === 'fail' || finding.severity === 'error')).toEqual([])
     expect(findings.find((finding) => finding.target === 'catalog-5c7f8f8447-f54sj.istioinaction' && finding.severity === 'warn')?.message).toBe('no endpoints in 1 cluster that routes use: outbound|9080||reviews.default.svc.cluster.local')
+    expect(findings.find((finding) => finding.target === 'webapp-7c5d7b8c6b-4vzd9.istioinaction' && finding.severity === 'warn')?.message).toMatch(/^no endpoints in [2-9] clusters that routes use: /)
     expect(proxies.length).toBeGreaterThan(3)
-    const asked = [...new Set(oneSubset.adminRequests.slice(before).filter((request) => request.path.startsWith('/clusters')).map((request) => `${request.pod}.${request.namespace}`))].sort()
-    expect(asked).toEqual([...proxies].sort())
+    const asked = (path: string) => [...new Set(oneSubset.adminRequests.slice(before).filter((request) => request.path.startsWith(path)).map((request) => `${request.pod}.${request.namespace}`))].sort()
+    expect(asked(`/${ENDPOINT_STATES_PATH}`)).toEqual([...proxies].sort())
+    expect(asked('/clusters')).toEqual([])
   }, 120_000)
 
   it('names the DestinationRule that lacks a subset, asking only for the metadata of that host\'s clusters', async () => {

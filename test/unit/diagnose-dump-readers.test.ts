@@ -2,6 +2,7 @@ import {describe, expect, it} from 'vitest'
 
 import {DIAGNOSE_DUMP_PATHS, type DiagnoseDumpPart} from '../../src/lib/diagnose/dump-reads.js'
 import {dumpReaderFor, inlineDumpReader, NameTable, type DumpReader} from '../../src/lib/diagnose/dump-readers.js'
+import {ENDPOINT_STATES_PATH, type EndpointStates} from '../../src/lib/diagnose/endpoint-states.js'
 import {MeshdbgError} from '../../src/lib/errors.js'
 import {inputFromBytes, type InputText} from '../../src/lib/input.js'
 import {buildScaleScenario} from '../../src/sim/scale.js'
@@ -19,7 +20,7 @@ const owned = (text: string, origin = 'proxy'): InputText => {
 }
 
 /** Two scale-scenario sidecars' answers (2,000 services), as the simulator serves them. */
-function sidecarAnswers(): Array<{id: string; dump: Record<DiagnoseDumpPart, string>; clusters: string}> {
+function sidecarAnswers(): Array<{id: string; dump: Record<DiagnoseDumpPart, string>; clusters: string; eds: string}> {
   const scenario = buildScaleScenario()
   const pods = scenario.pods.filter((p) => p.proxy?.kind === 'sidecar').slice(0, 2)
   return pods.map((pod) => {
@@ -30,7 +31,7 @@ function sidecarAnswers(): Array<{id: string; dump: Record<DiagnoseDumpPart, str
       return body
     }
     const parts = Object.keys(DIAGNOSE_DUMP_PATHS) as DiagnoseDumpPart[]
-    return {id: `${pod.name}.${pod.namespace}`, dump: Object.fromEntries(parts.map((part) => [part, get(DIAGNOSE_DUMP_PATHS[part])])) as Record<DiagnoseDumpPart, string>, clusters: get('clusters?format=json')}
+    return {id: `${pod.name}.${pod.namespace}`, dump: Object.fromEntries(parts.map((part) => [part, get(DIAGNOSE_DUMP_PATHS[part])])) as Record<DiagnoseDumpPart, string>, clusters: get('clusters?format=json'), eds: get(ENDPOINT_STATES_PATH)}
   })
 }
 
@@ -89,6 +90,36 @@ describe('diagnose reads dumps on worker threads', () => {
     }
   })
 
+  it('gives the EDS dump states the calling thread gives, as sets, the same arrays again for the same sets in another order', async () => {
+    const reader = dumpReaderFor(500, {cores: 2, workerUrl: WORKER_URL})
+    const asSets = (states: EndpointStates) => ({clusters: [...states.clusters].sort(), empty: [...states.empty].sort(), unserved: [...states.unserved].sort()})
+    // Envoy lists endpoint configs in its hash map's order, another in each process.
+    const reversed = (text: string) => {
+      const answer = JSON.parse(text) as {configs: unknown[]}
+      return JSON.stringify({configs: [...answer.configs].reverse()}, null, 1)
+    }
+    try {
+      const first = new Map<string, EndpointStates>()
+      for (const round of [1, 2]) {
+        for (const sidecar of sidecars) {
+          const text = round === 1 ? sidecar.eds : reversed(sidecar.eds)
+          const expected = await inlineDumpReader.endpointStates(owned(text), sidecar.id)
+          expect(expected.clusters.length).toBeGreaterThan(1000)
+          expect(expected.empty.length).toBeGreaterThan(100)
+          const states = await reader.endpointStates(owned(text), sidecar.id)
+          expect(asSets(states), `round ${round}`).toEqual(asSets(expected))
+          if (round === 1) first.set(sidecar.id, states)
+          else {
+            expect(states.clusters).toBe(first.get(sidecar.id)!.clusters)
+            expect(states.empty).toBe(first.get(sidecar.id)!.empty)
+          }
+        }
+      }
+    } finally {
+      await reader.close()
+    }
+  })
+
   it('lends buffers for big bodies and lends again the ones the worker moves back', async () => {
     const reader = dumpReaderFor(500, {cores: 2, workerUrl: WORKER_URL})
     try {
@@ -121,6 +152,8 @@ describe('diagnose reads dumps on worker threads', () => {
       for (const body of ['not json', '{"configs": [', '{"cluster_statuses": 3}', '{"configs": []}']) {
         const inline = await outcome(inlineDumpReader.clusterHealth(owned(body), 'bad.ns'))
         expect(await outcome(reader.clusterHealth(owned(body), 'bad.ns'))).toEqual(inline)
+        const inlineStates = await outcome(inlineDumpReader.endpointStates(owned(body), 'bad.ns'))
+        expect(await outcome(reader.endpointStates(owned(body), 'bad.ns'))).toEqual(inlineStates)
         const dump = {...inputs(sidecars[0].dump), routes: owned(body)}
         const inlineRouting = await outcome(inlineDumpReader.routing({...inputs(sidecars[0].dump), routes: owned(body)}, 'bad.ns'))
         expect(await outcome(reader.routing(dump, 'bad.ns'))).toEqual(inlineRouting)

@@ -8,6 +8,7 @@ import {MeshdbgError, type ErrorKind} from '../errors.js'
 import {inputFromBytes, type InputText} from '../input.js'
 import type {BodyBuffers} from '../transport/http.js'
 import {assembleDiagnoseDump, readClusterStatuses, type DiagnoseDumpPart, type DumpReadMemos} from './dump-reads.js'
+import {readEndpointStates, type EndpointItemMemo, type EndpointStates} from './endpoint-states.js'
 import {clusterHealth, dumpRouting, type ClusterHealth, type DumpRouting} from './routing.js'
 
 /**
@@ -20,6 +21,8 @@ import {clusterHealth, dumpRouting, type ClusterHealth, type DumpRouting} from '
 export interface DumpReader {
   routing(answers: Record<DiagnoseDumpPart, InputText>, proxy: string): Promise<DumpRouting>
   clusterHealth(answer: InputText, proxy: string): Promise<ClusterHealth>
+  /** The clusters' states by an ENDPOINT_STATES_PATH answer (list orders are the reader's: see NameLists). */
+  endpointStates(answer: InputText, proxy: string): Promise<EndpointStates>
   /**
    * A buffer to read a big answer's body into (see WorkerDumpReader.bodyBuffer), or undefined:
    * the transport allocates one.
@@ -37,10 +40,15 @@ export function clusterHealthOf(answer: InputText, proxy: string): ClusterHealth
   return clusterHealth(readClusterStatuses(answer, proxy))
 }
 
+export function endpointStatesOf(answer: InputText, memo?: EndpointItemMemo): EndpointStates {
+  return readEndpointStates(answer, memo)
+}
+
 /** Reads on the calling thread: one proxy, or one core. */
 export const inlineDumpReader: DumpReader = {
   routing: async (answers, proxy) => routingOf(answers, proxy),
   clusterHealth: async (answer, proxy) => clusterHealthOf(answer, proxy),
+  endpointStates: async (answer) => endpointStatesOf(answer),
   bodyBuffer: () => undefined,
   close: async () => {},
 }
@@ -55,8 +63,11 @@ export interface AnswerMessage {
 export type DumpJob =
   | {id: number; op: 'routing'; proxy: string; answers: Array<[DiagnoseDumpPart, AnswerMessage]>}
   | {id: number; op: 'cluster-health'; proxy: string; answer: AnswerMessage}
+  | {id: number; op: 'endpoint-states'; proxy: string; answer: AnswerMessage}
 
-export type DumpJobOutcome = {id: number; value: DumpRouting | ClusterHealth; names: NameLists} | {id: number; error: {message: string; kind?: ErrorKind; hint?: string; exitCode?: number}}
+export type DumpJobOutcome = {id: number; value: Digest; names: NameLists} | {id: number; error: {message: string; kind?: ErrorKind; hint?: string; exitCode?: number}}
+
+export type Digest = DumpRouting | ClusterHealth | EndpointStates
 
 export type DumpJobReply = DumpJobOutcome & {
   /** The job's big bodies' memory, moved back for the next bodies (POOLED_MIN_BYTES and up). */
@@ -84,7 +95,15 @@ export interface NameLists {
 export const NAME_LISTS: Record<DumpJob['op'], readonly string[]> = {
   'routing': ['usedEdsClusters', 'warmingClusters', 'warmingListeners'],
   'cluster-health': ['empty'],
+  'endpoint-states': ['clusters', 'empty', 'unserved'],
 }
+
+/**
+ * Jobs whose lists are sets, sent in the order of their names' ids: Envoy lists endpoint configs
+ * in an order of its own per process, and sorted ids let one namespace's sidecars' equal sets
+ * decode to one array (ReceivedNames.lists), which what is derived from them is memoised by.
+ */
+export const UNORDERED_NAME_LISTS: ReadonlySet<DumpJob['op']> = new Set(['endpoint-states'])
 
 /** A worker's table of names (see NameLists). */
 export class NameTable {
@@ -92,7 +111,7 @@ export class NameTable {
   private added: string[] = []
 
   /** `value` without its NAME_LISTS members, and those as NameLists. */
-  encode(value: object, keys: readonly string[]): {value: object; names: NameLists} {
+  encode(value: object, keys: readonly string[], unordered = false): {value: object; names: NameLists} {
     const rest: Record<string, unknown> = {...value}
     const lists: Array<[string, Int32Array]> = []
     for (const key of keys) {
@@ -107,6 +126,7 @@ export class NameTable {
         }
         ids[k] = id
       }
+      if (unordered) ids.sort()
       lists.push([key, ids])
       rest[key] = []
     }
@@ -205,7 +225,7 @@ export function dumpReaderFor(proxies: number, options: DumpReaderOptions = {}):
 
 const sizeOf = (input: InputText): number => input.bytes?.length ?? input.text.length
 
-type Pending = {resolve: (value: DumpRouting | ClusterHealth) => void; reject: (error: unknown) => void; slot: Slot; bytes: number}
+type Pending = {resolve: (value: Digest) => void; reject: (error: unknown) => void; slot: Slot; bytes: number}
 type Slot = {worker: Worker; bytes: number; jobs: number; failed?: Error; names: ReceivedNames}
 
 class WorkerDumpReader implements DumpReader {
@@ -237,6 +257,10 @@ class WorkerDumpReader implements DumpReader {
     return this.run(sizeOf(answer), () => clusterHealthOf(answer, proxy), (id, transfer) => ({id, op: 'cluster-health', proxy, answer: answerMessage(answer, transfer, this.lent)})) as Promise<ClusterHealth>
   }
 
+  endpointStates(answer: InputText, proxy: string): Promise<EndpointStates> {
+    return this.run(sizeOf(answer), () => endpointStatesOf(answer), (id, transfer) => ({id, op: 'endpoint-states', proxy, answer: answerMessage(answer, transfer, this.lent)})) as Promise<EndpointStates>
+  }
+
   /** The smallest spare buffer that holds `size` bytes, else a new one with room for a slightly bigger body next time. */
   readonly bodyBuffer = (size: number): Buffer | undefined => {
     if (size < POOLED_MIN_BYTES) return undefined
@@ -265,7 +289,7 @@ class WorkerDumpReader implements DumpReader {
   }
 
   /** The job on the least loaded worker; on this thread once every worker has stopped (their jobs fail). */
-  private async run(bytes: number, inline: () => DumpRouting | ClusterHealth, job: (id: number, transfer: ArrayBuffer[]) => DumpJob): Promise<DumpRouting | ClusterHealth> {
+  private async run(bytes: number, inline: () => Digest, job: (id: number, transfer: ArrayBuffer[]) => DumpJob): Promise<Digest> {
     const slot = this.leastLoaded()
     if (!slot) return inline()
     const transfer: ArrayBuffer[] = []

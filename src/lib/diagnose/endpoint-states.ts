@@ -1,0 +1,218 @@
+import {parseJsonText} from '../envoy/configdump.js'
+import {arrayField, camelName, field, type Json} from '../envoy/fields.js'
+import {JsonScanner, projection, ScanDoubt} from '../envoy/json-scan.js'
+import {MeshdbgError} from '../errors.js'
+import type {InputText} from '../input.js'
+import type {ClusterHealth} from './routing.js'
+
+/**
+ * Envoy's EDS dump, each endpoint config cut to its cluster and its hosts: every active cluster
+ * (admin/config_dump_handler.cc dumpEndpointConfigs walks them all, EDS or not), each host with
+ * the `health_status` Envoy derives from all its health flags (`addLbEndpoint`: `coarseHealth()`,
+ * so an outlier-ejected or health-check-failed host reads UNHEALTHY, a degraded one DEGRADED).
+ * On a 2,000-service sidecar it is ~0.9 MB against `/clusters?format=json`'s ~1.7 MB of
+ * per-host stats, and one proxy's endpoint configs repeat another's item by item.
+ */
+export const ENDPOINT_STATES_PATH = 'config_dump?include_eds&resource=dynamic_endpoint_configs&mask=endpoint_config.cluster_name,endpoint_config.endpoints'
+
+/** What an EDS dump says of each cluster it lists. */
+export interface EndpointStates {
+  /** Every cluster listed. */
+  clusters: string[]
+  /** Those without any host. */
+  empty: string[]
+  /** Those with hosts, none HEALTHY or DEGRADED (by Envoy's coarse health). */
+  unserved: string[]
+}
+
+const EMPTY = 0
+const UNSERVED = 1
+const SERVED = 2
+type ItemState = typeof EMPTY | typeof UNSERVED | typeof SERVED
+interface ItemValue {
+  name: string
+  state: ItemState
+}
+
+const ITEM_READ = {endpoint_config: {cluster_name: true, endpoints: {lb_endpoints: {health_status: true}}}} as const
+const ITEM = projection(ITEM_READ, camelName)
+const ANSWER = projection({configs: ITEM_READ}, camelName)
+const SERVING = new Set(['HEALTHY', 'DEGRADED'])
+
+function itemValue(item: Json): ItemValue | undefined {
+  const config = field(item, 'endpoint_config')
+  const name = field(config, 'cluster_name')
+  if (typeof name !== 'string') return undefined
+  let hosts = 0
+  for (const group of arrayField(config, 'endpoints')) {
+    for (const host of arrayField(group, 'lb_endpoints')) {
+      hosts++
+      const health = field(host, 'health_status')
+      if (typeof health === 'string' && SERVING.has(health)) return {name, state: SERVED}
+    }
+  }
+  return {name, state: hosts === 0 ? EMPTY : UNSERVED}
+}
+
+function statesOf(values: ReadonlyArray<ItemValue | undefined>): EndpointStates {
+  const states: EndpointStates = {clusters: [], empty: [], unserved: []}
+  for (const value of values) {
+    if (value === undefined) continue
+    states.clusters.push(value.name)
+    if (value.state === EMPTY) states.empty.push(value.name)
+    else if (value.state === UNSERVED) states.unserved.push(value.name)
+  }
+  return states
+}
+
+const EXPECTED = 'an Envoy admin /config_dump?include_eds&resource=dynamic_endpoint_configs answer ({"configs": [...]})'
+
+/** The states of the clusters an ENDPOINT_STATES_PATH answer lists. With `memo`, items read before are not read again. */
+export function readEndpointStates(input: InputText, memo?: EndpointItemMemo): EndpointStates {
+  const remembered = memo === undefined ? undefined : scanWithMemo(input, memo)
+  if (remembered !== undefined) return remembered
+  const scanned = scanProjectedAnswer(input)
+  const configs = scanned === undefined ? undefined : field(scanned, 'configs')
+  return statesOf((Array.isArray(configs) ? configs : configsOf(input)).map(itemValue))
+}
+
+function scanProjectedAnswer(input: InputText): Json | undefined {
+  const bytes = input.bytes ?? Buffer.from(input.text, 'utf8')
+  try {
+    const scanner = new JsonScanner(bytes)
+    const start = scanner.skipSpace(0)
+    if (bytes[start] !== 0x7b) return undefined
+    const value = scanner.project(start, ANSWER) as Json
+    return scanner.skipSpace(scanner.endOfLast()) === bytes.length ? value : undefined
+  } catch (error) {
+    if (error instanceof ScanDoubt) return undefined
+    throw error
+  }
+}
+
+function configsOf(input: InputText): Json[] {
+  const raw = parseJsonText(input.text, input.origin, EXPECTED)
+  const configs = raw !== null && typeof raw === 'object' && !Array.isArray(raw) ? raw.configs : undefined
+  if (!Array.isArray(configs)) throw new MeshdbgError('bad-data', `${input.origin}: not ${EXPECTED}`)
+  return configs
+}
+
+const NAME_KEY = Buffer.from('"cluster_name"')
+/** How far into an item its cluster name may start (after two `@type`s) to serve as the memo's key. */
+const NAME_KEY_WINDOW = 1024
+/** Bytes of items kept in all: a mesh's outbound clusters, and some proxies' own inbound ones. */
+const MEMO_MAX_BYTES = 24 * 1024 * 1024
+
+/**
+ * Endpoint config items already read, by the text of their cluster name, each with a copy of its
+ * text: an item is taken when its bytes equal the copy (a memcmp), whatever its position. Envoy
+ * dumps clusters in its hash map's order, which differs from one Envoy process to the next
+ * (absl::flat_hash_map, seeded per process), so the items cannot be matched by position as the
+ * active clusters' are (ClusterItemMemo). The key is only where to look: a value is taken for
+ * bytes equal to those it was read from, so a wrong key costs a read, never a wrong value.
+ */
+export class EndpointItemMemo {
+  private readonly items = new Map<string, {text: Buffer; value: ItemValue}>()
+  private bytes = 0
+
+  lookup(bytes: Buffer, at: number, key: string): {end: number; value: ItemValue} | undefined {
+    const kept = this.items.get(key)
+    if (kept === undefined) return undefined
+    const end = at + kept.text.length
+    if (end > bytes.length || bytes.compare(kept.text, 0, kept.text.length, at, end) !== 0) return undefined
+    return {end, value: kept.value}
+  }
+
+  keep(bytes: Buffer, at: number, end: number, key: string, value: ItemValue): void {
+    if (this.bytes + end - at > MEMO_MAX_BYTES) {
+      this.items.clear()
+      this.bytes = 0
+    }
+    const before = this.items.get(key)
+    if (before !== undefined) this.bytes -= before.text.length
+    this.items.set(key, {text: Buffer.from(bytes.subarray(at, end)), value})
+    this.bytes += end - at
+  }
+}
+
+/**
+ * readEndpointStates through `memo`; undefined when the scanner doubts anything (the caller then
+ * reads the answer without it).
+ */
+function scanWithMemo(input: InputText, memo: EndpointItemMemo): EndpointStates | undefined {
+  const bytes = input.bytes ?? Buffer.from(input.text, 'utf8')
+  try {
+    const scanner = new JsonScanner(bytes)
+    const start = scanner.skipSpace(0)
+    if (bytes[start] !== 0x7b) return undefined
+    let values: Array<ItemValue | undefined> | undefined
+    let doubt = false
+    // The next `"cluster_name"` at or after an item's start: one search serves every item before
+    // it, so a text without names is searched once, not once per item.
+    let nextKey = -1
+    const keyAt = (at: number): string | undefined => {
+      if (nextKey !== -2 && nextKey < at) nextKey = bytes.indexOf(NAME_KEY, at)
+      if (nextKey < 0) {
+        nextKey = -2
+        return undefined
+      }
+      if (nextKey - at > NAME_KEY_WINDOW) return undefined
+      const open = bytes.indexOf(0x22, nextKey + NAME_KEY.length)
+      const close = open < 0 ? -1 : bytes.indexOf(0x22, open + 1)
+      if (close < 0 || close - nextKey > NAME_KEY_WINDOW) return undefined
+      return bytes.toString('latin1', open + 1, close)
+    }
+    const end = scanner.members(start, (name, value) => {
+      if (name !== 'configs') return scanner.skipValue(value)
+      if (bytes[value] !== 0x5b) {
+        doubt = true
+        return scanner.skipValue(value)
+      }
+      const out: Array<ItemValue | undefined> = []
+      values = out
+      return scanner.elements(value, (at) => {
+        const key = keyAt(at)
+        const known = key === undefined ? undefined : memo.lookup(bytes, at, key)
+        if (known !== undefined) {
+          out.push(known.value)
+          return known.end
+        }
+        const item = itemValue(scanner.project(at, ITEM) as Json)
+        const itemEnd = scanner.endOfLast()
+        if (key !== undefined && item !== undefined) memo.keep(bytes, at, itemEnd, key, item)
+        out.push(item)
+        return itemEnd
+      })
+    })
+    if (doubt || values === undefined || scanner.skipSpace(end) !== bytes.length) return undefined
+    return statesOf(values)
+  } catch (error) {
+    if (error instanceof ScanDoubt) return undefined
+    throw error
+  }
+}
+
+/**
+ * The health of `used` clusters by the EDS dump, when it settles every one: each is listed, and
+ * none has hosts that all are down. The answer then equals clusterHealth's on `/clusters`
+ * restricted to `used`: both list the same hosts (the clusters' priority sets), an empty cluster
+ * has none in either, and a host Envoy calls HEALTHY or DEGRADED has none of the flags that make
+ * hostServesTraffic false. Otherwise undefined: `/clusters` judges each host of a down cluster,
+ * and names it in the evidence (whether outlier detection ejected it, which EDS does not tell).
+ */
+export function clusterHealthFromEndpoints(states: EndpointStates, used: readonly string[], sets: (list: readonly string[]) => ReadonlySet<string> = (list) => new Set(list)): ClusterHealth | undefined {
+  if (states.unserved.length > 0) {
+    const usedSet = sets(used)
+    if (states.unserved.some((cluster) => usedSet.has(cluster))) return undefined
+  }
+  const listed = sets(states.clusters)
+  const empty = sets(states.empty)
+  const usedEmpty = new Set<string>()
+  for (const cluster of used) {
+    if (!listed.has(cluster)) return undefined
+    if (empty.has(cluster)) usedEmpty.add(cluster)
+  }
+  return {empty: [...usedEmpty].sort(byCodePoint), unhealthy: []}
+}
+
+const byCodePoint = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
