@@ -31,7 +31,7 @@ const EXPECTED = {clusters: ['none', 'explicit-empty', 'down', 'up', 'degraded',
 /** Counts the items the memo gave back. */
 class CountingMemo extends EndpointItemMemo {
   hits = 0
-  override lookup(bytes: Buffer, at: number, key: string) {
+  override lookup(bytes: Buffer, at: number, key: number) {
     const found = super.lookup(bytes, at, key)
     if (found) this.hits++
     return found
@@ -78,6 +78,11 @@ describe('readEndpointStates', () => {
   it('reads compact and camelCase answers as the pretty snake_case ones', () => {
     const compact = JSON.stringify({configs: MESH})
     expect(readEndpointStates(input(compact), new EndpointItemMemo())).toEqual(EXPECTED)
+    // One memo across layouts: the name is found at another offset in each, and an item's text in
+    // another layout is read again (then found again as that text).
+    const memo = new CountingMemo()
+    for (const text of [answer(...MESH), answer(...MESH), compact, compact, answer(...MESH)]) expect(readEndpointStates(input(text), memo)).toEqual(EXPECTED)
+    expect(memo.hits).toBe(12)
     const camel = compact.replace(/"cluster_name"/g, '"clusterName"').replace(/"lb_endpoints"/g, '"lbEndpoints"').replace(/"health_status"/g, '"healthStatus"').replace(/"endpoint_config"/g, '"endpointConfig"')
     expect(readEndpointStates(input(camel), new EndpointItemMemo())).toEqual(EXPECTED)
   })
