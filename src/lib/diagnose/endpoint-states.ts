@@ -100,8 +100,10 @@ function configsOf(input: InputText): Json[] {
 const NAME_KEY = Buffer.from('"cluster_name"')
 /** How far into an item its cluster name may start (after two `@type`s) to serve as the memo's key. */
 const NAME_KEY_WINDOW = 1024
-/** Bytes of items kept in all: a mesh's outbound clusters, and some proxies' own inbound ones. */
-const MEMO_MAX_BYTES = 24 * 1024 * 1024
+/** Bytes of items kept in all: a mesh's outbound clusters (~1 MB at 2,000 services), and proxies' own inbound ones. */
+const MEMO_MAX_BYTES = 16 * 1024 * 1024
+/** Item texts are copied into chunks of this size: a small Buffer per item would each keep a slab of Node's pool. */
+const MEMO_CHUNK_BYTES = 1024 * 1024
 
 /**
  * Endpoint config items already read, by a hash of their cluster name's text, each with a copy of
@@ -116,6 +118,8 @@ const MEMO_MAX_BYTES = 24 * 1024 * 1024
 export class EndpointItemMemo {
   private readonly items = new Map<number, {text: Buffer; value: ItemValue}>()
   private bytes = 0
+  private chunk = Buffer.alloc(0)
+  private chunkUsed = 0
   /** Where an item's name key was last found, from the item's start (most items share it). */
   nameOffset = -1
 
@@ -128,14 +132,23 @@ export class EndpointItemMemo {
   }
 
   keep(bytes: Buffer, at: number, end: number, key: number, value: ItemValue): void {
-    if (this.bytes + end - at > MEMO_MAX_BYTES) {
+    const length = end - at
+    // Replaced texts stay in their chunks until the memo is cleared: `bytes` counts them too.
+    if (this.bytes + length > MEMO_MAX_BYTES) {
       this.items.clear()
       this.bytes = 0
+      this.chunk = Buffer.alloc(0)
+      this.chunkUsed = 0
     }
-    const before = this.items.get(key)
-    if (before !== undefined) this.bytes -= before.text.length
-    this.items.set(key, {text: Buffer.from(bytes.subarray(at, end)), value})
-    this.bytes += end - at
+    if (this.chunkUsed + length > this.chunk.length) {
+      this.chunk = Buffer.allocUnsafeSlow(Math.max(MEMO_CHUNK_BYTES, length))
+      this.chunkUsed = 0
+    }
+    const text = this.chunk.subarray(this.chunkUsed, this.chunkUsed + length)
+    bytes.copy(text, 0, at, end)
+    this.chunkUsed += length
+    this.items.set(key, {text, value})
+    this.bytes += length
   }
 }
 
