@@ -35,6 +35,27 @@ describe('Envoy admin /config_dump', () => {
     expect(catalog.endpoint_config.endpoints[0].lb_endpoints.map((l: {endpoint: {address: {socket_address: {address: string}}}}) => l.endpoint.address.socket_address.address).sort()).toEqual(['10.10.0.11', '10.10.0.12', '10.10.0.13'])
   })
 
+  it("the EDS dump lists every active cluster with the hosts and health /clusters shows, the bootstrap's as static, an empty one without endpoints", async () => {
+    type Lb = {endpoint: {address: {socket_address?: {address: string; port_value: number}; pipe?: {path: string}}}; health_status: string}
+    type Cla = {cluster_name: string; endpoints?: Array<{lb_endpoints: Lb[]}>}
+    type Status = {name: string; added_via_api?: boolean; host_statuses?: Array<{address: Lb['endpoint']['address']; health_status: {eds_health_status: string}}>}
+    for (const target of [GATEWAY, WEBAPP]) {
+      const [dump, clusters] = await Promise.all([admin('/config_dump?include_eds', target), admin('/clusters?format=json', target)])
+      const eds = JSON.parse(dump.body).configs.find((c: {'@type': string}) => c['@type'].endsWith('EndpointsConfigDump'))
+      const hostsOf = (cla: Cla) => (cla.endpoints ?? []).flatMap((group) => group.lb_endpoints.map((l) => `${JSON.stringify(l.endpoint.address)} ${l.health_status}`))
+      const fromEds = (list: Array<{endpoint_config: Cla}>) => list.map(({endpoint_config: cla}) => [cla.cluster_name, hostsOf(cla)])
+      const statuses = (JSON.parse(clusters.body) as {cluster_statuses: Status[]}).cluster_statuses
+      const fromClusters = (dynamic: boolean) => statuses.filter((status) => (status.added_via_api === true) === dynamic).map((status) => [status.name, (status.host_statuses ?? []).map((h) => `${JSON.stringify(h.address)} ${h.health_status.eds_health_status}`)])
+      expect(fromEds(eds.dynamic_endpoint_configs)).toEqual(fromClusters(true))
+      expect(fromEds(eds.static_endpoint_configs)).toEqual(fromClusters(false))
+      for (const {endpoint_config: cla} of eds.dynamic_endpoint_configs as Array<{endpoint_config: Cla}>) expect(cla.endpoints === undefined || cla.endpoints.length > 0).toBe(true)
+    }
+    // webapp never acknowledged EDS: its EDS clusters are active with no hosts, listed all the same.
+    const webapp = JSON.parse((await admin('/config_dump?include_eds&resource=dynamic_endpoint_configs', WEBAPP)).body).configs as Array<{endpoint_config: Cla}>
+    const catalog = webapp.find((item) => item.endpoint_config.cluster_name === 'outbound|80||catalog.istioinaction.svc.cluster.local')
+    expect(catalog?.endpoint_config).toEqual({'@type': 'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment', cluster_name: 'outbound|80||catalog.istioinaction.svc.cluster.local', policy: {overprovisioning_factor: 140}})
+  })
+
   it('mask keeps only the dumps it fits and only the masked fields', async () => {
     const r = await admin('/config_dump?mask=dynamic_active_clusters,dynamic_warming_clusters,static_clusters')
     const configs = JSON.parse(r.body).configs

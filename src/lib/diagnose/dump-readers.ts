@@ -12,8 +12,8 @@ import {readEndpointStates, type EndpointItemMemo, type EndpointStates} from './
 import {clusterHealth, dumpRouting, type ClusterHealth, type DumpRouting} from './routing.js'
 
 /**
- * Reads a proxy's big Envoy admin answers (its filtered config dump, `/clusters`) down to what
- * the checks need. `diagnose -A` reads ~5 MB of them per sidecar of a 2,000-service mesh: scanning
+ * Reads a proxy's big Envoy admin answers (its filtered config dump and EDS dump, `/clusters`)
+ * down to what the checks need. `diagnose -A` reads ~4 MB of them per sidecar of a 2,000-service mesh: scanning
  * and projecting them was most of the main thread's time, with the transport beside it on the same
  * thread. Worker threads take that work (the answers' bytes are moved to them, not copied) and send
  * back only the digests, a few names per proxy.

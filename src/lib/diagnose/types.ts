@@ -66,7 +66,7 @@ export interface ProxyFacts {
   readonly pod: ProxyPod
   /** What the routing checks read of Envoy's `/config_dump` (routes, clusters, listeners' warming state). */
   routing(): Promise<DumpRouting>
-  /** Envoy `/clusters?format=json`: the clusters without a host that serves traffic. */
+  /** The clusters without a host that serves traffic (membership gauges, the EDS dump, `/clusters?format=json`: live.ts). */
   clusterHealth(): Promise<ClusterHealth>
   /** Envoy `/ready`: status and body (`LIVE`). */
   envoyReady(): Promise<{status: number; text: string}>

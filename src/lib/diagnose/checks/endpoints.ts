@@ -26,7 +26,8 @@ function usedHealth(used: readonly string[], health: ClusterHealth, intern: (tex
 }
 
 /**
- * Clusters that routes send traffic to, by their endpoints' health in `/clusters`: none at all
+ * Clusters that routes send traffic to, by their endpoints' health (Envoy's membership gauges,
+ * else its EDS dump, and `/clusters` for the hosts of a cluster with none serving): none at all
  * (no ready pod behind the service or subset: `503 UH`) or none healthy (all failing health
  * checks or ejected by outlier detection). Only EDS clusters that routes use count: a mesh has
  * many services nobody calls, scaled to zero.
