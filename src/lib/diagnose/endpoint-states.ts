@@ -3,6 +3,7 @@ import {arrayField, camelName, field, type Json} from '../envoy/fields.js'
 import {JsonScanner, projection, ScanDoubt} from '../envoy/json-scan.js'
 import {MeshdbgError} from '../errors.js'
 import type {InputText} from '../input.js'
+import {scanProjected} from './dump-reads.js'
 import type {ClusterHealth} from './routing.js'
 
 /**
@@ -71,23 +72,9 @@ const EXPECTED = 'an Envoy admin /config_dump?include_eds&resource=dynamic_endpo
 export function readEndpointStates(input: InputText, memo?: EndpointItemMemo): EndpointStates {
   const remembered = memo === undefined ? undefined : scanWithMemo(input, memo)
   if (remembered !== undefined) return remembered
-  const scanned = scanProjectedAnswer(input)
+  const scanned = scanProjected(input, ANSWER)
   const configs = scanned === undefined ? undefined : field(scanned, 'configs')
   return statesOf((Array.isArray(configs) ? configs : configsOf(input)).map(itemValue))
-}
-
-function scanProjectedAnswer(input: InputText): Json | undefined {
-  const bytes = input.bytes ?? Buffer.from(input.text, 'utf8')
-  try {
-    const scanner = new JsonScanner(bytes)
-    const start = scanner.skipSpace(0)
-    if (bytes[start] !== 0x7b) return undefined
-    const value = scanner.project(start, ANSWER) as Json
-    return scanner.skipSpace(scanner.endOfLast()) === bytes.length ? value : undefined
-  } catch (error) {
-    if (error instanceof ScanDoubt) return undefined
-    throw error
-  }
 }
 
 function configsOf(input: InputText): Json[] {
