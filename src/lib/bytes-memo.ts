@@ -15,34 +15,64 @@ export class BytesMemo<T> {
   /** Where the next text goes. */
   private next = 0
   /** Kept texts (where in the arena) and their values, by text length. */
-  private readonly byLength = new Map<number, Array<{start: number; value: T}>>()
+  private readonly byLength = new Map<number, Array<KeptText<T>>>()
 
   constructor(private readonly maxKeptBytes: number) {}
 
   /** The value kept for text equal to `bytes[begin, end)`. */
   lookup(bytes: Buffer, begin = 0, end = bytes.length): T | undefined {
+    return this.lookupKept(bytes, begin, end)?.value
+  }
+
+  /** The kept text equal to `bytes[begin, end)`, to ask for again with startsAt. */
+  lookupKept(bytes: Buffer, begin = 0, end = bytes.length): KeptText<T> | undefined {
     const length = end - begin
     const entries = this.arena === undefined ? undefined : this.byLength.get(length)
     for (const entry of entries ?? []) {
-      if (bytes.compare(this.arena!, entry.start, entry.start + length, begin, end) === 0) return entry.value
+      if (bytes.compare(this.arena!, entry.start, entry.start + length, begin, end) === 0) return entry
     }
     return undefined
   }
 
-  /** Keeps `value`, read from `bytes[begin, end)` (copied), if it fits at all. */
-  keep(bytes: Buffer, value: T, begin = 0, end = bytes.length): void {
+  /**
+   * True when `kept` is still kept and `bytes` holds its text at `begin` (what follows is not
+   * compared: the caller knows the text is a whole value, such as a JSON object, that ends there).
+   */
+  startsAt(kept: KeptText<T>, bytes: Buffer, begin: number): boolean {
+    if (kept.dropped || this.arena === undefined || begin + kept.length > bytes.length) return false
+    return bytes.compare(this.arena, kept.start, kept.start + kept.length, begin, begin + kept.length) === 0
+  }
+
+  /** Keeps `value`, read from `bytes[begin, end)` (copied), if it fits at all; the text kept (undefined when it does not fit). */
+  keep(bytes: Buffer, value: T, begin = 0, end = bytes.length): KeptText<T> | undefined {
     const length = end - begin
-    if (length === 0 || length > this.maxKeptBytes || this.lookup(bytes, begin, end) !== undefined) return
+    if (length === 0 || length > this.maxKeptBytes) return undefined
+    const known = this.lookupKept(bytes, begin, end)
+    if (known !== undefined) return known
     // Pages are touched only as texts are written.
     const arena = (this.arena ??= Buffer.allocUnsafeSlow(this.maxKeptBytes))
     const start = this.next + length <= arena.length ? this.next : 0
     for (const [size, entries] of this.byLength) {
-      const kept = entries.filter((entry) => entry.start >= start + length || entry.start + size <= start)
+      const kept = entries.filter((entry) => {
+        const clear = entry.start >= start + length || entry.start + size <= start
+        if (!clear) entry.dropped = true
+        return clear
+      })
       if (kept.length === 0) this.byLength.delete(size)
       else if (kept.length !== entries.length) this.byLength.set(size, kept)
     }
     bytes.copy(arena, start, begin, end)
-    this.byLength.set(length, [...(this.byLength.get(length) ?? []), {start, value}])
+    const entry: KeptText<T> = {start, length, value, dropped: false}
+    this.byLength.set(length, [...(this.byLength.get(length) ?? []), entry])
     this.next = start + length
+    return entry
   }
+}
+
+/** A text a BytesMemo keeps: where in its arena, and its value; `dropped` once overwritten. */
+export interface KeptText<T> {
+  readonly start: number
+  readonly length: number
+  readonly value: T
+  dropped: boolean
 }

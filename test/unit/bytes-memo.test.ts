@@ -44,6 +44,24 @@ describe('BytesMemo', () => {
     expect(memo.lookup(bytes('dddd'))).toBe('d')
   })
 
+  it('tells whether a kept text starts at a place, until the text is overwritten', () => {
+    const memo = new BytesMemo<string>(8)
+    const a = memo.keep(bytes('aaaa'), 'a')!
+    expect(a.value).toBe('a')
+    expect(memo.keep(bytes('aaaa'), 'again')).toBe(a)
+    expect(memo.startsAt(a, bytes('xxaaaayy'), 2)).toBe(true)
+    expect(memo.startsAt(a, bytes('xxaaabyy'), 2)).toBe(false)
+    expect(memo.startsAt(a, bytes('xxaaa'), 2)).toBe(false)
+    memo.keep(bytes('bbbb'), 'b')
+    expect(memo.startsAt(a, bytes('aaaa'), 0)).toBe(true)
+    // Written over a: its place now holds other text, which must not pass for a's.
+    const c = memo.keep(bytes('cccc'), 'c')!
+    expect(a.dropped).toBe(true)
+    expect(memo.startsAt(a, bytes('cccc'), 0)).toBe(false)
+    expect(memo.startsAt(c, bytes('cccc'), 0)).toBe(true)
+    expect(memo.keep(bytes('too long for it'), 'x')).toBeUndefined()
+  })
+
   it('keeps the first value for a text kept twice', () => {
     const memo = new BytesMemo<string>(64)
     memo.keep(bytes('same'), 'first')

@@ -103,6 +103,27 @@ describe('RouteConfigMemo', () => {
     }
   })
 
+  it('takes a configuration found at the same place in the last answer by a byte comparison, and reads one that changed there', () => {
+    class CountingMemo extends RouteConfigMemo {
+      byPlaceHits = 0
+      override startsAt(...args: Parameters<RouteConfigMemo['startsAt']>): boolean {
+        const found = super.startsAt(...args)
+        if (found) this.byPlaceHits++
+        return found
+      }
+    }
+    const memo = new CountingMemo()
+    const texts = [
+      answer('t1', routeConfig('80', 'outbound|80||a'), routeConfig('90', 'outbound|90||b')),
+      answer('t2', routeConfig('80', 'outbound|80||a'), routeConfig('90', 'outbound|90||b')),
+      // The first configuration is another one now; the second moved to the first place.
+      answer('t3', routeConfig('90', 'outbound|90||b'), routeConfig('80', 'outbound|80||c')),
+      answer('t4', routeConfig('90', 'outbound|90||b'), routeConfig('80', 'outbound|80||c')),
+    ]
+    for (const text of texts) expect(readRoutesAnswer(input(text), memo)).toEqual(readRoutesAnswer(input(text)))
+    expect(memo.byPlaceHits).toBe(2 + 2)
+  })
+
   it('keeps at most its byte budget of configurations, oldest dropped first', () => {
     // Each answer is its configuration and ~150 bytes around it: two fit, three do not.
     const cluster = `outbound|80||${'a'.repeat(4000)}`

@@ -1,4 +1,4 @@
-import {BytesMemo} from '../bytes-memo.js'
+import {BytesMemo, type KeptText} from '../bytes-memo.js'
 import {ADMIN_V3, configDumpFromJson, parseJsonText, startsAsConfigDump, type ConfigDump} from '../envoy/configdump.js'
 import {parseEndpointInput} from '../envoy/endpoints.js'
 import {arrayField, camelName, field, path, type Json} from '../envoy/fields.js'
@@ -301,6 +301,12 @@ const CLUSTER_FIELDS = ['name', 'type', 'eds_cluster_config'] as const
 export class RouteConfigMemo extends BytesMemo<Json> {
   /** Route targets of a read route configuration (route-targets.ts), by the object read. */
   readonly targets = new WeakMap<object, RouteTarget[]>()
+  /**
+   * The text found at each route configuration's place in the last answer (its n-th): tried
+   * first at the same place in the next answer, a byte comparison instead of the native search
+   * for where the configuration ends (prettyEnd: ~0.4 s of 500 sidecars' 2.5 MB answers).
+   */
+  readonly byPlace: Array<KeptText<Json> | undefined> = []
 
   constructor(maxKeptBytes = ROUTE_MEMO_MAX_BYTES) {
     super(maxKeptBytes)
@@ -325,22 +331,32 @@ function scanRoutesWithMemo(input: InputText, memo: RouteConfigMemo): Json | und
   const bytes = input.bytes ?? Buffer.from(input.text, 'utf8')
   try {
     const scanner = new JsonScanner(bytes)
+    let place = 0
     // Each entry as projectRouteConfigs makes it: {route_config} or, without one, {}.
     const routeConfigs = (at: number, out: Json[]) => scanner.elements(at, (entry) => {
       let routeConfig: Json | undefined
       const entryEnd = scanner.members(entry, (name, value) => {
         if (name !== 'route_config') return scanner.skipValue(value)
+        const here = place++
+        // A kept text is a whole JSON object, whose end its own bytes decide: equal bytes from
+        // `value` on are that object, whatever follows.
+        const last = memo.byPlace[here]
+        if (last !== undefined && memo.startsAt(last, bytes, value)) {
+          routeConfig = last.value
+          return value + last.length
+        }
         // Found by a native search, not a walk: when the memo knows the text up to that guess,
         // the walk that proved where that text ends proves it here too (same bytes, same extent).
         const guess = scanner.prettyEnd(value)
-        const known = guess === undefined ? undefined : memo.lookup(bytes, value, guess)
+        const known = guess === undefined ? undefined : memo.lookupKept(bytes, value, guess)
         if (known !== undefined) {
-          routeConfig = known
+          memo.byPlace[here] = known
+          routeConfig = known.value
           return guess!
         }
         const projected = projectRouteConfig(scanner.project(value, ROUTE_CONFIG_PROJECTION) as Json)
         const end = scanner.endOfLast()
-        memo.keep(bytes, projected, value, end)
+        memo.byPlace[here] = memo.keep(bytes, projected, value, end)
         routeConfig = projected
         return end
       })
