@@ -293,8 +293,9 @@ const CLUSTER_FIELDS = ['name', 'type', 'eds_cluster_config'] as const
  * Route configurations already read, found again by their JSON text (BytesMemo): sidecars of one
  * namespace (one Sidecar scope) get the same route configurations from istiod, byte for byte apart
  * from the `version_info` and `last_updated` beside each, and reading a 2,000-service sidecar's
- * `80` (~2.5 MB) is most of a proxy's dump reading. A hit costs a skim of the text and a byte
- * comparison (a SHA-1 of each text instead was a sixth of the worker's time over 500 sidecars).
+ * `80` (~2.5 MB) is most of a proxy's dump reading. A hit costs a byte comparison, and a skim of
+ * the text when another configuration held its place in the last answer (a SHA-1 of each text
+ * instead was a sixth of the worker's time over 500 sidecars).
  * Each reader keeps its own (a worker thread's lives as long as the worker). A value is kept only
  * with text a walk read whole, so that text's extent is proven (scanRoutesWithMemo relies on it).
  */
