@@ -8,7 +8,7 @@ import {MeshdbgError, type ErrorKind} from '../errors.js'
 import {inputFromBytes, type InputText} from '../input.js'
 import type {BodyBuffers} from '../transport/http.js'
 import {assembleDiagnoseDump, readClusterStatuses, type DiagnoseDumpPart, type DumpReadMemos} from './dump-reads.js'
-import {readEndpointStates, type EndpointItemMemo, type EndpointStates} from './endpoint-states.js'
+import {readEndpointStates, type EndpointStates} from './endpoint-states.js'
 import {clusterHealth, dumpRouting, type ClusterHealth, type DumpRouting} from './routing.js'
 
 /**
@@ -40,15 +40,11 @@ export function clusterHealthOf(answer: InputText, proxy: string): ClusterHealth
   return clusterHealth(readClusterStatuses(answer, proxy))
 }
 
-export function endpointStatesOf(answer: InputText, memo?: EndpointItemMemo): EndpointStates {
-  return readEndpointStates(answer, memo)
-}
-
 /** Reads on the calling thread: one proxy, or one core. */
 export const inlineDumpReader: DumpReader = {
   routing: async (answers, proxy) => routingOf(answers, proxy),
   clusterHealth: async (answer, proxy) => clusterHealthOf(answer, proxy),
-  endpointStates: async (answer) => endpointStatesOf(answer),
+  endpointStates: async (answer) => readEndpointStates(answer),
   bodyBuffer: () => undefined,
   close: async () => {},
 }
@@ -258,7 +254,7 @@ class WorkerDumpReader implements DumpReader {
   }
 
   endpointStates(answer: InputText, proxy: string): Promise<EndpointStates> {
-    return this.run(sizeOf(answer), () => endpointStatesOf(answer), (id, transfer) => ({id, op: 'endpoint-states', proxy, answer: answerMessage(answer, transfer, this.lent)})) as Promise<EndpointStates>
+    return this.run(sizeOf(answer), () => readEndpointStates(answer), (id, transfer) => ({id, op: 'endpoint-states', proxy, answer: answerMessage(answer, transfer, this.lent)})) as Promise<EndpointStates>
   }
 
   /** The smallest spare buffer that holds `size` bytes, else a new one with room for a slightly bigger body next time. */

@@ -248,12 +248,43 @@ function indexOfStart(starts: readonly number[], start: number): number {
  */
 function scanClusterItemsWithMemo(input: InputText, memo: ClusterItemMemo): Json[] | undefined {
   const bytes = input.bytes ?? Buffer.from(input.text, 'utf8')
+  let found: Json[] | undefined
+  let reading: ClusterItemReading | undefined
+  const walked = walkConfigItems(bytes, (scanner) => {
+    const out: Json[] = []
+    found = out
+    const items = memo.reading(bytes)
+    reading = items
+    return (at) => {
+      const known = items.known(at, () => scanner.prettyEnd(at))
+      if (known !== undefined) {
+        out.push(known.value)
+        return known.end
+      }
+      const item = clusterItemOf(scanner.project(at, CLUSTER_ITEM) as Json)
+      const itemEnd = scanner.endOfLast()
+      items.read(at, itemEnd, item)
+      out.push(item)
+      return itemEnd
+    }
+  })
+  if (!walked) return undefined
+  reading?.done()
+  return found ?? []
+}
+
+/**
+ * Walks the items of a `resource=` answer (`{"configs": [...]}`) for readers that take each item
+ * through a memo: `list` is called at each `configs` list (the last one stands, as in JSON.parse)
+ * and gives what reads one item at `at`, returning where it ends. False when the scanner doubts
+ * anything (the caller then reads the answer without its memo, so results and errors never
+ * depend on the walk).
+ */
+export function walkConfigItems(bytes: Buffer, list: (scanner: JsonScanner) => (at: number) => number): boolean {
   try {
     const scanner = new JsonScanner(bytes)
     const start = scanner.skipSpace(0)
-    if (bytes[start] !== 0x7b) return undefined
-    let found: Json[] | undefined
-    let reading: ClusterItemReading | undefined
+    if (bytes[start] !== 0x7b) return false
     let doubt = false
     const end = scanner.members(start, (name, value) => {
       if (name !== 'configs') return scanner.skipValue(value)
@@ -261,28 +292,11 @@ function scanClusterItemsWithMemo(input: InputText, memo: ClusterItemMemo): Json
         doubt = true
         return scanner.skipValue(value)
       }
-      const out: Json[] = []
-      found = out
-      const items = memo.reading(bytes)
-      reading = items
-      return scanner.elements(value, (at) => {
-        const known = items.known(at, () => scanner.prettyEnd(at))
-        if (known !== undefined) {
-          out.push(known.value)
-          return known.end
-        }
-        const item = clusterItemOf(scanner.project(at, CLUSTER_ITEM) as Json)
-        const itemEnd = scanner.endOfLast()
-        items.read(at, itemEnd, item)
-        out.push(item)
-        return itemEnd
-      })
+      return scanner.elements(value, list(scanner))
     })
-    if (doubt || scanner.skipSpace(end) !== bytes.length) return undefined
-    reading?.done()
-    return found ?? []
+    return !doubt && scanner.skipSpace(end) === bytes.length
   } catch (error) {
-    if (error instanceof ScanDoubt) return undefined
+    if (error instanceof ScanDoubt) return false
     throw error
   }
 }

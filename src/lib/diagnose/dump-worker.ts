@@ -3,9 +3,9 @@
 import {parentPort} from 'node:worker_threads'
 
 import {MeshdbgError} from '../errors.js'
-import {answerInput, clusterHealthOf, endpointStatesOf, NAME_LISTS, NameTable, POOLED_MIN_BYTES, routingOf, UNORDERED_NAME_LISTS, type AnswerMessage, type Digest, type DumpJob, type DumpJobOutcome, type DumpJobReply} from './dump-readers.js'
+import {answerInput, clusterHealthOf, NAME_LISTS, NameTable, POOLED_MIN_BYTES, routingOf, UNORDERED_NAME_LISTS, type AnswerMessage, type Digest, type DumpJob, type DumpJobOutcome, type DumpJobReply} from './dump-readers.js'
 import {dumpReadMemos, type DiagnoseDumpPart} from './dump-reads.js'
-import {EndpointItemMemo} from './endpoint-states.js'
+import {EndpointItemMemo, readEndpointStates} from './endpoint-states.js'
 import type {InputText} from '../input.js'
 
 const table = new NameTable()
@@ -15,7 +15,7 @@ const endpointItems = new EndpointItemMemo()
 
 function digest(job: DumpJob): Digest {
   if (job.op === 'cluster-health') return clusterHealthOf(answerInput(job.answer), job.proxy)
-  if (job.op === 'endpoint-states') return endpointStatesOf(answerInput(job.answer), endpointItems)
+  if (job.op === 'endpoint-states') return readEndpointStates(answerInput(job.answer), endpointItems)
   const answers = Object.fromEntries(job.answers.map(([part, message]) => [part, answerInput(message)])) as Record<DiagnoseDumpPart, InputText>
   return routingOf(answers, job.proxy, memos)
 }

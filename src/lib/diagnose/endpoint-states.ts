@@ -1,9 +1,9 @@
 import {parseJsonText} from '../envoy/configdump.js'
 import {arrayField, camelName, field, type Json} from '../envoy/fields.js'
-import {JsonScanner, projection, ScanDoubt} from '../envoy/json-scan.js'
+import {projection} from '../envoy/json-scan.js'
 import {MeshdbgError} from '../errors.js'
 import type {InputText} from '../input.js'
-import {scanProjected} from './dump-reads.js'
+import {scanProjected, walkConfigItems} from './dump-reads.js'
 import type {ClusterHealth} from './routing.js'
 
 /**
@@ -179,43 +179,28 @@ function itemKey(bytes: Buffer, at: number, memo: EndpointItemMemo, search: {fou
  */
 function scanWithMemo(input: InputText, memo: EndpointItemMemo): EndpointStates | undefined {
   const bytes = input.bytes ?? Buffer.from(input.text, 'utf8')
-  try {
-    const scanner = new JsonScanner(bytes)
-    const start = scanner.skipSpace(0)
-    if (bytes[start] !== 0x7b) return undefined
-    let values: Array<ItemValue | undefined> | undefined
-    let doubt = false
-    // The next `"cluster_name"` found by a search: it serves every item before it, so a text
-    // without names is searched once, not once per item.
-    const search = {found: -1}
-    const end = scanner.members(start, (name, value) => {
-      if (name !== 'configs') return scanner.skipValue(value)
-      if (bytes[value] !== 0x5b) {
-        doubt = true
-        return scanner.skipValue(value)
+  let values: Array<ItemValue | undefined> | undefined
+  // The next `"cluster_name"` found by a search: it serves every item before it, so a text
+  // without names is searched once, not once per item.
+  const search = {found: -1}
+  const walked = walkConfigItems(bytes, (scanner) => {
+    const out: Array<ItemValue | undefined> = []
+    values = out
+    return (at) => {
+      const key = itemKey(bytes, at, memo, search)
+      const known = key === undefined ? undefined : memo.lookup(bytes, at, key)
+      if (known !== undefined) {
+        out.push(known.value)
+        return known.end
       }
-      const out: Array<ItemValue | undefined> = []
-      values = out
-      return scanner.elements(value, (at) => {
-        const key = itemKey(bytes, at, memo, search)
-        const known = key === undefined ? undefined : memo.lookup(bytes, at, key)
-        if (known !== undefined) {
-          out.push(known.value)
-          return known.end
-        }
-        const item = itemValue(scanner.project(at, ITEM) as Json)
-        const itemEnd = scanner.endOfLast()
-        if (key !== undefined && item !== undefined) memo.keep(bytes, at, itemEnd, key, item)
-        out.push(item)
-        return itemEnd
-      })
-    })
-    if (doubt || values === undefined || scanner.skipSpace(end) !== bytes.length) return undefined
-    return statesOf(values)
-  } catch (error) {
-    if (error instanceof ScanDoubt) return undefined
-    throw error
-  }
+      const item = itemValue(scanner.project(at, ITEM) as Json)
+      const itemEnd = scanner.endOfLast()
+      if (key !== undefined && item !== undefined) memo.keep(bytes, at, itemEnd, key, item)
+      out.push(item)
+      return itemEnd
+    }
+  })
+  return walked && values !== undefined ? statesOf(values) : undefined
 }
 
 /**

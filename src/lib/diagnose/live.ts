@@ -260,10 +260,10 @@ function proxyFacts(ctx: RunContext, resolved: ResolvedPod, options: LiveFactsOp
       const health = shared.membershipHealth(membership, usedEdsClusters, () => clusterHealthFromMembership(membership, usedEdsClusters))
       if (health) return health
       const states = await shared.dumpReader.endpointStates(await dumpAnswer(ENDPOINT_STATES_PATH), id)
-      const pair = shared.listPair(states.clusters, states.empty)
+      // Memoised only without down clusters: the verdict then depends on the used, listed and empty lists alone.
       const fromEndpoints = states.unserved.length > 0
         ? clusterHealthFromEndpoints(states, usedEdsClusters, shared.listSet)
-        : shared.endpointHealth(usedEdsClusters, pair, () => clusterHealthFromEndpoints(states, usedEdsClusters, shared.listSet))
+        : shared.endpointHealth(usedEdsClusters, shared.listPair(states.clusters, states.empty), () => clusterHealthFromEndpoints(states, usedEdsClusters, shared.listSet))
       return fromEndpoints ?? shared.dumpReader.clusterHealth(await dumpAnswer('clusters?format=json'), id)
     }),
     envoyReady: once(() => statusOf(adminPort.port, '/ready')),
