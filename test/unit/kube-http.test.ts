@@ -35,6 +35,13 @@ describe('safeRequestPath: the transport never stops, drains or fails a proxy', 
     expect(refusal(method, path).message).toMatch(/^refusing to call .*: it would stop, drain or fail the proxy$/)
   })
 
+  it('refuses spaces, controls and DEL, which would split or bend the request line', () => {
+    expect(refusal('GET', '/stats?filter=a b').message).toMatch(/percent-encoded/)
+    expect(refusal('GET', '/ready\r\nx-injected: 1').message).toContain('\\r\\n')
+    expect(refusal('GET', '/ready\u007f').message).toMatch(/malformed request path/)
+    expect(safeRequestPath('GET', '/stats?filter=a%20b')).toBe('/stats?filter=a%20b')
+  })
+
   it('refuses push=true in any query', () => {
     expect(refusal('GET', '/debug/syncz?push=true').message).toBe('refusing to send push=true: meshdbg never triggers a config push')
     expect(refusal('GET', '/x?a=1&Push=1').message).toMatch(/^refusing to send Push=1/)
@@ -61,44 +68,5 @@ describe('looksCutOffJson', () => {
     expect(looksCutOffJson('text/plain', 'cluster::outbound|80||a::cx_active::0')).toBe(false)
     expect(looksCutOffJson('application/json', '"text"')).toBe(false)
     expect(looksCutOffJson('application/json', '')).toBe(false)
-  })
-})
-
-describe('httpRequest framing and limits', () => {
-  async function rawServer(reply: string): Promise<{origin: string; close: () => Promise<void>}> {
-    const {createServer} = await import('node:net')
-    const server = createServer((socket) => socket.once('data', () => socket.end(reply)))
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-    const {port} = server.address() as {port: number}
-    return {origin: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(() => resolve()))}
-  }
-
-  async function failureOf(reply: string, maxBytes = 1 << 20): Promise<unknown> {
-    const {createForwardAgent, httpRequest, TransportError} = await import('../../src/lib/transport/http.js')
-    const {buildConnector} = await import('undici')
-    const server = await rawServer(reply)
-    // A plain TCP connector stands in for the port-forward tunnel.
-    const agent = createForwardAgent(5000, buildConnector({}))
-    try {
-      await httpRequest({origin: server.origin, path: '/config_dump', method: 'GET', dispatcher: agent, signal: AbortSignal.timeout(5000), maxBytes})
-    } catch (error) {
-      expect(error).toBeInstanceOf(TransportError)
-      return (error as InstanceType<typeof TransportError>).failure
-    } finally {
-      await agent.destroy()
-      await server.close()
-    }
-    throw new Error('expected a transport failure')
-  }
-
-  it('a body shorter than its content-length is reported with both counts', async () => {
-    const failure = await failureOf('HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n{"configs": [')
-    expect(failure).toMatchObject({kind: 'socket', phase: 'body', received: 13, declared: 100})
-  })
-
-  it('a body over the cap is refused, from content-length or while streaming', async () => {
-    expect(await failureOf('HTTP/1.1 200 OK\r\ncontent-length: 5000\r\n\r\n' + 'x'.repeat(5000), 1000)).toEqual({kind: 'too-large', limit: 1000, received: 5000})
-    const chunked = 'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n' + '800\r\n' + 'y'.repeat(2048) + '\r\n0\r\n\r\n'
-    expect(await failureOf(chunked, 1000)).toMatchObject({kind: 'too-large', limit: 1000})
   })
 })

@@ -2,15 +2,8 @@ import type {RunContext} from '../context.js'
 import {formatDuration} from '../duration.js'
 import {MeshdbgError} from '../errors.js'
 import {DEFAULT_MAX_BYTES} from '../limits.js'
-import {
-  type BodyBuffers,
-  httpRequest,
-  looksCutOffJson,
-  safeRequestPath,
-  TransportError,
-  type HttpMethod,
-  type TransportFailure,
-} from '../transport/http.js'
+import {looksCutOffJson, safeRequestPath, TransportError, type HttpMethod, type TransportFailure} from '../transport/http.js'
+import type {BodyBuffers} from '../transport/http1.js'
 import {snapshotReplayOf} from '../snapshot/replay.js'
 import {podForward, type ForwardFailure, type PodRef, TunnelError} from './port-forward.js'
 import {openKube} from './session.js'
@@ -69,20 +62,18 @@ export async function fetchFromPod(ctx: RunContext, pod: PodRef, port: number, p
   for (let attempt = 1; response === undefined; attempt++) {
     const failuresBefore = forward.failureCount
     try {
-      response = await httpRequest({
-        origin: forward.origin,
+      response = await forward.request({
         path: requestPath,
         method,
         headers: options.headers,
-        dispatcher: forward.dispatcher,
         signal: forward.requestSignal(ctx.signal),
         maxBytes: options.maxBytes ?? DEFAULT_MAX_BYTES,
         bodyBuffer: options.bodyBuffer,
       })
     } catch (error) {
       if (!(error instanceof TransportError)) throw error
-      // The tunnel's own error names what happened to it; failing that (undici reported its own
-      // error for the request), the forward's most recent failure during this request.
+      // The tunnel's own error names what happened to it; failing that (the request failed for a
+      // reason of its own), the forward's most recent failure during this request.
       const tunnelFailure = error.source instanceof TunnelError ? error.source.failure : forward.failureCount > failuresBefore ? forward.lastFailure : undefined
       // A kept-alive tunnel that ended cleanly as the request went out (the pod's server closed an
       // idle connection while this process was busy): nothing was answered, so a GET is sent

@@ -1,14 +1,12 @@
 import {setMaxListeners} from 'node:events'
-import type {Socket} from 'node:net'
-import {Duplex} from 'node:stream'
 
 import type {KubeConfig} from '@kubernetes/client-node'
-import type {Agent, buildConnector} from 'undici'
 import WebSocket from 'ws'
 
 import type {RunContext} from '../context.js'
 import {MeshdbgError} from '../errors.js'
-import {createForwardAgent} from '../transport/http.js'
+import {TransportError, type HttpMethod, type HttpResponse, type TransportFailure} from '../transport/http.js'
+import {BodyTooLarge, encodeRequestHead, ResponseReader, type BodyBuffers} from '../transport/http1.js'
 import {isConnectionReset, retryAfterMs, retryIdempotent} from './api-retry.js'
 import {openKube, statusMessage} from './session.js'
 import {dropTunnelPlan, takeTunnelPlan} from './tunnel-plan.js'
@@ -28,26 +26,39 @@ export type ForwardFailure =
   | {kind: 'network'; message: string; code?: string}
 
 /**
- * An HTTP dispatcher to one pod port: every connection it opens is its own WebSocket tunnel
- * (v4.channel.k8s.io, client-node's PortForward protocol), handed to undici as the connection
- * itself. There is no local listener, so no other process can reach the pod through meshdbg's
+ * HTTP requests to one pod port: every connection is its own WebSocket tunnel (v4.channel.k8s.io,
+ * client-node's PortForward protocol) read by meshdbg's HTTP/1.1 reader (transport/http1.ts).
+ * There is no local listener, so no other process can reach the pod through meshdbg's
  * credentials, and only requests that passed meshdbg's allow-list travel the tunnel. One per
- * (pod, port) per command; keep-alive reuses a tunnel across requests.
+ * (pod, port) per command; requests take turns on one tunnel, kept open between them.
  */
 export interface PodForward {
   readonly pod: PodRef
   readonly podPort: number
-  /** The origin to send requests to (its host is never resolved: the tunnel is the connection). */
-  readonly origin: string
-  readonly dispatcher: Agent
   /** Increments on every tunnel failure, so a caller can tell whether its request saw one. */
   readonly failureCount: number
   readonly lastFailure?: ForwardFailure
-  /** The signal to hand undici for a request of this forward made under `parent` (see Forward). */
+  /** The signal to give request() for a request of this forward made under `parent` (see Forward). */
   requestSignal(parent: AbortSignal): AbortSignal
+  /**
+   * Sends one request and reads its whole answer, bounded by maxBytes, the command's timeout (to
+   * the head, then between pieces of the body) and the signal. Rejects with a TransportError.
+   */
+  request(request: ForwardRequest): Promise<HttpResponse>
 }
 
-/** The failure of one tunnel, as the error undici reports for the request that used it. */
+export interface ForwardRequest {
+  method: HttpMethod
+  /** The request target, already checked (safeRequestPath). */
+  path: string
+  headers?: Record<string, string>
+  signal: AbortSignal
+  maxBytes: number
+  /** Where a body of declared length goes (a buffer lent for this request alone); else a new one. */
+  bodyBuffer?: BodyBuffers
+}
+
+/** The failure of one tunnel, as the error a request that used it fails with. */
 export class TunnelError extends Error {
   constructor(readonly failure: ForwardFailure) {
     super(failure.kind === 'pod-error' ? failure.text : failure.kind === 'upgrade' ? `port-forward upgrade failed (HTTP ${failure.status})` : failure.kind === 'closed' ? `port-forward stream closed (code ${failure.code})` : failure.message)
@@ -113,20 +124,31 @@ export async function closePodForwards(ctx: RunContext, pod: PodRef): Promise<vo
   await Promise.all(closing)
 }
 
+/** How long a tunnel with no request waits for the next before it closes. */
+const KEEP_ALIVE_MS = 10_000
+const FORWARD_CLOSED = 'the command is over: port-forward closed'
+
 class Forward implements PodForward {
   failureCount = 0
   lastFailure?: ForwardFailure
-  readonly origin: string
-  readonly dispatcher: Agent
-  private readonly tunnels = new Set<Tunnel>()
+  /** What a kubectl port-forward user's client sends as host; Envoy and istiod ignore it. */
+  private readonly host: string
   private readonly webSockets = new Set<WebSocket>()
   private readonly handler: StatusAwareHandler
+  /** Requests waiting for the tunnel, in order. */
+  private readonly queue: Exchange[] = []
+  /** The request on the tunnel now. */
+  private active?: Exchange
+  /** The open tunnel requests take turns on: each tunnel is an upgrade through the API server and a stream the kubelet sets up, far dearer than a request on an open one. */
+  private tunnel?: Tunnel
+  private opening = false
+  private idleTimer?: NodeJS.Timeout
   /**
-   * One linked signal per caller signal, shared by the forward's requests: undici adds an abort
-   * listener to every request's signal, and linking a fresh one per request (AbortSignal.any) was
-   * ~20 us each in diagnose -A profiles. Its listeners are this forward's requests in flight or
-   * queued, each removed as its request ends, so the warning limit is lifted on it alone (the
-   * command's shared signal keeps its own limit and gets no listener).
+   * One linked signal per caller signal, shared by the forward's requests: each request adds an
+   * abort listener to its signal while it runs, and linking a fresh one per request
+   * (AbortSignal.any) was ~20 us each in diagnose -A profiles. Its listeners are this forward's
+   * requests in flight or queued, each removed as its request ends, so the warning limit is lifted
+   * on it alone (the command's shared signal keeps its own limit and gets no listener).
    */
   private readonly links = new WeakMap<AbortSignal, AbortSignal>()
   private closed = false
@@ -138,9 +160,7 @@ class Forward implements PodForward {
     readonly podPort: number,
   ) {
     this.handler = new StatusAwareHandler(kubeConfig, ctx.timeoutMs, (ws) => this.track(ws))
-    // What a kubectl port-forward user's client sends; Envoy and istiod ignore it.
-    this.origin = `http://localhost:${podPort}`
-    this.dispatcher = createForwardAgent(ctx.timeoutMs, ((_options, callback) => this.connect(callback)) as buildConnector.connector)
+    this.host = `localhost:${podPort}`
   }
 
   requestSignal(parent: AbortSignal): AbortSignal {
@@ -151,6 +171,16 @@ class Forward implements PodForward {
       this.links.set(parent, link)
     }
     return link
+  }
+
+  request(request: ForwardRequest): Promise<HttpResponse> {
+    return new Promise<HttpResponse>((resolve, reject) => {
+      const exchange = new Exchange(request, this.host, this.ctx.timeoutMs, {resolve, reject}, (over, reuse) => this.exchangeOver(over, reuse))
+      if (this.closed) return exchange.fail(lostConnection(FORWARD_CLOSED))
+      if (exchange.settled) return
+      this.queue.push(exchange)
+      this.pump()
+    })
   }
 
   private track(ws: WebSocket): void {
@@ -165,27 +195,95 @@ class Forward implements PodForward {
     return new TunnelError(failure)
   }
 
-  /** undici's connector: resolves once the tunnel's WebSocket is open (or with why it is not). */
-  private connect(callback: buildConnector.Callback): void {
-    if (this.closed) return callback(new Error('the command is over: port-forward closed'), null)
-    const group = groupFor(this.ctx, this.pod, this.podPort)
-    if (!group) return this.connectAlone(callback)
-    group.claim(this.podPort, (failure) => this.fail(failure), (ports, route) => this.openWebSocket(ports, route)).then(
-      // A shared tunnel that ended before this port's first request: a tunnel of its own.
-      (tunnel) => (tunnel ? this.hand(tunnel, callback) : this.connectAlone(callback)),
-      (error: unknown) => callback(this.fail(upgradeFailure(error)), null),
+  /** Puts the next waiting request on the tunnel, opening one when there is none. */
+  private pump(): void {
+    if (this.active || this.opening || this.closed || this.queue.length === 0) return
+    if (this.tunnel && !this.tunnel.usable) this.drop(this.tunnel)
+    if (!this.tunnel) return this.open()
+    this.startNext(this.tunnel)
+  }
+
+  private startNext(tunnel: Tunnel): void {
+    clearTimeout(this.idleTimer)
+    const exchange = this.queue.shift()!
+    this.active = exchange
+    exchange.start(tunnel)
+  }
+
+  private open(): void {
+    this.opening = true
+    this.connect().then(
+      (tunnel) => {
+        this.opening = false
+        if (this.closed) return tunnel.destroy()
+        if (tunnel.hasEnded) {
+          // It ended as it opened (the kubelet refused the port at once): the waiting requests
+          // fail with why, as they would on it.
+          const why = tunnel.endError ?? new Error('the port-forward stream closed before a request')
+          for (const exchange of this.queue.splice(0)) exchange.fail(lostConnection(why.message), tunnel.endError)
+          return
+        }
+        // The first request goes on it even while its WebSocket is closing: the close then tells
+        // that request why (the kubelet's refusal), where a new tunnel would only meet it again.
+        this.tunnel = tunnel
+        if (this.queue.length > 0) this.startNext(tunnel)
+        else this.idle(tunnel)
+      },
+      (error: Error) => {
+        this.opening = false
+        // The requests waiting for this tunnel fail with its error (a later one tries a new tunnel).
+        for (const exchange of this.queue.splice(0)) exchange.fail(lostConnection(error.message), error)
+      },
     )
   }
 
-  private connectAlone(callback: buildConnector.Callback): void {
+  /** Keeps `tunnel` for the next request, for KEEP_ALIVE_MS; anything it says meanwhile ends it. */
+  private idle(tunnel: Tunnel): void {
+    this.tunnel = tunnel
+    tunnel.sink = {data: () => this.drop(tunnel), end: () => this.drop(tunnel)}
+    clearTimeout(this.idleTimer)
+    this.idleTimer = setTimeout(() => this.drop(tunnel), KEEP_ALIVE_MS).unref()
+  }
+
+  private drop(tunnel: Tunnel): void {
+    if (this.tunnel === tunnel) {
+      this.tunnel = undefined
+      clearTimeout(this.idleTimer)
+    }
+    tunnel.sink = undefined
+    tunnel.close()
+  }
+
+  private exchangeOver(exchange: Exchange, reuse: boolean): void {
+    if (this.active === exchange) {
+      this.active = undefined
+      const tunnel = this.tunnel
+      if (tunnel && reuse && tunnel.usable) this.idle(tunnel)
+      else if (tunnel) this.drop(tunnel)
+    } else {
+      const waiting = this.queue.indexOf(exchange)
+      if (waiting >= 0) this.queue.splice(waiting, 1)
+    }
+    this.pump()
+  }
+
+  /** A tunnel for this forward's port: its share of the pod's planned tunnel, else one of its own. */
+  private async connect(): Promise<Tunnel> {
+    const group = groupFor(this.ctx, this.pod, this.podPort)
+    if (group) {
+      const shared = await group.claim(this.podPort, (failure) => this.fail(failure), (ports, route) => this.openWebSocket(ports, route)).catch((error: unknown) => {
+        throw this.fail(upgradeFailure(error))
+      })
+      // A shared tunnel that ended before this port's first request: a tunnel of its own.
+      if (shared) return shared
+    }
     const tunnel = new Tunnel((failure) => this.fail(failure))
-    this.openWebSocket([this.podPort], (channel, payload) => tunnel.fromPod(channel, payload)).then(
-      (ws) => {
-        tunnel.attach(ws)
-        this.hand(tunnel, callback)
-      },
-      (error: unknown) => callback(this.fail(upgradeFailure(error)), null),
-    )
+    try {
+      tunnel.attach(await this.openWebSocket([this.podPort], (channel, payload) => tunnel.fromPod(channel, payload)))
+    } catch (error) {
+      throw this.fail(upgradeFailure(error))
+    }
+    return tunnel
   }
 
   /** One WebSocket carrying `ports` (data channel 2i and error channel 2i+1 for the i-th). */
@@ -199,23 +297,114 @@ class Forward implements PodForward {
     })
   }
 
-  /** Gives undici an open tunnel as its connection. */
-  private hand(tunnel: Tunnel, callback: buildConnector.Callback): void {
-    if (this.closed) {
-      tunnel.destroy()
-      return callback(new Error('the command is over: port-forward closed'), null)
-    }
-    this.tunnels.add(tunnel)
-    tunnel.once('close', () => this.tunnels.delete(tunnel))
-    // undici reads and writes any Duplex; its typings name net.Socket.
-    callback(null, tunnel as unknown as Socket)
-  }
-
   async close(): Promise<void> {
     this.closed = true
+    for (const exchange of [...this.queue, ...(this.active ? [this.active] : [])]) exchange.fail(lostConnection(FORWARD_CLOSED))
+    if (this.tunnel) this.drop(this.tunnel)
     for (const ws of this.webSockets) terminate(ws)
-    for (const tunnel of this.tunnels) tunnel.destroy()
-    await this.dispatcher.destroy().catch(() => {})
+  }
+}
+
+/** The failure of a request whose connection could not be used or ended before any answer. */
+function lostConnection(message: string): TransportFailure {
+  return {kind: 'socket', phase: 'headers', received: 0, message}
+}
+
+/** Where a tunnel's traffic goes: the request on it, or the forward while it idles. */
+interface TunnelSink {
+  data(bytes: Buffer): void
+  /** The tunnel ended, cleanly (no error) or with the failure that ended it. */
+  end(error?: TunnelError): void
+}
+
+/** One request on a tunnel: sends its head, reads the answer, keeps its deadline and its signal. */
+class Exchange implements TunnelSink {
+  settled = false
+  private readonly reader: ResponseReader
+  private readonly head: Buffer | Error
+  /** The request asked for its connection to end with it (`connection: close`). */
+  private readonly lastOnTunnel: boolean
+  private timer?: NodeJS.Timeout
+  private readonly stopWatching: () => void
+
+  constructor(
+    private readonly request: ForwardRequest,
+    host: string,
+    private readonly timeoutMs: number,
+    private readonly settle: {resolve: (response: HttpResponse) => void; reject: (error: TransportError) => void},
+    private readonly over: (exchange: Exchange, reuse: boolean) => void,
+  ) {
+    this.reader = new ResponseReader({maxBytes: request.maxBytes, bodyBuffer: request.bodyBuffer})
+    try {
+      this.head = encodeRequestHead(request.method, request.path, host, request.headers)
+    } catch (error) {
+      this.head = error as Error
+    }
+    this.lastOnTunnel = Object.entries(request.headers ?? {}).some(([name, value]) => name.toLowerCase() === 'connection' && /(^|,)\s*close\s*(,|$)/i.test(value))
+    const onAbort = () => this.fail({kind: 'aborted', received: this.reader.received})
+    request.signal.addEventListener('abort', onAbort, {once: true})
+    this.stopWatching = () => request.signal.removeEventListener('abort', onAbort)
+    if (this.head instanceof Error) this.fail(lostConnection(this.head.message), this.head)
+    else if (request.signal.aborted) onAbort()
+  }
+
+  start(tunnel: Tunnel): void {
+    if (this.settled) return this.over(this, true)
+    tunnel.sink = this
+    // To the head, then between the body's pieces.
+    this.timer = setTimeout(() => this.fail({kind: 'timeout', phase: this.reader.head ? 'body' : 'headers', received: this.reader.received}), this.timeoutMs)
+    tunnel.send(this.head as Buffer)
+  }
+
+  data(bytes: Buffer): void {
+    if (this.settled) return
+    let used: number
+    try {
+      used = this.reader.feed(bytes)
+    } catch (error) {
+      if (error instanceof BodyTooLarge) return this.fail({kind: 'too-large', limit: error.limit, received: error.received})
+      return this.fail({...this.cutShort(), message: (error as Error).message}, error)
+    }
+    if (!this.reader.done) {
+      this.timer?.refresh()
+      return
+    }
+    const head = this.reader.head!
+    this.finish({status: head.status, headers: head.headers, body: this.reader.body()}, used === bytes.length && head.keepAlive && !this.lastOnTunnel)
+  }
+
+  end(error?: TunnelError): void {
+    if (this.settled) return
+    // An answer read until the connection's end is whole when it ends cleanly.
+    if (error === undefined && this.reader.end()) {
+      const head = this.reader.head!
+      return this.finish({status: head.status, headers: head.headers, body: this.reader.body()}, false)
+    }
+    const phase = this.reader.head ? 'body' : 'headers'
+    this.fail({...this.cutShort(), message: error?.message ?? (phase === 'body' ? 'the connection closed mid-response' : 'the connection closed')}, error)
+  }
+
+  /** Where the answer stood when it stopped. */
+  private cutShort(): Omit<Extract<TransportFailure, {kind: 'socket'}>, 'message'> {
+    return {kind: 'socket', phase: this.reader.head ? 'body' : 'headers', received: this.reader.received, declared: this.reader.declared}
+  }
+
+  fail(failure: TransportFailure, source?: unknown): void {
+    if (this.settled) return
+    this.settleWith(false)
+    this.settle.reject(new TransportError(failure, source))
+  }
+
+  private finish(response: HttpResponse, reuse: boolean): void {
+    this.settleWith(reuse)
+    this.settle.resolve(response)
+  }
+
+  private settleWith(reuse: boolean): void {
+    this.settled = true
+    clearTimeout(this.timer)
+    this.stopWatching()
+    this.over(this, reuse)
   }
 }
 
@@ -227,43 +416,47 @@ interface SharedChannels {
 }
 
 /**
- * One tunnel as the stream undici reads and writes: data channel 0 both ways, the kubelet's error
- * channel 1 collected. The first message on each channel carries the port (2 bytes, dropped).
- * client-node never ends its local socket when the WebSocket goes; here every close ends or
- * fails the stream, so a refused port or a dropped tunnel never leaves a request hanging. In a
- * TunnelGroup it is one port's channel pair of a shared WebSocket.
+ * One tunnel: data channel 0 both ways, the kubelet's error channel 1 collected. The first message
+ * on each channel carries the port (2 bytes, dropped). client-node never ends its local socket
+ * when the WebSocket goes; here every close ends the tunnel's sink, with the failure when it
+ * failed, so a refused port or a dropped tunnel never leaves a request hanging. In a TunnelGroup
+ * it is one port's channel pair of a shared WebSocket.
  */
-class Tunnel extends Duplex {
+class Tunnel {
+  sink?: TunnelSink
+  /** What ended the tunnel, when a failure did. */
+  endError?: TunnelError
   private ws?: WebSocket
   private readonly prefixPending = [true, true]
   private readonly errorText: Buffer[] = []
-  /** Bytes of the pod's answer that arrived (for "reset after N bytes"). */
+  /** Bytes of the pod's answers that arrived (for "reset after N bytes"). */
   private received = 0
   private localEnded = false
   private released = false
   /** The WebSocket closed: nothing more can travel this tunnel. */
   private over = false
+  /** The sink was told the tunnel ended (once). */
+  private ended = false
   private readonly dataChannel: number
-  /** Someone reads it (a tunnel of its own always; a shared one once its port is claimed). */
+  /** Someone uses it (a tunnel of its own always; a shared one once its port is claimed). */
   private claimed: boolean
 
   constructor(
     private readonly fail: (failure: ForwardFailure) => TunnelError,
     private readonly shared?: SharedChannels,
   ) {
-    // Each read() hands out one WebSocket message as it came: undici reads a socket with read(),
-    // which on a byte stream joins every buffered message into a fresh buffer (a copy of each
-    // answer, megabytes per proxy). The kubelet's messages are at most 32 KiB: two waiting pause
-    // the WebSocket, about what the byte stream's 16 KiB mark held (a command with hundreds of
-    // tunnels open must not buffer half a megabyte in each).
-    super({allowHalfOpen: false, readableObjectMode: true, readableHighWaterMark: 2})
     this.dataChannel = shared?.dataChannel ?? 0
     this.claimed = shared === undefined
   }
 
-  /** Open and unused by the pod's side so far: a claimer of a shared tunnel may still take it. */
+  /** The sink was told the tunnel ended (with endError when a failure ended it). */
+  get hasEnded(): boolean {
+    return this.ended
+  }
+
+  /** Open and not let go: a request may use it. */
   get usable(): boolean {
-    return !this.destroyed && !this.over && this.ws?.readyState === WebSocket.OPEN
+    return !this.ended && !this.over && !this.localEnded && this.ws?.readyState === WebSocket.OPEN
   }
 
   /** A shared tunnel's port was claimed: from now on its failures are its claimer's errors. */
@@ -272,13 +465,20 @@ class Tunnel extends Duplex {
   }
 
   /**
-   * Ends the stream with `failure`. A shared tunnel nobody claimed yet has no reader to tell: it
-   * just ends (a claim that comes later finds it unusable and opens a tunnel of its own, which
-   * meets the same failure with a reader).
+   * Ends the tunnel with `failure`. A shared tunnel nobody claimed yet has no one to tell: it just
+   * ends (a claim that comes later finds it unusable and opens a tunnel of its own, which meets
+   * the same failure with a claimer).
    */
   private failWith(failure: ForwardFailure): void {
-    if (this.claimed) this.destroy(this.fail(failure))
-    else this.destroy()
+    this.endWith(this.claimed ? this.fail(failure) : undefined)
+  }
+
+  private endWith(error?: TunnelError): void {
+    if (this.ended) return
+    this.ended = true
+    this.endError = error
+    this.sink?.end(error)
+    this.release()
   }
 
   /** Channel traffic from the handler; false closes the WebSocket (an unknown channel). */
@@ -289,17 +489,16 @@ class Tunnel extends Duplex {
       data = data.subarray(2)
       this.prefixPending[channel] = false
     }
-    if (data.length === 0) return true
+    if (data.length === 0 || this.ended) return true
     if (channel === 1) {
       this.errorText.push(data)
       // On a shared WebSocket the kubelet ends only this port's streams after its error (one write
       // of the whole text): the WebSocket stays open for the others, so this is the end of it.
-      if (this.shared && !this.destroyed) this.failWith({kind: 'pod-error', text: Buffer.concat(this.errorText).toString('utf8').trim(), received: this.received})
+      if (this.shared) this.failWith({kind: 'pod-error', text: Buffer.concat(this.errorText).toString('utf8').trim(), received: this.received})
       return true
     }
     this.received += data.length
-    // Backpressure: stop reading the WebSocket until undici asks for more.
-    if (!this.destroyed && !this.push(data)) this.ws?.pause()
+    this.sink?.data(data)
     return true
   }
 
@@ -308,39 +507,37 @@ class Tunnel extends Duplex {
     ws.once('close', (code: number, reason: Buffer) => {
       this.over = true
       const text = Buffer.concat(this.errorText).toString('utf8').trim()
-      if (this.destroyed) return
       if (text !== '') this.failWith({kind: 'pod-error', text, received: this.received})
-      else if (code === 1000 || this.localEnded) this.push(null)
+      else if (code === 1000 || this.localEnded) this.endWith()
       else this.failWith({kind: 'closed', code, reason: reason.toString('utf8')})
     })
-    ws.on('error', (error: Error & {code?: string}) => {
-      if (!this.destroyed) this.failWith({kind: 'network', message: error.message, code: error.code})
-    })
+    ws.on('error', (error: Error & {code?: string}) => this.failWith({kind: 'network', message: error.message, code: error.code}))
   }
 
-  override _read(): void {
-    this.ws?.resume()
-  }
-
-  override _write(chunk: Buffer, _encoding: BufferEncoding, done: (error?: Error | null) => void): void {
+  send(bytes: Buffer): void {
     const ws = this.ws
-    // A closing tunnel (the kubelet may refuse the port before the request is written): drop the
-    // bytes; the WebSocket's close decides how the stream ends, with the kubelet's reason.
-    if (!ws || ws.readyState !== WebSocket.OPEN) return done()
-    ws.send(Buffer.concat([Buffer.from([this.dataChannel]), chunk]), done)
+    // A closing tunnel (the kubelet may refuse the port before the request is written): the bytes
+    // are dropped; the WebSocket's close decides how the tunnel ends, with the kubelet's reason.
+    if (!ws || ws.readyState !== WebSocket.OPEN) return
+    const frame = Buffer.allocUnsafe(bytes.length + 1)
+    frame[0] = this.dataChannel
+    bytes.copy(frame, 1)
+    ws.send(frame)
   }
 
-  override _final(done: (error?: Error | null) => void): void {
+  /** This side is done with the tunnel: its WebSocket closes (a shared one once every port's tunnel is done). */
+  close(): void {
+    this.sink = undefined
     this.release()
-    done()
   }
 
-  override _destroy(error: Error | null, done: (error?: Error | null) => void): void {
+  /** Ends the tunnel now, telling no one (its user is gone). */
+  destroy(): void {
+    this.sink = undefined
+    this.ended = true
     this.release()
-    done(error)
   }
 
-  /** This side is done: its WebSocket closes (a shared one once every port's tunnel is done). */
   private release(): void {
     this.localEnded = true
     if (this.released) return

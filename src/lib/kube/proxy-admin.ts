@@ -1,6 +1,6 @@
 import type {RunContext} from '../context.js'
 import type {InputText} from '../input.js'
-import type {BodyBuffers} from '../transport/http.js'
+import type {BodyBuffers} from '../transport/http1.js'
 import type {AdminPortChoice} from './admin-port.js'
 import {loadLive} from './load.js'
 import type {ResolvedPod} from './resolve.js'
