@@ -48,6 +48,18 @@ describe('meshdbg diagnose on the live mesh', () => {
     expect(envelope.result.findings.map((f: {id: string}) => f.id).sort()).toEqual(['access-log', 'authz', 'certificates', 'endpoints', 'log-levels', 'mtls', 'readiness', 'rejected-config', 'routes', 'sync', 'version-skew'])
   }, 120_000)
 
+  it('rejected-config and endpoints share one stats read per proxy: the NACKing pod fails on its LDS counter', async () => {
+    const before = sim.adminRequests.length
+    const result = await meshdbg('diagnose', 'deploy/catalog-v2', '-n', 'istioinaction', '--check', 'rejected-config', '--check', 'endpoints', '-o', 'json')
+    expect(result.code).toBe(11)
+    const rejected = findingsOf(result.stdout).filter((finding) => finding.id === 'rejected-config' && finding.severity === 'fail')
+    expect(rejected.map((finding) => [finding.target, finding.message, finding.evidence])).toEqual([
+      ['catalog-v2-6d4c8b7d9f-zqgfl.istioinaction', 'Envoy rejected config from istiod: LDS 1×', ['listener_manager.lds.update_rejected: 1']],
+    ])
+    const stats = sim.adminRequests.slice(before).filter((request) => request.path.startsWith('/stats'))
+    expect(stats.map((request) => request.pod).sort()).toEqual(['catalog-v2-6d4c8b7d9f-8xw2p', 'catalog-v2-6d4c8b7d9f-zqgfl'])
+  }, 60_000)
+
   it('sync: every pod of a workload is diagnosed; the STALE ones fail (-o json is the typed result)', async () => {
     const result = await meshdbg('diagnose', 'deploy/catalog-v2', '-n', 'istioinaction', '--check', 'sync', '-o', 'json')
     expect(result.code).toBe(11)

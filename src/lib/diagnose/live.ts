@@ -7,7 +7,7 @@ import {accessLogEntries, splitLines} from '../envoy/access-log.js'
 import {certificateCache, type CertificateCache} from '../envoy/certs.js'
 import {fetchCertificateRows} from '../envoy/certs-source.js'
 import {parseActiveLoggers, resetSpecFor} from '../envoy/log-levels.js'
-import {MEMBERSHIP_STATS_PATH, parseClusterMembership, type ClusterMembership} from '../envoy/membership.js'
+import {MEMBERSHIP_STATS_FILTER, parseClusterMembership, type ClusterMembership} from '../envoy/membership.js'
 import {AGENT_STATUS_PORT} from '../istio/agent.js'
 import type {DescribeContext, DescribePodInput, IstioResources, ServiceInput} from '../istio/describe.js'
 import {listIstioResources, rootNamespaceOf} from '../istio/describe-fetch.js'
@@ -202,6 +202,13 @@ interface Shared {
 
 const hasIp = (pod: V1Pod, ip: string) => pod.status?.podIP === ip || (pod.status?.podIPs ?? []).some((entry) => entry.ip === ip)
 
+/**
+ * One stats read for two checks: the membership gauges (clusterHealth) and the update_rejected
+ * counters (configStats), each of which keeps only its own lines. A request per proxy fewer: at
+ * 500 proxies each is a message through the API server and the kubelet both ways.
+ */
+const PROXY_STATS_PATH = `stats?filter=${encodeURIComponent(`(${MEMBERSHIP_STATS_FILTER})|update_rejected`)}`
+
 function proxyFacts(ctx: RunContext, resolved: ResolvedPod, options: LiveFactsOptions, shared: Shared): ProxyFacts {
   const id = `${resolved.name}.${resolved.namespace}`
   const adminPort = chooseAdminPort(options.proxyAdminPort, resolved.pod.metadata?.annotations ?? undefined)
@@ -222,6 +229,7 @@ function proxyFacts(ctx: RunContext, resolved: ResolvedPod, options: LiveFactsOp
     const answers = await Promise.all(parts.map((part) => dumpAnswer(DIAGNOSE_DUMP_PATHS[part])))
     return shared.dumpReader.routing(Object.fromEntries(parts.map((part, i) => [part, answers[i]])) as Record<DiagnoseDumpPart, InputText>, id)
   }
+  const proxyStats = once(() => admin(PROXY_STATS_PATH))
   const routing = once(async () => {
     // The DestinationRule behind a host with missing subsets: its clusters' metadata, asked for
     // only now (a few proxies), not with every proxy's clusters. When istiod pushed between the
@@ -251,7 +259,7 @@ function proxyFacts(ctx: RunContext, resolved: ResolvedPod, options: LiveFactsOp
     // matcher does not); else the EDS dump, in about half of them, read item by item against the
     // proxies before. `/clusters` is read only for a cluster whose hosts are all down.
     clusterHealth: once(async () => {
-      const [{usedEdsClusters}, stats] = await Promise.all([routing(), admin(MEMBERSHIP_STATS_PATH)])
+      const [{usedEdsClusters}, stats] = await Promise.all([routing(), proxyStats()])
       const bytes = stats.bytes ?? Buffer.from(stats.text, 'utf8')
       const known = shared.memberships.lookup(bytes)
       const membership = known ?? parseClusterMembership(bytes)
@@ -272,7 +280,7 @@ function proxyFacts(ctx: RunContext, resolved: ResolvedPod, options: LiveFactsOp
     agentReady: once(() => statusOf(AGENT_STATUS_PORT, '/healthz/ready', {connection: 'close'})),
     logLevels: once(async () => parseActiveLoggers((await admin('logging', 'POST')).text)),
     configStats: once(async () => {
-      const text = (await admin('stats?filter=update_rejected')).text
+      const text = (await proxyStats()).text
       const stats = new Map<string, number>()
       for (const line of text.split('\n')) {
         const match = /^(\S+): (\d+)$/.exec(line.trim())
