@@ -222,41 +222,67 @@ export class ResponseReader {
 
 /** The status line and fields of an answer's head (the text before its empty line). */
 function parseHead(text: string): ResponseHead {
-  const lines = text.split('\r\n')
-  const statusLine = /^HTTP\/1\.([01]) (\d{3})(?: .*)?$/.exec(lines[0])
-  if (!statusLine) throw new MalformedResponse(`bad status line ${JSON.stringify(lines[0].slice(0, 40))}`)
+  const statusEnd = endOfLine(text, 0)
+  const statusLine = /^HTTP\/1\.([01]) (\d{3})(?: .*)?$/.exec(text.slice(0, statusEnd))
+  if (!statusLine) throw new MalformedResponse(`bad status line ${JSON.stringify(text.slice(0, Math.min(statusEnd, 40)))}`)
   const minorVersion = Number(statusLine[1])
   const status = Number(statusLine[2])
   const headers: Record<string, string | string[] | undefined> = {}
-  for (const line of lines.slice(1)) {
-    const colon = line.indexOf(':')
-    const name = colon > 0 ? line.slice(0, colon) : ''
+  for (let at = statusEnd + 2; at < text.length; ) {
+    const end = endOfLine(text, at)
+    const colon = text.indexOf(':', at)
+    const name = colon > at && colon < end ? text.slice(at, colon) : ''
     // Folded lines (obs-fold) and names with spaces are refused, as RFC 9112 asks of a client.
-    if (!FIELD_NAME.test(name)) throw new MalformedResponse(`bad header line ${JSON.stringify(line.slice(0, 40))}`)
+    if (!FIELD_NAME.test(name)) throw new MalformedResponse(`bad header line ${JSON.stringify(text.slice(at, Math.min(end, at + 40)))}`)
     const key = name.toLowerCase()
-    const value = line.slice(colon + 1).trim()
+    const value = text.slice(colon + 1, end).trim()
     const existing = headers[key]
     headers[key] = existing === undefined ? value : Array.isArray(existing) ? [...existing, value] : [existing, value]
+    at = end + 2
   }
-  const tokens = (name: string) => [headers[name]].flat().filter((value) => value !== undefined).flatMap((value) => value.split(',')).map((token) => token.trim().toLowerCase()).filter(Boolean)
-  const connection = tokens('connection')
+  const connection = tokens(headers.connection)
   let keepAlive = minorVersion === 1 ? !connection.includes('close') : connection.includes('keep-alive')
   let framing: BodyFraming
-  const codings = tokens('transfer-encoding')
+  const codings = tokens(headers['transfer-encoding'])
+  const contentLength = headers['content-length']
   if (status === 204 || status === 304 || (status >= 100 && status < 200)) {
     framing = {kind: 'none'}
   } else if (codings.length > 0) {
     // A length beside a coding is ignored, and the connection not reused (RFC 9112 6.3).
-    if (headers['content-length'] !== undefined) keepAlive = false
+    if (contentLength !== undefined) keepAlive = false
     framing = codings.at(-1) === 'chunked' ? {kind: 'chunked'} : {kind: 'until-close'}
-  } else if (headers['content-length'] !== undefined) {
-    const lengths = new Set(tokens('content-length'))
-    const [length] = lengths
-    if (lengths.size !== 1 || !/^\d{1,15}$/.test(length)) throw new MalformedResponse(`bad content-length ${JSON.stringify(String(headers['content-length']).slice(0, 40))}`)
+  } else if (contentLength !== undefined) {
+    const length = typeof contentLength === 'string' && /^\d{1,15}$/.test(contentLength) ? contentLength : agreedLength(tokens(contentLength))
+    if (length === undefined) throw new MalformedResponse(`bad content-length ${JSON.stringify(String(contentLength).slice(0, 40))}`)
     framing = {kind: 'length', length: Number(length)}
   } else {
     framing = {kind: 'until-close'}
   }
   if (framing.kind === 'until-close') keepAlive = false
   return {status, headers, framing, keepAlive}
+}
+
+function endOfLine(text: string, from: number): number {
+  const end = text.indexOf('\r\n', from)
+  return end < 0 ? text.length : end
+}
+
+/** A list-valued field's tokens, in lower case (`Connection: keep-alive, Upgrade`). */
+function tokens(value: string | string[] | undefined): string[] {
+  if (value === undefined) return []
+  const tokens: string[] = []
+  for (const each of typeof value === 'string' ? [value] : value) {
+    for (const token of each.split(',')) {
+      const trimmed = token.trim().toLowerCase()
+      if (trimmed !== '') tokens.push(trimmed)
+    }
+  }
+  return tokens
+}
+
+/** The one length that repeated content-length values (`5, 5`) agree on, else undefined. */
+function agreedLength(values: string[]): string | undefined {
+  const lengths = new Set(values)
+  const [length] = lengths
+  return lengths.size === 1 && /^\d{1,15}$/.test(length) ? length : undefined
 }
