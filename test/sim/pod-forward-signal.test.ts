@@ -20,8 +20,8 @@ function contextOf(signal: AbortSignal, scope: Scope) {
   return {kubeconfig: sim.kubeconfigPath, timeoutMs: 20_000, signal, scope, note: () => {}, spin: <T>(_: string, work: Promise<T>) => work}
 }
 
-// A forward's requests share one signal linked to the caller's (undici listens on it per request).
-describe('the abort signal a forward hands undici', () => {
+// A forward's requests share one signal linked to the caller's (each request listens on it while it runs).
+describe('the abort signal of a forward\'s requests', () => {
   it('many requests queued on one forward: all answered, no MaxListenersExceededWarning', async () => {
     const warnings: Error[] = []
     const onWarning = (warning: Error) => warnings.push(warning)
@@ -56,6 +56,29 @@ describe('the abort signal a forward hands undici', () => {
       }
       // The first caller's signal was not aborted with the second's.
       expect((await fetchFromPod(first, pod, 15000, '/server_info')).status).toBe(200)
+    } finally {
+      await scope.close()
+    }
+  })
+
+  it('requests wait their turn on one tunnel; one aborted while waiting leaves the others and the tunnel alone', async () => {
+    const scope = new Scope()
+    try {
+      const ctx = contextOf(AbortSignal.timeout(20_000), scope)
+      const upgradesBefore = sim.requests.filter((request) => request.path.includes('/portforward')).length
+      const controller = new AbortController()
+      const paths = ['/server_info', '/ready', '/server_info', '/stats?filter=update_rejected']
+      const pending = paths.map((path, index) => fetchFromPod(index === 2 ? {...ctx, signal: controller.signal} : ctx, pod, 15000, path).catch((error: unknown) => error))
+      controller.abort()
+      const [info, ready, aborted, stats] = await Promise.all(pending)
+      expect(aborted).toBeInstanceOf(MeshdbgError)
+      expect((aborted as MeshdbgError).exitCode).toBe(5)
+      expect([info, ready, stats].map((answer) => (answer as {status: number}).status)).toEqual([200, 200, 200])
+      expect((stats as {text: string}).text).toContain('update_rejected')
+      // One upgrade carried every answered request, in the order asked.
+      expect(sim.requests.filter((request) => request.path.includes('/portforward')).length - upgradesBefore).toBe(1)
+      const asked = sim.adminRequests.filter((request) => request.pod === pod.name).slice(-3).map((request) => request.path)
+      expect(asked).toEqual(['/server_info', '/ready', '/stats?filter=update_rejected'])
     } finally {
       await scope.close()
     }

@@ -470,6 +470,8 @@ class Tunnel {
    * the same failure with a claimer).
    */
   private failWith(failure: ForwardFailure): void {
+    // Only the first ending counts (a socket error after the close is not a second failure).
+    if (this.ended) return
     this.endWith(this.claimed ? this.fail(failure) : undefined)
   }
 
