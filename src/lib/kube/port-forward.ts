@@ -250,7 +250,6 @@ class Forward implements PodForward {
       this.tunnel = undefined
       clearTimeout(this.idleTimer)
     }
-    tunnel.sink = undefined
     tunnel.close()
   }
 
@@ -328,7 +327,7 @@ class Exchange implements TunnelSink {
   private readonly stopWatching: () => void
 
   constructor(
-    private readonly request: ForwardRequest,
+    request: ForwardRequest,
     host: string,
     private readonly timeoutMs: number,
     private readonly settle: {resolve: (response: HttpResponse) => void; reject: (error: TransportError) => void},
@@ -349,7 +348,6 @@ class Exchange implements TunnelSink {
   }
 
   start(tunnel: Tunnel): void {
-    if (this.settled) return this.over(this, true)
     tunnel.sink = this
     // To the head, then between the body's pieces.
     this.timer = setTimeout(() => this.fail({kind: 'timeout', phase: this.reader.head ? 'body' : 'headers', received: this.reader.received}), this.timeoutMs)
@@ -369,17 +367,13 @@ class Exchange implements TunnelSink {
       this.timer?.refresh()
       return
     }
-    const head = this.reader.head!
-    this.finish({status: head.status, headers: head.headers, body: this.reader.body()}, used === bytes.length && head.keepAlive && !this.lastOnTunnel)
+    this.finish(used === bytes.length && this.reader.head!.keepAlive && !this.lastOnTunnel)
   }
 
   end(error?: TunnelError): void {
     if (this.settled) return
     // An answer read until the connection's end is whole when it ends cleanly.
-    if (error === undefined && this.reader.end()) {
-      const head = this.reader.head!
-      return this.finish({status: head.status, headers: head.headers, body: this.reader.body()}, false)
-    }
+    if (error === undefined && this.reader.end()) return this.finish(false)
     const phase = this.reader.head ? 'body' : 'headers'
     this.fail({...this.cutShort(), message: error?.message ?? (phase === 'body' ? 'the connection closed mid-response' : 'the connection closed')}, error)
   }
@@ -395,9 +389,11 @@ class Exchange implements TunnelSink {
     this.settle.reject(new TransportError(failure, source))
   }
 
-  private finish(response: HttpResponse, reuse: boolean): void {
+  /** The answer is whole; `reuse`: its tunnel may carry the next request. */
+  private finish(reuse: boolean): void {
+    const head = this.reader.head!
     this.settleWith(reuse)
-    this.settle.resolve(response)
+    this.settle.resolve({status: head.status, headers: head.headers, body: this.reader.body()})
   }
 
   private settleWith(reuse: boolean): void {

@@ -1,4 +1,5 @@
 import {usageError} from '../errors.js'
+import {unsafeRequestTarget} from './http1.js'
 
 export type HttpMethod = 'GET' | 'POST'
 
@@ -14,8 +15,7 @@ const POST_ALLOWED = [/^\/logging(\/|$)/]
 export function safeRequestPath(method: string, path: string): string {
   if (method !== 'GET' && method !== 'POST') throw usageError(`HTTP method ${method} is not allowed (meshdbg only reads, plus POST for log levels)`)
   const withSlash = path.startsWith('/') ? path : `/${path}`
-  // Spaces, controls and DEL would split or bend the request line; they must come percent-encoded.
-  if (/[^\u0021-\u007e\u0080-\u00ff]/.test(withSlash)) throw usageError(`malformed request path ${JSON.stringify(path)}: spaces and control characters must be percent-encoded`)
+  if (unsafeRequestTarget(withSlash)) throw usageError(`malformed request path ${JSON.stringify(path)}: spaces and control characters must be percent-encoded`)
   const queryAt = withSlash.indexOf('?')
   const rawPath = queryAt >= 0 ? withSlash.slice(0, queryAt) : withSlash
   const query = queryAt >= 0 ? withSlash.slice(queryAt + 1) : ''

@@ -46,14 +46,19 @@ export class BodyTooLarge extends Error {
   }
 }
 
-/** Bytes a request target or field may hold: no controls, space or DEL (what undici accepted too). */
+/** A byte a request target may not hold: a control, space or DEL (what undici refused too). */
 const UNSAFE_TARGET = /[^\u0021-\u007e\u0080-\u00ff]/
+
+/** True when `target` holds a space, control or DEL, which would split or bend the request line. */
+export function unsafeRequestTarget(target: string): boolean {
+  return UNSAFE_TARGET.test(target)
+}
 const FIELD_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
 const UNSAFE_FIELD_VALUE = /[\u0000-\u0008\u000a-\u001f\u007f]/
 
 /** The request line and fields, as sent on the tunnel. Throws on a target or field that could split the request. */
 export function encodeRequestHead(method: HttpMethod, target: string, host: string, headers: Record<string, string> = {}): Buffer {
-  if (!target.startsWith('/') || UNSAFE_TARGET.test(target)) throw new TypeError(`invalid request target ${JSON.stringify(target)}`)
+  if (!target.startsWith('/') || unsafeRequestTarget(target)) throw new TypeError(`invalid request target ${JSON.stringify(target)}`)
   let head = `${method} ${target} HTTP/1.1\r\nhost: ${host}\r\n`
   for (const [name, value] of Object.entries(headers)) {
     if (!FIELD_NAME.test(name) || UNSAFE_FIELD_VALUE.test(value)) throw new TypeError(`invalid request header ${JSON.stringify(name)}`)
