@@ -48,11 +48,14 @@ export type DiagnoseDumpPart = keyof typeof DIAGNOSE_DUMP_PATHS
 
 const EXPECTED = 'an Envoy admin /config_dump answer ({"configs": [...]})'
 
-function configsOf(input: InputText): Json[] {
-  const raw = parseJsonText(input.text, input.origin, EXPECTED)
+/** The `configs` list of a config_dump answer parsed whole (`expected` names the answer in a parse error); undefined when it has none. */
+export function answerConfigs(input: InputText, expected: string): Json[] | undefined {
+  const raw = parseJsonText(input.text, input.origin, expected)
   const configs = raw !== null && typeof raw === 'object' && !Array.isArray(raw) ? raw.configs : undefined
-  return Array.isArray(configs) ? configs : []
+  return Array.isArray(configs) ? configs : undefined
 }
+
+const configsOf = (input: InputText): Json[] => answerConfigs(input, EXPECTED) ?? []
 
 /** A `resource=` answer's items, without the `@type` Envoy adds to each (the section's fields). */
 function items(input: InputText): Json[] {

@@ -1,4 +1,4 @@
-// Worker thread of diagnose's dump reader (dump-readers.ts): reads a proxy's config dump answers
+// Worker thread of diagnose's dump reader (dump-readers.ts): reads a proxy's config dump answers,
 // its EDS dump or its `/clusters` answer down to what the checks need, and sends back only that.
 import {parentPort} from 'node:worker_threads'
 

@@ -1,9 +1,9 @@
-import {parseJsonText} from '../envoy/configdump.js'
+import {byteCompare} from '../compare.js'
 import {arrayField, camelName, field, type Json} from '../envoy/fields.js'
 import {projection} from '../envoy/json-scan.js'
 import {MeshdbgError} from '../errors.js'
 import type {InputText} from '../input.js'
-import {scanProjected, walkConfigItems} from './dump-reads.js'
+import {answerConfigs, scanProjected, walkConfigItems} from './dump-reads.js'
 import type {ClusterHealth} from './routing.js'
 
 /**
@@ -78,9 +78,8 @@ export function readEndpointStates(input: InputText, memo?: EndpointItemMemo): E
 }
 
 function configsOf(input: InputText): Json[] {
-  const raw = parseJsonText(input.text, input.origin, EXPECTED)
-  const configs = raw !== null && typeof raw === 'object' && !Array.isArray(raw) ? raw.configs : undefined
-  if (!Array.isArray(configs)) throw new MeshdbgError('bad-data', `${input.origin}: not ${EXPECTED}`)
+  const configs = answerConfigs(input, EXPECTED)
+  if (configs === undefined) throw new MeshdbgError('bad-data', `${input.origin}: not ${EXPECTED}`)
   return configs
 }
 
@@ -223,7 +222,5 @@ export function clusterHealthFromEndpoints(states: EndpointStates, used: readonl
     if (!listed.has(cluster)) return undefined
     if (empty.has(cluster)) usedEmpty.add(cluster)
   }
-  return {empty: [...usedEmpty].sort(byCodePoint), unhealthy: []}
+  return {empty: [...usedEmpty].sort(byteCompare), unhealthy: []}
 }
-
-const byCodePoint = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
